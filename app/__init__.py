@@ -1,0 +1,86 @@
+"""Application factory: extensions, security, then views.register(appbuilder)."""
+import datetime
+import os
+
+from flask import Flask, flash, g, jsonify, redirect, request, session, url_for
+from flask_login import logout_user
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from app.extensions import appbuilder, db, migrate
+
+
+def create_app(config=None):
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_object(config or "config.Config")
+    os.makedirs(app.instance_path, exist_ok=True)
+    if app.config["ALLOWED_PROXIES"]:
+        n = app.config["ALLOWED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+
+    from app import models  # noqa: F401  (registers every table before the security manager maps them)
+    from app.security.manager import AppSecurityManager, password_complexity
+    from app.services import audit
+
+    app.config["FAB_PASSWORD_COMPLEXITY_VALIDATOR"] = password_complexity
+    appbuilder.security_manager_class = AppSecurityManager
+    with app.app_context():
+        db.init_app(app)
+        migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
+        appbuilder.init_app(app, db.session)
+        from app import views
+
+        views.register(appbuilder)
+        appbuilder.post_init()
+
+    audit.install()
+    audit.set_actor_provider(_request_actor)
+    _install_request_guards(app)
+
+    from app.cli import register_cli
+
+    register_cli(app)
+    return app
+
+
+def _request_actor():
+    from flask import has_request_context
+
+    if not has_request_context():
+        return None
+    user = g.get("user")
+    authenticated = user is not None and getattr(user, "is_authenticated", False)
+    return {
+        "user_id": user.id if authenticated else None,
+        "username": user.username if authenticated else None,
+        "client_addr": request.remote_addr,
+    }
+
+
+# Pages a user who must change the password may still open.
+FORCED_CHANGE_ALLOWED = {"ChangePasswordView.form", "AppAuthDBView.logout", "AppAuthDBView.login", "static",
+                         "appbuilder.static"}
+
+
+def _install_request_guards(app):
+    idle = datetime.timedelta(seconds=app.config["IDLE_TIMEOUT_SECONDS"])
+
+    @app.before_request
+    def idle_timeout_and_forced_change():
+        user = g.get("user")
+        if user is None or not getattr(user, "is_authenticated", False):
+            return None
+        now = datetime.datetime.now(datetime.timezone.utc)
+        last = session.get("_last_seen")
+        if last is not None and now - datetime.datetime.fromtimestamp(last, datetime.timezone.utc) > idle:
+            logout_user()
+            session.clear()
+            flash("30 分钟未操作，登录已超时，请重新登录", "warning")
+            return redirect(url_for("AppAuthDBView.login"))
+        session.permanent = True
+        session["_last_seen"] = now.timestamp()
+        if user.must_change_password and request.endpoint not in FORCED_CHANGE_ALLOWED:
+            if request.path.startswith("/api/"):
+                return jsonify(message="首次登录或密码被重置，请先修改密码"), 403
+            flash("首次登录或密码已被重置，请先修改密码后再使用系统", "warning")
+            return redirect(url_for("ChangePasswordView.form"))
+        return None

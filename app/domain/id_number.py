@@ -1,0 +1,40 @@
+"""居民身份证号码 (GB 11643-1999): check digit, birth date, sex."""
+import datetime
+import re
+
+WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+CHECK_MAP = "10X98765432"
+PATTERN = re.compile(r"^[1-8]\d{5}(18|19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\d{3}[\dX]$")
+
+
+def check_digit(first17: str) -> str:
+    """ISO 7064 MOD 11-2 check character of the first 17 digits."""
+    total = sum(int(d) * w for d, w in zip(first17, WEIGHTS))
+    return CHECK_MAP[total % 11]
+
+
+def id_problems(value: str, today: datetime.date | None = None) -> list[str]:
+    """Every problem of an 18-digit ID number, in Chinese; empty when valid."""
+    value = (value or "").strip().upper()
+    today = today or datetime.date.today()
+    if not PATTERN.match(value):
+        return ["证件号码格式不正确：居民身份证应为 18 位（前 17 位数字，末位数字或 X）"]
+    problems = []
+    try:
+        birth = datetime.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+        if birth > today:
+            problems.append("证件号码中的出生日期晚于今天")
+    except ValueError:
+        problems.append("证件号码中的出生日期不是真实日期")
+    if check_digit(value[:17]) != value[17]:
+        problems.append("证件号码校验位不正确，请核对号码")
+    return problems
+
+
+def birth_date(value: str) -> datetime.date:
+    return datetime.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
+
+
+def sex_code(value: str) -> str:
+    """'1' 男性 when the 17th digit is odd, '2' 女性 when even (GB/T 2261.1 codes)."""
+    return "1" if int(value[16]) % 2 else "2"

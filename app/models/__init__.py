@@ -1,0 +1,6 @@
+"""SQLAlchemy models, one module per domain. Importing this package registers every table."""
+from app.models.audit import AuditLog  # noqa: F401
+from app.models.dictionary import DictItem  # noqa: F401
+from app.models.org import Institution, Region  # noqa: F401
+from app.models.people import Person  # noqa: F401
+from app.models.security import User  # noqa: F401

@@ -1,0 +1,1 @@
+"""Security: the SecurityManager subclass, tenancy base views, role seeding."""

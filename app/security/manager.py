@@ -1,0 +1,188 @@
+"""SecurityManager: lockout, access channel, forced password change, Chinese login messages, rate limits."""
+import datetime
+
+from flask import current_app, flash, g, redirect, request, url_for
+from flask_appbuilder import expose
+from flask_appbuilder.api import safe
+from flask_appbuilder.exceptions import PasswordComplexityValidationError
+from flask_appbuilder.security.api import SecurityApi
+from flask_appbuilder.security.decorators import no_cache
+from flask_appbuilder.security.forms import LoginForm_db
+from flask_appbuilder.security.sqla.manager import SecurityManager
+from flask_appbuilder.security.views import AuthDBView, ResetMyPasswordView, UserDBModelView
+from flask_appbuilder.utils.base import get_safe_redirect
+from flask_jwt_extended import create_access_token, create_refresh_token
+from flask_login import login_user
+
+from app.domain.errors import DomainError
+from app.domain.network import NO_INTERNET_MESSAGE, is_internet
+from app.domain.password import password_problems, validate_password
+from app.extensions import limiter
+from app.models.security import User
+from app.services import accounts
+
+INVALID_LOGIN = "用户名或密码错误（连续 5 次错误将锁定账号 30 分钟）"
+
+
+def password_complexity(password):
+    """FAB_PASSWORD_COMPLEXITY_VALIDATOR: the same policy, for FAB's own password forms."""
+    problems = password_problems(password)
+    if problems:
+        raise PasswordComplexityValidationError("；".join(problems))
+
+
+def lockout_message(until: datetime.datetime) -> str:
+    return f"密码连续错误 5 次，账号已锁定，请于 {until:%Y-%m-%d %H:%M} 后再试，或联系上级管理员解锁"
+
+
+class AppAuthDBView(AuthDBView):
+    """FAB's login form with the reason of a refusal (locked, no internet access) in Chinese."""
+
+    invalid_login_message = INVALID_LOGIN
+    login_template = "security/login.html"
+
+    @expose("/login/", methods=["GET", "POST"])
+    @no_cache
+    def login(self):
+        if g.user is not None and g.user.is_authenticated:
+            return redirect(self._get_safe_next_url())
+        form = LoginForm_db()
+        form.username.label.text = "账号"
+        form.password.label.text = "密码"
+        if form.validate_on_submit():
+            next_url = get_safe_redirect(request.args.get("next", ""))
+            user = self.appbuilder.sm.auth_user_db(form.username.data, form.password.data)
+            if not user:
+                flash(g.get("login_error") or self.invalid_login_message, "warning")
+                return redirect(self.appbuilder.get_url_for_login_with(next_url))
+            login_user(user, remember=False)
+            return redirect(next_url)
+        return self.render_template(self.login_template, title="登录", form=form, appbuilder=self.appbuilder)
+
+
+class AppSecurityApi(SecurityApi):
+    """REST login: same checks and messages as the form; accounts that must change their password get no token."""
+
+    @expose("/login", methods=["POST"])
+    @safe
+    def login(self):
+        payload = request.get_json(silent=True) or {}
+        username, password = payload.get("username"), payload.get("password")
+        if not username or not password:
+            return self.response_400(message="请提供账号和密码")
+        user = self.appbuilder.sm.auth_user_db(username, password)
+        if not user:
+            return self.response(401, message=g.get("login_error") or INVALID_LOGIN)
+        if user.must_change_password:
+            return self.response(403, message="首次登录或密码被重置，请先在网页上修改密码")
+        resp = {"access_token": create_access_token(identity=str(user.id), fresh=True)}
+        if payload.get("refresh"):
+            resp["refresh_token"] = create_refresh_token(identity=str(user.id))
+        return self.response(200, **resp)
+
+
+class AppResetMyPasswordView(ResetMyPasswordView):
+    """FAB's own-password form is replaced by the change-password page (which asks for the old password)."""
+
+    @expose("/form", methods=["GET", "POST"])
+    def this_form_get(self):
+        return redirect(url_for("ChangePasswordView.form"))
+
+
+class AppUserDBModelView(UserDBModelView):
+    """The operators' user list, in Chinese, with the account fields of this system."""
+
+    list_title = "账号列表"
+    show_title = "账号详情"
+    add_title = "新增账号"
+    edit_title = "修改账号"
+    list_columns = ["username", "nickname", "institution", "region", "roles", "active", "locked_until"]
+    show_columns = [
+        "username", "nickname", "mobile", "institution", "region", "roles", "active", "is_owner",
+        "must_change_password", "internet_access", "subsystems", "locked_until", "login_count",
+        "fail_login_count", "last_login", "created_on", "changed_on",
+    ]
+    edit_columns = ["nickname", "mobile", "institution", "region", "roles", "active", "internet_access", "is_owner"]
+    add_columns = edit_columns
+    search_columns = ["username", "nickname", "institution", "region", "active"]
+    label_columns = {
+        "username": "账号", "nickname": "昵称", "mobile": "手机号码", "institution": "所属机构",
+        "region": "所属区域", "roles": "角色", "active": "启用", "is_owner": "总账号",
+        "must_change_password": "须修改密码", "internet_access": "互联网访问", "subsystems": "所属子系统",
+        "locked_until": "锁定至", "login_count": "登录次数", "fail_login_count": "连续失败次数",
+        "last_login": "最近登录", "created_on": "创建时间", "changed_on": "修改时间",
+        "password": "密码", "conf_password": "确认密码",
+    }
+
+    def pre_add(self, item):
+        item.first_name = item.nickname or item.username
+        item.last_name = ""
+        item.email = item.email or f"{item.username}@accounts.invalid"
+
+
+class AppSecurityManager(SecurityManager):
+    user_model = User
+    userdbmodelview = AppUserDBModelView
+    authdbview = AppAuthDBView
+    security_api = AppSecurityApi
+    resetmypasswordview = AppResetMyPasswordView
+
+    def create_limiter(self, app):
+        """Use the app's one Flask-Limiter (storage REDIS_URL when set) for FAB's login limits too."""
+        limiter.init_app(app)
+        return limiter
+
+    def register_views(self):
+        super().register_views()
+        # FAB limits only the form login; the REST login gets the same per-address limit.
+        if self.is_auth_limited:
+            api = next(v for v in self.appbuilder.baseviews if isinstance(v, AppSecurityApi))
+            self.limiter.limit(self.auth_rate_limit, methods=["POST"])(api.blueprint)
+
+    def auth_user_db(self, username, password):
+        """Password check plus lockout (5 failures → 30 minutes) and the access channel (spec 二)."""
+        g.login_error = None
+        cfg = current_app.config
+        now = datetime.datetime.now()
+        user = self.find_user(username=username) if username else None
+        if user is not None and user.locked_until:
+            if user.locked_until > now:
+                g.login_error = lockout_message(user.locked_until)
+                return None
+            user.locked_until = None  # the lock has run out: a fresh count of 5
+            user.fail_login_count = 0
+        result = super().auth_user_db(username, password)
+        if result is None:
+            if user is not None and user.is_active and (user.fail_login_count or 0) >= cfg["LOCKOUT_THRESHOLD"]:
+                user.locked_until = now + datetime.timedelta(minutes=cfg["LOCKOUT_MINUTES"])
+                self.update_user(user)
+                g.login_error = lockout_message(user.locked_until)
+            return None
+        if is_internet(request.remote_addr, cfg["HEALTH_NET_CIDRS"]) and not self.internet_allowed(result):
+            g.login_error = NO_INTERNET_MESSAGE
+            return None
+        return result
+
+    @staticmethod
+    def internet_allowed(user) -> bool:
+        if not user.internet_access:
+            return False
+        return user.institution is None or bool(user.institution.internet_access)
+
+    def reset_password(self, userid, password):
+        """Every FAB path that sets a password goes through the policy; a reset by another must be changed."""
+        user = self.get_user_by_id(userid)
+        by_self = g.get("user") is not None and getattr(g.user, "id", None) == user.id
+        try:
+            accounts.set_password(user, password, by_self=by_self)
+        except DomainError as exc:
+            raise PasswordComplexityValidationError(exc.message) from exc
+        self.update_user(user)
+
+    def add_user(self, username, first_name, last_name, email, role, password="", hashed_password="", **kw):
+        if password:
+            try:
+                validate_password(password)
+            except DomainError as exc:
+                raise PasswordComplexityValidationError(exc.message) from exc
+        return super().add_user(username, first_name, last_name, email, role, password, hashed_password, **kw)

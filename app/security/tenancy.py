@@ -1,0 +1,114 @@
+"""Tenant scoping for FAB views and APIs: one base class, so no view can forget it (fab-notes "Tenancy")."""
+from flask import abort, g, request
+from flask_appbuilder import ModelView, expose
+from flask_appbuilder.api import ModelRestApi
+from flask_appbuilder.models.filters import BaseFilter
+
+from app.domain.errors import DomainError
+from app.services.scope import scope_of
+
+# FAB's per-method permissions collapsed to 查看 (read) and 编辑 (write) per resource (style.md, Superset).
+VIEW_METHOD_PERMISSIONS = {
+    "list": "read", "show": "read", "download": "read", "api_read": "read", "api_get": "read",
+    "api_column_add": "read", "api_column_edit": "read", "api_readvalues": "read",
+    "add": "write", "edit": "write", "delete": "write", "action": "write", "action_post": "write",
+    "api_create": "write", "api_update": "write", "api_delete": "write",
+}
+API_METHOD_PERMISSIONS = {
+    "get": "read", "get_list": "read", "info": "read", "post": "write", "put": "write", "delete": "write",
+}
+
+
+class ScopedFilter(BaseFilter):
+    """Limits a query to the caller's scope (institution, region subtree or all). The value is ignored."""
+
+    name = "权限范围"
+
+    def apply(self, query, value):
+        clause = scope_of(g.user).institutions_clause(getattr(self.model, self.column_name))
+        return query if clause is None else query.filter(clause)
+
+
+def _scoped_rel_fields(datamodel, columns):
+    """Dropdowns of related institution-owned rows show only the caller's rows."""
+    fields = {}
+    for col in columns:
+        if datamodel.is_relation(col):
+            rel_model = datamodel.get_related_model(col)
+            if hasattr(rel_model, "institution_id"):
+                fields[col] = [["institution_id", ScopedFilter, None]]
+    return fields
+
+
+class TenantMixin:
+    tenant_column = "institution_id"
+
+    def _install_scope(self):
+        self.base_filters = [[self.tenant_column, ScopedFilter, None]] + list(self.base_filters or [])
+
+    def _force_tenant(self, item):
+        """institution_id comes from the caller, never from the form; related rows must be in scope."""
+        if self.tenant_column == "institution_id":
+            if not g.user.institution_id:
+                raise DomainError("只有机构账号可以录入本机构数据")
+            item.institution_id = g.user.institution_id
+        scope = scope_of(g.user)
+        for col in self.datamodel.get_columns_list():
+            if self.datamodel.is_relation_many_to_one(col):
+                target = getattr(item, col, None)
+                owner = getattr(target, "institution_id", None)
+                if owner is not None and not scope.allows_institution(owner):
+                    raise DomainError("所选数据不属于本机构")
+
+
+class TenantModelView(TenantMixin, ModelView):
+    """Base of every view over institution-owned rows: list/show/edit/delete/actions/dropdowns scoped."""
+
+    method_permission_name = VIEW_METHOD_PERMISSIONS
+
+    def __init__(self, **kwargs):
+        self._install_scope()
+        super().__init__(**kwargs)
+        self.add_form_query_rel_fields = {**_scoped_rel_fields(self.datamodel, self.add_columns),
+                                          **(self.add_form_query_rel_fields or {})}
+        self.edit_form_query_rel_fields = {**_scoped_rel_fields(self.datamodel, self.edit_columns),
+                                           **(self.edit_form_query_rel_fields or {})}
+        self.search_form_query_rel_fields = {**_scoped_rel_fields(self.datamodel, self.search_columns),
+                                             **(self.search_form_query_rel_fields or {})}
+
+    def _in_scope(self, pk):
+        return self.datamodel.get(self._deserialize_pk_if_composite(pk), self._base_filters) is not None
+
+    @expose("/action/<string:name>/<pk>", methods=["GET", "POST"])
+    def action(self, name, pk):
+        if not self._in_scope(pk):
+            abort(404)
+        return super().action(name, pk)
+
+    @expose("/action_post", methods=["POST"])
+    def action_post(self):
+        if not all(self._in_scope(pk) for pk in request.form.getlist("rowid")):
+            abort(404)
+        return super().action_post()
+
+    def pre_add(self, item):
+        self._force_tenant(item)
+
+    def pre_update(self, item):
+        self._force_tenant(item)
+
+
+class TenantModelRestApi(TenantMixin, ModelRestApi):
+    """Base of every REST API over institution-owned rows."""
+
+    method_permission_name = API_METHOD_PERMISSIONS
+
+    def __init__(self):
+        self._install_scope()
+        super().__init__()
+
+    def pre_add(self, item):
+        self._force_tenant(item)
+
+    def pre_update(self, item):
+        self._force_tenant(item)

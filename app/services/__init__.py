@@ -1,0 +1,1 @@
+"""Use-cases: validate (collecting every error), then write in one transaction."""

@@ -1,0 +1,84 @@
+"""Dictionary loading: the national code lists in app/data/*.csv into DictItem, and the region tree."""
+import csv
+import os
+
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models.dictionary import DictItem
+from app.models.org import Region
+
+DATA_DIR = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data")
+
+# Which CSV column holds the code and the name; other columns go to `extra`.
+COLUMNS = {
+    "id_types": ("code_cv02_01_101", "name"),
+    "mobile_prefixes": ("prefix", "prefix"),
+    "hr_basic_fields": ("seq", "field"),
+    "tech_title_level": ("code", "level"),
+}
+NOT_DICTIONARIES = {"regions"}
+
+
+def dictionary_files():
+    for fname in sorted(os.listdir(DATA_DIR)):
+        if fname.endswith(".csv") and fname[:-4] not in NOT_DICTIONARIES:
+            yield fname[:-4], os.path.join(DATA_DIR, fname)
+
+
+def _rows(dtype, path):
+    code_col, name_col = COLUMNS.get(dtype, ("code", "name"))
+    seen = set()
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        for order, row in enumerate(csv.DictReader(fh), start=1):
+            code = (row.get(code_col) or "").strip()
+            if not code:
+                code = f"X{order:02d}"  # lists such as id_types have rows without a national code
+            elif code in seen:
+                code = f"{code}-{(row.get('length') or order)}"
+            seen.add(code)
+            extra = {k: v for k, v in row.items() if k not in (code_col, name_col) and v not in (None, "")}
+            yield code, row[name_col].strip(), order, extra
+
+
+def load_dictionaries() -> int:
+    """Insert or update every list (idempotent; an operator's 停用 of a value is kept). Returns rows touched."""
+    existing = {(d.type, d.code): d for d in db.session.scalars(select(DictItem))}
+    touched = 0
+    for dtype, path in dictionary_files():
+        for code, name, order, extra in _rows(dtype, path):
+            item = existing.get((dtype, code))
+            if item is None:
+                db.session.add(DictItem(type=dtype, code=code, name=name, order=order, active=True, extra=extra))
+                touched += 1
+            elif (item.name, item.order, item.extra) != (name, order, extra):
+                item.name, item.order, item.extra = name, order, extra
+                touched += 1
+    db.session.commit()
+    return touched
+
+
+def load_regions() -> int:
+    """Region tree from app/data/regions.csv (code, name, level, parent_code). Idempotent."""
+    by_code = {r.code: r for r in db.session.scalars(select(Region))}
+    added = 0
+    with open(os.path.join(DATA_DIR, "regions.csv"), encoding="utf-8", newline="") as fh:
+        for row in csv.DictReader(fh):
+            if row["code"] in by_code:
+                continue
+            parent = by_code.get(row["parent_code"]) if row["parent_code"] else None
+            path = (parent.path if parent else "/") + row["code"] + "/"
+            region = Region(code=row["code"], name=row["name"], level=int(row["level"]), parent=parent, path=path)
+            db.session.add(region)
+            by_code[row["code"]] = region
+            added += 1
+    db.session.commit()
+    return added
+
+
+def items(dtype: str, active_only: bool = True):
+    """The values of one list in display order: what every dropdown reads."""
+    stmt = select(DictItem).where(DictItem.type == dtype).order_by(DictItem.order, DictItem.code)
+    if active_only:
+        stmt = stmt.where(DictItem.active.is_(True))
+    return list(db.session.scalars(stmt))

@@ -1,0 +1,116 @@
+"""Demo data of DESIGN.md and synthetic staff for trials and benchmarks. Idempotent."""
+import datetime
+import random
+
+from sqlalchemy import func, select
+
+from app.domain.id_number import birth_date, check_digit, sex_code
+from app.extensions import db
+from app.models.org import Institution, Region
+from app.models.people import Person
+from app.models.security import User
+from app.services import accounts, dictionaries
+
+DEMO_PASSWORD = "Demo@Hb-2580"
+JIANGXIA_CODE = "124201154201150159"
+WUCHANG_CODE = "124201064201060209"
+
+DEMO_INSTITUTIONS = (
+    (JIANGXIA_CODE, "武汉市江夏区示例镇卫生院", "420115", "乡镇卫生院"),
+    (WUCHANG_CODE, "武汉市武昌区示例社区卫生服务中心", "420106", "社区卫生服务中心"),
+)
+
+# (account, 昵称, role, institution code or None, region code or None, is_owner, demo password?)
+DEMO_ACCOUNTS = (
+    ("sysadmin01", "系统管理员", "系统管理员", None, None, False, True),
+    ("region_admin", "江夏区卫健局", "区域管理员", None, "420115", True, True),
+    ("inst_admin", "江夏示例卫生院总账号", "机构总账号", JIANGXIA_CODE, None, True, True),
+    ("inst_staff", "江夏示例卫生院人事科", "人事专员", JIANGXIA_CODE, None, False, True),
+    ("inst2_admin", "武昌示例中心总账号", "机构总账号", WUCHANG_CODE, None, True, True),
+    ("newcomer01", "新用户", "人事专员", JIANGXIA_CODE, None, False, False),
+)
+
+
+def seed_demo() -> dict:
+    """Demo regions, institutions and accounts; creates only what is missing."""
+    dictionaries.load_regions()
+    regions = {r.code: r for r in db.session.scalars(select(Region))}
+    institutions = {i.code: i for i in db.session.scalars(select(Institution))}
+    created = {"institutions": 0, "accounts": 0}
+    for code, name, region_code, kind in DEMO_INSTITUTIONS:
+        if code not in institutions:
+            inst = Institution(code=code, name=name, region=regions[region_code], kind=kind, internet_access=True)
+            db.session.add(inst)
+            institutions[code] = inst
+            created["institutions"] += 1
+    db.session.flush()
+    existing = set(db.session.scalars(select(User.username)))
+    for username, nickname, role, inst_code, region_code, is_owner, demo_pw in DEMO_ACCOUNTS:
+        if username in existing:
+            continue
+        accounts.create_account(
+            username,
+            nickname,
+            [role],
+            institution=institutions.get(inst_code),
+            region=regions.get(region_code),
+            password=DEMO_PASSWORD if demo_pw else None,
+            must_change_password=not demo_pw,
+            is_owner=is_owner,
+        )
+        created["accounts"] += 1
+    db.session.commit()
+    return created
+
+
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建文辉力鹏飞宇浩然欣怡婷雪梅琳晨阳思佳"
+
+
+def synthetic_id(index: int, region_code: str = "420115") -> str:
+    """A valid 18-digit ID number, unique per index (birth date and sequence derived from it)."""
+    birth = datetime.date(1965, 1, 1) + datetime.timedelta(days=index % 14000)
+    seq = (index // 14000) % 1000
+    first17 = f"{region_code}{birth:%Y%m%d}{seq:03d}"
+    return first17 + check_digit(first17)
+
+
+def seed_people(count: int, institution_code: str = JIANGXIA_CODE) -> int:
+    """Ensure `count` synthetic staff exist in the institution; returns how many were created."""
+    inst = db.session.scalar(select(Institution).where(Institution.code == institution_code))
+    if inst is None:
+        raise ValueError(f"机构 {institution_code} 不存在，请先运行 setup --demo")
+    taken = set(db.session.scalars(select(Person.id_number)))
+    have = db.session.scalar(select(func.count(Person.id)).where(Person.institution_id == inst.id))
+    rng = random.Random(20261126)
+    ethnic = [d.code for d in dictionaries.items("ethnicity")][:10] or ["01"]
+    education = [d.code for d in dictionaries.items("education")] or ["2"]
+    created, index, batch = 0, 0, []
+    while have + created < count:
+        id_number = synthetic_id(index)
+        index += 1
+        if id_number in taken:
+            continue
+        name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+        batch.append(
+            Person(
+                institution_id=inst.id,
+                name=name,
+                id_type="01",
+                id_number=id_number,
+                sex=sex_code(id_number),
+                birth_date=birth_date(id_number),
+                ethnicity=rng.choice(ethnic),
+                education=rng.choice(education),
+                phone=f"13{rng.randrange(10**9):09d}",
+                status="在岗",
+            )
+        )
+        created += 1
+        if len(batch) >= 2000:
+            db.session.add_all(batch)
+            db.session.flush()
+            batch = []
+    db.session.add_all(batch)
+    db.session.commit()
+    return created

@@ -1,0 +1,22 @@
+"""The whole menu in one place. The only module that registers views."""
+
+
+def register(appbuilder):
+    from app.views.account import ChangePasswordView
+    from app.views.region import RegionInstitutionView
+    from app.views.system import AuditLogView, DictItemView, RegionView
+
+    appbuilder.add_view_no_menu(ChangePasswordView())
+
+    appbuilder.add_view(RegionInstitutionView, "辖区机构", label="辖区机构", icon="fa-hospital",
+                        category="区域管理", category_label="区域管理", category_icon="fa-map")
+
+    appbuilder.add_view(AuditLogView, "操作日志", label="操作日志", icon="fa-history",
+                        category="系统管理", category_label="系统管理", category_icon="fa-cogs")
+    appbuilder.add_view(DictItemView, "数据字典", label="数据字典", icon="fa-book", category="系统管理")
+    appbuilder.add_view(RegionView, "行政区划", label="行政区划", icon="fa-sitemap", category="系统管理")
+
+    # FAB's own security pages, under a Chinese category name.
+    security = appbuilder.menu.find("Security")
+    if security is not None:
+        security.label = "账号与权限"

@@ -1,0 +1,51 @@
+"""The change-password page (forced on first login and after a reset)."""
+from flask import flash, g, redirect, url_for
+from flask_appbuilder import BaseView, expose
+from flask_login import login_required
+from flask_wtf import FlaskForm
+from wtforms import PasswordField
+from wtforms.widgets import PasswordInput
+
+from app.domain.errors import ValidationFailed
+from app.domain.password import MIN_LENGTH
+from app.extensions import db
+from app.services import accounts
+
+RULES = (
+    f"长度不少于 {MIN_LENGTH} 位",
+    "同时包含大写字母、小写字母、数字和特殊字符（英文符号，如 @ # $ ! - _）",
+    "不得出现 3 位及以上连续的字母或数字，如 123、abc、987、CBA",
+    "只能使用英文字母、数字和英文符号；不能使用 %、空格、中文或全角符号（如“；”）",
+    "两次输入的新密码必须一致",
+)
+
+
+class ChangePasswordForm(FlaskForm):
+    # Typed values are kept when the form is shown again with its messages (nothing typed is lost).
+    old_password = PasswordField("原密码", widget=PasswordInput(hide_value=False))
+    password = PasswordField("新密码", widget=PasswordInput(hide_value=False))
+    confirm = PasswordField("确认新密码", widget=PasswordInput(hide_value=False))
+
+
+class ChangePasswordView(BaseView):
+    route_base = "/account/password"
+    default_view = "form"
+
+    @expose("/", methods=["GET", "POST"])
+    @login_required
+    def form(self):
+        form = ChangePasswordForm()
+        errors = []
+        if form.validate_on_submit():
+            try:
+                accounts.change_own_password(g.user, form.old_password.data, form.password.data, form.confirm.data)
+            except ValidationFailed as exc:
+                db.session.rollback()
+                errors = exc.errors
+            else:
+                flash("密码修改成功", "success")
+                return redirect(url_for("HomeIndexView.index"))
+        elif form.errors:
+            errors = ["页面已过期，请重新提交"] if "csrf_token" in form.errors else [str(e) for e in form.errors.values()]
+        return self.render_template("account/password.html", form=form, errors=errors, rules=RULES,
+                                    forced=g.user.must_change_password)

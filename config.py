@@ -1,0 +1,98 @@
+"""Configuration from environment variables. Imports nothing from app/."""
+import os
+import secrets
+from datetime import timedelta
+
+from flask_appbuilder.const import AUTH_DB
+
+BASE_DIR = os.path.abspath(os.path.dirname(__file__))
+INSTANCE_DIR = os.path.join(BASE_DIR, "instance")
+
+
+def _secret_key() -> str:
+    """SECRET_KEY from the environment, else one generated once and kept in instance/ (never in the repo)."""
+    key = os.environ.get("SECRET_KEY")
+    if key:
+        return key
+    os.makedirs(INSTANCE_DIR, exist_ok=True)
+    path = os.path.join(INSTANCE_DIR, "secret_key")
+    if not os.path.exists(path):
+        with open(path, "w") as fh:
+            fh.write(secrets.token_hex(32))
+        os.chmod(path, 0o600)
+    with open(path) as fh:
+        return fh.read().strip()
+
+
+class Config:
+    APP_NAME = "卫生健康基础资源管理系统"
+    APP_THEME = ""
+    SECRET_KEY = _secret_key()
+
+    SQLALCHEMY_DATABASE_URI = os.environ.get(
+        "DATABASE_URL", "sqlite:///" + os.path.join(INSTANCE_DIR, "app.db")
+    )
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", os.path.join(INSTANCE_DIR, "uploads"))
+    MAX_CONTENT_LENGTH = 32 * 1024 * 1024
+
+    HOST = os.environ.get("HOST", "127.0.0.1")
+    PORT = int(os.environ.get("PORT", "5000"))
+
+    # Access channel: addresses inside these ranges are the private health network (卫生专网).
+    HEALTH_NET_CIDRS = os.environ.get(
+        "HEALTH_NET_CIDRS", "10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,127.0.0.0/8,::1/128"
+    )
+    ALLOWED_PROXIES = int(os.environ.get("ALLOWED_PROXIES", "0"))
+
+    DEFAULT_PASSWORD = os.environ.get("DEFAULT_PASSWORD", "Zjrj@-2007")
+    LOCKOUT_THRESHOLD = 5
+    LOCKOUT_MINUTES = 30
+
+    # Sessions: 30 minutes idle.
+    PERMANENT_SESSION_LIFETIME = timedelta(minutes=30)
+    SESSION_REFRESH_EACH_REQUEST = True
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    IDLE_TIMEOUT_SECONDS = 30 * 60
+
+    # CSRF on every form (Flask-WTF, enabled by FAB).
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = None
+
+    # Flask-AppBuilder
+    AUTH_TYPE = AUTH_DB
+    AUTH_ROLE_ADMIN = "系统管理员"
+    AUTH_ROLE_PUBLIC = "Public"
+    AUTH_USER_REGISTRATION = False
+    FAB_CREATE_DB = False  # the schema comes from Alembic migrations only
+    FAB_UPDATE_PERMS = False  # permissions are synced by `setup` (app.security.roles)
+    FAB_ADD_SECURITY_API = True
+    FAB_API_SWAGGER_UI = False
+    FAB_PASSWORD_COMPLEXITY_ENABLED = True
+    FAB_BASE_TEMPLATE = "base_app.html"
+    FAB_INDEX_VIEW = "app.views.home.HomeIndexView"
+
+    # Rate limits: login form and REST login, per client address.
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "20 per minute")
+    AUTH_RATE_LIMITED = True
+    AUTH_RATE_LIMIT = LOGIN_RATE_LIMIT
+    RATELIMIT_ENABLED = True
+    RATELIMIT_STORAGE_URI = REDIS_URL or "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+
+    # Chinese UI
+    BABEL_DEFAULT_LOCALE = "zh_Hans_CN"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Shanghai"
+    LANGUAGES = {"zh_Hans_CN": {"flag": "cn", "name": "简体中文"}}
+
+
+class TestConfig(Config):
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    SERVER_NAME = None
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1") == "1"
