@@ -13,9 +13,7 @@ def create_app(config=None):
     app = Flask(__name__, instance_relative_config=True)
     app.config.from_object(config or "config.Config")
     os.makedirs(app.instance_path, exist_ok=True)
-    if app.config["ALLOWED_PROXIES"]:
-        n = app.config["ALLOWED_PROXIES"]
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+    trust_proxies(app)
 
     from app import models  # noqa: F401  (registers every table before the security manager maps them)
     from app.security.manager import AppSecurityManager, password_complexity
@@ -40,6 +38,13 @@ def create_app(config=None):
 
     register_cli(app)
     return app
+
+
+def trust_proxies(app):
+    """Honour X-Forwarded-For/-Proto/-Host only from ALLOWED_PROXIES trusted proxies (0: never)."""
+    n = app.config.get("ALLOWED_PROXIES", 0)
+    if n:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
 
 
 def _request_actor():

@@ -23,6 +23,10 @@ class Region(Model):
         return self.name
 
 
+def _internet_by_default(context):
+    return not context.get_current_parameters().get("is_large_public")
+
+
 class Institution(Model):
     """A health institution; code is its 统一社会信用代码."""
 
@@ -35,7 +39,7 @@ class Institution(Model):
     kind = Column(String(30), nullable=False)
     is_large_public = Column(Boolean, nullable=False, default=False)
     # Large public institutions are on the health network only unless a commission opens access.
-    internet_access = Column(Boolean, nullable=False, default=True)
+    internet_access = Column(Boolean, nullable=False, default=_internet_by_default)
 
     region = relationship("Region")
 

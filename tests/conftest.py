@@ -1,0 +1,150 @@
+"""Fixtures: one app per test session on a real database (SQLite file, or PostgreSQL with TEST_DATABASE_URL),
+migrated and seeded once, then restored from a template before every test so tests cannot leak into each other.
+"""
+import os
+import re
+import shutil
+import threading
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy.engine import make_url
+
+import config
+from app.services.seed import DEMO_PASSWORD
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+class _Database:
+    """Restores the seeded database before each test: a file copy (SQLite) or CREATE DATABASE … TEMPLATE (PostgreSQL)."""
+
+    def __init__(self, tmp_dir):
+        base = os.environ.get("TEST_DATABASE_URL")
+        self.pg = bool(base) and base.startswith("postgresql")
+        if self.pg:
+            url = make_url(base)
+            self.admin_url = url
+            self.work_name, self.template_name = f"{url.database}_work", f"{url.database}_template"
+            self.url = url.set(database=self.work_name).render_as_string(hide_password=False)
+            self._admin(f'DROP DATABASE IF EXISTS "{self.work_name}" WITH (FORCE)',
+                        f'DROP DATABASE IF EXISTS "{self.template_name}" WITH (FORCE)',
+                        f'CREATE DATABASE "{self.work_name}"')
+        else:
+            self.work_file = os.path.join(tmp_dir, "work.db")
+            self.template_file = os.path.join(tmp_dir, "template.db")
+            self.url = "sqlite:///" + self.work_file
+
+    def _admin(self, *statements):
+        import psycopg
+
+        u = self.admin_url
+        with psycopg.connect(host=u.host, port=u.port or 5432, user=u.username, password=u.password,
+                             dbname=u.database, autocommit=True) as conn:
+            for sql in statements:
+                conn.execute(sql)
+
+    def save_template(self, engine):
+        engine.dispose()
+        if self.pg:
+            self._admin(f'CREATE DATABASE "{self.template_name}" TEMPLATE "{self.work_name}"')
+        else:
+            shutil.copyfile(self.work_file, self.template_file)
+
+    def restore(self, engine):
+        engine.dispose()
+        if self.pg:
+            self._admin(f'DROP DATABASE IF EXISTS "{self.work_name}" WITH (FORCE)',
+                        f'CREATE DATABASE "{self.work_name}" TEMPLATE "{self.template_name}"')
+        else:
+            shutil.copyfile(self.template_file, self.work_file)
+
+
+class IsolatedClient(FlaskClient):
+    """Each request runs in its own app context, as in production: a fresh `g` and its own DB session,
+    even though the test body itself holds an app context for direct database access."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
+@pytest.fixture(scope="session")
+def _database(tmp_path_factory):
+    return _Database(str(tmp_path_factory.mktemp("db")))
+
+
+@pytest.fixture(scope="session")
+def app(_database, tmp_path_factory):
+    from app import create_app
+    from app.cli import run_setup
+    from app.extensions import db
+
+    class Cfg(config.TestConfig):
+        SQLALCHEMY_DATABASE_URI = _database.url
+        UPLOAD_FOLDER = str(tmp_path_factory.mktemp("uploads"))
+        RATELIMIT_STORAGE_URI = os.environ.get("REDIS_URL") or "memory://"
+
+    app = create_app(Cfg)
+    app.test_client_class = IsolatedClient
+    with app.app_context():
+        run_setup(demo=True)
+        _database.save_template(db.engine)
+    return app
+
+
+@pytest.fixture(autouse=True)
+def db(app, _database):
+    """The database, fresh from the seeded template for every test."""
+    from app.extensions import db as _db
+    from app.extensions import limiter
+
+    with app.app_context():
+        _db.session.remove()
+        _database.restore(_db.engine)
+        limiter.reset()
+        yield _db
+        _db.session.remove()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+def csrf_token(client, path="/login/"):
+    match = CSRF_RE.search(client.get(path).get_data(as_text=True))
+    assert match, f"no csrf_token on {path}"
+    return match.group(1)
+
+
+def login(client, username, password=DEMO_PASSWORD, **kw):
+    token = csrf_token(client)
+    return client.post("/login/", data={"username": username, "password": password, "csrf_token": token}, **kw)
+
+
+@pytest.fixture
+def login_as(app):
+    """login_as("inst_admin") → a test client logged in as that demo account."""
+
+    def _login(username, password=DEMO_PASSWORD):
+        c = app.test_client()
+        resp = login(c, username, password)
+        assert resp.status_code == 302, resp.get_data(as_text=True)[:500]
+        return c
+
+    return _login
+
+
+@pytest.fixture
+def live_server(app, db):
+    """The app served by waitress on a free local port, for browser tests."""
+    from waitress.server import create_server
+
+    server = create_server(app, host="127.0.0.1", port=0, threads=4)
+    port = server.effective_port
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{port}"
+    server.close()
+    thread.join(timeout=5)

@@ -1,0 +1,29 @@
+"""Small builders for rows the demo data does not have."""
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models.org import Institution, Region
+from app.services import accounts
+
+_counter = {"n": 0}
+
+
+def region(code):
+    return db.session.scalar(select(Region).where(Region.code == code))
+
+
+def institution(name=None, region_code="420115", **kw):
+    _counter["n"] += 1
+    n = _counter["n"]
+    inst = Institution(code=kw.pop("code", f"12420115MB{n:07d}X"[:18]), name=name or f"测试卫生院{n}",
+                       region=region(region_code), kind=kw.pop("kind", "乡镇卫生院"), **kw)
+    db.session.add(inst)
+    db.session.commit()
+    return inst
+
+
+def account(username, role="人事专员", institution=None, password="Good@Pw-2468", must_change=False, **kw):
+    user = accounts.create_account(username, username, [role], institution=institution, password=password,
+                                   must_change_password=must_change, **kw)
+    db.session.commit()
+    return user
