@@ -24,6 +24,9 @@ class Region(Model):
 
 
 def _internet_by_default(context):
+    """Large public institutions are on the health network only (spec 二). FAB's forms call this with None."""
+    if context is None:
+        return True
     return not context.get_current_parameters().get("is_large_public")
 
 

@@ -19,6 +19,7 @@ from app.domain.network import NO_INTERNET_MESSAGE, is_internet
 from app.domain.password import password_problems, validate_password
 from app.extensions import limiter
 from app.models.security import User
+from app.security.tenancy import TenantViewMixin
 from app.services import accounts
 
 INVALID_LOGIN = "用户名或密码错误（连续 5 次错误将锁定账号 30 分钟）"
@@ -89,7 +90,7 @@ class AppResetMyPasswordView(ResetMyPasswordView):
         return redirect(url_for("ChangePasswordView.form"))
 
 
-class AppUserDBModelView(UserDBModelView):
+class AppUserDBModelView(TenantViewMixin, UserDBModelView):
     """The operators' user list, in Chinese, with the account fields of this system."""
 
     list_title = "账号列表"
@@ -103,7 +104,8 @@ class AppUserDBModelView(UserDBModelView):
         "fail_login_count", "last_login", "created_on", "changed_on",
     ]
     edit_columns = ["nickname", "mobile", "institution", "region", "roles", "active", "internet_access", "is_owner"]
-    add_columns = edit_columns
+    add_columns = ["username", "nickname", "mobile", "institution", "region", "roles", "active", "internet_access",
+                   "is_owner", "password", "conf_password"]
     search_columns = ["username", "nickname", "institution", "region", "active"]
     label_columns = {
         "username": "账号", "nickname": "昵称", "mobile": "手机号码", "institution": "所属机构",
@@ -118,6 +120,8 @@ class AppUserDBModelView(UserDBModelView):
         item.first_name = item.nickname or item.username
         item.last_name = ""
         item.email = item.email or f"{item.username}@accounts.invalid"
+        item.must_change_password = True
+        super().pre_add(item)
 
 
 class AppSecurityManager(SecurityManager):

@@ -48,54 +48,63 @@ class TenantMixin:
 
     def _force_tenant(self, item):
         """institution_id comes from the caller, never from the form; related rows must be in scope."""
-        if self.tenant_column == "institution_id":
-            if not g.user.institution_id:
-                raise DomainError("只有机构账号可以录入本机构数据")
-            item.institution_id = g.user.institution_id
         scope = scope_of(g.user)
+        if self.tenant_column == "institution_id" and scope.kind != "all":
+            if scope.kind != "institution":
+                raise DomainError("只有机构账号可以录入本机构数据")
+            item.institution_id = scope.institution_id
         for col in self.datamodel.get_columns_list():
             if self.datamodel.is_relation_many_to_one(col):
-                target = getattr(item, col, None)
-                owner = getattr(target, "institution_id", None)
+                owner = getattr(getattr(item, col, None), "institution_id", None)
                 if owner is not None and not scope.allows_institution(owner):
                     raise DomainError("所选数据不属于本机构")
 
 
-class TenantModelView(TenantMixin, ModelView):
-    """Base of every view over institution-owned rows: list/show/edit/delete/actions/dropdowns scoped."""
-
-    method_permission_name = VIEW_METHOD_PERMISSIONS
+class TenantViewMixin(TenantMixin):
+    """Scoping for a FAB ModelView: list/show/edit/delete through base filters, and FAB's actions, which
+    FAB itself does not scope (fab-notes): no permission → 403, a key outside the scope → 404."""
 
     def __init__(self, **kwargs):
         self._install_scope()
         super().__init__(**kwargs)
-        self.add_form_query_rel_fields = {**_scoped_rel_fields(self.datamodel, self.add_columns),
-                                          **(self.add_form_query_rel_fields or {})}
-        self.edit_form_query_rel_fields = {**_scoped_rel_fields(self.datamodel, self.edit_columns),
-                                           **(self.edit_form_query_rel_fields or {})}
-        self.search_form_query_rel_fields = {**_scoped_rel_fields(self.datamodel, self.search_columns),
-                                             **(self.search_form_query_rel_fields or {})}
+        for attr, columns in (("add_form_query_rel_fields", self.add_columns),
+                              ("edit_form_query_rel_fields", self.edit_columns),
+                              ("search_form_query_rel_fields", self.search_columns)):
+            setattr(self, attr, {**_scoped_rel_fields(self.datamodel, columns), **(getattr(self, attr) or {})})
 
     def _in_scope(self, pk):
         return self.datamodel.get(self._deserialize_pk_if_composite(pk), self._base_filters) is not None
 
+    def _check_action(self, name, pks):
+        if name not in self.actions or not self.appbuilder.sm.has_access(
+                self.get_action_permission_name(name), self.class_permission_name):
+            abort(403)
+        if not all(self._in_scope(pk) for pk in pks):
+            abort(404)
+
     @expose("/action/<string:name>/<pk>", methods=["GET", "POST"])
     def action(self, name, pk):
-        if not self._in_scope(pk):
-            abort(404)
+        self._check_action(name, [pk])
         return super().action(name, pk)
 
     @expose("/action_post", methods=["POST"])
     def action_post(self):
-        if not all(self._in_scope(pk) for pk in request.form.getlist("rowid")):
-            abort(404)
+        self._check_action(request.form.get("action", ""), request.form.getlist("rowid"))
         return super().action_post()
 
     def pre_add(self, item):
         self._force_tenant(item)
+        super().pre_add(item)
 
     def pre_update(self, item):
         self._force_tenant(item)
+        super().pre_update(item)
+
+
+class TenantModelView(TenantViewMixin, ModelView):
+    """Base of every view over institution-owned rows."""
+
+    method_permission_name = VIEW_METHOD_PERMISSIONS
 
 
 class TenantModelRestApi(TenantMixin, ModelRestApi):

@@ -122,7 +122,7 @@ def _entry(obj, action, actor, now):
     changes = _field_changes(obj, action)
     if action == "update" and (not changes or set(changes) <= NOISE_FIELDS):
         return None
-    pk = inspect(obj).identity
+    pk = inspect(obj).mapper.primary_key_from_instance(obj)
     return {
         "at": now,
         "user_id": actor.get("user_id"),
@@ -131,7 +131,7 @@ def _entry(obj, action, actor, now):
         "institution_id": _institution_of(obj),
         "action": action,
         "entity": obj.__class__.__tablename__,
-        "entity_id": ",".join(str(p) for p in pk) if pk else None,
+        "entity_id": ",".join(str(p) for p in pk) if any(p is not None for p in pk) else None,
         "changes": changes,
     }
 

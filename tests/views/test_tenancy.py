@@ -1,0 +1,139 @@
+"""The tenancy sweep: every registered view, action and API route that takes a primary key is called, as a user
+of another institution (or region), with the primary keys of rows that belong to the first institution.
+Every call must answer 403 or 404 and change nothing. New views are covered without editing this test."""
+import pytest
+from flask_appbuilder import ModelView
+from flask_appbuilder.api import ModelRestApi
+from sqlalchemy import func, inspect, select
+
+from app.extensions import appbuilder
+from app.models.org import Institution
+from app.services.seed import JIANGXIA_CODE, WUCHANG_CODE
+from tests.conftest import csrf_token
+
+# (caller, code of the institution whose rows the caller must not reach)
+CALLERS = [("inst2_admin", JIANGXIA_CODE), ("inst_admin", WUCHANG_CODE), ("inst_staff", WUCHANG_CODE),
+           ("region_admin", WUCHANG_CODE)]
+
+
+def _foreign_pks(model, inst):
+    """Primary keys of rows owned by `inst` (by institution_id, or the institution itself)."""
+    from app.extensions import db
+
+    table = inspect(model).local_table  # the table, so FAB's base User is seen with the app's columns
+    pk = table.c[inspect(model).primary_key[0].name]
+    if table is Institution.__table__:
+        stmt = select(pk).where(pk == inst.id)
+    elif "institution_id" in table.c:
+        stmt = select(pk).where(table.c.institution_id == inst.id)
+    else:
+        return []
+    return [str(v) for v in db.session.scalars(stmt.limit(3))]
+
+
+def _pk_routes(app, endpoint_prefix):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.startswith(endpoint_prefix + ".") and "pk" in rule.arguments:
+            yield rule
+
+
+def _fill(rule, pk, view):
+    names = list(getattr(view, "actions", {}) or {}) or ["muldelete"]
+    values = []
+    for name in names if "name" in rule.arguments else [None]:
+        args = {a: "x" for a in rule.arguments}
+        args["pk"] = pk
+        if name:
+            args["name"] = name
+        values.append(rule.rule.replace("<pk>", pk).replace("<int:pk>", pk).replace("<string:name>", args.get("name", "x"))
+                      .replace("<name>", args.get("name", "x")))
+    return values
+
+
+def _row_count(model):
+    from app.extensions import db
+
+    db.session.expire_all()
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _models_and_views():
+    for view in appbuilder.baseviews:
+        if isinstance(view, (ModelView, ModelRestApi)):
+            yield view, view.datamodel.obj
+
+
+@pytest.mark.parametrize("caller, foreign_code", CALLERS)
+def test_no_view_reaches_a_foreign_row(app, db, login_as, caller, foreign_code):
+    inst = db.session.scalar(select(Institution).where(Institution.code == foreign_code))
+    c = login_as(caller)
+    token = csrf_token(c, "/account/password/")
+    jwt = c.post("/api/v1/security/login", json={"username": caller, "password": "Demo@Hb-2580"}).get_json()
+    headers = {"Authorization": f"Bearer {jwt['access_token']}"}
+    checked = 0
+    for view, model in _models_and_views():
+        pks = _foreign_pks(model, inst)
+        if not pks:
+            continue
+        before = _row_count(model)
+        for rule in _pk_routes(app, view.endpoint):
+            for pk in pks:
+                for url in _fill(rule, pk, view):
+                    for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                        if isinstance(view, ModelRestApi):
+                            resp = c.open(url, method=method, headers=headers, json={})
+                        elif method == "GET":
+                            resp = c.get(url)
+                        else:
+                            resp = c.open(url, method=method, data={"csrf_token": token})
+                        checked += 1
+                        assert resp.status_code in (403, 404), (caller, method, url, resp.status_code)
+        # action_post takes its keys from the form, not the URL.
+        if isinstance(view, ModelView) and "action_post" in {r.endpoint.split(".")[-1] for r in app.url_map.iter_rules()
+                                                            if r.endpoint.startswith(view.endpoint + ".")}:
+            for name in list(view.actions) or ["muldelete"]:
+                resp = c.post(f"{view.route_base}/action_post",
+                              data={"csrf_token": token, "action": name, "rowid": pks})
+                checked += 1
+                assert resp.status_code in (403, 404), (caller, "action_post", view.route_base, resp.status_code)
+        assert _row_count(model) == before, f"{caller} changed {model.__name__} rows"
+    assert checked > 20  # the sweep really walked routes
+
+
+@pytest.mark.parametrize("caller, foreign_code", CALLERS)
+def test_no_list_shows_a_foreign_institution(app, db, login_as, caller, foreign_code):
+    inst = db.session.scalar(select(Institution).where(Institution.code == foreign_code))
+    c = login_as(caller)
+    for view, _model in _models_and_views():
+        if not isinstance(view, ModelView):
+            continue
+        resp = c.get(f"{view.route_base}/list/")
+        assert resp.status_code in (200, 403), (view.route_base, resp.status_code)
+        if resp.status_code == 200:
+            body = resp.get_data(as_text=True)
+            assert inst.name not in body and inst.code not in body, (caller, view.route_base)
+
+
+def test_permitted_tenant_view_answers_404_not_403(db, login_as):
+    """The sweep must see scoping at work, not only missing permissions: inst2_admin may read 操作日志."""
+    from app.models.audit import AuditLog
+
+    jiangxia = db.session.scalar(select(Institution).where(Institution.code == JIANGXIA_CODE))
+    wuchang = db.session.scalar(select(Institution).where(Institution.code == WUCHANG_CODE))
+    foreign = db.session.scalar(select(AuditLog.id).where(AuditLog.institution_id == jiangxia.id).limit(1))
+    own = db.session.scalar(select(AuditLog.id).where(AuditLog.institution_id == wuchang.id).limit(1))
+    c = login_as("inst2_admin")
+    assert c.get(f"/auditlogview/show/{own}").status_code == 200
+    assert c.get(f"/auditlogview/show/{foreign}").status_code == 404
+
+
+def test_region_admin_sees_its_subtree_only(db, login_as):
+    jiangxia = db.session.scalar(select(Institution).where(Institution.code == JIANGXIA_CODE))
+    wuchang = db.session.scalar(select(Institution).where(Institution.code == WUCHANG_CODE))
+    c = login_as("region_admin")
+    listing = c.get("/regioninstitutionview/list/").get_data(as_text=True)
+    assert jiangxia.name in listing and wuchang.name not in listing
+    assert c.get(f"/regioninstitutionview/show/{jiangxia.id}").status_code == 200
+    assert c.get(f"/regioninstitutionview/show/{wuchang.id}").status_code == 404
+    # An institution account has no 区域管理 page at all.
+    assert login_as("inst_admin").get("/regioninstitutionview/list/").status_code == 403
