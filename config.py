@@ -64,13 +64,17 @@ class Config:
     # Flask-AppBuilder
     AUTH_TYPE = AUTH_DB
     AUTH_ROLE_ADMIN = "系统管理员"
-    AUTH_ROLE_PUBLIC = "Public"
+    AUTH_ROLE_PUBLIC = "匿名访问"
     AUTH_USER_REGISTRATION = False
     FAB_CREATE_DB = False  # the schema comes from Alembic migrations only
     FAB_UPDATE_PERMS = False  # permissions are synced by `setup` (app.security.roles)
     FAB_ADD_SECURITY_API = True
     FAB_API_SWAGGER_UI = False
     FAB_PASSWORD_COMPLEXITY_ENABLED = True
+    # FAB's raw permission tables are not pages for our users (the permission tree replaces them).
+    FAB_ADD_SECURITY_PERMISSION_VIEW = False
+    FAB_ADD_SECURITY_VIEW_MENU_VIEW = False
+    FAB_ADD_SECURITY_PERMISSION_VIEWS_VIEW = False
     FAB_BASE_TEMPLATE = "base_app.html"
     FAB_INDEX_VIEW = "app.views.home.HomeIndexView"
 

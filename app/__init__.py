@@ -33,6 +33,7 @@ def create_app(config=None):
     audit.install()
     audit.set_actor_provider(_request_actor)
     _install_request_guards(app)
+    _install_error_pages(app)
 
     from app.cli import register_cli
 
@@ -59,6 +60,36 @@ def _request_actor():
         "username": user.username if authenticated else None,
         "client_addr": request.remote_addr,
     }
+
+
+ERROR_MESSAGES = {
+    400: ("请求无效", "提交的内容无法处理。如果页面停留过久，请刷新后重新提交。"),
+    403: ("没有权限", "您的账号没有打开此页面或执行此操作的权限。如需开通，请联系本机构总账号或上级管理员。"),
+    404: ("页面不存在", "您要找的页面或记录不存在，或不属于您的机构/辖区。"),
+    405: ("操作方式不允许", "此页面不支持该操作方式。"),
+    413: ("文件过大", "上传的文件超过了允许的大小。"),
+    429: ("操作过于频繁", "登录或操作次数过多，请稍后再试。"),
+    500: ("系统错误", "系统处理时出现错误，已记录。请稍后重试，或联系工程师。"),
+}
+
+
+def _install_error_pages(app):
+    """Chinese error pages (HTML) and messages (JSON for /api/)."""
+    from flask import render_template
+    from werkzeug.exceptions import HTTPException
+
+    def handle(exc):
+        code = exc.code if isinstance(exc, HTTPException) else 500
+        title, text = ERROR_MESSAGES.get(code, ("出错了", "请求未能完成。"))
+        if code == 400 and "CSRF" in str(getattr(exc, "description", "")):
+            text = "页面已过期（安全校验失败），请刷新页面后重新提交。"
+        if request.path.startswith("/api/"):
+            return jsonify(message=f"{title}：{text}"), code
+        return render_template("error.html", code=code, title=title, text=text,
+                               appbuilder=app.appbuilder, base_template=app.appbuilder.base_template), code
+
+    for code in ERROR_MESSAGES:
+        app.register_error_handler(code, handle)
 
 
 # Pages a user who must change the password may still open.

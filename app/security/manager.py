@@ -9,18 +9,27 @@ from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.decorators import no_cache
 from flask_appbuilder.security.forms import LoginForm_db
 from flask_appbuilder.security.sqla.manager import SecurityManager
-from flask_appbuilder.security.views import AuthDBView, ResetMyPasswordView, UserDBModelView
+from flask_appbuilder.security.sqla.models import PermissionView
+from flask_appbuilder.security.views import AuthDBView, ResetMyPasswordView, RoleModelView, UserDBModelView, UserGroupModelView
 from flask_appbuilder.utils.base import get_safe_redirect
 from flask_jwt_extended import create_access_token, create_refresh_token
+from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
+from flask_appbuilder.validators import PasswordComplexityValidator
 from flask_login import login_user
+from wtforms import PasswordField, validators
 
 from app.domain.errors import DomainError
 from app.domain.network import NO_INTERNET_MESSAGE, is_internet
 from app.domain.password import password_problems, validate_password
 from app.extensions import limiter
 from app.models.security import User
+from app.security.display import DisplayMixin
+from app.security.roles import permission_label
 from app.security.tenancy import TenantViewMixin
 from app.services import accounts
+
+# FAB renders role permissions with repr(): "can read on X". Shown to operators in Chinese instead.
+PermissionView.__repr__ = permission_label
 
 INVALID_LOGIN = "用户名或密码错误（连续 5 次错误将锁定账号 30 分钟）"
 
@@ -116,6 +125,24 @@ class AppUserDBModelView(TenantViewMixin, UserDBModelView):
         "password": "密码", "conf_password": "确认密码",
     }
 
+    add_form_extra_fields = {
+        "password": PasswordField("密码", description="须符合密码规则；新账号首次登录须修改密码",
+                                  validators=[validators.DataRequired("请输入密码"), PasswordComplexityValidator()],
+                                  widget=BS3PasswordFieldWidget()),
+        "conf_password": PasswordField("确认密码", description="再次输入密码",
+                                       validators=[validators.DataRequired("请再次输入密码"),
+                                                   validators.EqualTo("password", message="两次输入的密码不一致")],
+                                       widget=BS3PasswordFieldWidget()),
+    }
+    description_columns = {
+        "username": "登录账号，以字母开头，至少 8 位",
+        "active": "停用的账号不能登录（删除账号会丢失其操作记录的归属，建议停用）",
+        "internet_access": "关闭后只能通过卫生专网登录",
+    }
+    show_fieldsets = [("账号信息", {"fields": show_columns})]
+    user_show_fieldsets = [("账号信息", {"fields": ["username", "nickname", "mobile", "institution", "region",
+                                                   "roles", "last_login", "login_count"]})]
+
     def pre_add(self, item):
         item.first_name = item.nickname or item.username
         item.last_name = ""
@@ -124,12 +151,32 @@ class AppUserDBModelView(TenantViewMixin, UserDBModelView):
         super().pre_add(item)
 
 
+class AppRoleModelView(DisplayMixin, RoleModelView):
+    """The operators' role list (the permission tree of the accounts issue is the users' page)."""
+
+    class_permission_name = "RoleModelView"
+    label_columns = {"name": "角色名称", "permissions": "权限", "user": "账号", "groups": "用户组"}
+    list_title, show_title, add_title, edit_title = "角色列表", "角色详情", "新增角色", "修改角色"
+    search_columns = ["name", "user"]
+
+
+class AppGroupModelView(DisplayMixin, UserGroupModelView):
+    """FAB's user groups: not used by this system (kept out of the menu), labelled for completeness."""
+
+    class_permission_name = "UserGroupModelView"
+    list_title = show_title = "用户组"
+    add_title, edit_title = "新增用户组", "修改用户组"
+    label_columns = {"name": "名称", "label": "显示名", "description": "说明", "users": "账号", "roles": "角色"}
+
+
 class AppSecurityManager(SecurityManager):
     user_model = User
     userdbmodelview = AppUserDBModelView
     authdbview = AppAuthDBView
     security_api = AppSecurityApi
     resetmypasswordview = AppResetMyPasswordView
+    rolemodelview = AppRoleModelView
+    groupmodelview = AppGroupModelView
 
     def create_limiter(self, app):
         """Use the app's one Flask-Limiter (storage REDIS_URL when set) for FAB's login limits too."""

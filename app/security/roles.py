@@ -37,3 +37,30 @@ def sync_roles(appbuilder):
         role.permissions = wanted
     sm.session.commit()
 
+
+
+# Chinese names of FAB's own permissions and resources, for the operators' role pages.
+PERMISSION_LABELS = {
+    "can_read": "查看", "can_write": "编辑", "menu_access": "菜单", "can_list": "列表", "can_show": "详情",
+    "can_add": "新增", "can_edit": "修改", "can_delete": "删除", "can_download": "下载", "can_get": "读取",
+    "can_info": "字段信息", "can_post": "新增", "can_put": "修改", "can_this_form_get": "打开表单",
+    "can_this_form_post": "提交表单", "can_userinfo": "个人信息", "resetmypassword": "修改本人密码",
+    "resetpasswords": "重置密码", "userinfoedit": "修改个人信息", "copyrole": "复制角色", "can_chart": "图表",
+    "can_add_role_permissions": "授予角色权限", "can_list_role_permissions": "查看角色权限",
+    "can_update_role_groups": "设置角色用户组", "can_update_role_users": "设置角色账号",
+}
+RESOURCE_LABELS = {
+    "AppUserDBModelView": "账号管理", "RoleModelView": "角色管理", "UserGroupModelView": "用户组管理",
+    "Role": "角色接口", "User": "账号接口", "Group": "用户组接口", "Permission": "权限接口",
+    "PermissionViewMenu": "权限资源接口", "ViewMenu": "资源接口", "MenuApi": "菜单接口",
+    "UserStatsChartView": "账号统计", "ResetPasswordView": "重置他人密码", "AppResetMyPasswordView": "修改本人密码",
+    "UserInfoEditView": "个人信息", "PermissionModelView": "权限", "ViewMenuModelView": "资源",
+    "PermissionViewModelView": "权限与资源", "Security": "账号与权限", "List Users": "账号列表",
+    "List Roles": "角色列表", "List Groups": "用户组列表", "Base Permissions": "基础权限", "Views/Menus": "页面与菜单",
+    "Permission on Views/Menus": "页面权限", "User's Statistics": "账号统计",
+}
+
+
+def permission_label(pv) -> str:
+    perm, resource = str(pv.permission), str(pv.view_menu)
+    return f"{PERMISSION_LABELS.get(perm, perm)}：{RESOURCE_LABELS.get(resource, resource)}"

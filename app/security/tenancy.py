@@ -5,6 +5,7 @@ from flask_appbuilder.api import ModelRestApi
 from flask_appbuilder.models.filters import BaseFilter
 
 from app.domain.errors import DomainError
+from app.security.display import DisplayMixin
 from app.services.scope import scope_of
 
 # FAB's per-method permissions collapsed to 查看 (read) and 编辑 (write) per resource (style.md, Superset).
@@ -60,7 +61,7 @@ class TenantMixin:
                     raise DomainError("所选数据不属于本机构")
 
 
-class TenantViewMixin(TenantMixin):
+class TenantViewMixin(DisplayMixin, TenantMixin):
     """Scoping for a FAB ModelView: list/show/edit/delete through base filters, and FAB's actions, which
     FAB itself does not scope (fab-notes): no permission → 403, a key outside the scope → 404."""
 

@@ -5,7 +5,10 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from app.models.audit import AuditLog
 from app.models.dictionary import DictItem
 from app.models.org import Region
+from app.security.display import DisplayMixin, changes_table
 from app.security.tenancy import VIEW_METHOD_PERMISSIONS, TenantModelView
+from app.services.audit import ACTION_LABELS, ENTITY_LABELS
+from app.services.dictionaries import TYPE_LABELS
 
 
 class AuditLogView(TenantModelView):
@@ -20,12 +23,17 @@ class AuditLogView(TenantModelView):
     search_columns = ["at", "username", "client_addr", "action", "entity", "entity_id"]
     label_columns = {
         "at": "时间", "username": "操作人", "client_addr": "来源地址", "action": "操作", "entity": "数据表",
-        "entity_id": "记录编号", "changes": "变更内容（字段: [原值, 新值]）",
+        "entity_id": "记录编号", "changes": "变更内容", "institution_id": "机构编号", "user_id": "操作人编号",
     }
     base_order = ("id", "desc")
+    formatters_columns = {
+        "action": lambda v: ACTION_LABELS.get(v, v),
+        "entity": lambda v: ENTITY_LABELS.get(v, v),
+        "changes": changes_table,
+    }
 
 
-class DictItemView(ModelView):
+class DictItemView(DisplayMixin, ModelView):
     """数据字典 (operators): names, order and 停用 of code values; codes are national and fixed."""
 
     datamodel = SQLAInterface(DictItem)
@@ -44,9 +52,10 @@ class DictItemView(ModelView):
                      "extra": "附加信息"}
     base_order = ("type", "asc")
     page_size = 50
+    formatters_columns = {"type": lambda v: f"{TYPE_LABELS.get(v, v)}（{v}）"}
 
 
-class RegionView(ModelView):
+class RegionView(DisplayMixin, ModelView):
     """行政区划 (operators): the GB/T 2260 tree."""
 
     datamodel = SQLAInterface(Region)
@@ -57,5 +66,6 @@ class RegionView(ModelView):
     list_columns = ["code", "name", "level", "parent"]
     show_columns = list_columns
     search_columns = ["code", "name", "level"]
-    label_columns = {"code": "区划代码", "name": "名称", "level": "级别（1 省 2 市 3 区县）", "parent": "上级"}
+    label_columns = {"code": "区划代码", "name": "名称", "level": "级别（1 省 2 市 3 区县）", "parent": "上级",
+                     "children": "下级", "path": "路径"}
     base_order = ("code", "asc")
