@@ -16,8 +16,10 @@ def register(appbuilder):
     appbuilder.add_view(DictItemView, "数据字典", label="数据字典", icon="fa-book", category="系统管理")
     appbuilder.add_view(RegionView, "行政区划", label="行政区划", icon="fa-sitemap", category="系统管理")
 
-    # FAB's own security pages: a Chinese category; user groups and statistics are not used here.
+    # FAB's own account and role pages belong to 系统管理 (spec 七); user groups and statistics are not used.
     security = appbuilder.menu.find("Security")
+    system = appbuilder.menu.find("系统管理")
     if security is not None:
-        security.label = "账号与权限"
-        security.childs = [c for c in security.childs if c.name not in ("List Groups", "User's Statistics", "-")]
+        appbuilder.menu.menu.remove(security)
+        kept = [c for c in security.childs if c.name not in ("List Groups", "User's Statistics", "-")]
+        system.childs = kept + system.childs
