@@ -7,6 +7,9 @@ from flask_login import logout_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.extensions import appbuilder, db, migrate
+from app.services.scope import scope_of
+from app.models.enums import SUBSYSTEMS
+from app.security.subsystems import current_subsystem, subsystem_of_endpoint
 
 
 def create_app(config=None):
@@ -75,26 +78,37 @@ ERROR_MESSAGES = {
 
 def _install_error_pages(app):
     """Chinese error pages (HTML) and messages (JSON for /api/)."""
-    from flask import render_template
     from werkzeug.exceptions import HTTPException
 
     def handle(exc):
         code = exc.code if isinstance(exc, HTTPException) else 500
-        title, text = ERROR_MESSAGES.get(code, ("出错了", "请求未能完成。"))
+        text = None
         if code == 400 and "CSRF" in str(getattr(exc, "description", "")):
             text = "页面已过期（安全校验失败），请刷新页面后重新提交。"
-        if request.path.startswith("/api/"):
-            return jsonify(message=f"{title}：{text}"), code
-        return render_template("error.html", code=code, title=title, text=text,
-                               appbuilder=app.appbuilder, base_template=app.appbuilder.base_template), code
+        return _error_response(code, text)
 
     for code in ERROR_MESSAGES:
         app.register_error_handler(code, handle)
+    app.jinja_env.globals["now"] = datetime.datetime.now
+    app.jinja_env.globals["current_subsystem"] = current_subsystem
+    app.jinja_env.globals["all_subsystems"] = SUBSYSTEMS
+
+
+def _error_response(code, text=None):
+    from flask import current_app, render_template
+
+    title, default = ERROR_MESSAGES.get(code, ("出错了", "请求未能完成。"))
+    text = text or default
+    if request.path.startswith("/api/"):
+        return jsonify(message=f"{title}：{text}"), code
+    ab = current_app.appbuilder
+    return render_template("error.html", code=code, title=title, text=text, appbuilder=ab,
+                           base_template=ab.base_template), code
 
 
 # Pages a user who must change the password may still open.
 FORCED_CHANGE_ALLOWED = {"ChangePasswordView.form", "AppAuthDBView.logout", "AppAuthDBView.login", "static",
-                         "appbuilder.static"}
+                         "appbuilder.static", "SubsystemView.switch"}
 
 
 def _install_request_guards(app):
@@ -105,18 +119,27 @@ def _install_request_guards(app):
         user = g.get("user")
         if user is None or not getattr(user, "is_authenticated", False):
             return None
-        now = datetime.datetime.now(datetime.timezone.utc)
+        now = datetime.datetime.now(datetime.UTC)
         last = session.get("_last_seen")
-        if last is not None and now - datetime.datetime.fromtimestamp(last, datetime.timezone.utc) > idle:
+        if last is not None and now - datetime.datetime.fromtimestamp(last, datetime.UTC) > idle:
             logout_user()
             session.clear()
             flash("30 分钟未操作，登录已超时，请重新登录", "warning")
             return redirect(url_for("AppAuthDBView.login"))
         session.permanent = True
         session["_last_seen"] = now.timestamp()
-        if user.must_change_password and request.endpoint not in FORCED_CHANGE_ALLOWED:
+        endpoint = request.endpoint or ""
+        if user.must_change_password and endpoint not in FORCED_CHANGE_ALLOWED:
             if request.path.startswith("/api/"):
                 return jsonify(message="首次登录或密码被重置，请先修改密码"), 403
             flash("首次登录或密码已被重置，请先修改密码后再使用系统", "warning")
             return redirect(url_for("ChangePasswordView.form"))
+        if (user.certified_at is None and scope_of(user).kind != "all" and endpoint not in FORCED_CHANGE_ALLOWED
+                and not endpoint.startswith("CertificationView.")):
+            if request.path.startswith("/api/"):
+                return jsonify(message="请先完成实名认证"), 403
+            return redirect(url_for("CertificationView.form"))
+        subsystem = subsystem_of_endpoint(app, endpoint)
+        if subsystem and subsystem not in user.subsystem_list:
+            return _error_response(403, f"您的账号没有开通“{subsystem}”子系统")
         return None

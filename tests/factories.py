@@ -22,7 +22,7 @@ def institution(name=None, region_code="420115", **kw):
     return inst
 
 
-def account(username, role="人事专员", institution=None, password="Good@Pw-2468", must_change=False, **kw):
+def account(username, role="机构总账号", institution=None, password="Good@Pw-2468", must_change=False, **kw):
     user = accounts.create_account(username, username, [role], institution=institution, password=password,
                                    must_change_password=must_change, **kw)
     db.session.commit()

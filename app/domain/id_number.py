@@ -38,3 +38,26 @@ def birth_date(value: str) -> datetime.date:
 def sex_code(value: str) -> str:
     """'1' 男性 when the 17th digit is odd, '2' 女性 when even (GB/T 2261.1 codes)."""
     return "1" if int(value[16]) % 2 else "2"
+
+
+def id_problems_by_type(value: str, type_name: str, regex: str | None, check: str | None,
+                        today: datetime.date | None = None) -> list[str]:
+    """证件号码 checked by its type (id_types.csv): GB 11643 for 身份证-like numbers, else the type's regex."""
+    value = (value or "").strip().upper()
+    if not value:
+        return ["证件号码不能为空"]
+    if re.fullmatch(r"\d(\.\d+)?E\+\d+", value):
+        return ["证件号码被 Excel 改成了科学计数法（如 4.2011E+17），请把该列设为文本后重新输入"]
+    gb11643 = (check or "").startswith(("ISO 7064", "同居民身份证", "同GB 11643", "MOD 11-2"))
+    if gb11643 and len(value) == 18:
+        problems = [] if re.match(regex, value) or not regex else [f"证件号码不符合{type_name}的格式"]
+        if not problems and check_digit(value[:17]) != value[17]:
+            problems.append("证件号码校验位不正确，请核对号码")
+        if not problems and value[6:8] in ("18", "19", "20"):
+            problems += [p for p in id_problems(value, today) if "出生日期" in p]
+        return problems
+    if gb11643:
+        return [f"{type_name}号码应为 18 位"]
+    if regex and not re.match(regex, value):
+        return [f"证件号码不符合{type_name}的格式"]
+    return []

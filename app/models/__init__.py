@@ -3,4 +3,5 @@ from app.models.audit import AuditLog  # noqa: F401
 from app.models.dictionary import DictItem  # noqa: F401
 from app.models.org import Institution, Region  # noqa: F401
 from app.models.people import Person  # noqa: F401
-from app.models.security import User  # noqa: F401
+from app.models.security import RealNameCertification, RoleProfile, User  # noqa: F401
+from app.models.workflow import ReviewRecord  # noqa: F401

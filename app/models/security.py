@@ -1,7 +1,10 @@
 """Accounts: FAB's user extended with tenancy, lockout, forced change and access-channel fields."""
+import datetime
+
+from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User as FabUser
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String
-from sqlalchemy.orm import relationship
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import backref, relationship
 
 from app.models.enums import SUBSYSTEMS
 
@@ -21,6 +24,8 @@ class AppUser(FabUser):
     internet_access = Column(Boolean, nullable=False, default=True)
     subsystems = Column(String(200), nullable=False, default=",".join(SUBSYSTEMS))
     is_owner = Column(Boolean, nullable=False, default=False)  # 总账号
+    certified_at = Column(DateTime, nullable=True)  # 实名认证通过时间; None → only the certification page opens
+    deleted_at = Column(DateTime, nullable=True)  # 删除: access removed, row kept for the audit trail
 
     institution = relationship("Institution", foreign_keys=[institution_id])
     region = relationship("Region", foreign_keys=[region_id])
@@ -31,6 +36,62 @@ class AppUser(FabUser):
 
     def get_full_name(self):
         return self.nickname or self.username
+
+
+ROLE_TYPES = ("卫健委管理员", "医疗机构", "科室", "其他")
+
+
+class RoleProfile(Model):
+    """What FAB's flat role lacks: level (1 系统管理员, 2 总账号, 3 owner-made), owner institution, display name
+    unique within the institution (FAB's role name is global), type, order, status, description."""
+
+    __tablename__ = "role_profile"
+    __table_args__ = (UniqueConstraint("institution_id", "display_name", name="uq_role_profile_inst_name"),)
+
+    id = Column(Integer, primary_key=True)
+    role_id = Column(Integer, ForeignKey("ab_role.id", ondelete="CASCADE"), nullable=False, unique=True)
+    display_name = Column(String(64), nullable=False)  # 角色名称
+    level = Column(Integer, nullable=False, default=3)
+    institution_id = Column(Integer, ForeignKey("institution.id"), nullable=True, index=True)
+    role_type = Column(String(20), nullable=False, default="科室")  # 角色类型 (descriptive)
+    seq = Column(Integer, nullable=True)  # 角色序号
+    parent_role_id = Column(Integer, ForeignKey("ab_role.id"), nullable=True)  # 上级角色
+    status = Column(String(10), nullable=False, default="正常")  # 正常 / 停用
+    description = Column(Text, nullable=True)  # 说明
+
+    role = relationship("Role", foreign_keys=[role_id], backref=backref("profile", uselist=False))
+    parent_role = relationship("Role", foreign_keys=[parent_role_id])
+    institution = relationship("Institution")
+
+    def __repr__(self):
+        return self.display_name
+
+
+class RealNameCertification(Model):
+    """实名认证 of one account (spec 2.1, 7.4); status per app.domain.review (草稿 shown as 未提交)."""
+
+    __tablename__ = "realname_certification"
+
+    id = Column(Integer, primary_key=True)
+    user_id = Column(Integer, ForeignKey("ab_user.id"), nullable=False, unique=True)
+    institution_id = Column(Integer, ForeignKey("institution.id"), nullable=True, index=True)
+    name = Column(String(50), nullable=False)
+    id_type = Column(String(20), nullable=False)
+    id_number = Column(String(30), nullable=False)
+    mobile = Column(String(20), nullable=False)
+    front_path = Column(String(200), nullable=True)  # 身份证正面 (relative to UPLOAD_FOLDER)
+    back_path = Column(String(200), nullable=True)  # 身份证反面
+    scan_path = Column(String(200), nullable=True)  # 盖章扫描件 (审核材料)
+    scan_kind = Column(String(10), nullable=True)
+    status = Column(String(10), nullable=False, default="草稿")
+    opinion = Column(Text, nullable=True)
+    submitted_at = Column(DateTime, nullable=True)
+    reviewed_at = Column(DateTime, nullable=True)
+    reviewer_id = Column(Integer, ForeignKey("ab_user.id"), nullable=True)
+    updated_at = Column(DateTime, nullable=False, default=datetime.datetime.now, onupdate=datetime.datetime.now)
+
+    user = relationship("AppUser", foreign_keys=[user_id], backref=backref("certification", uselist=False))
+    reviewer = relationship("AppUser", foreign_keys=[reviewer_id])
 
 
 # The class is registered as "AppUser": FAB's own relationships refer to its base by the name "User".

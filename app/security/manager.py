@@ -5,16 +5,22 @@ from flask import current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.api import safe
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
+from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
 from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.decorators import no_cache
 from flask_appbuilder.security.forms import LoginForm_db
 from flask_appbuilder.security.sqla.manager import SecurityManager
 from flask_appbuilder.security.sqla.models import PermissionView
-from flask_appbuilder.security.views import AuthDBView, ResetMyPasswordView, RoleModelView, UserDBModelView, UserGroupModelView
+from flask_appbuilder.security.views import (
+    AuthDBView,
+    ResetMyPasswordView,
+    RoleModelView,
+    UserDBModelView,
+    UserGroupModelView,
+)
 from flask_appbuilder.utils.base import get_safe_redirect
-from flask_jwt_extended import create_access_token, create_refresh_token
-from flask_appbuilder.fieldwidgets import BS3PasswordFieldWidget
 from flask_appbuilder.validators import PasswordComplexityValidator
+from flask_jwt_extended import create_access_token, create_refresh_token
 from flask_login import login_user
 from wtforms import PasswordField, validators
 
@@ -27,6 +33,7 @@ from app.security.display import DisplayMixin
 from app.security.roles import permission_label
 from app.security.tenancy import TenantViewMixin
 from app.services import accounts
+from app.services.roles import active_roles
 
 # FAB renders role permissions with repr(): "can read on X". Shown to operators in Chinese instead.
 PermissionView.__repr__ = permission_label
@@ -209,10 +216,20 @@ class AppSecurityManager(SecurityManager):
                 self.update_user(user)
                 g.login_error = lockout_message(user.locked_until)
             return None
+        if result.roles and not active_roles(result):
+            g.login_error = "您的角色已停用，暂时不能登录，请联系本机构总账号"
+            return None
         if is_internet(request.remote_addr, cfg["HEALTH_NET_CIDRS"]) and not self.internet_allowed(result):
             g.login_error = NO_INTERNET_MESSAGE
             return None
         return result
+
+    def get_user_roles(self, user):
+        """A 停用 role grants nothing (spec 7.1)."""
+        roles = super().get_user_roles(user)
+        if not user.is_authenticated:
+            return roles
+        return active_roles(user) + [r for r in roles if r not in user.roles]
 
     @staticmethod
     def internet_allowed(user) -> bool:

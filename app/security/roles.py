@@ -1,10 +1,13 @@
 """Built-in roles and what they may open, in collapsed read/write terms per page (resource)."""
 # role → {resource (class_permission_name): [read|write|…]}. 系统管理员 gets everything from FAB itself.
 ROLE_GRANTS = {
-    "区域管理员": {"辖区机构": ["read"], "操作日志": ["read"]},
-    "机构总账号": {"操作日志": ["read"]},
-    "人事专员": {},
+    "区域管理员": {"辖区机构": ["read"], "操作日志": ["read"], "账号管理": ["read", "write"],
+                   "实名认证审核": ["read", "audit"]},
+    "机构总账号": {"操作日志": ["read"], "角色管理": ["read", "write"], "账号管理": ["read", "write"],
+                   "实名认证审核": ["read", "audit"]},
 }
+# Levels of the built-in roles (spec 7.1): 1 系统管理员, 2 the 总账号 roles. Level 3 roles are made by owners.
+BUILTIN_LEVELS = {"区域管理员": (2, "卫健委管理员"), "机构总账号": (2, "医疗机构")}
 
 
 def _menu_names_for(appbuilder, resources):
@@ -35,7 +38,18 @@ def sync_roles(appbuilder):
         for menu_name in _menu_names_for(appbuilder, set(grants)):
             wanted.append(sm.add_permission_view_menu("menu_access", menu_name))
         role.permissions = wanted
+    _ensure_profiles(sm)
     sm.session.commit()
+
+
+def _ensure_profiles(sm):
+    from app.models.security import RoleProfile
+
+    levels = {sm.auth_role_admin: (1, "卫健委管理员"), **BUILTIN_LEVELS}
+    for name, (level, role_type) in levels.items():
+        role = sm.find_role(name)
+        if role.profile is None:
+            sm.session.add(RoleProfile(role=role, display_name=name, level=level, role_type=role_type))
 
 
 

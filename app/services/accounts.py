@@ -1,14 +1,19 @@
 """Accounts: creation and password changes, every one through the password policy."""
+import datetime
+import re
+
 from flask import current_app
 from flask_appbuilder.security.sqla.models import Role
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.domain.errors import DomainError, ValidationFailed
 from app.domain.password import password_problems, validate_password
+from app.domain.phone import mobile_problems
 from app.extensions import db
 from app.models.enums import SUBSYSTEMS
 from app.models.security import User
+from app.services.scope import scope_of
 
 
 def hash_password(password: str) -> str:
@@ -85,4 +90,167 @@ def change_own_password(user, old_password, password, confirm):
     if problems:
         raise ValidationFailed(problems)
     set_password(user, password, confirm, by_self=True)
+    db.session.commit()
+
+
+# ---- sub-accounts (spec 7.2, 7.3) and the owners regional accounts manage -------------------------------------
+
+USERNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{7,}$")
+
+
+def username_problems(username: str) -> list[str]:
+    username = username or ""
+    problems = []
+    if not USERNAME_RE.match(username):
+        problems.append("账号须以英文字母开头，至少 8 位，只能包含英文字母、数字和下划线（_）")
+    elif db.session.scalar(select(User.id).where(func.lower(User.username) == username.lower())):
+        problems.append(f"账号“{username}”已被使用，请换一个")
+    return problems
+
+
+def can_manage(manager, target) -> bool:
+    """Institution 总账号 → its sub-accounts; regional 总账号 → owners of institutions in its region subtree;
+    系统管理员 → everyone except themselves."""
+    if target.id == manager.id or target.deleted_at is not None:
+        return False
+    s = scope_of(manager)
+    if s.kind == "all":
+        return True
+    if not manager.is_owner:
+        return False
+    if s.kind == "institution":
+        return target.institution_id == manager.institution_id and not target.is_owner
+    if s.kind == "region":
+        return bool(target.is_owner and target.institution_id and s.allows_institution(target.institution_id))
+    return False
+
+
+def managed_accounts(manager):
+    """The accounts a manager sees in its account list (its own 总账号 first, read-only)."""
+    s = scope_of(manager)
+    stmt = select(User).where(User.deleted_at.is_(None))
+    if s.kind == "institution":
+        stmt = stmt.where(User.institution_id == manager.institution_id)
+    elif s.kind == "region":
+        stmt = stmt.where(or_(User.id == manager.id,
+                              and_(User.is_owner.is_(True), s.institutions_clause(User.institution_id))))
+    elif s.kind != "all":
+        stmt = stmt.where(User.id == manager.id)
+    users = list(db.session.scalars(stmt.order_by(User.username)))
+    return sorted(users, key=lambda u: (u.id != manager.id, u.username))
+
+
+def _role_for(manager, role_profile_id):
+    from app.models.security import RoleProfile
+
+    profile = db.session.get(RoleProfile, int(role_profile_id)) if str(role_profile_id or "").isdigit() else None
+    if profile is None or profile.level != 3 or profile.institution_id != manager.institution_id:
+        return None
+    return profile
+
+
+def _subsystem_problems(subsystems):
+    if not subsystems:
+        return ["所属子系统至少勾选一个"]
+    unknown = set(subsystems) - set(SUBSYSTEMS)
+    return ["所属子系统不存在：" + "、".join(sorted(unknown))] if unknown else []
+
+
+def create_subaccount(manager, *, role_profile_id, username, nickname, mobile, password, subsystems):
+    """新增子账号 by an institution 总账号: every field checked, every error reported at once."""
+    if scope_of(manager).kind != "institution" or not manager.is_owner:
+        raise DomainError("只有机构总账号可以新增子账号")
+    profile = _role_for(manager, role_profile_id)
+    errors = [] if profile else ["请选择本机构的角色（可在“角色管理”中新增）"]
+    errors += username_problems(username)
+    if not (nickname or "").strip():
+        errors.append("用户昵称不能为空")
+    if mobile:
+        errors += mobile_problems(mobile)
+    errors += password_problems(password or current_app.config["DEFAULT_PASSWORD"])
+    errors += _subsystem_problems(subsystems)
+    if errors:
+        raise ValidationFailed(errors)
+    user = create_account(username, nickname.strip(), [profile.role.name], institution=manager.institution,
+                          password=password or None, must_change_password=True, mobile=mobile or None,
+                          subsystems=[s for s in SUBSYSTEMS if s in subsystems])
+    db.session.commit()
+    return user
+
+
+def create_owner_account(manager, institution, *, username, nickname, mobile, password):
+    """A regional 总账号 (or 系统管理员) creates the 总账号 of an institution in its scope."""
+    s = scope_of(manager)
+    if not (s.kind == "all" or (s.kind == "region" and manager.is_owner and s.allows_institution(institution.id))):
+        raise DomainError("只能为本辖区的机构创建总账号")
+    errors = username_problems(username)
+    if not (nickname or "").strip():
+        errors.append("用户昵称不能为空")
+    if mobile:
+        errors += mobile_problems(mobile)
+    errors += password_problems(password or current_app.config["DEFAULT_PASSWORD"])
+    if errors:
+        raise ValidationFailed(errors)
+    user = create_account(username, nickname.strip(), ["机构总账号"], institution=institution, password=password or None,
+                          must_change_password=True, is_owner=True, mobile=mobile or None,
+                          internet_access=institution.internet_access)
+    db.session.commit()
+    return user
+
+
+def _require(manager, target):
+    if not can_manage(manager, target):
+        raise DomainError("无权管理该账号")
+
+
+def update_subaccount(manager, target, *, role_profile_id=None, mobile=None, subsystems=None, internet_access=None):
+    """修改: 账号 and 昵称 stay as they are; role, mobile, subsystems (and internet access for owners)."""
+    _require(manager, target)
+    errors = []
+    profile = None
+    if not target.is_owner:
+        profile = _role_for(manager, role_profile_id)
+        if profile is None:
+            errors.append("请选择本机构的角色")
+        errors += _subsystem_problems(subsystems)
+    if mobile:
+        errors += mobile_problems(mobile)
+    if errors:
+        raise ValidationFailed(errors)
+    if profile is not None:
+        target.roles = [profile.role]
+        target.subsystems = ",".join(s for s in SUBSYSTEMS if s in subsystems)
+    target.mobile = mobile or None
+    if internet_access is not None and target.is_owner:
+        target.internet_access = bool(internet_access)
+    db.session.commit()
+
+
+def unlock(manager, target):
+    """解锁: clears a lockout at once."""
+    _require(manager, target)
+    target.locked_until = None
+    target.fail_login_count = 0
+    db.session.commit()
+
+
+def remove(manager, target):
+    """删除: the account loses its access and roles; the row stays so its audit history keeps a name."""
+    _require(manager, target)
+    target.deleted_at = datetime.datetime.now()
+    target.active = False
+    target.roles = []
+    db.session.commit()
+
+
+def reset_password(manager, target, password, confirm=None):
+    """重置密码: the new password must pass the policy; the account must change it at next login."""
+    _require(manager, target)
+    set_password(target, password, confirm, by_self=False)
+    db.session.commit()
+
+
+def set_internet_access(manager, target, allowed: bool):
+    _require(manager, target)
+    target.internet_access = bool(allowed)
     db.session.commit()

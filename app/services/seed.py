@@ -8,8 +8,8 @@ from app.domain.id_number import birth_date, check_digit, sex_code
 from app.extensions import db
 from app.models.org import Institution, Region
 from app.models.people import Person
-from app.models.security import User
-from app.services import accounts, dictionaries
+from app.models.security import RoleProfile, User
+from app.services import accounts, dictionaries, roles
 
 DEMO_PASSWORD = "Demo@Hb-2580"
 JIANGXIA_CODE = "124201154201150159"
@@ -25,9 +25,9 @@ DEMO_ACCOUNTS = (
     ("sysadmin01", "系统管理员", "系统管理员", None, None, False, True),
     ("region_admin", "江夏区卫健局", "区域管理员", None, "420115", True, True),
     ("inst_admin", "江夏示例卫生院总账号", "机构总账号", JIANGXIA_CODE, None, True, True),
-    ("inst_staff", "江夏示例卫生院人事科", "人事专员", JIANGXIA_CODE, None, False, True),
+    ("inst_staff", "江夏示例卫生院人事科", "人事科", JIANGXIA_CODE, None, False, True),
     ("inst2_admin", "武昌示例中心总账号", "机构总账号", WUCHANG_CODE, None, True, True),
-    ("newcomer01", "新用户", "人事专员", JIANGXIA_CODE, None, False, False),
+    ("newcomer01", "新用户", "人事科", JIANGXIA_CODE, None, False, False),
 )
 
 
@@ -48,19 +48,37 @@ def seed_demo() -> dict:
     for username, nickname, role, inst_code, region_code, is_owner, demo_pw in DEMO_ACCOUNTS:
         if username in existing:
             continue
-        accounts.create_account(
+        institution = institutions.get(inst_code)
+        if not is_owner and institution is not None:
+            role = _demo_role(institution, role).role.name  # a level-3 role made by the institution's owner
+        user = accounts.create_account(
             username,
             nickname,
             [role],
-            institution=institutions.get(inst_code),
+            institution=institution,
             region=regions.get(region_code),
             password=DEMO_PASSWORD if demo_pw else None,
             must_change_password=not demo_pw,
             is_owner=is_owner,
         )
+        if demo_pw:
+            user.certified_at = datetime.datetime.now()  # demo accounts are already certified
         created["accounts"] += 1
     db.session.commit()
     return created
+
+
+def _demo_role(institution, display_name):
+    """The owner-made role of a demo institution (created once)."""
+    profile = db.session.scalar(select(RoleProfile).where(RoleProfile.institution_id == institution.id,
+                                                          RoleProfile.display_name == display_name))
+    if profile is None:
+        owner = db.session.scalar(select(User).where(User.institution_id == institution.id, User.is_owner.is_(True)))
+        profile = roles.prepare_role(owner, RoleProfile(display_name=display_name, role_type="科室", seq=1,
+                                                        status="正常", description="演示：人事科"))
+        db.session.add(profile)
+        db.session.flush()
+    return profile
 
 
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"

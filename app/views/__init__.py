@@ -3,16 +3,27 @@
 
 def register(appbuilder):
     from app.views.account import ChangePasswordView
+    from app.views.accounts import AccountView, RolePermissionView, RoleProfileView
+    from app.views.certification import CertificationView, CertReviewView
     from app.views.region import RegionInstitutionView
     from app.views.system import AuditLogView, DictItemView, RegionView
 
+    from app.security.subsystems import install_menu_filter
+    from app.views.subsystems import SubsystemView
+
     appbuilder.add_view_no_menu(ChangePasswordView())
+    appbuilder.add_view_no_menu(SubsystemView())
 
     appbuilder.add_view(RegionInstitutionView, "辖区机构", label="辖区机构", icon="fa-hospital",
                         category="区域管理", category_label="区域管理", category_icon="fa-map")
 
     appbuilder.add_view(AuditLogView, "操作日志", label="操作日志", icon="fa-history",
                         category="系统管理", category_label="系统管理", category_icon="fa-cogs")
+    appbuilder.add_view(AccountView, "账号管理", label="账号管理", icon="fa-users", category="系统管理")
+    appbuilder.add_view(RoleProfileView, "角色管理", label="角色管理", icon="fa-id-badge", category="系统管理")
+    appbuilder.add_view_no_menu(RolePermissionView())
+    appbuilder.add_view(CertReviewView, "实名认证审核", label="实名认证审核", icon="fa-id-card", category="系统管理")
+    appbuilder.add_view_no_menu(CertificationView())
     appbuilder.add_view(DictItemView, "数据字典", label="数据字典", icon="fa-book", category="系统管理")
     appbuilder.add_view(RegionView, "行政区划", label="行政区划", icon="fa-sitemap", category="系统管理")
 
@@ -23,3 +34,4 @@ def register(appbuilder):
         appbuilder.menu.menu.remove(security)
         kept = [c for c in security.childs if c.name not in ("List Groups", "User's Statistics", "-")]
         system.childs = kept + system.childs
+    install_menu_filter(appbuilder)

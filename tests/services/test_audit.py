@@ -35,7 +35,7 @@ def test_create_update_delete_are_recorded_with_actor(db):
 
 
 def test_passwords_are_masked(db):
-    factories.account("audit_user1", institution=None, role="人事专员")
+    factories.account("audit_user1", institution=None)
     row = _last(db, "ab_user")
     assert row.changes["password"] == [None, "***"]
     assert "scrypt" not in str(row.changes)

@@ -85,7 +85,8 @@ def test_first_login_is_forced_to_change_password(app, client, db):
         "confirm": "Hb#2580wq"})
     assert ok.status_code == 302
     assert _user(db, "newcomer01").must_change_password is False
-    assert client.get("/").status_code == 200
+    # Next comes real-name certification: until it is approved, only its page opens.
+    assert "/certification/" in client.get("/").headers["Location"]
 
 
 def test_change_password_requires_the_old_one(login_as, db):

@@ -1,0 +1,44 @@
+"""The one review state machine (DESIGN.md): 草稿 → 待审核 → 已通过 | 已驳回 (→ edit and resubmit).
+
+Used by real-name certification, institution change requests, resignation and probation registration. Pure:
+callers pass the current status, the action and who acts; they get the new status or a DomainError in Chinese.
+"""
+from app.domain.errors import DomainError
+
+DRAFT = "草稿"
+SUBMITTED = "待审核"
+APPROVED = "已通过"
+REJECTED = "已驳回"
+STATUSES = (DRAFT, SUBMITTED, APPROVED, REJECTED)
+
+APPLICANT = "applicant"
+REVIEWER = "reviewer"
+
+# action: (statuses it may start from, resulting status, who may take it)
+TRANSITIONS = {
+    "submit": ({DRAFT, REJECTED}, SUBMITTED, APPLICANT),
+    "withdraw": ({SUBMITTED}, DRAFT, APPLICANT),
+    "approve": ({SUBMITTED}, APPROVED, REVIEWER),
+    "reject": ({SUBMITTED}, REJECTED, REVIEWER),
+}
+ACTION_LABELS = {"submit": "提交", "withdraw": "撤回", "approve": "审核通过", "reject": "驳回"}
+
+
+def can_edit(status: str) -> bool:
+    """The applicant may change the content while it is a draft or after a rejection."""
+    return status in (DRAFT, REJECTED)
+
+
+def transition(status: str, action: str, actor: str, opinion: str | None = None) -> str:
+    """The status after `action` taken by `actor` (APPLICANT or REVIEWER); DomainError when not allowed."""
+    if action not in TRANSITIONS:
+        raise DomainError(f"未知操作：{action}")
+    sources, target, who = TRANSITIONS[action]
+    label = ACTION_LABELS[action]
+    if actor != who:
+        raise DomainError(f"只有{'申请人' if who == APPLICANT else '审核人'}可以{label}")
+    if status not in sources:
+        raise DomainError(f"当前状态为“{status}”，不能{label}")
+    if action == "reject" and not (opinion or "").strip():
+        raise DomainError("驳回时必须填写审核意见，说明需要修改的内容")
+    return target

@@ -1,0 +1,191 @@
+"""Real-name certification (spec 2.1, 7.4): the applicant's form, the stamped scan, and the review queue."""
+import datetime
+
+from sqlalchemy import select
+
+from app.domain import review
+from app.domain.errors import DomainError, ValidationFailed
+from app.domain.id_number import id_problems_by_type
+from app.domain.phone import mobile_problems
+from app.extensions import db
+from app.models.security import RealNameCertification, User
+from app.models.workflow import ReviewRecord
+from app.services import dictionaries, storage
+from app.services.scope import scope_of
+
+ENTITY = "certification"
+STATUS_LABELS = {review.DRAFT: "未提交", review.SUBMITTED: "待审核", review.APPROVED: "已通过",
+                 review.REJECTED: "已驳回"}
+
+
+def for_user(user) -> RealNameCertification | None:
+    return db.session.scalar(select(RealNameCertification).where(RealNameCertification.user_id == user.id))
+
+
+def field_problems(name, id_type, id_number, mobile) -> list[str]:
+    """Every problem of the form's fields (also used when a reviewer corrects them)."""
+    errors = []
+    if not (name or "").strip():
+        errors.append("姓名不能为空")
+    elif len(name.strip()) > 50:
+        errors.append("姓名不能超过 50 个字")
+    types = {d.code: d for d in dictionaries.items("id_types")}
+    item = types.get(id_type)
+    if item is None:
+        errors.append("证件类别须从下拉列表中选择")
+    else:
+        extra = item.extra or {}
+        errors += id_problems_by_type(id_number, item.name, extra.get("regex"), extra.get("check"))
+    errors += mobile_problems(mobile)
+    return errors
+
+
+def save(user, *, name, id_type, id_number, mobile, front=None, back=None):
+    """保存 the form: fields and both ID-card photos (new uploads replace the stored ones). Every error at once."""
+    cert = for_user(user)
+    if cert is not None and not review.can_edit(cert.status):
+        raise DomainError(f"实名认证{STATUS_LABELS[cert.status]}，不能修改；如需修改请先撤回")
+    errors = field_problems(name, id_type, id_number, mobile)
+    stored = {}
+    for key, upload, label in (("front_path", front, "身份证正面照片"), ("back_path", back, "身份证反面照片")):
+        if upload:
+            try:
+                stored[key] = storage.save_upload(upload, field_label=label, kinds={"jpeg", "png"},
+                                                  max_bytes=storage.IMAGE_MAX).path
+            except DomainError as exc:
+                errors.append(exc.message)
+        elif not (cert and getattr(cert, key)):
+            errors.append(f"请上传{label}（JPG 或 PNG，不超过 3 MB）")
+    if errors:
+        raise ValidationFailed(errors)
+    if cert is None:
+        cert = RealNameCertification(user_id=user.id, institution_id=user.institution_id, status=review.DRAFT)
+        db.session.add(cert)
+    cert.name, cert.id_type, cert.id_number, cert.mobile = name.strip(), id_type, id_number.strip().upper(), mobile
+    for key, path in stored.items():
+        setattr(cert, key, path)
+    db.session.commit()
+    return cert
+
+
+def letter_context(cert, user) -> dict:
+    """The fields printed on the 证明 letter."""
+    types = {d.code: d.name for d in dictionaries.items("id_types", active_only=False)}
+    return {
+        "account": user.username,
+        "institution": user.institution.name if user.institution else (user.region.name if user.region else ""),
+        "name": cert.name,
+        "id_type": types.get(cert.id_type, cert.id_type),
+        "id_number": cert.id_number,
+        "mobile": cert.mobile,
+        "date": datetime.date.today().strftime("%Y 年 %m 月 %d 日"),
+    }
+
+
+def upload_scan(user, upload):
+    """审核材料: the stamped letter, scanned (PDF, JPG or PNG, ≤ 10 MB)."""
+    cert = for_user(user)
+    if cert is None:
+        raise DomainError("请先填写并保存实名认证信息，再上传审核材料")
+    if not review.can_edit(cert.status):
+        raise DomainError(f"实名认证{STATUS_LABELS[cert.status]}，不能更换审核材料")
+    stored = storage.save_upload(upload, field_label="审核材料", kinds={"pdf", "jpeg", "png"}, max_bytes=storage.SCAN_MAX)
+    cert.scan_path, cert.scan_kind = stored.path, stored.kind
+    db.session.commit()
+    return cert
+
+
+def _record(cert, action, old, actor, opinion=None):
+    db.session.add(ReviewRecord(entity=ENTITY, entity_id=cert.id, institution_id=cert.institution_id, action=action,
+                                from_status=old, to_status=cert.status, actor_id=actor.id, actor_name=actor.username,
+                                opinion=opinion))
+
+
+def submit(user):
+    """提交证明材料."""
+    cert = for_user(user)
+    if cert is None or not cert.scan_path:
+        raise DomainError("请先上传盖章后的证明扫描件（审核材料），再提交")
+    old = cert.status
+    cert.status = review.transition(old, "submit", review.APPLICANT)
+    cert.submitted_at = datetime.datetime.now()
+    cert.opinion = None
+    _record(cert, "submit", old, user)
+    db.session.commit()
+
+
+def withdraw(user):
+    """撤回 a pending request to change it (the reviewer never deletes it)."""
+    cert = for_user(user)
+    if cert is None:
+        raise DomainError("没有可撤回的实名认证")
+    old = cert.status
+    cert.status = review.transition(old, "withdraw", review.APPLICANT)
+    _record(cert, "withdraw", old, user)
+    db.session.commit()
+
+
+def reviewable_query(reviewer):
+    """Certifications a reviewer may decide: institution owner → its sub-accounts; regional owner → owners of
+    institutions in its subtree; 系统管理员 → regional owners."""
+    s = scope_of(reviewer)
+    stmt = select(RealNameCertification).join(User, RealNameCertification.user_id == User.id).where(
+        User.deleted_at.is_(None), User.id != reviewer.id)
+    if s.kind == "all":
+        return stmt.where(User.region_id.is_not(None), User.institution_id.is_(None))
+    if not reviewer.is_owner:
+        return stmt.where(False)
+    if s.kind == "institution":
+        return stmt.where(User.institution_id == reviewer.institution_id, User.is_owner.is_(False))
+    if s.kind == "region":
+        return stmt.where(User.is_owner.is_(True), s.institutions_clause(User.institution_id))
+    return stmt.where(False)
+
+
+def queue(reviewer, status=None):
+    stmt = reviewable_query(reviewer)
+    if status:
+        stmt = stmt.where(RealNameCertification.status == status)
+    return list(db.session.scalars(stmt.order_by(RealNameCertification.submitted_at.desc().nulls_last(),
+                                                 RealNameCertification.id.desc())))
+
+
+def get_for_review(reviewer, cert_id) -> RealNameCertification:
+    """The certification if the reviewer may see it; DomainError otherwise (views answer 404)."""
+    cert = db.session.scalar(reviewable_query(reviewer).where(RealNameCertification.id == cert_id))
+    if cert is None:
+        raise DomainError("没有找到该实名认证，或不在您的审核范围内")
+    return cert
+
+
+def decide(reviewer, cert_id, action, opinion=None, corrections=None):
+    """审核通过 / 驳回 (opinion required). Corrections of the fields may be made before approving."""
+    cert = get_for_review(reviewer, cert_id)
+    if action not in ("approve", "reject"):
+        raise DomainError("审核操作只能是通过或驳回")
+    old = cert.status
+    new = review.transition(old, action, review.REVIEWER, opinion)
+    if corrections and action == "approve":
+        errors = field_problems(corrections["name"], corrections["id_type"], corrections["id_number"],
+                                corrections["mobile"])
+        if errors:
+            raise ValidationFailed(errors)
+        cert.name = corrections["name"].strip()
+        cert.id_type = corrections["id_type"]
+        cert.id_number = corrections["id_number"].strip().upper()
+        cert.mobile = corrections["mobile"]
+    cert.status = new
+    cert.opinion = (opinion or "").strip() or None
+    cert.reviewed_at = datetime.datetime.now()
+    cert.reviewer_id = reviewer.id
+    if new == review.APPROVED:
+        cert.user.certified_at = cert.reviewed_at
+    _record(cert, action, old, reviewer, opinion)
+    db.session.commit()
+    return cert
+
+
+def history(cert):
+    return list(db.session.scalars(select(ReviewRecord).where(ReviewRecord.entity == ENTITY,
+                                                              ReviewRecord.entity_id == cert.id)
+                                   .order_by(ReviewRecord.id)))
