@@ -36,6 +36,7 @@ class Config:
     REDIS_URL = os.environ.get("REDIS_URL") or None
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", os.path.join(INSTANCE_DIR, "uploads"))
     MAX_CONTENT_LENGTH = 32 * 1024 * 1024
+    PDF_WARM_UP = True
 
     HOST = os.environ.get("HOST", "127.0.0.1")
     PORT = int(os.environ.get("PORT", "5000"))
@@ -94,6 +95,7 @@ class Config:
 
 class TestConfig(Config):
     TESTING = True
+    PDF_WARM_UP = False
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     SERVER_NAME = None
 

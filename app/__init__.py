@@ -41,7 +41,19 @@ def create_app(config=None):
     from app.cli import register_cli
 
     register_cli(app)
+    if app.config.get("PDF_WARM_UP"):
+        _warm_up_pdf(app)
     return app
+
+
+def _warm_up_pdf(app):
+    """Register the PDF font and render once in the background, so the first letter is not slow."""
+    import threading
+
+    from app.services import pdf
+
+    if pdf.font_path(app.instance_path).exists():
+        threading.Thread(target=pdf.warm_up, args=(app.instance_path,), daemon=True).start()
 
 
 def trust_proxies(app):

@@ -6,7 +6,7 @@ import click
 from flask import current_app
 
 from app.extensions import appbuilder, db
-from app.services import audit, dictionaries, seed
+from app.services import audit, dictionaries, pdf, seed
 
 
 def run_setup(demo: bool = False, people: int = 0) -> dict:
@@ -16,6 +16,7 @@ def run_setup(demo: bool = False, people: int = 0) -> dict:
     from app.security.roles import sync_roles
 
     upgrade()
+    pdf.ensure_font()  # once per machine (about 40 s): no request ever waits for the font conversion
     result = {}
     with audit.acting_as("系统初始化"):
         sync_roles(appbuilder)

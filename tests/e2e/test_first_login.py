@@ -1,5 +1,9 @@
-"""A newcomer's first login in a real browser: forced password change, rule messages, home page."""
+"""A newcomer's first login in a real browser: forced password change with rule messages, real-name
+certification with the PDF letter, review by the institution owner, then access."""
+import io
+
 import pytest
+from PIL import Image
 from sqlalchemy import select
 
 from app.models.security import User
@@ -7,16 +11,25 @@ from app.models.security import User
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
-def test_newcomer_is_forced_to_change_a_weak_then_strong_password(app, db, live_server, page, tmp_path):
-    page.goto(f"{live_server}/login/")
-    page.get_by_label("账号").fill("newcomer01")
-    page.get_by_label("密码").fill(app.config["DEFAULT_PASSWORD"])
+def _login(page, base, username, password):
+    page.goto(f"{base}/login/")
+    page.get_by_label("账号").fill(username)
+    page.get_by_label("密码").fill(password)
     page.get_by_role("button", name="登录").click()
 
+
+def _image(path, color):
+    buf = io.BytesIO()
+    Image.new("RGB", (320, 200), color).save(buf, "JPEG")
+    path.write_bytes(buf.getvalue())
+    return str(path)
+
+
+def test_newcomer_changes_password_certifies_and_gets_in(app, db, live_server, page, tmp_path):
+    _login(page, live_server, "newcomer01", app.config["DEFAULT_PASSWORD"])
     page.wait_for_url("**/account/password/")
     assert "首次登录或密码已被重置" in page.content()
-    # Any other page sends the user back here.
-    page.goto(f"{live_server}/auditlogview/list/")
+    page.goto(f"{live_server}/auditlogview/list/")  # any other page sends the user back
     page.wait_for_url("**/account/password/")
 
     page.get_by_label("原密码").fill(app.config["DEFAULT_PASSWORD"])
@@ -30,11 +43,47 @@ def test_newcomer_is_forced_to_change_a_weak_then_strong_password(app, db, live_
     page.get_by_label("新密码", exact=True).fill("Hb#2580wq")
     page.get_by_label("确认新密码").fill("Hb#2580wq")
     page.get_by_role("button", name="确认修改").click()
-    page.wait_for_url(f"{live_server}/")
-    assert "密码修改成功" in page.content()
+
+    # Uncertified: only the certification page opens.
+    page.wait_for_url("**/certification/")
+    page.goto(f"{live_server}/")
+    page.wait_for_url("**/certification/")
+    page.get_by_label("姓名").fill("王新")
+    page.get_by_label("证件号码").fill("11010519491231002X")
+    page.get_by_label("手机号码").fill("13912345678")
+    page.get_by_label("身份证正面照片").set_input_files(_image(tmp_path / "front.jpg", "white"))
+    page.get_by_label("身份证反面照片").set_input_files(_image(tmp_path / "back.jpg", "gray"))
+    page.get_by_role("button", name="保存").click()
+    page.wait_for_selector("#letter-link")
+    letter = page.request.get(f"{live_server}/certification/letter.pdf")
+    assert letter.ok and letter.body()[:5] == b"%PDF-"
+    scan = tmp_path / "stamped.pdf"
+    scan.write_bytes(letter.body())  # stands in for the stamped, scanned letter
+    page.get_by_label("审核材料").set_input_files(str(scan))
+    page.get_by_role("button", name="上传审核材料").click()
+    page.get_by_role("button", name="提交证明材料").click()
+    page.wait_for_selector("text=已提交，请等待审核")
+    assert page.locator("#cert-status").inner_text() == "待审核"
+    page.screenshot(path=str(tmp_path / "certification.png"), full_page=True)
+
+    # The owner reviews it.
+    context = page.context.browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
+    owner = context.new_page()
+    _login(owner, live_server, "inst_admin", "Demo@Hb-2580")
+    owner.goto(f"{live_server}/certreview/list/")
+    owner.get_by_role("link", name="审核").first.click()
+    assert owner.locator("#name").input_value() == "王新"
+    owner.screenshot(path=str(tmp_path / "review.png"), full_page=True)
+    owner.get_by_role("button", name="审核通过").click()
+    owner.wait_for_selector("#cert-queue")
+    assert "已通过 newcomer01 的实名认证" in owner.content()
+    context.close()
+
+    # The account gets in at its next request, without logging in again.
+    page.goto(f"{live_server}/")
     assert "武汉市江夏区示例镇卫生院" in page.locator("#home-welcome").inner_text()
     page.screenshot(path=str(tmp_path / "home.png"), full_page=True)
     assert (tmp_path / "home.png").stat().st_size > 10_000
-
     db.session.expire_all()
-    assert db.session.scalar(select(User).where(User.username == "newcomer01")).must_change_password is False
+    user = db.session.scalar(select(User).where(User.username == "newcomer01"))
+    assert user.must_change_password is False and user.certified_at is not None
