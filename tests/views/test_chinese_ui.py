@@ -8,7 +8,7 @@ from app.extensions import appbuilder
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 ENGLISH_WORD = re.compile(r"\b[A-Za-z]{3,}\b")
-ALLOWED_WORDS = {"QQ", "abc", "CBA"}  # QQ is a name; abc/CBA are password-rule examples
+ALLOWED_WORDS = {"QQ", "abc", "CBA", "JPG", "PNG", "PDF"}  # names and file types; abc/CBA: password rules
 
 
 class _InterfaceText(HTMLParser):
@@ -82,7 +82,8 @@ def test_pages_show_no_english_interface_text(db, login_as, client):
         pages += [f"{base}/list/", f"{base}/show/1"]
         if "can_add" in view.base_permissions or "can_write" in view.base_permissions:
             pages += [f"{base}/add", f"{base}/edit/1"]
-    pages += ["/", "/account/password/", "/no-such-page"]
+    pages += ["/", "/account/password/", "/no-such-page", "/accounts/list/", "/accounts/add", "/certreview/list/",
+              "/certification/"]
     found = {}
     for path in pages:
         resp = c.get(path)
@@ -95,4 +96,9 @@ def test_pages_show_no_english_interface_text(db, login_as, client):
         if words:
             found[path] = words
     assert english_in(client.get("/login/").get_data(as_text=True)) == []
+    owner = login_as("inst_admin")
+    for path in ("/accounts/list/", "/accounts/add", "/roleprofileview/list/", "/roleprofileview/add"):
+        words = english_in(owner.get(path).get_data(as_text=True))
+        if words:
+            found[path] = words
     assert found == {}
