@@ -7,9 +7,9 @@ from flask_login import logout_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.extensions import appbuilder, db, migrate
-from app.services.scope import scope_of
 from app.models.enums import SUBSYSTEMS
 from app.security.subsystems import current_subsystem, subsystem_of_endpoint
+from app.services.scope import scope_of
 
 
 def create_app(config=None):

@@ -45,7 +45,7 @@ def register_cli(app):
 
 
 def demo_accounts_text(app) -> str:
-    lines = ["演示账号（密码 %s）：" % seed.DEMO_PASSWORD]
+    lines = [f"演示账号（密码 {seed.DEMO_PASSWORD}）："]
     for username, nickname, role, *_rest, demo_pw in seed.DEMO_ACCOUNTS:
         pw = "" if demo_pw else f"（默认密码 {app.config['DEFAULT_PASSWORD']}，首次登录须修改）"
         lines.append(f"  {username:<12} {role:<6} {nickname}{pw}")

@@ -14,7 +14,7 @@ def _has_run(password: str, length: int = 3) -> str | None:
         chunk = password[i : i + length]
         if chunk.isdigit() or (chunk.isascii() and chunk.isalpha()):
             codes = [ord(c) for c in chunk.lower()]
-            steps = {b - a for a, b in zip(codes, codes[1:])}
+            steps = {b - a for a, b in zip(codes, codes[1:], strict=False)}
             if steps in ({1}, {-1}):
                 return chunk
     return None

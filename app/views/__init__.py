@@ -2,14 +2,13 @@
 
 
 def register(appbuilder):
+    from app.security.subsystems import install_menu_filter
     from app.views.account import ChangePasswordView
     from app.views.accounts import AccountView, RolePermissionView, RoleProfileView
     from app.views.certification import CertificationView, CertReviewView
     from app.views.region import RegionInstitutionView
-    from app.views.system import AuditLogView, DictItemView, RegionView
-
-    from app.security.subsystems import install_menu_filter
     from app.views.subsystems import SubsystemView
+    from app.views.system import AuditLogView, DictItemView, RegionView
 
     appbuilder.add_view_no_menu(ChangePasswordView())
     appbuilder.add_view_no_menu(SubsystemView())

@@ -148,3 +148,17 @@ def test_disabled_role_grants_nothing_and_blocks_login(app, db):
     resp = login(app.test_client(), "inst_staff", follow_redirects=True)
     assert "您的角色已停用" in resp.get_data(as_text=True)
     assert roles.active_roles(_user(db, "inst_staff")) == []
+
+
+def test_saving_permissions_is_audited(db):
+    from app.models.audit import AuditLog
+    from app.services import audit
+
+    owner = _user(db, "inst_admin")
+    profile = _new_role(db, owner, "审计科")
+    with audit.acting_as("inst_admin"):
+        roles.set_permissions(owner, profile, roles.grantable(owner))
+    row = db.session.scalar(select(AuditLog).where(AuditLog.entity == "ab_role", AuditLog.action == "update")
+                            .order_by(AuditLog.id.desc()).limit(1))
+    removed, added = row.changes["permissions"]
+    assert removed == [] and "查看：操作日志" in added and row.username == "inst_admin"
