@@ -6,7 +6,7 @@ import click
 from flask import current_app
 
 from app.extensions import appbuilder, db
-from app.services import audit, dictionaries, pdf, seed
+from app.services import audit, dictionaries, pdf, posts, seed
 
 
 def run_setup(demo: bool = False, people: int = 0) -> dict:
@@ -22,6 +22,7 @@ def run_setup(demo: bool = False, people: int = 0) -> dict:
         sync_roles(appbuilder)
         result["dictionary_rows"] = dictionaries.load_dictionaries()
         result["regions"] = dictionaries.load_regions()
+        result["standard_posts"] = posts.seed_standard_posts()
         if demo or people:
             result.update(seed.seed_demo())
         if people:

@@ -1,7 +1,18 @@
 """SQLAlchemy models, one module per domain. Importing this package registers every table."""
 from app.models.audit import AuditLog  # noqa: F401
 from app.models.dictionary import DictItem  # noqa: F401
-from app.models.org import Institution, Region  # noqa: F401
+from app.models.org import (  # noqa: F401
+    Branch,
+    Department,
+    DepartmentQuota,
+    Institution,
+    InstitutionFieldHistory,
+    InstitutionFile,
+    Post,
+    QuotaAllocation,
+    Region,
+    StandardPost,
+)
 from app.models.people import Person  # noqa: F401
 from app.models.security import RealNameCertification, RoleProfile, User  # noqa: F401
-from app.models.workflow import ReviewRecord  # noqa: F401
+from app.models.workflow import ChangeRequest, LocationReport, ReviewRecord  # noqa: F401

@@ -30,8 +30,13 @@ class Person(Model):
     education = Column(String(10), nullable=True)
     phone = Column(String(20), nullable=True)
     status = Column(String(30), nullable=False, default="在岗")
+    department_id = Column(Integer, ForeignKey("department.id"), nullable=True, index=True)
+    post_id = Column(Integer, ForeignKey("post.id"), nullable=True, index=True)
+    establishment = Column(String(10), nullable=True)  # 编制情况 (dictionary establishment; 1 = 编制内)
 
     institution = relationship("Institution")
+    department = relationship("Department")
+    post = relationship("Post")
 
     def __repr__(self):
         return self.name

@@ -1,10 +1,12 @@
 """Built-in roles and what they may open, in collapsed read/write terms per page (resource)."""
 # role → {resource (class_permission_name): [read|write|…]}. 系统管理员 gets everything from FAB itself.
 ROLE_GRANTS = {
-    "区域管理员": {"辖区机构": ["read"], "操作日志": ["read"], "账号管理": ["read", "write"],
-                   "实名认证审核": ["read", "audit"]},
+    "区域管理员": {"辖区机构": ["read", "write"], "操作日志": ["read"], "账号管理": ["read", "write"],
+                   "实名认证审核": ["read", "audit"], "机构信息变更审核": ["read", "audit"],
+                   "标准岗位": ["read", "write"], "编制分配": ["read", "write"]},
     "机构总账号": {"操作日志": ["read"], "角色管理": ["read", "write"], "账号管理": ["read", "write"],
-                   "实名认证审核": ["read", "audit"]},
+                   "实名认证审核": ["read", "audit"], "机构信息维护": ["read", "write"], "部门管理": ["read", "write"],
+                   "机构岗位管理": ["read", "write"], "机构编制管理": ["read", "write"]},
 }
 # Levels of the built-in roles (spec 7.1): 1 系统管理员, 2 the 总账号 roles. Level 3 roles are made by owners.
 BUILTIN_LEVELS = {"区域管理员": (2, "卫健委管理员"), "机构总账号": (2, "医疗机构")}

@@ -6,6 +6,10 @@ def register(appbuilder):
     from app.views.account import ChangePasswordView
     from app.views.accounts import AccountView, RolePermissionView, RoleProfileView
     from app.views.certification import CertificationView, CertReviewView
+    from app.views.departments import DepartmentView
+    from app.views.institution import ChangeReviewView, InstitutionProfileView, LocationView
+    from app.views.posts import PostView, StandardPostView
+    from app.views.quota import QuotaAllocationView, QuotaView
     from app.views.region import RegionInstitutionView
     from app.views.subsystems import SubsystemView
     from app.views.system import AuditLogView, DictItemView, RegionView
@@ -13,8 +17,21 @@ def register(appbuilder):
     appbuilder.add_view_no_menu(ChangePasswordView())
     appbuilder.add_view_no_menu(SubsystemView())
 
+    # 机构信息管理 (spec 三)
+    appbuilder.add_view(InstitutionProfileView, "机构信息维护", label="机构信息维护", icon="fa-hospital",
+                        category="机构信息管理", category_label="机构信息管理", category_icon="fa-building")
+    appbuilder.add_view(DepartmentView, "部门管理", label="部门管理", icon="fa-sitemap", category="机构信息管理")
+    appbuilder.add_view(PostView, "机构岗位管理", label="机构岗位管理", icon="fa-briefcase", category="机构信息管理")
+    appbuilder.add_view(QuotaView, "机构编制管理", label="机构编制管理", icon="fa-th", category="机构信息管理")
+    appbuilder.add_view_no_menu(LocationView())
+
+    # 区域管理 (regional accounts)
     appbuilder.add_view(RegionInstitutionView, "辖区机构", label="辖区机构", icon="fa-hospital",
                         category="区域管理", category_label="区域管理", category_icon="fa-map")
+    appbuilder.add_view(ChangeReviewView, "机构信息变更审核", label="机构信息变更审核", icon="fa-check",
+                        category="区域管理")
+    appbuilder.add_view(StandardPostView, "标准岗位", label="标准岗位", icon="fa-list", category="区域管理")
+    appbuilder.add_view(QuotaAllocationView, "编制分配", label="编制分配", icon="fa-th", category="区域管理")
 
     appbuilder.add_view(AuditLogView, "操作日志", label="操作日志", icon="fa-history",
                         category="系统管理", category_label="系统管理", category_icon="fa-cogs")

@@ -11,7 +11,7 @@ class RegionInstitutionView(TenantModelView):
     datamodel = SQLAInterface(Institution)
     tenant_column = "id"
     class_permission_name = "辖区机构"
-    base_permissions = ["can_read"]
+    base_permissions = ["can_read", "can_write"]
     list_title = show_title = "辖区机构"
     list_columns = ["name", "code", "region", "kind", "is_large_public", "internet_access"]
     show_columns = list_columns
