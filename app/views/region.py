@@ -1,24 +1,87 @@
 """区域管理: pages of regional accounts over the institutions of their region subtree."""
+from flask import g
+from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from wtforms import BooleanField, SelectField, StringField, ValidationError
+from wtforms.validators import DataRequired, Length
 
+from app.domain.uscc import uscc_problems
+from app.models.enums import INSTITUTION_KINDS
 from app.models.org import Institution
 from app.security.tenancy import TenantModelView
+from app.services import institutions as svc
+from app.services.scope import scope_of
+
+
+class RegionInScope(BaseFilter):
+    """Regions of the caller's subtree (for the 所属区域 dropdowns)."""
+
+    name = "辖区"
+
+    def apply(self, query, value):
+        s = scope_of(g.user)
+        if s.kind == "all":
+            return query
+        if s.kind == "region":
+            return query.filter(self.model.path.startswith(s.region_path))
+        return query.filter(self.model.id.is_(None))
+
+
+def _code_rule(form, field):
+    problems = svc._subject_problems("code", (field.data or "").strip().upper(), None)
+    if problems:
+        raise ValidationError("；".join(problems))
+    field.data = field.data.strip().upper()
+
+
+def _name_rule(form, field):
+    problems = svc._subject_problems("name", (field.data or "").strip(), None)
+    if problems:
+        raise ValidationError("；".join(problems))
 
 
 class RegionInstitutionView(TenantModelView):
-    """辖区机构: read-only list and detail of the institutions in the caller's region subtree."""
+    """辖区机构: the institutions of the caller's region subtree (list with filters, read-only detail), and 新增."""
 
     datamodel = SQLAInterface(Institution)
     tenant_column = "id"
     class_permission_name = "辖区机构"
+    # Existing institutions are changed by their own accounts and the change-request review, never edited here.
+    method_permission_name = {"list": "read", "show": "read", "add": "write", "edit": "none", "delete": "none",
+                              "download": "read", "action": "none", "action_post": "none"}
     base_permissions = ["can_read", "can_write"]
     list_title = show_title = "辖区机构"
-    list_columns = ["name", "code", "region", "kind", "is_large_public", "internet_access"]
-    show_columns = list_columns
+    add_title = "新增机构"
+    list_columns = ["name", "code", "region", "kind", "is_large_public", "internet_access", "head", "phone"]
+    show_columns = ["name", "code", "region", "kind", "category", "economic_type", "grade", "legal_representative",
+                    "registration_authority", "is_large_public", "internet_access", "address", "postcode", "phone",
+                    "email", "website", "beds", "opened_on", "head", "head_phone", "latitude", "longitude",
+                    "description"]
+    add_columns = ["name", "code", "region", "kind", "is_large_public", "address", "phone", "head"]
+    edit_columns = add_columns
     search_columns = ["name", "code", "region", "kind", "is_large_public", "internet_access"]
-    search_form_query_rel_fields = {}
+    search_form_query_rel_fields = {"region": [["id", RegionInScope, None]]}
+    add_form_query_rel_fields = {"region": [["id", RegionInScope, None]]}
     label_columns = {
-        "name": "机构名称", "code": "统一社会信用代码", "region": "所属区域", "kind": "机构类别",
-        "is_large_public": "大型公立医疗机构", "internet_access": "允许互联网访问",
+        "name": "机构名称", "code": "统一社会信用代码", "region": "所属区域", "kind": "机构类型", "category": "机构类别",
+        "economic_type": "经济类型", "grade": "机构级别", "legal_representative": "法定代表人",
+        "registration_authority": "登记机关", "is_large_public": "大型公立医疗机构", "internet_access": "允许互联网访问",
+        "address": "地址", "postcode": "邮政编码", "phone": "联系电话", "email": "电子邮箱", "website": "网址",
+        "beds": "编制床位", "opened_on": "开业日期", "head": "负责人", "head_phone": "负责人电话", "latitude": "纬度",
+        "longitude": "经度", "description": "机构简介",
+    }
+    description_columns = {"is_large_public": "大型公立医疗机构默认只能通过卫生专网访问",
+                           "code": "18 位，含校验位（GB 32100）"}
+    add_form_extra_fields = {
+        "name": StringField("机构名称", validators=[DataRequired("请填写机构名称"), Length(max=100), _name_rule]),
+        "code": StringField("统一社会信用代码", validators=[DataRequired("请填写统一社会信用代码"), _code_rule]),
+        "kind": SelectField("机构类型", choices=[(k, k) for k in INSTITUTION_KINDS]),
+        "is_large_public": BooleanField("大型公立医疗机构"),
     }
     base_order = ("code", "asc")
+
+    def pre_add(self, item):
+        problems = svc.check_new_institution(g.user, item.name, item.code, item.region, item.kind)
+        if problems:
+            raise ValueError("；".join(problems))
+        item.internet_access = not item.is_large_public

@@ -1,0 +1,381 @@
+"""Institution profile (spec 3.1): editable fields, branches, files, 主体信息 change requests, regional creation."""
+import datetime
+import re
+import secrets
+
+from sqlalchemy import func, select
+
+from app.domain import review
+from app.domain.dates import parse_date
+from app.domain.errors import DomainError, ValidationFailed
+from app.domain.uscc import uscc_problems
+from app.extensions import db
+from app.models.enums import INSTITUTION_KINDS
+from app.models.org import Branch, Institution, InstitutionFieldHistory, InstitutionFile, Region
+from app.models.workflow import ChangeRequest, LocationReport, ReviewRecord
+from app.services import storage
+from app.services.scope import scope_of
+
+# 主体信息: read-only for the institution; changed only through an approved change request.
+SUBJECT_FIELDS = {
+    "name": "机构名称", "code": "统一社会信用代码", "kind": "机构类型", "category": "机构类别",
+    "economic_type": "经济类型", "grade": "机构级别", "legal_representative": "法定代表人",
+    "registration_authority": "登记机关",
+}
+EDITABLE_FIELDS = {
+    "address": "地址", "postcode": "邮政编码", "phone": "联系电话", "email": "电子邮箱", "website": "网址",
+    "beds": "编制床位", "opened_on": "开业日期", "head": "负责人", "head_phone": "负责人电话",
+    "latitude": "纬度", "longitude": "经度", "description": "机构简介",
+}
+FILE_KINDS = ("执业许可证", "法人登记证书", "营业执照", "其他")
+LAT_RANGE, LNG_RANGE = (3.0, 54.0), (73.0, 136.0)  # China
+LOCATION_MINUTES = 10
+ENTITY = "change_request"
+STATUS_LABELS = {review.DRAFT: "草稿", review.SUBMITTED: "待审核", review.APPROVED: "已通过", review.REJECTED: "已驳回"}
+
+
+def coordinate_problems(lat, lng, label="") -> tuple[list[str], float | None, float | None]:
+    """Both blank, or both numbers inside China's ranges (纬度 3–54, 经度 73–136)."""
+    errors, values = [], []
+    for raw, name, (low, high) in ((lat, "纬度", LAT_RANGE), (lng, "经度", LNG_RANGE)):
+        raw = "" if raw is None else str(raw).strip()
+        if raw == "":
+            values.append(None)
+            continue
+        try:
+            number = float(raw)
+        except ValueError:
+            errors.append(f"{label}{name}须为数字（如 30.35），当前：{raw}")
+            values.append(None)
+            continue
+        if not low <= number <= high:
+            errors.append(f"{label}{name}须在 {low:g}–{high:g} 之间（中国境内），当前：{raw}")
+        values.append(number)
+    if not errors and (values[0] is None) != (values[1] is None):
+        errors.append(f"{label}纬度和经度须同时填写")
+    return errors, values[0], values[1]
+
+
+def _text(values, key, limit, label, errors, pattern=None, rule=""):
+    value = (values.get(key) or "").strip()
+    if len(value) > limit:
+        errors.append(f"{label}不能超过 {limit} 个字")
+    elif value and pattern and not re.match(pattern, value):
+        errors.append(f"{label}{rule}，当前：{value}")
+    return value or None
+
+
+def update_profile(institution, values: dict) -> None:
+    """确认保存 of the editable fields; every error at once, nothing saved when one is wrong."""
+    errors = []
+    cleaned = {
+        "address": _text(values, "address", 200, "地址", errors),
+        "postcode": _text(values, "postcode", 6, "邮政编码", errors, r"^\d{6}$", "须为 6 位数字"),
+        "phone": _text(values, "phone", 30, "联系电话", errors, r"^[\d\-+() ]{7,30}$", "只能包含数字和 - ( ) +"),
+        "email": _text(values, "email", 100, "电子邮箱", errors, r"^[^@\s]+@[^@\s]+\.[^@\s]+$", "格式不正确"),
+        "website": _text(values, "website", 200, "网址", errors, r"^(https?://)?[\w.-]+\.[a-zA-Z]{2,}(/\S*)?$",
+                         "格式不正确"),
+        "head": _text(values, "head", 50, "负责人", errors),
+        "head_phone": _text(values, "head_phone", 20, "负责人电话", errors, r"^[\d\-+() ]{7,20}$", "只能包含数字和 - ( ) +"),
+        "description": _text(values, "description", 2000, "机构简介", errors),
+    }
+    beds = (values.get("beds") or "").strip()
+    if beds and not (beds.isdigit() and int(beds) <= 100000):
+        errors.append(f"编制床位须为 0 或正整数，当前：{beds}")
+    cleaned["beds"] = int(beds) if beds.isdigit() else None
+    try:
+        opened = parse_date(values.get("opened_on"), "开业日期")
+        if opened and opened > datetime.date.today():
+            errors.append("开业日期不能晚于今天")
+        cleaned["opened_on"] = opened
+    except ValueError as exc:
+        errors.append(str(exc))
+    coord_errors, lat, lng = coordinate_problems(values.get("latitude"), values.get("longitude"))
+    errors += coord_errors
+    cleaned["latitude"], cleaned["longitude"] = lat, lng
+    if errors:
+        raise ValidationFailed(errors)
+    for key, value in cleaned.items():
+        setattr(institution, key, value)
+    db.session.commit()
+
+
+# ---- branches and files -----------------------------------------------------------------------------------------
+
+def save_branch(institution, values: dict, branch=None) -> Branch:
+    errors = []
+    name = _text(values, "name", 100, "分院名称", errors)
+    if not name:
+        errors.append("分院名称不能为空")
+    address = _text(values, "address", 200, "分院地址", errors)
+    phone = _text(values, "phone", 30, "分院电话", errors, r"^[\d\-+() ]{7,30}$", "只能包含数字和 - ( ) +")
+    head = _text(values, "head", 50, "分院负责人", errors)
+    coord_errors, lat, lng = coordinate_problems(values.get("latitude"), values.get("longitude"), "分院")
+    errors += coord_errors
+    if errors:
+        raise ValidationFailed(errors)
+    branch = branch or Branch(institution_id=institution.id)
+    branch.name, branch.address, branch.phone, branch.head = name, address, phone, head
+    branch.latitude, branch.longitude = lat, lng
+    db.session.add(branch)
+    db.session.commit()
+    return branch
+
+
+def get_branch(institution, branch_id) -> Branch:
+    branch = db.session.get(Branch, branch_id)
+    if branch is None or branch.institution_id != institution.id:
+        raise DomainError("分院不存在")
+    return branch
+
+
+def delete_branch(institution, branch_id) -> None:
+    db.session.delete(get_branch(institution, branch_id))
+    db.session.commit()
+
+
+def add_file(institution, kind, upload) -> InstitutionFile:
+    if kind not in FILE_KINDS:
+        raise DomainError("附件类型须从下拉列表中选择：" + "、".join(FILE_KINDS))
+    stored = storage.save_upload(upload, field_label=f"附件（{kind}）", kinds={"pdf", "jpeg", "png"},
+                                 max_bytes=storage.SCAN_MAX)
+    item = InstitutionFile(institution_id=institution.id, kind=kind, path=stored.path, file_kind=stored.kind,
+                           filename=stored.original_filename or f"{kind}.{stored.kind}")
+    db.session.add(item)
+    db.session.commit()
+    return item
+
+
+def get_file(user, file_id) -> InstitutionFile:
+    """A file the user may see (its institution, or one in its region subtree)."""
+    item = db.session.get(InstitutionFile, file_id)
+    if item is None or not scope_of(user).allows_institution(item.institution_id):
+        raise DomainError("附件不存在")
+    return item
+
+
+def delete_file(institution, file_id) -> None:
+    item = db.session.get(InstitutionFile, file_id)
+    if item is None or item.institution_id != institution.id:
+        raise DomainError("附件不存在")
+    db.session.delete(item)
+    db.session.commit()
+
+
+# ---- 主体信息 change requests (机构信息修改) ----------------------------------------------------------------------
+
+def _subject_problems(field, value, institution_id) -> list[str]:
+    label = SUBJECT_FIELDS[field]
+    if field in ("name", "code", "kind") and not value:
+        return [f"{label}不能为空"]
+    if field == "code":
+        problems = uscc_problems(value)
+        if not problems and db.session.scalar(select(Institution.id).where(
+                Institution.code == value.upper(), Institution.id != institution_id)):
+            problems.append(f"统一社会信用代码 {value} 已被其他机构使用")
+        return problems
+    if field == "name":
+        if len(value) > 100:
+            return ["机构名称不能超过 100 个字"]
+        if db.session.scalar(select(Institution.id).where(Institution.name == value, Institution.id != institution_id)):
+            return [f"机构名称“{value}”已被其他机构使用"]
+    if field == "kind" and value not in INSTITUTION_KINDS:
+        return ["机构类型须从下拉列表中选择：" + "、".join(INSTITUTION_KINDS)]
+    if value and len(value) > 100:
+        return [f"{label}不能超过 100 个字"]
+    return []
+
+
+def pending_request(institution_id):
+    return db.session.scalar(select(ChangeRequest).where(ChangeRequest.institution_id == institution_id,
+                                                         ChangeRequest.status == review.SUBMITTED))
+
+
+def request_change(user, new_values: dict, reason: str, uploads=()) -> ChangeRequest:
+    """机构信息修改: the changed 主体信息 fields with new values, a reason and supporting files; submitted at once."""
+    institution = user.institution
+    if institution is None:
+        raise DomainError("只有机构账号可以申请修改机构信息")
+    errors = []
+    if pending_request(institution.id):
+        errors.append("已有一条待审核的机构信息修改申请，请等待审核或撤回后再提交")
+    changes = {}
+    for field in SUBJECT_FIELDS:
+        if field not in new_values:
+            continue
+        new = (new_values.get(field) or "").strip()
+        if field == "code":
+            new = new.upper()
+        old = getattr(institution, field) or ""
+        if new != old:
+            errors += _subject_problems(field, new, institution.id)
+            changes[field] = [old or None, new or None]
+    if not changes:
+        errors.append("没有修改任何主体信息：请填写要修改的字段的新值")
+    if not (reason or "").strip():
+        errors.append("请填写修改原因")
+    uploads = [u for u in uploads if u]
+    if not uploads:
+        errors.append("请上传证明材料（如执业许可证、登记证书扫描件），PDF、JPG 或 PNG，每个不超过 10 MB")
+    files = []
+    for upload in uploads:
+        try:
+            stored = storage.save_upload(upload, field_label="证明材料", kinds={"pdf", "jpeg", "png"},
+                                         max_bytes=storage.SCAN_MAX)
+            files.append({"path": stored.path, "filename": stored.original_filename, "kind": stored.kind})
+        except DomainError as exc:
+            errors.append(exc.message)
+    if errors:
+        raise ValidationFailed(errors)
+    request_ = ChangeRequest(institution_id=institution.id, changes=changes, reason=reason.strip(), files=files,
+                             created_by=user.username, status=review.transition(review.DRAFT, "submit",
+                                                                                review.APPLICANT),
+                             submitted_at=datetime.datetime.now())
+    db.session.add(request_)
+    db.session.flush()
+    _record(request_, "submit", review.DRAFT, user)
+    db.session.commit()
+    return request_
+
+
+def withdraw_request(user, request_id) -> None:
+    request_ = db.session.get(ChangeRequest, request_id)
+    if request_ is None or request_.institution_id != user.institution_id:
+        raise DomainError("申请不存在")
+    old = request_.status
+    request_.status = review.transition(old, "withdraw", review.APPLICANT)
+    _record(request_, "withdraw", old, user)
+    db.session.commit()
+
+
+def _record(request_, action, old, actor, opinion=None):
+    db.session.add(ReviewRecord(entity=ENTITY, entity_id=request_.id, institution_id=request_.institution_id,
+                                action=action, from_status=old, to_status=request_.status, actor_id=actor.id,
+                                actor_name=actor.username, opinion=opinion))
+
+
+def requests_of(institution_id):
+    return list(db.session.scalars(select(ChangeRequest).where(ChangeRequest.institution_id == institution_id)
+                                   .order_by(ChangeRequest.id.desc())))
+
+
+def review_queue(reviewer, status=None):
+    """Change requests of institutions in the reviewer's region subtree (the county commission reviews)."""
+    clause = scope_of(reviewer).institutions_clause(ChangeRequest.institution_id)
+    if scope_of(reviewer).kind == "institution":
+        return []
+    stmt = select(ChangeRequest)
+    if clause is not None:
+        stmt = stmt.where(clause)
+    if status:
+        stmt = stmt.where(ChangeRequest.status == status)
+    return list(db.session.scalars(stmt.order_by(ChangeRequest.submitted_at.desc().nulls_last())))
+
+
+def get_for_review(reviewer, request_id) -> ChangeRequest:
+    s = scope_of(reviewer)
+    request_ = db.session.get(ChangeRequest, request_id)
+    if request_ is None or s.kind == "institution" or not s.allows_institution(request_.institution_id):
+        raise DomainError("没有找到该申请，或不在您的审核范围内")
+    return request_
+
+
+def decide(reviewer, request_id, action, opinion=None) -> ChangeRequest:
+    """审核通过 applies every new value in one transaction and keeps each field's history; 驳回 needs an opinion."""
+    request_ = get_for_review(reviewer, request_id)
+    if action not in ("approve", "reject"):
+        raise DomainError("审核操作只能是通过或驳回")
+    old = request_.status
+    request_.status = review.transition(old, action, review.REVIEWER, opinion)
+    request_.opinion = (opinion or "").strip() or None
+    request_.reviewed_at = datetime.datetime.now()
+    request_.reviewer_id = reviewer.id
+    if action == "approve":
+        institution = request_.institution
+        errors = []
+        for field, (_, new) in request_.changes.items():
+            errors += _subject_problems(field, new or "", institution.id)  # still valid now?
+        if errors:
+            db.session.rollback()
+            raise ValidationFailed(errors)
+        for field, (_, new) in request_.changes.items():
+            db.session.add(InstitutionFieldHistory(institution_id=institution.id, field=field,
+                                                   old_value=getattr(institution, field), new_value=new,
+                                                   change_request_id=request_.id))
+            setattr(institution, field, new)
+    _record(request_, action, old, reviewer, opinion)
+    db.session.commit()
+    return request_
+
+
+def field_history(institution_id):
+    return list(db.session.scalars(select(InstitutionFieldHistory).where(
+        InstitutionFieldHistory.institution_id == institution_id).order_by(InstitutionFieldHistory.id.desc())))
+
+
+def history(request_):
+    return list(db.session.scalars(select(ReviewRecord).where(ReviewRecord.entity == ENTITY,
+                                                              ReviewRecord.entity_id == request_.id)
+                                   .order_by(ReviewRecord.id)))
+
+
+# ---- 经纬度 by phone (QR code) ---------------------------------------------------------------------------------
+
+def start_location(institution) -> LocationReport:
+    report = LocationReport(token=secrets.token_urlsafe(24), institution_id=institution.id)
+    db.session.add(report)
+    db.session.commit()
+    return report
+
+
+def receive_location(token, lat, lng) -> LocationReport:
+    report = db.session.scalar(select(LocationReport).where(LocationReport.token == token))
+    if report is None:
+        raise DomainError("二维码无效，请在电脑上重新生成")
+    if datetime.datetime.now() - report.created_at > datetime.timedelta(minutes=LOCATION_MINUTES):
+        raise DomainError(f"二维码已过期（有效期 {LOCATION_MINUTES} 分钟），请在电脑上重新生成")
+    errors, lat_v, lng_v = coordinate_problems(lat, lng)
+    if errors or lat_v is None:
+        raise ValidationFailed(errors or ["没有收到位置"])
+    report.latitude, report.longitude = f"{lat_v:.6f}", f"{lng_v:.6f}"
+    report.received_at = datetime.datetime.now()
+    db.session.commit()
+    return report
+
+
+def poll_location(institution, token):
+    report = db.session.scalar(select(LocationReport).where(LocationReport.token == token,
+                                                            LocationReport.institution_id == institution.id))
+    if report is None:
+        raise DomainError("二维码无效")
+    return report
+
+
+# ---- 区域端: institutions in scope -----------------------------------------------------------------------------
+
+def check_new_institution(creator, name, code, region, kind) -> list[str]:
+    """Rules for an institution created by a regional account (also used as form validation)."""
+    errors = []
+    s = scope_of(creator)
+    if region is None or not (s.kind == "all" or (s.kind == "region" and region.path.startswith(s.region_path))):
+        errors.append("所属区域须在本辖区内")
+    errors += _subject_problems("name", (name or "").strip(), None)
+    errors += _subject_problems("code", (code or "").strip().upper(), None)
+    errors += _subject_problems("kind", kind, None)
+    return errors
+
+
+def regions_in_scope(user):
+    s = scope_of(user)
+    stmt = select(Region).order_by(Region.code)
+    if s.kind == "region":
+        stmt = stmt.where(Region.path.startswith(s.region_path))
+    elif s.kind != "all":
+        return []
+    return list(db.session.scalars(stmt))
+
+
+def count_in_scope(user) -> int:
+    clause = scope_of(user).institutions_clause(Institution.id)
+    stmt = select(func.count(Institution.id))
+    return db.session.scalar(stmt if clause is None else stmt.where(clause))

@@ -1,0 +1,87 @@
+"""机构信息维护, the QR location pages, 机构信息变更审核 and 辖区机构 through HTTP."""
+import io
+import re
+
+from sqlalchemy import select
+
+from app.domain.uscc import check_char
+from app.models.org import Institution
+from app.services.seed import JIANGXIA_CODE
+from tests.conftest import csrf_token
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+
+
+def test_profile_tabs_and_a_refused_save_keeps_the_input(login_as):
+    c = login_as("inst_admin")
+    page = c.get("/institution/").get_data(as_text=True)
+    for label in ("基本信息", "机构信息", "分院信息", "附件信息", "主体信息", "机构信息修改", "124201154201150159"):
+        assert label in page
+    token = csrf_token(c, "/institution/")
+    resp = c.post("/institution/save", data={"csrf_token": token, "address": "纸坊街 8 号", "postcode": "12"})
+    text = resp.get_data(as_text=True)
+    assert "邮政编码须为 6 位数字" in text and 'value="纸坊街 8 号"' in text
+
+
+def test_change_request_through_the_pages(db, login_as):
+    owner = login_as("inst_admin")
+    token = csrf_token(owner, "/institution/")
+    resp = owner.post("/institution/change", data={"csrf_token": token, "change_grade": "y", "grade": "一级",
+                                                   "reason": "等级评审", "files": (io.BytesIO(PDF), "评审.pdf")},
+                      content_type="multipart/form-data")
+    assert resp.status_code == 302
+    region = login_as("region_admin")
+    queue = region.get("/changereview/list/").get_data(as_text=True)
+    pk = re.search(r"/changereview/show/(\d+)", queue).group(1)
+    detail = region.get(f"/changereview/show/{pk}").get_data(as_text=True)
+    assert "机构级别" in detail and "一级" in detail and "评审.pdf" in detail
+    assert region.get(f"/changereview/file/{pk}/0").data.startswith(b"%PDF")
+    assert login_as("inst2_admin").get(f"/changereview/show/{pk}").status_code == 403  # institutions do not review
+    resp = region.post(f"/changereview/decide/{pk}", data={"csrf_token": csrf_token(region, "/account/password/"),
+                                                          "action": "reject", "opinion": ""})
+    assert "驳回时必须填写审核意见" in resp.get_data(as_text=True)
+    region.post(f"/changereview/decide/{pk}", data={"csrf_token": csrf_token(region, "/account/password/"),
+                                                   "action": "approve", "opinion": "同意"})
+    db.session.expire_all()
+    assert db.session.scalar(select(Institution).where(Institution.code == JIANGXIA_CODE)).grade == "一级"
+
+
+def test_qr_location_pages(app, login_as, client):
+    c = login_as("inst_admin")
+    token = csrf_token(c, "/institution/")
+    assert c.post("/location/start").status_code == 400  # CSRF header required
+    data = c.post("/location/start", headers={"X-CSRFToken": token}).get_json()
+    assert data["svg"].startswith("<?xml") or "<svg" in data["svg"]
+    phone_url = data["url"].replace("http://localhost", "")
+    assert "获取并发送位置" in client.get(phone_url).get_data(as_text=True)  # the phone needs no login
+    assert c.get(f"/location/poll/{data['token']}").get_json() == {"received": False}
+    bad = client.post(phone_url, json={"latitude": 95, "longitude": 114})
+    assert bad.status_code == 400 and "纬度须在 3–54 之间" in bad.get_json()["message"]
+    assert client.post(phone_url, json={"latitude": 30.35, "longitude": 114.32}).get_json()["ok"] is True
+    assert c.get(f"/location/poll/{data['token']}").get_json()["latitude"] == "30.350000"
+    assert login_as("inst2_admin").get(f"/location/poll/{data['token']}").status_code == 404
+    assert client.get("/location/m/forged-signature").status_code == 404
+
+
+def test_region_creates_an_institution_and_cannot_edit(db, login_as):
+    region = login_as("region_admin")
+    token = csrf_token(region, "/regioninstitutionview/add")
+    from tests import factories
+
+    jiangxia = factories.region("420115")
+    bad = region.post("/regioninstitutionview/add", data={"csrf_token": token, "name": "江夏区五里界卫生院",
+                                                          "code": "124201154201150158", "region": str(jiangxia.id),
+                                                          "kind": "乡镇卫生院"})
+    text = bad.get_data(as_text=True)
+    assert "校验位不正确" in text and 'value="江夏区五里界卫生院"' in text
+    code = "124201157" + "00000001"
+    code += check_char(code)
+    ok = region.post("/regioninstitutionview/add", data={"csrf_token": token, "name": "江夏区五里界卫生院", "code": code,
+                                                         "region": str(jiangxia.id), "kind": "乡镇卫生院",
+                                                         "is_large_public": "y"})
+    assert ok.status_code == 302
+    created = db.session.scalar(select(Institution).where(Institution.code == code))
+    assert created.internet_access is False  # large public: health network only
+    assert region.get(f"/regioninstitutionview/edit/{created.id}").status_code == 403
+    listing = region.get("/regioninstitutionview/list/").get_data(as_text=True)
+    assert "江夏区五里界卫生院" in listing and "武昌" not in listing
