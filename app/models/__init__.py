@@ -13,6 +13,17 @@ from app.models.org import (  # noqa: F401
     Region,
     StandardPost,
 )
-from app.models.people import Person  # noqa: F401
+from app.models.people import (  # noqa: F401
+    Education,
+    KeyGroup,
+    Person,
+    PracticeCertificate,
+    Probation,
+    ProbationWindow,
+    Qualification,
+    TitleQualification,
+    Training,
+    WorkExperience,
+)
 from app.models.security import RealNameCertification, RoleProfile, User  # noqa: F401
 from app.models.workflow import ChangeRequest, LocationReport, ReviewRecord  # noqa: F401

@@ -23,7 +23,7 @@ TYPE_LABELS = {
     "ethnicity": "民族", "hr_basic_fields": "卫生人力基本信息项", "id_types": "证件类型", "mobile_prefixes": "手机号段",
     "multisite_unit_type": "多点执业单位类别", "practice_category": "执业类别", "practice_scope": "执业范围",
     "sex": "性别", "staff_category": "从事专业类别", "staff_flow": "人员流动", "standard_departments": "标准科室",
-    "tech_title_level": "专业技术资格等级",
+    "tech_title_level": "专业技术资格等级", "political_status": "政治面貌", "staff_status": "在职状态",
 }
 
 

@@ -1,0 +1,155 @@
+"""基本信息 rules of a staff record (spec 4.2.1, 4.2.4): one set of checks for the form, the import and the API.
+
+Pure: the caller passes the dictionaries (code → name per type), the ID-type rules and today's date; the result
+is the cleaned values plus every error and warning, each naming its field.
+"""
+import datetime
+from dataclasses import dataclass, field
+
+from app.domain.dates import parse_date
+from app.domain.id_number import id_problems_by_type
+from app.domain.phone import mobile_problems, mobile_warning
+
+ACTIVE_STATUSES = ("在岗", "医师资格考试试用期考核人员", "借调", "长期病休")
+PROBATION_STATUS = "医师资格考试试用期考核人员"
+MAJOR_REQUIRED_EDUCATION = {"1", "2", "3"}  # 研究生, 大学本科, 大专 (spec 4.2.4 (6))
+MIN_WORK_AGE = 14
+
+LABELS = {
+    "staff_no": "工号", "name": "姓名", "id_type": "证件类型", "id_number": "证件号码", "sex": "性别",
+    "birth_date": "出生日期", "ethnicity": "民族", "political": "政治面貌", "phone": "手机号码",
+    "work_start": "参加工作日期", "department_id": "所在科室", "post_id": "岗位", "status": "在职状态",
+    "staff_category": "从事专业类别", "establishment": "编制情况", "education": "学历", "major": "所学专业",
+    "degree": "学位", "tech_title": "专业技术资格(评)", "tech_post": "专业技术职务(聘)",
+    "practice_category": "执业类别", "practice_scope": "执业范围", "admin_post": "行政/业务管理职务",
+}
+# field → dictionary type of its dropdown
+CODED = {
+    "sex": "sex", "ethnicity": "ethnicity", "political": "political_status", "staff_category": "staff_category",
+    "establishment": "establishment", "education": "education", "degree": "degree", "tech_title": "tech_title_level",
+    "tech_post": "tech_title_level", "practice_category": "practice_category", "practice_scope": "practice_scope",
+    "admin_post": "admin_post",
+}
+REQUIRED = ("name", "id_type", "id_number", "sex", "birth_date", "status", "department_id")
+# 黄色五角星 (spec 4.2): important fields every institution must fill; they make the completeness figure.
+IMPORTANT = ("name", "id_type", "id_number", "sex", "birth_date", "ethnicity", "phone", "work_start", "department_id",
+             "post_id", "status", "staff_category", "establishment", "education", "tech_title", "political")
+
+
+@dataclass
+class FieldIssue:
+    field: str
+    message: str
+
+    @property
+    def label(self):
+        return LABELS.get(self.field, self.field)
+
+
+@dataclass
+class Checked:
+    values: dict
+    errors: list = field(default_factory=list)
+    warnings: list = field(default_factory=list)
+
+    def messages(self):
+        return [e.message for e in self.errors]
+
+
+def _blank(value):
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def check_basic(raw: dict, *, dicts: dict, id_types: dict, statuses, mobile_prefixes=(), today=None) -> Checked:
+    """Every rule of 基本信息. `dicts`: type → {code: name}; `id_types`: code → (name, regex, check)."""
+    today = today or datetime.date.today()
+    values = {k: (v.strip() if isinstance(v, str) else v) for k, v in raw.items()}
+    out = Checked(values=values)
+    err = lambda f, m: out.errors.append(FieldIssue(f, m))  # noqa: E731
+
+    for f in REQUIRED:
+        if _blank(values.get(f)):
+            err(f, f"{LABELS[f]}不能为空")
+    if values.get("name") and len(values["name"]) > 50:
+        err("name", "姓名不能超过 50 个字")
+    if values.get("staff_no") and len(values["staff_no"]) > 30:
+        err("staff_no", "工号不能超过 30 位")
+
+    # 证件类型 / 证件号码, and what an 18-digit citizen number tells us
+    id_type, number = values.get("id_type"), (values.get("id_number") or "").upper()
+    values["id_number"] = number or None
+    derived_birth = derived_sex = None
+    if id_type and id_type not in id_types:
+        err("id_type", f"证件类型须从下拉列表中选择（当前：{id_type}）")
+    elif id_type and number:
+        type_name, regex, check = id_types[id_type]
+        problems = id_problems_by_type(number, type_name, regex, check, today=today)
+        for p in problems:
+            err("id_number", p)
+        if not problems and len(number) == 18 and (check or "").startswith(("ISO 7064", "同居民身份证")):
+            derived_birth = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+            derived_sex = "1" if int(number[16]) % 2 else "2"
+
+    for f, dtype in CODED.items():
+        v = values.get(f)
+        if not _blank(v) and str(v) not in dicts.get(dtype, {}):
+            err(f, f"{LABELS[f]}须从下拉列表中选择（当前：{v}）")
+    if not _blank(values.get("status")) and values["status"] not in statuses:
+        err("status", f"在职状态须从下拉列表中选择（当前：{values['status']}）")
+
+    # dates
+    for f, label in (("birth_date", "出生日期"), ("work_start", "参加工作日期")):
+        try:
+            values[f] = parse_date(values.get(f), label)
+        except ValueError as exc:
+            err(f, str(exc))
+            values[f] = None
+        if values.get(f) and values[f] > today:
+            err(f, f"{label}不能晚于今天")
+    if derived_birth:
+        if values.get("birth_date") and values["birth_date"] != derived_birth:
+            err("birth_date", f"出生日期与证件号码中的出生日期（{derived_birth:%Y-%m-%d}）不一致")
+        values["birth_date"] = values.get("birth_date") or derived_birth
+        out.errors = [e for e in out.errors if not (e.field == "birth_date" and e.message == "出生日期不能为空")]
+    if derived_sex:
+        sex = values.get("sex")
+        if not _blank(sex) and str(sex) in ("1", "2") and str(sex) != derived_sex:
+            expected = dicts.get("sex", {}).get(derived_sex, derived_sex)
+            err("sex", f"性别与证件号码不一致：按证件号码第 17 位应为{expected}")
+        values["sex"] = sex if not _blank(sex) else derived_sex
+        out.errors = [e for e in out.errors if not (e.field == "sex" and e.message == "性别不能为空")]
+    birth, work = values.get("birth_date"), values.get("work_start")
+    if birth and work:
+        try:
+            limit = birth.replace(year=birth.year + MIN_WORK_AGE)
+        except ValueError:  # 29 February
+            limit = birth.replace(year=birth.year + MIN_WORK_AGE, day=28)
+        if work < limit:
+            err("work_start", f"参加工作日期须在出生满 {MIN_WORK_AGE} 周岁之后（不早于 {limit:%Y-%m-%d}）")
+
+    # 手机号码: refused when malformed, a warning for an unallocated prefix
+    phone = values.get("phone")
+    if not _blank(phone):
+        for p in mobile_problems(phone):
+            err("phone", p)
+        warning = mobile_warning(phone, set(mobile_prefixes))
+        if warning:
+            out.warnings.append(FieldIssue("phone", warning))
+
+    # 所学专业 required from 大专 up (spec 4.2.4 (6))
+    if str(values.get("education") or "") in MAJOR_REQUIRED_EDUCATION and _blank(values.get("major")):
+        err("major", "学历为大专及以上时，所学专业不能为空")
+    return out
+
+
+def completeness(values: dict) -> tuple[int, list[str]]:
+    """Percentage of the important (starred) fields filled, and the labels of those missing."""
+    missing = [LABELS[f] for f in IMPORTANT if _blank(values.get(f))]
+    return round(100 * (len(IMPORTANT) - len(missing)) / len(IMPORTANT)), missing
+
+
+def mask_id(number: str | None) -> str:
+    """4201**********0159: the first four and last four characters."""
+    if not number:
+        return ""
+    return number[:4] + "*" * max(len(number) - 8, 0) + number[-4:] if len(number) > 8 else number
