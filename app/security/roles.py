@@ -3,10 +3,13 @@
 ROLE_GRANTS = {
     "区域管理员": {"辖区机构": ["read", "write"], "操作日志": ["read"], "账号管理": ["read", "write"],
                    "实名认证审核": ["read", "audit"], "机构信息变更审核": ["read", "audit"],
-                   "标准岗位": ["read", "write"], "编制分配": ["read", "write"]},
+                   "标准岗位": ["read", "write"], "编制分配": ["read", "write"],
+                   "试用期审核": ["read", "audit", "write"]},
     "机构总账号": {"操作日志": ["read"], "角色管理": ["read", "write"], "账号管理": ["read", "write"],
                    "实名认证审核": ["read", "audit"], "机构信息维护": ["read", "write"], "部门管理": ["read", "write"],
-                   "机构岗位管理": ["read", "write"], "机构编制管理": ["read", "write"]},
+                   "机构岗位管理": ["read", "write"], "机构编制管理": ["read", "write"],
+                   "人员信息管理": ["read", "write", "fullid"], "人员信息查询": ["read"],
+                   "人员标签管理": ["read", "write"], "试用期填报": ["read", "write"]},
 }
 # Levels of the built-in roles (spec 7.1): 1 系统管理员, 2 the 总账号 roles. Level 3 roles are made by owners.
 BUILTIN_LEVELS = {"区域管理员": (2, "卫健委管理员"), "机构总账号": (2, "医疗机构")}
@@ -64,6 +67,7 @@ PERMISSION_LABELS = {
     "resetpasswords": "重置密码", "userinfoedit": "修改个人信息", "copyrole": "复制角色", "can_chart": "图表",
     "can_add_role_permissions": "授予角色权限", "can_list_role_permissions": "查看角色权限",
     "can_update_role_groups": "设置角色用户组", "can_update_role_users": "设置角色账号",
+    "can_audit": "审核", "can_import": "导入", "can_export": "导出", "can_fullid": "查看完整证件号",
 }
 RESOURCE_LABELS = {
     "AppUserDBModelView": "账号管理", "RoleModelView": "角色管理", "UserGroupModelView": "用户组管理",

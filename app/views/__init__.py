@@ -8,7 +8,11 @@ def register(appbuilder):
     from app.views.certification import CertificationView, CertReviewView
     from app.views.departments import DepartmentView
     from app.views.institution import ChangeReviewView, InstitutionProfileView, LocationView
+    from app.views.people import PersonView
+    from app.views.person_files import PersonFileView
+    from app.views.photowall import KeyGroupView, PhotoWallView
     from app.views.posts import PostView, StandardPostView
+    from app.views.probation import ProbationReviewView, ProbationView
     from app.views.quota import QuotaAllocationView, QuotaView
     from app.views.region import RegionInstitutionView
     from app.views.subsystems import SubsystemView
@@ -24,6 +28,19 @@ def register(appbuilder):
     appbuilder.add_view(PostView, "机构岗位管理", label="机构岗位管理", icon="fa-briefcase", category="机构信息管理")
     appbuilder.add_view(QuotaView, "机构编制管理", label="机构编制管理", icon="fa-th", category="机构信息管理")
     appbuilder.add_view_no_menu(LocationView())
+
+    # 机构人力资源 (spec 四)
+    appbuilder.add_view(PersonView, "人员信息管理", label="人员信息管理", icon="fa-id-card-o",
+                        category="机构人力资源", category_label="机构人力资源", category_icon="fa-users")
+    appbuilder.add_view(PhotoWallView, "人员信息查询", label="人员信息查询", icon="fa-th", category="机构人力资源")
+    appbuilder.add_view(KeyGroupView, "人员标签管理", label="人员标签管理", icon="fa-tags", category="机构人力资源")
+    appbuilder.add_view_no_menu(PersonFileView())
+
+    # 试用期申报 (its own subsystem; spec 4.2.6)
+    appbuilder.add_view(ProbationView, "试用期填报", label="试用期填报", icon="fa-pencil-square-o",
+                        category="试用期申报", category_label="试用期申报", category_icon="fa-graduation-cap")
+    appbuilder.add_view(ProbationReviewView, "试用期审核", label="试用期审核", icon="fa-check-square-o",
+                        category="试用期申报")
 
     # 区域管理 (regional accounts)
     appbuilder.add_view(RegionInstitutionView, "辖区机构", label="辖区机构", icon="fa-hospital",

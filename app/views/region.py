@@ -5,7 +5,6 @@ from flask_appbuilder.models.sqla.interface import SQLAInterface
 from wtforms import BooleanField, SelectField, StringField, ValidationError
 from wtforms.validators import DataRequired, Length
 
-from app.domain.uscc import uscc_problems
 from app.models.enums import INSTITUTION_KINDS
 from app.models.org import Institution
 from app.security.tenancy import TenantModelView

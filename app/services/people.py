@@ -1,0 +1,258 @@
+"""Staff records (spec 4.1–4.4): 基本信息 with its rules, the detail sets, photos. One rule set for every way in:
+forms, the batch import and the API call `check_person` / `save_person` / `save_detail`."""
+import datetime
+from dataclasses import dataclass
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.exc import IntegrityError
+
+from app.domain.dates import UNTIL_NOW, parse_date
+from app.domain.errors import DomainError, ValidationFailed
+from app.domain.person import ACTIVE_STATUSES, CODED, LABELS, Checked, FieldIssue, check_basic
+from app.extensions import db
+from app.models.org import Department, Institution, Post
+from app.models.people import Education, Person, PracticeCertificate, Qualification, TitleQualification, Training, WorkExperience
+from app.services import dictionaries, storage
+
+BASIC_FIELDS = tuple(LABELS)
+
+
+def lookups() -> dict:
+    """What the pure rules need from the dictionaries (read once per call site)."""
+    dicts = {dtype: {d.code: d.name for d in dictionaries.items(dtype)} for dtype in set(CODED.values())}
+    id_types = {d.code: (d.name, (d.extra or {}).get("regex"), (d.extra or {}).get("check"))
+                for d in dictionaries.items("id_types")}
+    return {
+        "dicts": dicts,
+        "id_types": id_types,
+        "statuses": [d.name for d in dictionaries.items("staff_status")],
+        "mobile_prefixes": {d.code for d in dictionaries.items("mobile_prefixes")},
+    }
+
+
+def active_holder(id_number: str, exclude_person_id=None) -> Person | None:
+    """The active record holding this ID number anywhere in the province, if any."""
+    stmt = select(Person).where(Person.id_number == id_number, Person.status.in_(ACTIVE_STATUSES))
+    if exclude_person_id:
+        stmt = stmt.where(Person.id != exclude_person_id)
+    return db.session.scalar(stmt.limit(1))
+
+
+def holder_message(holder: Person) -> str:
+    return f"该证件号码已在 {holder.institution.name} 在职，需原单位办理离职后方可录入"
+
+
+def check_person(institution_id: int, raw: dict, person: Person | None = None, rules: dict | None = None) -> Checked:
+    """Every rule of 基本信息 plus the ones that need the database: department and post of this institution,
+    one active record per ID number."""
+    rules = rules or lookups()
+    checked = check_basic(raw, **rules)
+    values = checked.values
+    for key, model, label in (("department_id", Department, "所在科室"), ("post_id", Post, "岗位")):
+        ref = values.get(key)
+        if ref in (None, ""):
+            values[key] = None
+            continue
+        row = db.session.get(model, int(ref)) if str(ref).isdigit() else None
+        if row is None or row.institution_id != institution_id:
+            checked.errors.append(FieldIssue(key, f"{label}须从本机构的{label}中选择"))
+        elif not row.active and (person is None or getattr(person, key) != row.id):
+            checked.errors.append(FieldIssue(key, f"{label}“{row.name}”已停用，请选择其他{label}"))
+        else:
+            values[key] = row.id
+    number = values.get("id_number")
+    if number and values.get("status") in ACTIVE_STATUSES and not any(e.field == "id_number" for e in checked.errors):
+        holder = active_holder(number, person.id if person else None)
+        if holder is not None:
+            checked.errors.append(FieldIssue("id_number", holder_message(holder)))
+    return checked
+
+
+def save_person(institution: Institution, raw: dict, person: Person | None = None, photo=None):
+    """新增/修改 基本信息; returns (person, warnings). ValidationFailed lists every error, naming each field."""
+    checked = check_person(institution.id, raw, person)
+    errors = checked.messages()
+    stored = None
+    if photo:
+        try:
+            stored = storage.save_upload(photo, field_label="照片", kinds={"jpeg", "png"}, max_bytes=storage.IMAGE_MAX)
+        except DomainError as exc:
+            errors.append(exc.message)
+    if errors:
+        raise ValidationFailed(errors)
+    person = person or Person(institution_id=institution.id)
+    for key in BASIC_FIELDS:
+        if key in checked.values:
+            setattr(person, key, checked.values[key] if checked.values[key] != "" else None)
+    if stored:
+        person.photo_path, person.photo_thumb = stored.path, stored.thumb_path
+    db.session.add(person)
+    try:
+        db.session.commit()
+    except IntegrityError:
+        # Two clerks saving the same ID at once: the partial unique index is the last word.
+        db.session.rollback()
+        holder = active_holder(checked.values.get("id_number"), person.id)
+        raise ValidationFailed([holder_message(holder) if holder else "证件号码与已有人员重复"]) from None
+    return person, [w.message for w in checked.warnings]
+
+
+def get_person(scope, person_id) -> Person:
+    """A person the caller's scope includes (DomainError otherwise: views answer 404)."""
+    person = db.session.get(Person, person_id)
+    if person is None or not scope.allows_institution(person.institution_id):
+        raise DomainError("人员不存在，或不在您的权限范围内")
+    return person
+
+
+def find_people(institution_id: int, text: str, limit: int = 20):
+    """Find staff of an institution by 证件号码 or 姓名 (spec 4.2.3)."""
+    text = (text or "").strip()
+    if not text:
+        return []
+    stmt = select(Person).where(Person.institution_id == institution_id,
+                                or_(Person.id_number == text.upper(), Person.name.contains(text)))
+    return list(db.session.scalars(stmt.order_by(Person.name).limit(limit)))
+
+
+def count_people(institution_id: int) -> int:
+    return db.session.scalar(select(func.count(Person.id)).where(Person.institution_id == institution_id))
+
+
+# ---- detail sets -------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Field:
+    key: str
+    label: str
+    kind: str = "text"  # text | date | end_date (至今 allowed) | code:<dict type>
+    required: bool = False
+    limit: int = 100
+
+
+@dataclass(frozen=True)
+class DetailSet:
+    key: str
+    label: str
+    model: type
+    fields: tuple
+    attachment_required: bool  # sets that prove something (certificates, education): spec 4.2.3
+    relation: str
+
+
+DETAIL_SETS = {
+    s.key: s for s in (
+        DetailSet("work", "工作经历", WorkExperience, (
+            Field("start_date", "起始日期", "date", True), Field("end_date", "截止日期", "end_date"),
+            Field("employer", "工作单位", required=True), Field("position", "职务/岗位", limit=50)), False,
+            "work_experiences"),
+        DetailSet("education", "教育经历", Education, (
+            Field("start_date", "入学日期", "date"), Field("end_date", "毕业日期", "date"),
+            Field("school", "毕业学校", required=True), Field("major", "所学专业", limit=50),
+            Field("education", "学历", "code:education", True), Field("degree", "学位", "code:degree"),
+            Field("certificate_no", "毕业证书编号", limit=50)), True, "educations"),
+        DetailSet("title", "专业技术资格", TitleQualification, (
+            Field("title_name", "资格名称", required=True, limit=50),
+            Field("level", "资格级别", "code:tech_title_level", True),
+            Field("obtained_on", "取得日期", "date", True), Field("certificate_no", "证书编号", limit=50)), True,
+            "titles"),
+        DetailSet("qualification", "资格证书", Qualification, (
+            Field("kind", "证书类型", required=True, limit=50), Field("certificate_no", "证书编号", required=True, limit=50),
+            Field("category", "类别", "code:practice_category"), Field("obtained_on", "取得日期", "date", True)), True,
+            "qualifications"),
+        DetailSet("practice", "执业证书", PracticeCertificate, (
+            Field("certificate_no", "执业证书编号", required=True, limit=50),
+            Field("category", "执业类别", "code:practice_category"), Field("scope", "执业范围", "code:practice_scope"),
+            Field("registered_on", "注册日期", "date", True), Field("valid_until", "有效期至", "end_date"),
+            Field("practice_place", "执业地点")), True, "practice_certificates"),
+        DetailSet("training", "培训经历", Training, (
+            Field("start_date", "起始日期", "date", True), Field("end_date", "截止日期", "end_date"),
+            Field("organiser", "培训机构", required=True), Field("content", "培训内容", limit=200)), False, "trainings"),
+    )
+}
+
+
+def check_detail(detail_set: DetailSet, raw: dict, person: Person | None = None) -> tuple[dict, list[FieldIssue]]:
+    """Rules of one detail entry: required fields, dates (至今 where a period may still run), dictionary codes,
+    the end not before the start, nothing after today except a validity date."""
+    values, errors = {}, []
+    today = datetime.date.today()
+    for f in detail_set.fields:
+        v = raw.get(f.key)
+        v = v.strip() if isinstance(v, str) else v
+        if v in (None, ""):
+            if f.required:
+                errors.append(FieldIssue(f.key, f"{f.label}不能为空"))
+            values[f.key] = None
+            continue
+        if f.kind in ("date", "end_date"):
+            try:
+                parsed = parse_date(v, f.label, allow_until_now=f.kind == "end_date")
+            except ValueError as exc:
+                errors.append(FieldIssue(f.key, str(exc)))
+                parsed = None
+            if parsed == UNTIL_NOW:
+                parsed = None  # stored as None: 至今 / 长期
+            elif parsed and parsed > today and f.key != "valid_until":
+                errors.append(FieldIssue(f.key, f"{f.label}不能晚于今天"))
+            values[f.key] = parsed
+        elif f.kind.startswith("code:"):
+            codes = {d.code for d in dictionaries.items(f.kind[5:])}
+            if str(v) not in codes:
+                errors.append(FieldIssue(f.key, f"{f.label}须从下拉列表中选择（当前：{v}）"))
+            values[f.key] = str(v)
+        else:
+            if len(str(v)) > f.limit:
+                errors.append(FieldIssue(f.key, f"{f.label}不能超过 {f.limit} 个字"))
+            values[f.key] = str(v)
+    start = values.get("start_date") or values.get("registered_on")
+    end = values.get("end_date") if "end_date" in values else values.get("valid_until")
+    if start and end and end < start:
+        errors.append(FieldIssue("end_date" if "end_date" in values else "valid_until", "截止日期不能早于起始日期"))
+    if person is not None and person.birth_date and start and start < person.birth_date:
+        errors.append(FieldIssue("start_date", "起始日期不能早于出生日期"))
+    return values, errors
+
+
+def save_detail(person: Person, set_key: str, raw: dict, uploads=(), entry=None):
+    """新增/修改 one detail entry; an attachment is required for sets that prove something (spec 4.2.3)."""
+    detail_set = DETAIL_SETS.get(set_key)
+    if detail_set is None:
+        raise DomainError("信息类别不存在")
+    values, issues = check_detail(detail_set, raw, person)
+    errors = [i.message for i in issues]
+    stored = []
+    for upload in [u for u in uploads if u]:
+        try:
+            s = storage.save_upload(upload, field_label=f"{detail_set.label}附件", kinds={"jpeg", "png"},
+                                    max_bytes=storage.IMAGE_MAX)
+            stored.append({"path": s.path, "thumb": s.thumb_path, "filename": s.original_filename})
+        except DomainError as exc:
+            errors.append(exc.message)
+    existing = list(entry.attachments or []) if entry is not None else []
+    if detail_set.attachment_required and not stored and not existing:
+        errors.append(f"{detail_set.label}须上传附件图片（JPG 或 PNG，不超过 3 MB）；没有附件请使用批量导入")
+    if errors:
+        raise ValidationFailed(errors)
+    if entry is None:
+        entry = detail_set.model(person_id=person.id, institution_id=person.institution_id)
+        db.session.add(entry)
+    for key, value in values.items():
+        setattr(entry, key, value)
+    entry.attachments = existing + stored
+    db.session.commit()
+    return entry
+
+
+def get_detail(scope, set_key, entry_id):
+    detail_set = DETAIL_SETS.get(set_key)
+    entry = db.session.get(detail_set.model, entry_id) if detail_set else None
+    if entry is None or not scope.allows_institution(entry.institution_id):
+        raise DomainError("记录不存在")
+    return detail_set, entry
+
+
+def delete_detail(scope, set_key, entry_id) -> None:
+    _, entry = get_detail(scope, set_key, entry_id)
+    db.session.delete(entry)
+    db.session.commit()

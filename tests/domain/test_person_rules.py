@@ -1,0 +1,76 @@
+"""基本信息 rules one by one, without a database."""
+import datetime
+
+import pytest
+
+from app.domain.id_number import check_digit
+from app.domain.person import check_basic, completeness, mask_id
+
+ID_RE = r"^[1-8]\d{5}(18|19|20)\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\d{3}[\dX]$"
+RULES = {
+    "dicts": {"sex": {"1": "男性", "2": "女性"}, "ethnicity": {"01": "汉族"}, "education": {"1": "研究生", "2": "大学本科",
+                                                                                         "3": "大专", "4": "中专"}},
+    "id_types": {"01": ("居民身份证", ID_RE, "ISO 7064 MOD 11-2"), "06": ("港澳居民来往内地通行证", r"^[HM]\d{8}(\d{2})?$", "无")},
+    "statuses": ["在岗", "离职", "医师资格考试试用期考核人员"],
+    "mobile_prefixes": {"139", "138"},
+    "today": datetime.date(2026, 11, 26),
+}
+GOOD = {"name": "王新", "id_type": "01", "id_number": "11010519491231002x", "status": "在岗", "department_id": "1"}
+
+
+def check(**over):
+    return check_basic({**GOOD, **over}, **RULES)
+
+
+def messages(**over):
+    return [e.message for e in check(**over).errors]
+
+
+def test_valid_record_derives_birth_and_sex_and_normalises_x():
+    out = check()
+    assert out.errors == []
+    assert out.values["id_number"] == "11010519491231002X"
+    assert out.values["birth_date"] == datetime.date(1949, 12, 31) and out.values["sex"] == "2"
+
+
+@pytest.mark.parametrize("over, fragment", [
+    ({"name": ""}, "姓名不能为空"),
+    ({"id_number": "110105194912310021"}, "校验位不正确"),
+    ({"id_number": "4.2011E+17"}, "Excel 改成了科学计数法"),
+    ({"id_number": "11010520991231002" + check_digit("11010520991231002")}, "晚于今天"),
+    ({"id_type": "06", "id_number": "X1234567"}, "不符合港澳居民来往内地通行证的格式"),
+    ({"birth_date": "1950-01-01"}, "出生日期与证件号码中的出生日期（1949-12-31）不一致"),
+    ({"sex": "1"}, "性别与证件号码不一致：按证件号码第 17 位应为女性"),
+    ({"phone": "1391234567"}, "手机号码须为 11 位数字"),
+    ({"work_start": "1960-01"}, "参加工作日期须在出生满 14 周岁之后"),
+    ({"work_start": "2027-01-01"}, "参加工作日期不能晚于今天"),
+    ({"work_start": "1970年"}, "参加工作日期格式应为 YYYY-MM-DD 或 YYYY-MM"),
+    ({"education": "3"}, "学历为大专及以上时，所学专业不能为空"),
+    ({"ethnicity": "99"}, "民族须从下拉列表中选择（当前：99）"),
+    ({"status": "在编"}, "在职状态须从下拉列表中选择"),
+    ({"department_id": ""}, "所在科室不能为空"),
+])
+def test_each_rule(over, fragment):
+    found = messages(**over)
+    assert any(fragment in m for m in found), found
+
+
+def test_major_optional_below_dazhuan_and_month_dates_complete_to_day_one():
+    out = check(education="4", work_start="1970-09")
+    assert out.errors == [] and out.values["work_start"] == datetime.date(1970, 9, 1)
+
+
+def test_unallocated_prefix_warns_only():
+    out = check(phone="19612345678")
+    assert out.errors == [] and "号段 196" in out.warnings[0].message
+
+
+def test_every_error_is_reported_at_once():
+    found = messages(name="", sex="1", phone="12", education="2")
+    assert len(found) == 4
+
+
+def test_completeness_and_mask():
+    pct, missing = completeness({"name": "王新", "id_number": "x"})
+    assert pct == 12 and "民族" in missing and "姓名" not in missing
+    assert mask_id("420115199001010159") == "4201**********0159"
