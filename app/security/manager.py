@@ -34,6 +34,7 @@ from app.security.roles import permission_label
 from app.security.tenancy import TenantViewMixin
 from app.services import accounts
 from app.services.roles import active_roles
+from app.services.scope import scope_of
 
 # FAB renders role permissions with repr(): "can read on X". Shown to operators in Chinese instead.
 PermissionView.__repr__ = permission_label
@@ -92,6 +93,8 @@ class AppSecurityApi(SecurityApi):
             return self.response(401, message=g.get("login_error") or INVALID_LOGIN)
         if user.must_change_password:
             return self.response(403, message="首次登录或密码被重置，请先在网页上修改密码")
+        if user.certified_at is None and scope_of(user).kind != "all":
+            return self.response(403, message="请先在网页上完成实名认证")
         resp = {"access_token": create_access_token(identity=str(user.id), fresh=True)}
         if payload.get("refresh"):
             resp["refresh_token"] = create_refresh_token(identity=str(user.id))

@@ -204,3 +204,11 @@ def test_session_expires_after_30_idle_minutes(login_as):
     resp = c.get("/", follow_redirects=True)
     assert "登录已超时" in resp.get_data(as_text=True)
     assert "退出登录" not in c.get("/").get_data(as_text=True)
+
+
+def test_rest_login_refuses_token_until_certified(app, db, client):
+    user = _user(db, "inst_staff")
+    user.certified_at = None
+    db.session.commit()
+    resp = client.post("/api/v1/security/login", json={"username": "inst_staff", "password": "Demo@Hb-2580"})
+    assert resp.status_code == 403 and "实名认证" in resp.get_json()["message"]
