@@ -1,9 +1,27 @@
-"""STUB: replaced by the implementation."""
+"""机构编制管理 (spec 3.4): the institution distributes its 编制 to departments (/quota); 区域端 records 编制
+decisions for the institutions of its region subtree (/quotaallocation). Every rule lives in services/quota.py."""
+import datetime
+
+from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
+from flask_wtf import FlaskForm
+from wtforms import SelectField, StringField, TextAreaField
+
+from app.domain.errors import DomainError, ValidationFailed
+from app.extensions import db
+from app.models.org import Institution
+from app.services import quota
+
+EXPIRED = "页面已过期，请刷新后重新提交"
+AMOUNT_PREFIX = "amount-"
+
+
+def _errors(exc):
+    return exc.errors if isinstance(exc, ValidationFailed) else [exc.message]
 
 
 class QuotaView(BaseView):
-    """STUB"""
+    """机构端: the current allocation on top, then 编制数 / 在编人数 / 空编 / 超编 per department, with totals."""
 
     route_base = "/quota"
     default_view = "list"
@@ -11,32 +29,115 @@ class QuotaView(BaseView):
     method_permission_name = {"list": "read", "save": "write"}
     base_permissions = ["can_read", "can_write"]
 
+    def _render(self, *, errors=(), posted_kind=None, typed=None, bad=()):
+        inst_id = g.user.institution_id
+        inst = db.session.get(Institution, inst_id) if inst_id else None
+        sheets = [quota.sheet(inst.id, kind) for kind in quota.KINDS] if inst else []
+        return self.render_template(
+            "quota/sheet.html", institution=inst, sheets=sheets, form=FlaskForm(), errors=list(errors),
+            posted_kind=posted_kind, typed=typed or {}, bad=set(bad), split=quota.SPLIT,
+            history=quota.history(inst.id) if inst else [], not_yet=quota.NOT_YET, prefix=AMOUNT_PREFIX,
+            can_write=self.appbuilder.sm.has_access("can_write", self.class_permission_name))
+
     @expose("/list/")
     @has_access
     def list(self):
-        return "机构编制管理"
+        return self._render()
 
     @expose("/save", methods=["POST"])
     @has_access
     def save(self):
-        return "机构编制管理"
+        if not g.user.institution_id:
+            abort(404)
+        kind = request.form.get("kind") or quota.DEFAULT_KIND
+        typed = {int(k[len(AMOUNT_PREFIX):]): v for k, v in request.form.items()
+                 if k.startswith(AMOUNT_PREFIX) and k[len(AMOUNT_PREFIX):].isdigit()}
+        if not FlaskForm().validate_on_submit():
+            return self._render(errors=[EXPIRED], posted_kind=kind, typed=typed)
+        try:
+            total = quota.distribute(g.user, g.user.institution_id, typed, kind=kind)
+        except DomainError as exc:
+            db.session.rollback()
+            return self._render(errors=_errors(exc), posted_kind=kind, typed=typed,
+                                bad=getattr(exc, "department_ids", ()))
+        flash(f"科室编制已保存：分配到科室的{kind}合计 {total} 名", "success")
+        return redirect(url_for(".list"))
+
+
+class AllocationForm(FlaskForm):
+    """Only the CSRF check and the typed values; the rules are the service's, so a refused form keeps its input."""
+
+    kind = SelectField("编制类型", choices=[(k, k) for k in quota.KINDS], default=quota.DEFAULT_KIND,
+                       validate_choice=False)
+    total = StringField("核定编制总数")
+    management = StringField("管理岗位")
+    professional = StringField("专业技术岗位")
+    support = StringField("工勤技能岗位")
+    effective_date = StringField("生效日期")
+    document_no = StringField("文号")
+    note = TextAreaField("备注")
 
 
 class QuotaAllocationView(BaseView):
-    """STUB"""
+    """区域端: the institutions of the caller's region subtree with their 编制; one institution's decisions."""
 
     route_base = "/quotaallocation"
     default_view = "list"
     class_permission_name = "编制分配"
-    method_permission_name = {"list": "read", "save": "write"}
+    method_permission_name = {"list": "read", "show": "read", "allocate": "write"}
     base_permissions = ["can_read", "can_write"]
+    scoped_model = Institution  # the tenancy sweep calls every <pk> route with foreign institution ids
+
+    def _institution(self, pk):
+        inst = db.session.get(Institution, pk)
+        if inst is None or not quota.can_allocate_to(g.user, inst.id):
+            abort(404)
+        return inst
 
     @expose("/list/")
     @has_access
     def list(self):
-        return "编制分配"
+        q = (request.args.get("q") or "").strip()
+        rows = quota.regional_overview(g.user, quota.DEFAULT_KIND, q)
+        return self.render_template("quota/regional_list.html", rows=rows, q=q, kind=quota.DEFAULT_KIND)
 
-    @expose("/save", methods=["POST"])
+    def _render_show(self, inst, form, errors=()):
+        return self.render_template(
+            "quota/allocation.html", institution=inst, form=form, errors=list(errors), split=quota.SPLIT,
+            current={k: quota.current_allocation(inst.id, k) for k in quota.KINDS},
+            distributed={k: quota.distributed(inst.id, k) for k in quota.KINDS},
+            established={k: quota.established_count(inst.id, k) for k in quota.KINDS},
+            history=quota.history(inst.id), today=datetime.date.today().isoformat(),
+            can_write=self.appbuilder.sm.has_access("can_write", self.class_permission_name))
+
+    @expose("/show/<int:pk>")
     @has_access
-    def save(self):
-        return "编制分配"
+    def show(self, pk):
+        inst = self._institution(pk)
+        return self._render_show(inst, AllocationForm(formdata=None))
+
+    @expose("/allocate/<int:pk>", methods=["POST"])
+    @has_access
+    def allocate(self, pk):
+        inst = self._institution(pk)
+        form = AllocationForm()
+        if not form.validate_on_submit() and "csrf_token" in form.errors:
+            return self._render_show(inst, form, [EXPIRED])
+        try:
+            done = quota.allocate(g.user, inst.id, kind=form.kind.data, total=form.total.data,
+                                  management=form.management.data, professional=form.professional.data,
+                                  support=form.support.data, effective_date=form.effective_date.data,
+                                  document_no=form.document_no.data, note=form.note.data)
+        except DomainError as exc:
+            db.session.rollback()
+            return self._render_show(inst, form, _errors(exc))
+        a = done.allocation
+        when = a.effective_date.isoformat()
+        if done.is_current:
+            flash(f"已登记{inst.name}的{a.kind}核定 {a.total} 名（文号：{a.document_no}，{when} 起生效）", "success")
+            if done.distributed > a.total:
+                flash(f"该机构已分配到科室的{a.kind}合计 {done.distributed} 名，超过新核定的 {a.total} 名；"
+                      "机构的编制页面会提示其调减科室编制", "warning")
+        else:
+            flash(f"已登记为历史记录：文号 {a.document_no} 的生效日期 {when} 早于当前核定，当前核定不变", "warning")
+        return redirect(url_for(".show", pk=inst.id))
