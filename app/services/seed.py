@@ -65,8 +65,24 @@ def seed_demo() -> dict:
             user.certified_at = datetime.datetime.now()  # demo accounts are already certified
         created["accounts"] += 1
     db.session.commit()
+    created["wuchang_staff"] = _seed_wuchang(institutions[WUCHANG_CODE])
     return created
 
+
+# One member of staff of the 武昌 centre, so that a 江夏 user entering this person's ID is refused with the holder
+# named (spec 4.4). The 江夏 centre starts empty, to be tried as a new institution (初始化部门 …).
+WUCHANG_PERSON = {"name": "陈武昌", "id_number": "420106198503150018"}
+
+
+def _seed_wuchang(inst) -> int:
+    if db.session.scalar(select(Person.id).where(Person.institution_id == inst.id)):
+        return 0
+    number = WUCHANG_PERSON["id_number"]
+    db.session.add(Person(institution_id=inst.id, name=WUCHANG_PERSON["name"], id_type="01", id_number=number,
+                          sex=sex_code(number), birth_date=birth_date(number), status="在岗", ethnicity="01",
+                          establishment="1"))
+    db.session.commit()
+    return 1
 
 def _demo_role(institution, display_name):
     """The owner-made role of a demo institution (created once)."""

@@ -1,28 +1,392 @@
-"""STUB: 人员信息管理 (replaced by the implementation)."""
-from flask_appbuilder import BaseView, expose, has_access
+"""人员信息管理 (spec 4.1, 4.2.1, 4.2.3): the staff list, 基本信息 add/edit, the person page with every detail set
+(entries added in place), and 单条录入 of one detail entry for a person found by 证件号码 or 姓名.
 
+Rules live in services/people.py and domain/person.py; this module reads the request, calls them and renders.
+Every person-id argument is `pk` and answers 404 outside the caller's scope (the tenancy sweep relies on it).
+"""
+import datetime
+import math
+
+from flask import abort, flash, g, jsonify, redirect, request, url_for
+from flask_appbuilder import BaseView, expose, has_access
+from flask_wtf import FlaskForm
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import joinedload
+
+from app.domain.errors import DomainError, ValidationFailed
+from app.domain.person import CODED, IMPORTANT, LABELS, PROBATION_STATUS, REQUIRED, completeness, mask_id
+from app.extensions import db
+from app.models.org import Department, Post
 from app.models.people import Person
+from app.services import dictionaries, people
+from app.services.scope import scope_of
+
+PER_PAGE = 20
+VILLAGE_CATEGORY = "村卫生室"
+EXPIRED = "页面已过期，请重新提交"
+# The 基本信息 form in three groups (every key of LABELS appears once).
+GROUPS = (
+    ("身份信息", ("staff_no", "name", "id_type", "id_number", "sex", "birth_date", "ethnicity", "political", "phone")),
+    ("工作信息", ("department_id", "post_id", "status", "work_start", "staff_category", "establishment", "admin_post")),
+    ("学历与职称", ("education", "major", "degree", "tech_title", "tech_post", "practice_category", "practice_scope")),
+)
+DATE_FIELDS = ("birth_date", "work_start")
+LIST_COLUMNS = (("staff_no", "工号"), ("name", "姓名"), ("sex", "性别"), ("id_number", "证件号码"),
+                ("department_id", "科室"), ("post_id", "岗位"), ("status", "在职状态"))
+
+
+def _errors(exc):
+    return exc.errors if isinstance(exc, ValidationFailed) else [exc.message]
+
+
+def _text(value):
+    if value is None:
+        return ""
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _names(types, active_only=False):
+    """dictionary type → {code: name} (inactive codes included, so stored values still show their names)."""
+    return {t: {d.code: d.name for d in dictionaries.items(t, active_only=active_only)} for t in set(types)}
+
+
+def _department_tree(institution_id):
+    """(department, depth) in tree order (序号 within each parent)."""
+    rows = db.session.scalars(select(Department).where(Department.institution_id == institution_id)
+                              .order_by(Department.seq, Department.id)).all()
+    children = {}
+    for d in rows:
+        children.setdefault(d.parent_id, []).append(d)
+    ordered = []
+
+    def walk(parent_id, depth):
+        for d in children.get(parent_id, []):
+            ordered.append((d, depth))
+            walk(d.id, depth + 1)
+
+    walk(None, 0)
+    return ordered
+
+
+def _indent(name, depth):
+    return "\u3000" * depth + ("└ " if depth else "") + name
+
+
+def _village_warning(person):
+    """Spec 4.2.7: staff of a 村卫生室 are entered for the physician exam, so their 在职状态 must be the probation one."""
+    dept = person.department
+    if dept is not None and dept.category == VILLAGE_CATEGORY and person.status != PROBATION_STATUS:
+        return (f"所在科室“{dept.name}”是村卫生室：村卫生室人员的在职状态一定要选择“{PROBATION_STATUS}”"
+                f"（当前为“{person.status}”），请确认是否选错")
+    return None
 
 
 class PersonView(BaseView):
+    """人员信息管理: list → 基本信息 → person page with the detail sets."""
+
     route_base = "/people"
     default_view = "list"
     class_permission_name = "人员信息管理"
-    method_permission_name = {"list": "read", "add": "write", "fullid": "fullid"}
+    method_permission_name = {"list": "read", "show": "read", "add": "write", "edit": "write",
+                              "detail_add": "write", "detail_edit": "write", "detail_delete": "write",
+                              "detail_new": "write", "fullid": "fullid"}
     base_permissions = ["can_read", "can_write", "can_fullid"]
     scoped_model = Person
+
+    # ---- helpers -------------------------------------------------------------------------------------------------
+
+    def _institution(self):
+        if g.user.institution is None:
+            abort(403)
+        return g.user.institution
+
+    def _person(self, pk):
+        try:
+            return people.get_person(scope_of(g.user), pk)
+        except DomainError:
+            abort(404)
+
+    def _can(self, right):
+        return self.appbuilder.sm.has_access(f"can_{right}", self.class_permission_name)
+
+    def _shown_id(self, number, full=None):
+        """The 证件号码 as this user may see it: masked unless the user holds 查看完整证件号码 (can_fullid)."""
+        full = self._can("fullid") if full is None else full
+        return (number or "") if full else mask_id(number)
+
+    # ---- list ----------------------------------------------------------------------------------------------------
 
     @expose("/list/")
     @has_access
     def list(self):
-        return "人员信息管理"
+        inst = self._institution()
+        q = request.args.get("q", "").strip()
+        dept_id = request.args.get("department", "")
+        status = request.args.get("status", "")
+        try:
+            page = max(int(request.args.get("page", 1)), 1)
+        except ValueError:
+            page = 1
+        tree = _department_tree(inst.id)
+        stmt = select(Person).where(Person.institution_id == inst.id)
+        if q:
+            stmt = stmt.where(or_(Person.name.contains(q, autoescape=True), Person.id_number == q.upper(),
+                                  Person.staff_no == q))
+        if dept_id.isdigit():
+            stmt = stmt.where(Person.department_id.in_(self._subtree_ids(tree, int(dept_id))))
+        if status:
+            stmt = stmt.where(Person.status == status)
+        total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+        pages = max(math.ceil(total / PER_PAGE), 1)
+        page = min(page, pages)
+        rows = db.session.scalars(
+            stmt.options(joinedload(Person.department), joinedload(Person.post))
+            .order_by(Person.staff_no.is_(None), Person.staff_no, Person.name, Person.id)
+            .limit(PER_PAGE).offset((page - 1) * PER_PAGE)).unique().all()
+        sexes = {d.code: (d.extra or {}).get("short") or d.name for d in dictionaries.items("sex", active_only=False)}
+        full_ids = self._can("fullid")
+        items = [{"person": p, "id_number": self._shown_id(p.id_number, full_ids), "sex": sexes.get(p.sex or "", p.sex or ""),
+                  "completeness": completeness({k: getattr(p, k) for k in IMPORTANT})[0]} for p in rows]
+        args = {k: v for k, v in (("q", q), ("department", dept_id), ("status", status)) if v}
+        return self.render_template(
+            "people/list.html", items=items, total=total, page=page, pages=pages, args=args, q=q,
+            department=dept_id, status=status, columns=LIST_COLUMNS, important=IMPORTANT,
+            departments=[(d.id, _indent(d.name, depth)) for d, depth in tree],
+            statuses=[d.name for d in dictionaries.items("staff_status")], detail_sets=people.DETAIL_SETS,
+            can_write=self._can("write"), inst=inst, title="人员信息管理")
+
+    @staticmethod
+    def _subtree_ids(tree, root_id):
+        children = {}
+        for d, _ in tree:
+            children.setdefault(d.parent_id, []).append(d.id)
+        ids, todo = set(), [root_id]
+        while todo:
+            current = todo.pop()
+            if current not in ids:
+                ids.add(current)
+                todo.extend(children.get(current, []))
+        return ids
+
+    # ---- 基本信息 ------------------------------------------------------------------------------------------------
+
+    def _choices(self, institution_id, person=None):
+        """Dropdown options of the 基本信息 form: dictionaries, this institution's departments (tree) and posts."""
+        current_dept = person.department_id if person else None
+        current_post = person.post_id if person else None
+        departments = [(str(d.id), _indent(d.name + ("（已停用）" if not d.active else ""), depth), d.category)
+                       for d, depth in _department_tree(institution_id) if d.active or d.id == current_dept]
+        posts = [(str(p.id), p.name + ("（已停用）" if not p.active else "")) for p in db.session.scalars(
+            select(Post).where(Post.institution_id == institution_id,
+                               or_(Post.active.is_(True), Post.id == (current_post or 0))).order_by(Post.name))]
+        coded = {f: [(d.code, d.name) for d in dictionaries.items(t)] for f, t in CODED.items()}
+        coded["id_type"] = [(d.code, d.name) for d in dictionaries.items("id_types")]
+        coded["status"] = [(d.name, d.name) for d in dictionaries.items("staff_status")]
+        coded["department_id"] = [(v, label) for v, label, _ in departments]
+        coded["post_id"] = posts
+        return coded, {v: cat for v, _, cat in departments}
+
+    def _render_form(self, institution, person, values, errors=(), field_errors=None):
+        choices, dept_categories = self._choices(institution.id, person)
+        percent, missing = completeness({k: getattr(person, k) for k in IMPORTANT}) if person else (None, [])
+        return self.render_template(
+            "people/form.html", person=person, values=values, errors=list(errors), field_errors=field_errors or {},
+            groups=GROUPS, labels=LABELS, choices=choices, dept_categories=dept_categories, required=REQUIRED,
+            important=IMPORTANT, date_fields=DATE_FIELDS, percent=percent, missing=missing, form=FlaskForm(),
+            probation=PROBATION_STATUS, village=VILLAGE_CATEGORY,
+            title=f"修改基本信息：{person.name}" if person else "新增人员")
+
+    def _save_basic(self, institution, person):
+        """POST of the add/edit form: save, or re-render with every message and what was typed."""
+        values = {k: request.form.get(k, "") for k in LABELS}
+        if not FlaskForm().validate_on_submit():
+            return self._render_form(institution, person, values, [EXPIRED])
+        photo = request.files.get("photo")
+        try:
+            saved, warnings = people.save_person(institution, values, person, photo if photo else None)
+        except DomainError as exc:
+            db.session.rollback()
+            field_errors = {}
+            for issue in people.check_person(institution.id, values, person).errors:
+                field_errors.setdefault(issue.field, []).append(issue.message)
+            return self._render_form(institution, person, values, _errors(exc), field_errors)
+        flash(f"{saved.name} 的基本信息已保存", "success")
+        for message in warnings + [w for w in (_village_warning(saved),) if w]:
+            flash(message, "warning")
+        return redirect(url_for(".show", pk=saved.id))
 
     @expose("/add", methods=["GET", "POST"])
     @has_access
     def add(self):
-        return "x"
+        inst = self._institution()
+        if request.method == "POST":
+            return self._save_basic(inst, None)
+        return self._render_form(inst, None, {**{k: "" for k in LABELS}, "id_type": "01", "status": "在岗"})
+
+    @expose("/edit/<int:pk>", methods=["GET", "POST"])
+    @has_access
+    def edit(self, pk):
+        person = self._person(pk)
+        if request.method == "POST":
+            return self._save_basic(person.institution, person)
+        return self._render_form(person.institution, person, {k: _text(getattr(person, k)) for k in LABELS})
 
     @expose("/fullid/<int:pk>")
     @has_access
     def fullid(self, pk):
-        return "x"
+        """The full 证件号码 of one person, for pages that show it masked (needs the 查看完整证件号码 right)."""
+        person = self._person(pk)
+        return jsonify(id_number=person.id_number)
+
+    # ---- person page ---------------------------------------------------------------------------------------------
+
+    def _summary(self, person):
+        """(label, shown value, starred) of every 基本信息 field, dictionary codes as names."""
+        names = _names(list(CODED.values()) + ["id_types"])
+        rows = []
+        for key, label in LABELS.items():
+            value = getattr(person, key)
+            if key in CODED:
+                shown = names[CODED[key]].get(value, value) if value else ""
+            elif key == "id_type":
+                shown = names["id_types"].get(value, value) if value else ""
+            elif key == "id_number":
+                shown = self._shown_id(value)
+            elif key == "department_id":
+                shown = person.department.name if person.department else ""
+            elif key == "post_id":
+                shown = person.post.name if person.post else ""
+            else:
+                shown = _text(value)
+            rows.append((label, shown, key in IMPORTANT))
+        return rows
+
+    def _detail_context(self):
+        code_types = {f.kind[5:] for s in people.DETAIL_SETS.values() for f in s.fields if f.kind.startswith("code:")}
+        return {"detail_names": _names(code_types),
+                "detail_options": {t: [(d.code, d.name) for d in dictionaries.items(t)] for t in code_types}}
+
+    def _render_show(self, person, open_set=None, values=None, errors=(), field_errors=None, editing=None):
+        percent, missing = completeness({k: getattr(person, k) for k in IMPORTANT})
+        return self.render_template(
+            "people/show.html", person=person, summary=self._summary(person), percent=percent, missing=missing,
+            detail_sets=people.DETAIL_SETS, open_set=open_set, values=values or {}, errors=list(errors),
+            field_errors=field_errors or {}, editing=editing, form=FlaskForm(), can_write=self._can("write"),
+            title=f"人员信息维护：{person.name}", **self._detail_context())
+
+    @expose("/show/<int:pk>")
+    @has_access
+    def show(self, pk):
+        return self._render_show(self._person(pk))
+
+    # ---- detail entries ------------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _detail_set(set_key):
+        detail_set = people.DETAIL_SETS.get(set_key)
+        if detail_set is None:
+            abort(404)
+        return detail_set
+
+    @staticmethod
+    def _entry_values(detail_set, entry):
+        values = {}
+        for f in detail_set.fields:
+            value = getattr(entry, f.key)
+            values[f.key] = "至今" if value is None and f.kind == "end_date" and f.key == "end_date" else _text(value)
+        return values
+
+    def _save_entry(self, person, detail_set, entry, render):
+        """POST of an entry form: save, or call render(values, errors, field_errors) to show it again."""
+        values = {f.key: request.form.get(f.key, "") for f in detail_set.fields}
+        if not FlaskForm().validate_on_submit():
+            return None, render(values, [EXPIRED], {})
+        try:
+            saved = people.save_detail(person, detail_set.key, values, request.files.getlist("attachments"), entry)
+        except DomainError as exc:
+            db.session.rollback()
+            field_errors = {}
+            for issue in people.check_detail(detail_set, values, person)[1]:
+                field_errors.setdefault(issue.field, []).append(issue.message)
+            return None, render(values, _errors(exc), field_errors)
+        return saved, None
+
+    @expose("/show/<int:pk>/detail/<set_key>", methods=["POST"])
+    @has_access
+    def detail_add(self, pk, set_key):
+        """The in-place “+” form of a section on the person page (pk = the person)."""
+        person = self._person(pk)
+        detail_set = self._detail_set(set_key)
+        saved, page = self._save_entry(person, detail_set, None, lambda v, e, fe: self._render_show(
+            person, set_key, v, e, fe))
+        if page is not None:
+            return page
+        flash(f"已为 {person.name} 新增一条{detail_set.label}", "success")
+        return redirect(url_for(".show", pk=person.id, _anchor=f"set-{set_key}"))
+
+    @expose("/detail/<set_key>/edit/<int:pk>", methods=["GET", "POST"])
+    @has_access
+    def detail_edit(self, set_key, pk):
+        """修改 one entry (pk = the entry): the person page with that entry's form open."""
+        try:
+            detail_set, entry = people.get_detail(scope_of(g.user), set_key, pk)
+        except DomainError:
+            abort(404)
+        person = entry.person
+        if request.method == "GET":
+            return self._render_show(person, set_key, self._entry_values(detail_set, entry), editing=entry)
+        saved, page = self._save_entry(person, detail_set, entry, lambda v, e, fe: self._render_show(
+            person, set_key, v, e, fe, editing=entry))
+        if page is not None:
+            return page
+        flash(f"{person.name} 的{detail_set.label}已保存", "success")
+        return redirect(url_for(".show", pk=person.id, _anchor=f"set-{set_key}"))
+
+    @expose("/detail/<set_key>/delete/<int:pk>", methods=["POST"])
+    @has_access
+    def detail_delete(self, set_key, pk):
+        try:
+            detail_set, entry = people.get_detail(scope_of(g.user), set_key, pk)
+        except DomainError:
+            abort(404)
+        person_id = entry.person_id
+        if not FlaskForm().validate_on_submit():
+            flash(EXPIRED, "danger")
+        else:
+            people.delete_detail(scope_of(g.user), set_key, pk)
+            flash(f"已删除一条{detail_set.label}", "success")
+        return redirect(url_for(".show", pk=person_id, _anchor=f"set-{set_key}"))
+
+    @expose("/detail/<set_key>/new", methods=["GET", "POST"])
+    @has_access
+    def detail_new(self, set_key):
+        """单条录入 (spec 4.2.3): find the person by 证件号码 or 姓名, then fill the set's form."""
+        inst = self._institution()
+        detail_set = self._detail_set(set_key)
+        q = request.values.get("q", "").strip()
+        person_ref = request.values.get("person", "")
+        person = self._person(int(person_ref)) if person_ref.isdigit() else None
+        if person is not None and person.institution_id != inst.id:
+            abort(404)
+
+        def render(values=None, errors=(), field_errors=None):
+            found = people.find_people(inst.id, q) if q and person is None else []
+            full_ids = self._can("fullid")
+            return self.render_template(
+                "people/detail_new.html", detail_set=detail_set, detail_sets=people.DETAIL_SETS, q=q, person=person,
+                found=[(p, self._shown_id(p.id_number, full_ids)) for p in found], searched=bool(q), values=values or {},
+                errors=list(errors), field_errors=field_errors or {}, form=FlaskForm(),
+                shown_id=self._shown_id(person.id_number) if person else "",
+                title=f"{detail_set.label}单条录入", **self._detail_context())
+
+        if request.method == "GET":
+            return render()
+        if person is None:
+            return render(errors=["请先按证件号码或姓名查找并选择人员"])
+        saved, page = self._save_entry(person, detail_set, None, render)
+        if page is not None:
+            return page
+        flash(f"已为 {person.name} 保存一条{detail_set.label}；可继续为其录入，或查找其他人员", "success")
+        return redirect(url_for(".detail_new", set_key=set_key, person=person.id))

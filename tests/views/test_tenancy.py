@@ -37,14 +37,20 @@ def _pk_routes(app, endpoint_prefix):
             yield rule
 
 
+def _is_int(rule, arg):
+    from werkzeug.routing import IntegerConverter
+
+    return isinstance(rule._converters.get(arg), IntegerConverter)
+
+
 def _fill(app, rule, pk, view):
     """Every URL of `rule` with this primary key (one per action name when the rule takes one)."""
     names = list(getattr(view, "actions", {}) or {}) or ["muldelete"]
     adapter = app.url_map.bind("localhost")
     urls = []
     for name in names if "name" in rule.arguments else [None]:
-        values = {a: "front" for a in rule.arguments}
-        values["pk"] = int(pk) if "int" in str(rule._converters.get("pk", "")).lower() else pk
+        values = {a: 0 if _is_int(rule, a) else "front" for a in rule.arguments}
+        values["pk"] = int(pk) if _is_int(rule, "pk") else pk
         if name:
             values["name"] = name
         urls.append(adapter.build(rule.endpoint, values, append_unknown=False))

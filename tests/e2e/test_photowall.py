@@ -1,0 +1,161 @@
+"""人员信息查询 in a real browser: the department list filters the wall, the list collapses, a double-click or Enter
+on a card opens the person's detail page; 人员标签管理's member picker filters as one types."""
+import io
+import re
+
+import pytest
+from PIL import Image, ImageDraw
+from sqlalchemy import select
+
+from app.models.org import Department, Institution, Post
+from app.models.people import KeyGroup, Person
+from app.services import storage
+from app.services.seed import DEMO_PASSWORD, JIANGXIA_CODE, synthetic_id
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+
+def _login(page, base, username="inst_admin", password=DEMO_PASSWORD):
+    page.goto(f"{base}/login/")
+    page.get_by_label("账号").fill(username)
+    page.get_by_label("密码").fill(password)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(re.compile(r".*/(\?.*)?$"))
+
+
+def _photo(color):
+    img = Image.new("RGB", (300, 400), color)
+    draw = ImageDraw.Draw(img)
+    draw.ellipse((90, 70, 210, 190), fill="#f3d9c4")
+    draw.rectangle((60, 220, 240, 400), fill="#3d5a80")
+    buf = io.BytesIO()
+    img.save(buf, "JPEG")
+    return storage.save_upload(buf.getvalue(), field_label="照片", kinds={"jpeg"}, max_bytes=storage.IMAGE_MAX,
+                               filename="photo.jpg")
+
+
+@pytest.fixture
+def staff(db):
+    inst = db.session.scalar(select(Institution).where(Institution.code == JIANGXIA_CODE))
+    depts = {}
+    for seq, name in enumerate(["内科", "外科", "公共卫生科"], start=1):
+        depts[name] = Department(institution_id=inst.id, name=name, seq=seq)
+        db.session.add(depts[name])
+    db.session.flush()
+    depts["心内科"] = Department(institution_id=inst.id, name="心内科", seq=1, parent_id=depts["内科"].id)
+    doctor = Post(institution_id=inst.id, name="临床医师", category="卫生技术")
+    nurse = Post(institution_id=inst.id, name="护士", category="卫生技术")
+    db.session.add_all([depts["心内科"], doctor, nurse])
+    db.session.flush()
+    plan = [("张晓明", "内科", doctor, "3", "#d8e2dc"), ("李静", "心内科", nurse, "4", "#ffe5d9"),
+            ("王建国", "外科", doctor, "2", None), ("赵丽", "外科", nurse, "5", "#cde7f0"),
+            ("陈思佳", "公共卫生科", None, None, None), ("刘洋", "内科", doctor, "4", None)]
+    people = {}
+    for i, (name, dept, post, title, color) in enumerate(plan, start=1):
+        p = Person(institution_id=inst.id, name=name, id_type="01", id_number=synthetic_id(i * 37), status="在岗",
+                   department_id=depts[dept].id, post_id=post.id if post else None, tech_title=title)
+        if color:
+            stored = _photo(color)
+            p.photo_path, p.photo_thumb = stored.path, stored.thumb_path
+        db.session.add(p)
+        people[name] = p
+    db.session.commit()
+    return {"inst": inst, "depts": depts, "people": people}
+
+
+def _card_names(page):
+    return page.locator("#photo-wall .wall-name").all_inner_texts()
+
+
+def test_filter_wall_by_department_and_open_a_person(live_server, page, staff, tmp_path):
+    _login(page, live_server)
+    page.goto(f"{live_server}/photowall/")
+    assert sorted(_card_names(page)) == sorted(staff["people"])
+    page.wait_for_load_state("networkidle")
+    page.screenshot(path=str(tmp_path / "wall.png"), full_page=True)
+    # the photos really load through the scoped file view
+    loaded = page.evaluate("Array.from(document.querySelectorAll('#photo-wall img')).map(i => i.naturalWidth > 0)")
+    assert loaded == [True, True, True]
+
+    panel = page.get_by_role("navigation", name="科室列表")
+    panel.get_by_role("link", name=re.compile("^内科")).click()
+    page.wait_for_url(re.compile(rf"dept={staff['depts']['内科'].id}"))
+    assert sorted(_card_names(page)) == sorted(["张晓明", "李静", "刘洋"])  # 内科 includes 心内科
+    assert "内科：共 3 人" in page.locator("#wall-summary").inner_text()
+    page.screenshot(path=str(tmp_path / "wall-neike.png"), full_page=True)
+
+    # the department list collapses and stays collapsed on the next page
+    toggle = page.get_by_role("button", name="科室列表")
+    toggle.click()
+    assert toggle.get_attribute("aria-expanded") == "false" and not panel.is_visible()
+    page.screenshot(path=str(tmp_path / "wall-collapsed.png"), full_page=True)
+    page.reload()
+    assert not page.locator("#dept-panel").is_visible()
+    page.get_by_role("button", name="科室列表").click()
+    assert page.locator("#dept-panel").is_visible()
+
+    # double-click opens the detail page
+    li = staff["people"]["李静"]
+    page.locator(f'.wall-card[data-person-id="{li.id}"]').dblclick()
+    page.wait_for_url(f"**/people/show/{li.id}")
+    assert page.url.endswith(f"/people/show/{li.id}")
+
+    # Enter on a focused card does too
+    page.goto(f"{live_server}/photowall/?q=王建")
+    card = page.get_by_role("link", name=re.compile("^王建国，外科"))
+    card.focus()
+    page.screenshot(path=str(tmp_path / "wall-focus.png"), full_page=True)
+    page.keyboard.press("Enter")
+    wang = staff["people"]["王建国"]
+    page.wait_for_url(f"**/people/show/{wang.id}")
+
+
+def test_member_picker_filters_and_saves_a_group(db, live_server, page, staff, tmp_path):
+    _login(page, live_server)
+    page.goto(f"{live_server}/keygroups/add")
+    page.get_by_label("名称").fill("急救骨干")
+    page.get_by_label("说明").fill("院前急救和院内抢救")
+    page.get_by_label("筛选人员").fill("外科")
+    visible = page.locator("#member-list .member-item:visible")
+    assert visible.count() == 2
+    page.get_by_role("checkbox", name=re.compile("^王建国")).check()
+    page.get_by_label("筛选人员").fill("张晓")
+    page.get_by_role("checkbox", name=re.compile("^张晓明")).check()
+    page.get_by_label("筛选人员").fill("")
+    assert page.locator("#member-count").inner_text() == "2"
+    page.get_by_label("只看已选").check()
+    assert page.locator("#member-list .member-item:visible").count() == 2
+    page.screenshot(path=str(tmp_path / "group-form.png"), full_page=True)
+    page.get_by_label("筛选人员").press("Enter")  # Enter in the filter does not submit
+    assert page.url.endswith("/keygroups/add")
+    page.get_by_role("button", name="确定").click()
+    page.wait_for_url("**/keygroups/list/")
+    assert "关键人员组“急救骨干”已保存，共 2 人" in page.content()
+    page.screenshot(path=str(tmp_path / "group-list.png"), full_page=True)
+    db.session.expire_all()
+    group = db.session.scalar(select(KeyGroup).where(KeyGroup.name == "急救骨干"))
+    assert {p.name for p in group.members} == {"王建国", "张晓明"}
+
+    # 封存 asks first: cancelling changes nothing, confirming archives the group
+    questions = []
+    page.once("dialog", lambda d: (questions.append(d.message), d.dismiss()))
+    page.get_by_role("button", name="封存：急救骨干").click()
+    assert questions and "确定封存“急救骨干”吗" in questions[0]
+    assert page.locator('tr[data-group="急救骨干"]').inner_text().count("正常") == 1
+    page.once("dialog", lambda d: d.accept())
+    page.get_by_role("button", name="封存：急救骨干").click()
+    page.wait_for_selector("text=已封存：只能查看")
+    row = page.locator('tr[data-group="急救骨干"]')
+    assert "封存" in row.inner_text() and row.get_by_role("button", name="启用：急救骨干").is_visible()
+    assert row.get_by_role("link", name="修改：急救骨干").count() == 0
+    page.screenshot(path=str(tmp_path / "group-archived.png"), full_page=True)
+
+    # the read-only page of an archived group offers 启用, which brings 修改 back
+    row.get_by_role("link", name="查看：急救骨干").click()
+    page.wait_for_selector("#group-members")
+    assert "本组已封存，只能查看，不能修改" in page.content()
+    assert page.locator("#group-members").inner_text().count("临床医师") == 2
+    page.screenshot(path=str(tmp_path / "group-show.png"), full_page=True)
+    page.get_by_role("button", name="启用").click()
+    page.wait_for_selector("text=已启用，可以修改")
+    assert page.get_by_role("link", name="修改").is_visible()
