@@ -37,6 +37,11 @@ class Config:
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", os.path.join(INSTANCE_DIR, "uploads"))
     MAX_CONTENT_LENGTH = 32 * 1024 * 1024
     PDF_WARM_UP = True
+    RECOVER_IMPORT_JOBS = True
+    IMPORT_MAX_BYTES = 20 * 1024 * 1024
+    IMPORT_MAX_UNCOMPRESSED = 200 * 1024 * 1024
+    IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "100000"))
+    IMPORT_BACKGROUND_ROWS = 100  # more rows than this: a background job (spec 4.2.4 (7))
 
     HOST = os.environ.get("HOST", "127.0.0.1")
     PORT = int(os.environ.get("PORT", "5000"))
@@ -96,6 +101,7 @@ class Config:
 class TestConfig(Config):
     TESTING = True
     PDF_WARM_UP = False
+    RECOVER_IMPORT_JOBS = False
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     SERVER_NAME = None
 

@@ -43,7 +43,21 @@ def create_app(config=None):
     register_cli(app)
     if app.config.get("PDF_WARM_UP"):
         _warm_up_pdf(app)
+    if app.config.get("RECOVER_IMPORT_JOBS"):
+        _recover_import_jobs(app)
     return app
+
+
+def _recover_import_jobs(app):
+    """Jobs interrupted by a restart are resumed or marked failed, never left 导入中 forever."""
+    from sqlalchemy import inspect
+
+    from app.services import import_jobs
+
+    with app.app_context():
+        if "import_job" in inspect(db.engine).get_table_names():
+            import_jobs.recover_interrupted()
+        db.session.remove()
 
 
 def _warm_up_pdf(app):

@@ -2,7 +2,21 @@
 import datetime
 
 from flask_appbuilder import Model
-from sqlalchemy import JSON, Boolean, Column, Date, DateTime, ForeignKey, Index, Integer, String, Table, Text, text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import backref, relationship
 
 # Statuses that hold the ID number (spec 4.4: one active record per ID number across the province).
@@ -165,6 +179,7 @@ class KeyGroup(Model):
     """人员标签 / 关键人员组 (spec 4.3); 封存 groups are read-only and hidden from pickers."""
 
     __tablename__ = "key_group"
+    __table_args__ = (UniqueConstraint("institution_id", "name", name="uq_key_group_institution_name"),)
 
     id = Column(Integer, primary_key=True)
     institution_id = Column(Integer, ForeignKey("institution.id"), nullable=False, index=True)
@@ -183,6 +198,7 @@ class ProbationWindow(Model):
     """The registration window a region sets for probation filings (试用期填报)."""
 
     __tablename__ = "probation_window"
+    __table_args__ = (UniqueConstraint("region_id", "year", name="uq_probation_window_region_year"),)
 
     id = Column(Integer, primary_key=True)
     region_id = Column(Integer, ForeignKey("region.id"), nullable=False, index=True)

@@ -9,7 +9,8 @@ ROLE_GRANTS = {
                    "实名认证审核": ["read", "audit"], "机构信息维护": ["read", "write"], "部门管理": ["read", "write"],
                    "机构岗位管理": ["read", "write"], "机构编制管理": ["read", "write"],
                    "人员信息管理": ["read", "write", "fullid"], "人员信息查询": ["read"],
-                   "人员标签管理": ["read", "write"], "试用期填报": ["read", "write"]},
+                   "人员标签管理": ["read", "write"], "试用期填报": ["read", "write"],
+                   "人员信息导入管理": ["read", "import", "export"], "附件批量导入": ["read", "write"]},
 }
 # Levels of the built-in roles (spec 7.1): 1 系统管理员, 2 the 总账号 roles. Level 3 roles are made by owners.
 BUILTIN_LEVELS = {"区域管理员": (2, "卫健委管理员"), "机构总账号": (2, "医疗机构")}

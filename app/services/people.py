@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.domain.dates import UNTIL_NOW, parse_date
 from app.domain.errors import DomainError, ValidationFailed
-from app.domain.person import ACTIVE_STATUSES, CODED, LABELS, Checked, FieldIssue, check_basic
+from app.domain.person import ACTIVE_STATUSES, CODED, LABELS, PROBATION_STATUS, Checked, FieldIssue, check_basic
 from app.extensions import db
 from app.models.org import Department, Institution, Post
 from app.models.people import Education, Person, PracticeCertificate, Qualification, TitleQualification, Training, WorkExperience
@@ -60,6 +60,12 @@ def check_person(institution_id: int, raw: dict, person: Person | None = None, r
             checked.errors.append(FieldIssue(key, f"{label}“{row.name}”已停用，请选择其他{label}"))
         else:
             values[key] = row.id
+    department = db.session.get(Department, values["department_id"]) if values.get("department_id") else None
+    if department is not None and department.category == "村卫生室" and values.get("status") != PROBATION_STATUS:
+        # spec 4.2.7: village clinic staff are entered for the physician exam; a warning, not a refusal
+        checked.warnings.append(FieldIssue("status", (
+            f"所在科室“{department.name}”是村卫生室：村卫生室人员的在职状态一定要选择“{PROBATION_STATUS}”"
+            f"（当前为“{values.get('status')}”），请确认是否选错")))
     number = values.get("id_number")
     if number and values.get("status") in ACTIVE_STATUSES and not any(e.field == "id_number" for e in checked.errors):
         holder = active_holder(number, person.id if person else None)

@@ -7,6 +7,7 @@ def register(appbuilder):
     from app.views.accounts import AccountView, RolePermissionView, RoleProfileView
     from app.views.certification import CertificationView, CertReviewView
     from app.views.departments import DepartmentView
+    from app.views.imports import AttachmentBatchView, ImportView
     from app.views.institution import ChangeReviewView, InstitutionProfileView, LocationView
     from app.views.people import PersonView
     from app.views.person_files import PersonFileView
@@ -34,6 +35,10 @@ def register(appbuilder):
                         category="机构人力资源", category_label="机构人力资源", category_icon="fa-users")
     appbuilder.add_view(PhotoWallView, "人员信息查询", label="人员信息查询", icon="fa-th", category="机构人力资源")
     appbuilder.add_view(KeyGroupView, "人员标签管理", label="人员标签管理", icon="fa-tags", category="机构人力资源")
+    appbuilder.add_view(ImportView, "人员信息导入管理", label="人员信息导入管理", icon="fa-upload",
+                        category="机构人力资源")
+    appbuilder.add_view(AttachmentBatchView, "附件批量导入", label="附件批量导入", icon="fa-picture-o",
+                        category="机构人力资源")
     appbuilder.add_view_no_menu(PersonFileView())
 
     # 试用期申报 (its own subsystem; spec 4.2.6)

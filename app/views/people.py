@@ -74,15 +74,6 @@ def _indent(name, depth):
     return "\u3000" * depth + ("└ " if depth else "") + name
 
 
-def _village_warning(person):
-    """Spec 4.2.7: staff of a 村卫生室 are entered for the physician exam, so their 在职状态 must be the probation one."""
-    dept = person.department
-    if dept is not None and dept.category == VILLAGE_CATEGORY and person.status != PROBATION_STATUS:
-        return (f"所在科室“{dept.name}”是村卫生室：村卫生室人员的在职状态一定要选择“{PROBATION_STATUS}”"
-                f"（当前为“{person.status}”），请确认是否选错")
-    return None
-
-
 class PersonView(BaseView):
     """人员信息管理: list → 基本信息 → person page with the detail sets."""
 
@@ -213,7 +204,7 @@ class PersonView(BaseView):
                 field_errors.setdefault(issue.field, []).append(issue.message)
             return self._render_form(institution, person, values, _errors(exc), field_errors)
         flash(f"{saved.name} 的基本信息已保存", "success")
-        for message in warnings + [w for w in (_village_warning(saved),) if w]:
+        for message in warnings:
             flash(message, "warning")
         return redirect(url_for(".show", pk=saved.id))
 

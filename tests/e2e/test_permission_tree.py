@@ -7,22 +7,7 @@ from app.models.security import RoleProfile
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
-def _give_owners_more_pages(db):
-    """Owners hold few delegable pages before the personnel pages exist; lend them two more for this test."""
-    from flask_appbuilder.security.sqla.models import Role
-
-    from app.extensions import appbuilder
-
-    sm = appbuilder.sm
-    role = db.session.scalar(select(Role).where(Role.name == "机构总账号"))
-    for resource in ("数据字典", "行政区划"):
-        sm.add_permission_role(role, sm.find_permission_view_menu("can_read", resource))
-        sm.add_permission_role(role, sm.find_permission_view_menu("menu_access", resource))
-    db.session.commit()
-
-
 def test_owner_creates_a_role_and_ticks_its_rights(app, db, live_server, page, tmp_path):
-    _give_owners_more_pages(db)
     page.goto(f"{live_server}/login/")
     page.get_by_label("账号").fill("inst_admin")
     page.get_by_label("密码").fill("Demo@Hb-2580")
@@ -38,17 +23,20 @@ def test_owner_creates_a_role_and_ticks_its_rights(app, db, live_server, page, t
     assert page.get_by_label("说明").input_value() == "负责人员信息"
     page.get_by_label("角色名称").fill("办公室")
     page.get_by_role("button", name="保存").click()
-    page.wait_for_url("**/roleprofileview/list/")
-    assert "记录已添加" in page.content()
+    page.wait_for_selector("text=记录已添加")
+    assert page.url.endswith("/roleprofileview/list/")
     profile = db.session.scalar(select(RoleProfile).where(RoleProfile.display_name == "办公室"))
 
     page.goto(f"{live_server}/rolepermissions/{profile.id}")
-    category = page.get_by_label("系统管理", exact=True)
-    leaf = page.locator("input.perm-leaf").first
+    category = page.get_by_label("机构人力资源", exact=True)
+    node = page.locator("li.perm-node", has=category).first
+    leaf = node.locator("input.perm-leaf").first
     leaf.check()  # one right of one page: its parents become indeterminate
-    assert page.evaluate("document.querySelector('input.perm-parent').indeterminate") is True
+    assert category.evaluate("box => box.indeterminate") is True
     category.check()  # the category ticks everything below it
-    assert all(box.is_checked() for box in page.locator("input.perm-leaf").all())
+    leaves = node.locator("input.perm-leaf").all()
+    assert len(leaves) >= 3 and all(box.is_checked() for box in leaves)
+    assert not page.locator("input.perm-leaf:checked").count() > len(leaves)  # other categories untouched
     page.get_by_role("button", name="全部折叠").click()
     assert page.locator("ul.perm-rights").first.is_hidden()
     page.get_by_role("button", name="全部展开").click()
@@ -58,4 +46,4 @@ def test_owner_creates_a_role_and_ticks_its_rights(app, db, live_server, page, t
 
     db.session.expire_all()
     granted = {str(pv) for pv in db.session.get(RoleProfile, profile.id).role.permissions}
-    assert "查看：操作日志" in granted and "菜单：系统管理" in granted
+    assert "查看：人员信息管理" in granted and "菜单：机构人力资源" in granted and "查看：操作日志" not in granted

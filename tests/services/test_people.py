@@ -189,3 +189,20 @@ def test_detail_code_fields_and_delete_in_scope(db, person):
     people.delete_detail(Scope("institution", institution_id=person.institution_id), "title", entry.id)
     db.session.expire_all()
     assert db.session.get(Person, person.id).titles == []
+
+
+def test_village_clinic_staff_get_a_status_warning(db):
+    from app.models.org import Department, Institution
+    from app.services import people as svc
+    from app.services.seed import JIANGXIA_CODE
+
+    inst = db.session.scalar(select(Institution).where(Institution.code == JIANGXIA_CODE))
+    village = Department(institution_id=inst.id, name="王家村卫生室", category="村卫生室")
+    db.session.add(village)
+    db.session.commit()
+    raw = {"name": "王村医", "id_type": "01", "id_number": "11010519491231002X", "status": "在岗",
+           "department_id": str(village.id)}
+    warned = svc.check_person(inst.id, raw)
+    assert warned.errors == [] and "村卫生室人员的在职状态一定要选择" in warned.warnings[0].message
+    fine = svc.check_person(inst.id, {**raw, "status": "医师资格考试试用期考核人员"})
+    assert fine.warnings == []

@@ -31,9 +31,10 @@ def test_owner_builds_a_role_and_an_account_that_sees_exactly_what_was_granted(a
     assert resp.status_code == 302
     profile = db.session.scalar(select(RoleProfile).where(RoleProfile.display_name == "人事一科"))
     tree = owner.get(f"/rolepermissions/{profile.id}").get_data(as_text=True).split('class="perm-tree"')[1]
-    assert "操作日志" in tree and "账号管理" not in tree  # owner-only pages are never delegated
-    read_log = _pv_id(db, "can_read", "操作日志")
-    assert owner.post(f"/rolepermissions/{profile.id}", data={"csrf_token": token, "pv": [read_log]}).status_code == 302
+    assert "人员信息管理" in tree and "账号管理" not in tree  # owner-only pages are never delegated
+    personnel = [_pv_id(db, "can_read", "人员信息管理"), _pv_id(db, "can_write", "人员信息管理"),
+                 _pv_id(db, "can_read", "人员信息查询")]
+    assert owner.post(f"/rolepermissions/{profile.id}", data={"csrf_token": token, "pv": personnel}).status_code == 302
 
     resp = owner.post("/accounts/add", data={"csrf_token": token, "role": str(profile.id), "username": "renshike01",
                                              "nickname": "人事科小王", "mobile": "13912345678",
@@ -46,7 +47,7 @@ def test_owner_builds_a_role_and_an_account_that_sees_exactly_what_was_granted(a
     token = csrf_token(c, "/account/password/")
     c.post("/account/password/", data={"csrf_token": token, "old_password": app.config["DEFAULT_PASSWORD"],
                                        "password": "Hb#2580wq", "confirm": "Hb#2580wq"})
-    for path in ("/", "/auditlogview/list/"):
+    for path in ("/", "/people/list/"):
         assert "/certification/" in c.get(path).headers["Location"]  # only the certification page until approved
     c.post("/certification/save", data={"csrf_token": token, **{"name": "王小", "id_type": "01",
                                         "id_number": "11010519491231002X", "mobile": "13912345678"},
@@ -73,10 +74,13 @@ def test_owner_builds_a_role_and_an_account_that_sees_exactly_what_was_granted(a
     home = c.get("/")  # no new login needed
     assert home.status_code == 200
     menu = home.get_data(as_text=True)
-    assert "操作日志" in menu and "账号管理" not in menu and "角色管理" not in menu
-    assert c.get("/auditlogview/list/").status_code == 200
+    assert "人员信息管理" in menu and "人员信息查询" in menu
+    for other in ("账号管理", "角色管理", "操作日志", "部门管理", "人员标签管理"):
+        assert other not in menu, other
+    assert c.get("/people/list/").status_code == 200 and c.get("/photowall/").status_code == 200
     for path in ("/accounts/list/", "/roleprofileview/list/", "/certreview/list/", "/dictitemview/list/",
-                 "/regioninstitutionview/list/", f"/rolepermissions/{profile.id}"):
+                 "/regioninstitutionview/list/", f"/rolepermissions/{profile.id}", "/auditlogview/list/",
+                 "/departments/list/", "/keygroups/list/", "/imports/jobs/"):
         assert c.get(path).status_code == 403, path
 
 

@@ -1,0 +1,438 @@
+"""Batch import jobs (spec 4.2.4 (7)): one `ImportJob` row per uploaded workbook, run by the import engine
+(`app.services.imports.runner`) outside the request, with live progress, final counts and the error workbook.
+
+Where a job runs:
+- one machine (no REDIS_URL, or the `rq` package missing): a daemon thread of the web process. Jobs of one process
+  run one at a time (SQLite has one writer); the others wait 排队中.
+- REDIS_URL set and `rq` importable: the job is enqueued to RQ (queue "imports"); `rq worker imports` processes run
+  `run_job_rq`, which builds its own app from the environment.
+
+Progress is written by a Core UPDATE through the engine's own session, so it is committed together with the batch
+it describes: `processed` never claims rows that a crash rolled back. The same process also keeps the latest figure
+in memory (`_live`) so the progress bar moves between commits.
+
+Files live under UPLOAD_FOLDER/imports/<job id>/ (upload.xlsx, report.xlsx); the names are ours, never the user's.
+They are kept as long as the job row, so the error workbook can be downloaded again and again.
+"""
+from __future__ import annotations
+
+import datetime
+import logging
+import os
+import re
+import tempfile
+import threading
+import time
+
+from flask import current_app
+from sqlalchemy import func, select, update
+
+from app.domain.errors import DomainError
+from app.extensions import db
+from app.models.imports import ImportJob
+from app.models.org import Institution
+from app.models.security import User
+
+log = logging.getLogger(__name__)
+
+QUEUED, RUNNING, DONE, PARTIAL, FAILED = "排队中", "导入中", "已完成", "部分成功", "失败"
+FINAL = (DONE, PARTIAL, FAILED)
+ACTIVE = (QUEUED, RUNNING)
+BATCH_SIZE = 200  # rows per engine commit: also the granularity of `processed` after a crash
+STALE_AFTER = datetime.timedelta(minutes=10)  # a 导入中 job whose heartbeat is older than this has died
+PREVIEW_LINES = 10  # error reasons kept in `message` for the pages
+RQ_QUEUE = "imports"
+INTERRUPTED = "服务重启，导入中断：已提交的 {n} 行已保存，请下载错误报告/重新上传未完成的部分"
+CRASHED = "导入时发生系统错误，已中止：已提交的 {n} 行已保存。请重新上传原文件（已保存的行按证件号码识别），如仍出错请联系工程师"
+_RELATIVE = re.compile(r"^imports/\d+/(upload|report)\.xlsx$")
+
+_live: dict[int, tuple[int, int]] = {}  # job id → (processed, total) reported by the engine in this process
+_threads: dict[int, threading.Thread] = {}
+_one_at_a_time = threading.Lock()  # thread mode: one import per process at a time
+
+
+def _runner():
+    from app.services.imports import runner
+
+    return runner
+
+
+def set_labels() -> dict[str, str]:
+    """set_key → Chinese label of every importable data set."""
+    return dict(_runner().SETS)
+
+
+# ---- files -------------------------------------------------------------------------------------------------------
+
+def _root() -> str:
+    root = current_app.config.get("UPLOAD_FOLDER")
+    if not root:
+        raise RuntimeError("UPLOAD_FOLDER is not configured")
+    return root
+
+
+def absolute_path(relative: str | None) -> str:
+    """The absolute path of a job file; DomainError when the stored path is not one this module wrote."""
+    if not relative or not _RELATIVE.match(relative):
+        raise DomainError("文件不存在")
+    return os.path.join(_root(), *relative.split("/"))
+
+
+def _write(relative: str, content: bytes) -> None:
+    target = absolute_path(relative)
+    folder = os.path.dirname(target)
+    os.makedirs(folder, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".part-")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(content)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def _read_limited(source, limit: int) -> bytes:
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        return bytes(source[: limit + 1])
+    if isinstance(source, (str, os.PathLike)):
+        with open(source, "rb") as fh:
+            return fh.read(limit + 1)
+    chunks, remaining = [], limit + 1
+    while remaining > 0:
+        chunk = source.read(min(remaining, 1024 * 1024))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        remaining -= len(chunk)
+    return b"".join(chunks)
+
+
+def clean_filename(name: str) -> str:
+    """The base name as shown back to the user (never used in a path)."""
+    name = re.split(r"[\\/]", str(name or ""))[-1]
+    name = "".join(ch for ch in name if ch.isprintable()).strip()
+    if len(name) > 200:
+        stem, dot, ext = name.rpartition(".")
+        name = (stem[: 190] + dot + ext) if dot and len(ext) <= 8 else name[:200]
+    return name or "导入文件.xlsx"
+
+
+def _mb(n: int) -> str:
+    return f"{n / 1024 / 1024:.1f}".removesuffix(".0") + " MB"
+
+
+# ---- creating and starting -----------------------------------------------------------------------------------------
+
+def create_job(institution: Institution, set_key: str, source, filename: str, *, user=None,
+               update_existing: bool = False) -> ImportJob:
+    """Keep the uploaded workbook and queue its import; DomainError (nothing kept) when there is nothing to import."""
+    labels = set_labels()
+    if set_key not in labels:
+        raise DomainError("导入的信息类别不存在")
+    limit = current_app.config["IMPORT_MAX_BYTES"]
+    data = _read_limited(source, limit)
+    if not data:
+        raise DomainError("请选择要上传的文件（下载的模板填写后的 .xlsx 文件）")
+    if len(data) > limit:
+        raise DomainError(f"文件大小超过 {_mb(limit)} 上限，请把数据分成几个文件分别导入")
+    job = ImportJob(institution_id=institution.id, user_id=getattr(user, "id", None),
+                    username=getattr(user, "username", None), set_key=set_key, filename=clean_filename(filename),
+                    upload_path="", update_existing=bool(update_existing), status=QUEUED)
+    db.session.add(job)
+    db.session.flush()
+    job.upload_path = f"imports/{job.id}/upload.xlsx"
+    _write(job.upload_path, data)
+    db.session.commit()
+    return job
+
+
+def _rq_queue(app):
+    """The RQ queue when REDIS_URL is set and the `rq` package is installed, else None (thread mode)."""
+    url = app.config.get("REDIS_URL")
+    if not url:
+        return None
+    try:
+        from redis import Redis
+        from rq import Queue
+    except ImportError:
+        return None
+    return Queue(RQ_QUEUE, connection=Redis.from_url(url))
+
+
+def uses_queue(app=None) -> bool:
+    app = app or current_app._get_current_object()
+    return bool(app.config.get("REDIS_URL")) and _rq_importable()
+
+
+def _rq_importable() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("rq") is not None
+
+
+def start_job(job_id: int):
+    """Run the job outside the request: RQ when configured, else a background thread (returned)."""
+    app = current_app._get_current_object()
+    queue = _rq_queue(app)
+    if queue is not None:
+        return queue.enqueue("app.services.import_jobs.run_job_rq", job_id, job_timeout=6 * 3600,
+                             result_ttl=3600, failure_ttl=7 * 24 * 3600)
+    thread = threading.Thread(target=_run_in_thread, args=(app, job_id), name=f"import-job-{job_id}", daemon=True)
+    _threads[job_id] = thread
+    thread.start()
+    return thread
+
+
+def _run_in_thread(app, job_id):
+    try:
+        with _one_at_a_time:
+            run_job(job_id, app)
+    finally:
+        _threads.pop(job_id, None)
+
+
+_worker_app = None
+
+
+def run_job_rq(job_id: int):
+    """Entry point of an RQ worker: one app per worker process, built from the environment."""
+    global _worker_app
+    if _worker_app is None:
+        from app import create_app
+
+        _worker_app = create_app()
+    return run_job(job_id, _worker_app)
+
+
+def is_running_here(job_id: int) -> bool:
+    thread = _threads.get(job_id)
+    return thread is not None and thread.is_alive()
+
+
+def wait(job_id: int, timeout: float | None = None) -> bool:
+    """Wait for a job started in this process; True when it is no longer running here."""
+    thread = _threads.get(job_id)
+    if thread is not None:
+        thread.join(timeout)
+        return not thread.is_alive()
+    return True
+
+
+def wait_small(job_id: int, max_rows: int, timeout: float) -> ImportJob | None:
+    """Wait in the request for a small import: the finished job when it had at most `max_rows` rows, or None as
+    soon as it is known to be larger (or still running after `timeout` seconds) — then it goes on in the background."""
+    deadline = time.monotonic() + timeout
+    while True:
+        live = _live.get(job_id)
+        if live and live[1] > max_rows:
+            return None
+        if job_id in _threads:
+            wait(job_id, 0.1)
+            finished = not is_running_here(job_id) and job_id not in _live
+        else:
+            time.sleep(0.3)
+            finished = True
+        if finished:
+            db.session.rollback()  # see the job thread's (or worker's) commits
+            job = db.session.get(ImportJob, job_id)
+            if job is not None and job.status in FINAL:
+                return job if job.total <= max_rows else None
+            if job is not None and job.total > max_rows:
+                return None
+        if time.monotonic() >= deadline:
+            return None
+
+
+# ---- running -------------------------------------------------------------------------------------------------------
+
+def _job_table():
+    return ImportJob.__table__
+
+
+def _claim(job_id: int) -> bool:
+    now = datetime.datetime.now()
+    t = _job_table()
+    result = db.session.execute(update(t).where(t.c.id == job_id, t.c.status == QUEUED)
+                                .values(status=RUNNING, started_at=now, heartbeat_at=now, processed=0))
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def run_job(job_id: int, app=None) -> str | None:
+    """Run one queued job to its end in its own app context and session; returns the final status, or None when
+    the job was not 排队中 (another process took it)."""
+    app = app or current_app._get_current_object()
+    with app.app_context():
+        try:
+            return _run(job_id)
+        finally:
+            _live.pop(job_id, None)
+            db.session.remove()
+
+
+def _run(job_id: int) -> str | None:
+    from app.services import audit
+
+    if not _claim(job_id):
+        return None
+    job = db.session.get(ImportJob, job_id)
+    institution = db.session.get(Institution, job.institution_id)
+    user = db.session.get(User, job.user_id) if job.user_id else None
+    runner = _runner()
+    t = _job_table()
+
+    def progress(processed, total):
+        processed, total = int(processed or 0), int(total or 0)
+        _live[job_id] = (processed, total)
+        # In the engine's transaction: committed with the batch it reports, rolled back with it.
+        db.session.execute(update(t).where(t.c.id == job_id).values(
+            processed=processed, total=total, heartbeat_at=datetime.datetime.now()))
+
+    try:
+        with audit.acting_as(job.username or "批量导入", "后台导入任务"):
+            result = runner.run_import(institution, job.set_key, absolute_path(job.upload_path),
+                                       update_existing=job.update_existing, user=user, progress=progress,
+                                       batch_size=BATCH_SIZE)
+    except runner.ImportRefused as exc:
+        db.session.rollback()
+        return _finish(job_id, FAILED, message=exc.message)
+    except Exception:
+        log.exception("import job %s crashed", job_id)
+        db.session.rollback()
+        committed = db.session.scalar(select(t.c.processed).where(t.c.id == job_id)) or 0
+        return _finish(job_id, FAILED, message=CRASHED.format(n=committed), crashed=True)
+
+    report_path = None
+    if result.report:
+        report_path = f"imports/{job_id}/report.xlsx"
+        _write(report_path, result.report)
+    preview = list(result.errors_preview or [])[:PREVIEW_LINES]
+    if result.total == 0:
+        status, message = FAILED, "文件中没有可导入的数据行，请在模板的数据行中填写后再上传"
+    elif result.failed and result.failed >= result.total:
+        status = FAILED
+        message = "\n".join([f"全部 {result.total} 行未通过校验，请下载错误报告，按第一列的错误原因修改后重新上传", *preview])
+    elif result.failed:
+        status, message = PARTIAL, "\n".join(preview)
+    else:
+        status, message = DONE, "\n".join(preview) or None  # warnings only
+    return _finish(job_id, status, message=message, result=result, report_path=report_path)
+
+
+def _finish(job_id, status, *, message=None, result=None, report_path=None, crashed=False) -> str:
+    from app.services import audit
+
+    db.session.rollback()
+    job = db.session.get(ImportJob, job_id)
+    with audit.acting_as(job.username or "批量导入", "后台导入任务"):
+        job.status = status
+        job.message = message
+        job.finished_at = job.heartbeat_at = datetime.datetime.now()
+        if result is not None:
+            for key in ("total", "created", "updated", "unchanged", "skipped", "failed", "warnings"):
+                setattr(job, key, int(getattr(result, key) or 0))
+            job.processed = job.total
+            job.report_path = report_path
+        elif crashed:
+            job.failed = max(job.total - job.processed, 0)
+        db.session.commit()
+    return status
+
+
+# ---- recovery ------------------------------------------------------------------------------------------------------
+
+def _interrupt(job: ImportJob) -> None:
+    job.status = FAILED
+    job.message = INTERRUPTED.format(n=job.processed or 0)
+    job.failed = max((job.total or 0) - (job.processed or 0), 0)
+    job.finished_at = datetime.datetime.now()
+
+
+def recover_interrupted() -> int:
+    """At start-up: jobs left 排队中 are started again; jobs left 导入中 by a dead process are marked 失败 with
+    how many rows were committed. In thread mode every 导入中 job belonged to a process that is gone; with RQ only
+    those whose heartbeat is stale (a worker may still be running the others). Returns how many jobs were touched."""
+    from app.services import audit
+
+    queued_mode = uses_queue()
+    stale_before = datetime.datetime.now() - STALE_AFTER
+    touched = 0
+    with audit.acting_as("系统", "服务启动"):
+        for job in db.session.scalars(select(ImportJob).where(ImportJob.status == RUNNING)):
+            if queued_mode and job.heartbeat_at and job.heartbeat_at > stale_before:
+                continue
+            _interrupt(job)
+            touched += 1
+        db.session.commit()
+    queued = list(db.session.scalars(select(ImportJob.id).where(ImportJob.status == QUEUED).order_by(ImportJob.id)))
+    if not queued_mode:  # RQ keeps its own queue across restarts
+        for job_id in queued:
+            start_job(job_id)
+        touched += len(queued)
+    return touched
+
+
+def expire_stale(institution_id: int) -> int:
+    """Jobs of this institution left 导入中 with no heartbeat for STALE_AFTER (their process died without a restart
+    of this one) are marked 失败, so no job shows 导入中 forever."""
+    from app.services import audit
+
+    stale_before = datetime.datetime.now() - STALE_AFTER
+    jobs = [j for j in db.session.scalars(select(ImportJob).where(
+        ImportJob.institution_id == institution_id, ImportJob.status == RUNNING,
+        func.coalesce(ImportJob.heartbeat_at, ImportJob.created_at) < stale_before)) if not is_running_here(j.id)]
+    if jobs:
+        with audit.acting_as("系统", "导入任务检查"):
+            for job in jobs:
+                _interrupt(job)
+            db.session.commit()
+    return len(jobs)
+
+
+# ---- reading -------------------------------------------------------------------------------------------------------
+
+def get_job(institution_id: int, job_id: int) -> ImportJob:
+    job = db.session.get(ImportJob, job_id)
+    if job is None or job.institution_id != institution_id:
+        raise DomainError("导入任务不存在")
+    return job
+
+
+def jobs_of(institution_id: int, *, page: int = 1, per_page: int = 20) -> tuple[list[ImportJob], int]:
+    stmt = select(ImportJob).where(ImportJob.institution_id == institution_id)
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    rows = db.session.scalars(stmt.order_by(ImportJob.created_at.desc(), ImportJob.id.desc())
+                              .limit(per_page).offset((page - 1) * per_page)).all()
+    return list(rows), total
+
+
+def progress_of(job: ImportJob) -> tuple[int, int]:
+    """(processed, total): the in-memory figure of this process when it is ahead of the last commit."""
+    processed, total = job.processed or 0, job.total or 0
+    live = _live.get(job.id)
+    if live and job.status in ACTIVE:
+        processed, total = max(processed, live[0]), max(total, live[1])
+    return processed, total
+
+
+def is_interrupted(job: ImportJob) -> bool:
+    return job.status == FAILED and bool(job.message) and job.message.startswith(("服务重启", "导入时发生系统错误"))
+
+
+def status_dict(job: ImportJob) -> dict:
+    processed, total = progress_of(job)
+    if job.status in FINAL and not is_interrupted(job) and job.total:
+        percent = 100
+    else:
+        percent = int(processed * 100 / total) if total else 0
+    return {
+        "id": job.id, "status": job.status, "final": job.status in FINAL, "processed": processed, "total": total,
+        "percent": min(percent, 100), "created": job.created, "updated": job.updated, "unchanged": job.unchanged,
+        "skipped": job.skipped, "failed": job.failed, "warnings": job.warnings, "message": job.message or "",
+        "has_report": bool(job.report_path), "interrupted": is_interrupted(job),
+        "finished_at": job.finished_at.strftime("%Y-%m-%d %H:%M:%S") if job.finished_at else "",
+    }

@@ -1,0 +1,359 @@
+"""人员信息批量导入 (spec 4.2.2, 4.2.4) and 人员信息导入管理 (4.2.4 (7)); 附件批量导入 (4.2.5).
+
+Small imports (at most IMPORT_BACKGROUND_ROWS rows) show their result at once; larger ones go on in the background
+and the user is sent to 人员信息导入管理. Every upload becomes an `ImportJob` first (its file is kept), then runs
+outside the request (services/import_jobs.py); the upload request waits a few seconds for it and stops waiting as
+soon as the engine reports more rows than the limit. Job-id arguments are `pk` and answer 404 for another
+institution's job (the tenancy sweep calls them with foreign ids).
+"""
+import datetime
+import io
+import math
+
+from flask import abort, current_app, flash, g, jsonify, redirect, request, send_file, url_for
+from flask_appbuilder import BaseView, expose, has_access
+from flask_wtf import FlaskForm
+
+from app.domain.errors import DomainError
+from app.domain.person import mask_id
+from app.extensions import db
+from app.models.imports import ImportJob
+from app.models.people import Person
+from app.services import attachment_batch, dictionaries, import_jobs, storage
+from app.services import departments as departments_svc
+
+EXPIRED = "页面已过期，请刷新页面后重新上传"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+INLINE_WAIT_SECONDS = 10  # a small import still running after this goes on in the background
+JOBS_PER_PAGE = 20
+ROWS_PER_PAGE = 30
+PEOPLE_PAGE = "人员信息管理"
+
+
+def _institution():
+    inst = getattr(g.user, "institution", None)
+    if inst is None:
+        abort(403)  # these pages work on one institution's staff: institution accounts only
+    return inst
+
+
+def _page_arg():
+    try:
+        return max(int(request.args.get("page", 1)), 1)
+    except ValueError:
+        return 1
+
+
+def _stem(filename):
+    return filename.rsplit(".", 1)[0] if "." in filename else filename
+
+
+class ImportView(BaseView):
+    """人员信息导入管理: upload pages per data set, the job list with live progress, templates, exports."""
+
+    route_base = "/imports"
+    default_view = "jobs"
+    class_permission_name = "人员信息导入管理"
+    method_permission_name = {"jobs": "read", "status": "read", "report": "read", "file": "read",
+                              "upload": "import", "template": "export", "export": "export"}
+    base_permissions = ["can_read", "can_import", "can_export"]
+    scoped_model = ImportJob
+
+    def _can(self, right):
+        return self.appbuilder.sm.has_access(f"can_{right}", self.class_permission_name)
+
+    def _job(self, pk):
+        try:
+            return import_jobs.get_job(_institution().id, pk)
+        except DomainError:
+            abort(404)
+
+    @staticmethod
+    def _sets():
+        return import_jobs.set_labels()
+
+    def _set_label(self, set_key):
+        sets = self._sets()
+        if set_key not in sets:
+            abort(404)
+        return sets[set_key]
+
+    # ---- 人员信息导入管理 -------------------------------------------------------------------------------------------
+
+    @expose("/jobs/")
+    @has_access
+    def jobs(self):
+        inst = _institution()
+        import_jobs.expire_stale(inst.id)
+        page = _page_arg()
+        jobs, total = import_jobs.jobs_of(inst.id, page=page, per_page=JOBS_PER_PAGE)
+        pages = max(math.ceil(total / JOBS_PER_PAGE), 1)
+        return self.render_template(
+            "imports/jobs.html", inst=inst, jobs=[(j, import_jobs.status_dict(j)) for j in jobs], total=total,
+            page=page, pages=pages, sets=self._sets(), can_import=self._can("import"), can_export=self._can("export"),
+            limit=current_app.config["IMPORT_BACKGROUND_ROWS"], highlight=request.args.get("job", ""),
+            title="人员信息导入管理")
+
+    @expose("/job/<int:pk>/status")
+    @has_access
+    def status(self, pk):
+        job = self._job(pk)
+        data = import_jobs.status_dict(job)
+        data["report_url"] = url_for(".report", pk=job.id) if job.report_path else ""
+        resp = jsonify(data)
+        resp.headers["Cache-Control"] = "no-store"
+        return resp
+
+    def _send(self, relative, download_name):
+        try:
+            path = import_jobs.absolute_path(relative)
+            return send_file(path, as_attachment=True, download_name=download_name, mimetype=XLSX, max_age=0)
+        except (DomainError, FileNotFoundError):
+            abort(404)
+
+    @expose("/job/<int:pk>/report")
+    @has_access
+    def report(self, pk):
+        """The error workbook: as often as wanted, for as long as the job is kept."""
+        job = self._job(pk)
+        if not job.report_path:
+            abort(404)
+        return self._send(job.report_path, f"{_stem(job.filename)}_错误报告.xlsx")
+
+    @expose("/job/<int:pk>/file")
+    @has_access
+    def file(self, pk):
+        job = self._job(pk)
+        return self._send(job.upload_path, job.filename)
+
+    # ---- templates and exports -------------------------------------------------------------------------------------
+
+    @expose("/template/<set_key>")
+    @has_access
+    def template(self, set_key):
+        from app.services.imports import template as template_svc
+
+        label = self._set_label(set_key)
+        inst = _institution()
+        data = template_svc.build_template(inst, set_key)
+        return send_file(io.BytesIO(data), as_attachment=True, mimetype=XLSX, max_age=0,
+                         download_name=f"{label}导入模板_{inst.name}.xlsx")
+
+    @expose("/export/<set_key>")
+    @has_access
+    def export(self, set_key):
+        from app.services.imports import export as export_svc
+
+        label = self._set_label(set_key)
+        inst = _institution()
+        data = export_svc.export_set(inst, set_key)
+        return send_file(io.BytesIO(data), as_attachment=True, mimetype=XLSX, max_age=0,
+                         download_name=f"{label}_{inst.name}_{datetime.date.today():%Y%m%d}.xlsx")
+
+    # ---- upload --------------------------------------------------------------------------------------------------
+
+    def _render_upload(self, set_key, errors=(), result=None, update_existing=False):
+        inst = _institution()
+        return self.render_template(
+            "imports/upload.html", inst=inst, set_key=set_key, label=self._set_label(set_key), sets=self._sets(),
+            errors=list(errors), result=result, form=FlaskForm(), update_existing=update_existing,
+            max_mb=current_app.config["IMPORT_MAX_BYTES"] // (1024 * 1024),
+            max_bytes=current_app.config["IMPORT_MAX_BYTES"], limit=current_app.config["IMPORT_BACKGROUND_ROWS"],
+            can_export=self._can("export"), title=f"{self._set_label(set_key)}批量导入")
+
+    @expose("/upload/<set_key>", methods=["GET", "POST"])
+    @has_access
+    def upload(self, set_key):
+        inst = _institution()
+        label = self._set_label(set_key)
+        if request.method == "GET":
+            result = None
+            job_arg = request.args.get("job", "")
+            if job_arg.isdigit():
+                try:
+                    job = import_jobs.get_job(inst.id, int(job_arg))
+                except DomainError:
+                    job = None
+                if job is not None and job.set_key == set_key:
+                    result = (job, import_jobs.status_dict(job))
+            return self._render_upload(set_key, result=result)
+
+        update_existing = request.form.get("update_existing") == "y"
+        if not FlaskForm().validate_on_submit():
+            return self._render_upload(set_key, [EXPIRED], update_existing=update_existing)
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            return self._render_upload(set_key, ["请选择要上传的文件（下载的模板填写后的 .xlsx 文件）"],
+                                       update_existing=update_existing)
+        try:
+            job = import_jobs.create_job(inst, set_key, upload.stream, upload.filename, user=g.user,
+                                         update_existing=update_existing)
+        except DomainError as exc:
+            db.session.rollback()
+            return self._render_upload(set_key, [exc.message], update_existing=update_existing)
+        job_id, filename = job.id, job.filename
+        import_jobs.start_job(job_id)
+        limit = current_app.config["IMPORT_BACKGROUND_ROWS"]
+        finished = import_jobs.wait_small(job_id, limit, INLINE_WAIT_SECONDS)
+        if finished is not None:
+            return redirect(url_for(".upload", set_key=set_key, job=job_id) + "#import-result")
+        db.session.rollback()
+        job = db.session.get(ImportJob, job_id)
+        rows = f"（共 {job.total} 行）" if job is not None and job.total else ""
+        flash(f"文件“{filename}”{rows}数据量较大，已转入后台导入。本页会自动刷新进度，完成后可在这里下载错误报告。",
+              "info")
+        return redirect(url_for(".jobs", job=job_id) + f"#job-{job_id}")
+
+
+# ---- 附件批量导入 ------------------------------------------------------------------------------------------------------
+
+def _summary(set_key, entry, names):
+    """A short description of the entry images are attached to."""
+    if entry is None:
+        return ""
+    if set_key == "qualification":
+        parts = [entry.kind, entry.certificate_no, entry.obtained_on]
+    elif set_key == "practice":
+        parts = [entry.certificate_no, names["practice_category"].get(entry.category or ""), entry.registered_on]
+    elif set_key == "education":
+        parts = [entry.school, names["education"].get(entry.education or ""), entry.end_date]
+    else:
+        parts = [entry.title_name, entry.obtained_on]
+    return " · ".join(p.isoformat() if isinstance(p, datetime.date) else str(p) for p in parts if p)
+
+
+class AttachmentBatchView(BaseView):
+    """附件批量导入: staff of the caller's institution with the latest entry of a set; drop a JPG on a row, hover to
+    delete, or upload a ZIP of images named by 证件号码."""
+
+    route_base = "/attachmentbatch"
+    default_view = "page"
+    class_permission_name = "附件批量导入"
+    method_permission_name = {"page": "read", "image": "read", "upload": "write", "delete": "write", "zip": "write"}
+    base_permissions = ["can_read", "can_write"]
+    scoped_model = Person  # the tenancy sweep calls every <pk> route with foreign person ids
+
+    def _can(self, right, resource=None):
+        return self.appbuilder.sm.has_access(f"can_{right}", resource or self.class_permission_name)
+
+    @staticmethod
+    def _set_key(value):
+        return value if value in attachment_batch.SETS else attachment_batch.SETS[0]
+
+    def _person(self, pk):
+        try:
+            return attachment_batch.person_of(_institution().id, pk)
+        except DomainError:
+            abort(404)
+
+    def _images(self, person, set_key, row):
+        return [{"url": url_for(".image", pk=person.id, set_key=set_key, entry=row.entry.id, index=i),
+                 "thumb": url_for(".image", pk=person.id, set_key=set_key, entry=row.entry.id, index=i, thumb=1),
+                 "entry": row.entry.id, "index": i, "filename": item.get("filename") or f"附件{i + 1}"}
+                for i, item in enumerate(row.images)]
+
+    def _render(self, zip_results=None, zip_error=None):
+        inst = _institution()
+        set_key = self._set_key(request.values.get("set", ""))
+        state = request.values.get("state", "")
+        q = request.values.get("q", "").strip()
+        dept_arg = request.values.get("department", "")
+        nodes = list(departments_svc.walk(departments_svc.tree(inst.id)))
+        department_ids = None
+        if dept_arg.isdigit() and any(n.id == int(dept_arg) for n in nodes):
+            department_ids = {int(dept_arg)}
+            for n in nodes:  # the department and everything below it
+                if n.parent_id in department_ids:
+                    department_ids.add(n.id)
+        else:
+            dept_arg = ""
+        page = _page_arg()
+        rows, total = attachment_batch.rows(inst.id, set_key, department_ids=department_ids, state=state, q=q,
+                                            page=page, per_page=ROWS_PER_PAGE)
+        pages = max(math.ceil(total / ROWS_PER_PAGE), 1)
+        full_ids = self._can("fullid", PEOPLE_PAGE)
+        names = {t: {d.code: d.name for d in dictionaries.items(t, active_only=False)}
+                 for t in ("practice_category", "education")}
+        items = [{"person": r.person, "id_number": r.person.id_number if full_ids else mask_id(r.person.id_number),
+                  "entry": r.entry, "summary": _summary(set_key, r.entry, names), "state": r.state,
+                  "images": self._images(r.person, set_key, r) if r.entry is not None else []} for r in rows]
+        args = {k: v for k, v in (("set", set_key), ("state", state), ("q", q), ("department", dept_arg)) if v}
+        return self.render_template(
+            "imports/attachments.html", inst=inst, set_key=set_key, sets=attachment_batch.labels(), state=state,
+            q=q, department=dept_arg, nodes=nodes, items=items, total=total, page=page, pages=pages, args=args,
+            form=FlaskForm(), can_write=self._can("write"), zip_results=zip_results, zip_error=zip_error,
+            zip_max_mb=attachment_batch.ZIP_MAX_BYTES // (1024 * 1024), zip_max_files=attachment_batch.ZIP_MAX_FILES,
+            title="附件批量导入")
+
+    @expose("/")
+    @has_access
+    def page(self):
+        return self._render()
+
+    @expose("/person/<int:pk>/image/<set_key>/<int:entry>/<int:index>")
+    @has_access
+    def image(self, pk, set_key, entry, index):
+        inst = _institution()
+        try:
+            path = attachment_batch.image_path(inst.id, pk, set_key, entry, index, bool(request.args.get("thumb")))
+            return send_file(storage.absolute_path(path), max_age=3600)
+        except (DomainError, FileNotFoundError):
+            abort(404)
+
+    def _row_json(self, person, set_key, message, ok=True, status=200):
+        row = attachment_batch.row_of(_institution().id, person.id, set_key)
+        return jsonify(ok=ok, message=message, state=row.state,
+                       images=self._images(person, set_key, row) if row.entry is not None else []), status
+
+    @expose("/person/<int:pk>/upload", methods=["POST"])
+    @has_access
+    def upload(self, pk):
+        person = self._person(pk)
+        set_key = request.form.get("set", "")
+        if set_key not in attachment_batch.SETS:
+            return jsonify(ok=False, message="附件类别不存在"), 400
+        if not FlaskForm().validate_on_submit():
+            return jsonify(ok=False, message=EXPIRED), 400
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            return jsonify(ok=False, message="请选择 JPG 图片"), 400
+        try:
+            attachment_batch.attach(_institution().id, person.id, set_key, upload, upload.filename)
+        except DomainError as exc:
+            db.session.rollback()
+            return self._row_json(person, set_key, exc.message, ok=False, status=400)
+        return self._row_json(person, set_key, f"已为 {person.name} 上传“{upload.filename}”")
+
+    @expose("/person/<int:pk>/delete", methods=["POST"])
+    @has_access
+    def delete(self, pk):
+        person = self._person(pk)
+        set_key = request.form.get("set", "")
+        if set_key not in attachment_batch.SETS:
+            abort(404)
+        if not FlaskForm().validate_on_submit():
+            return jsonify(ok=False, message=EXPIRED), 400
+        try:
+            attachment_batch.remove(_institution().id, person.id, set_key, request.form.get("entry"),
+                                    request.form.get("index"))
+        except DomainError:
+            db.session.rollback()
+            abort(404)
+        return self._row_json(person, set_key, f"已删除 {person.name} 的一张附件图片")
+
+    @expose("/zip", methods=["POST"])
+    @has_access
+    def zip(self):
+        inst = _institution()
+        set_key = self._set_key(request.form.get("set", ""))
+        if not FlaskForm().validate_on_submit():
+            return self._render(zip_error=EXPIRED)
+        upload = request.files.get("archive")
+        if upload is None or not upload.filename:
+            return self._render(zip_error="请选择 ZIP 压缩包")
+        try:
+            results = attachment_batch.attach_zip(inst.id, set_key, upload.stream)
+        except DomainError as exc:
+            db.session.rollback()
+            return self._render(zip_error=exc.message)
+        return self._render(zip_results=results)
