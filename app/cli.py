@@ -44,6 +44,77 @@ def register_cli(app):
         if demo:
             click.echo(demo_accounts_text(current_app))
 
+    import sys
+
+    from app.services.imports.rows import SETS
+
+    @app.cli.group("people")
+    def people_group():
+        """人员信息的导入模板、导出与批量导入（基本信息及各类详细信息）。"""
+
+    set_choice = click.Choice(list(SETS))
+    set_help = "信息类别：" + "，".join(f"{k}={v}" for k, v in SETS.items())
+
+    def institution_or_exit(code):
+        from sqlalchemy import select
+
+        from app.models.org import Institution
+
+        inst = db.session.scalar(select(Institution).where(Institution.code == code))
+        if inst is None:
+            click.echo(f"机构代码 {code} 不存在", err=True)
+            sys.exit(2)
+        return inst
+
+    @people_group.command("template")
+    @click.option("--institution", "code", required=True, help="机构代码（统一社会信用代码）")
+    @click.option("--set", "set_key", required=True, type=set_choice, help=set_help)
+    @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="输出的 .xlsx 文件")
+    def people_template(code, set_key, output):
+        """生成本机构某类信息的导入模板。"""
+        from app.services.imports import template
+
+        data = template.build_template(institution_or_exit(code), set_key)
+        with open(output, "wb") as fh:
+            fh.write(data)
+        click.echo(output)
+
+    @people_group.command("export")
+    @click.option("--institution", "code", required=True, help="机构代码（统一社会信用代码）")
+    @click.option("--set", "set_key", required=True, type=set_choice, help=set_help)
+    @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="输出的 .xlsx 文件")
+    def people_export(code, set_key, output):
+        """按导入模板的格式导出本机构某类信息的现有数据（可直接再导入）。"""
+        from app.services.imports import export
+
+        data = export.export_set(institution_or_exit(code), set_key)
+        with open(output, "wb") as fh:
+            fh.write(data)
+        click.echo(output)
+
+    @people_group.command("import")
+    @click.argument("file", type=click.Path(dir_okay=False))
+    @click.option("--institution", "code", required=True, help="机构代码（统一社会信用代码）")
+    @click.option("--set", "set_key", required=True, type=set_choice, help=set_help)
+    @click.option("--update", is_flag=True, help="更新已存在的数据（不勾选时已存在的记录跳过）")
+    @click.option("--report", "report_path", type=click.Path(dir_okay=False), help="有失败行时把错误报告写到此文件")
+    def people_import(file, code, set_key, update, report_path):
+        """导入填好的模板，输出一行 JSON；文件无法导入时退出码为 2，原因写到标准错误。"""
+        from app.domain.errors import DomainError
+        from app.services.imports import runner
+
+        inst = institution_or_exit(code)
+        try:
+            with audit.acting_as("命令行导入"):
+                result = runner.run_import(inst, set_key, file, update_existing=update)
+        except DomainError as exc:
+            click.echo(exc.message, err=True)
+            sys.exit(2)
+        if report_path and result.report:
+            with open(report_path, "wb") as fh:
+                fh.write(result.report)
+        click.echo(json.dumps(result.summary(), ensure_ascii=False))
+
 
 def demo_accounts_text(app) -> str:
     lines = [f"演示账号（密码 {seed.DEMO_PASSWORD}）："]

@@ -2,14 +2,25 @@
 (`app.services.imports.runner`) outside the request, with live progress, final counts and the error workbook.
 
 Where a job runs:
-- one machine (no REDIS_URL, or the `rq` package missing): a daemon thread of the web process. Jobs of one process
-  run one at a time (SQLite has one writer); the others wait 排队中.
-- REDIS_URL set and `rq` importable: the job is enqueued to RQ (queue "imports"); `rq worker imports` processes run
-  `run_job_rq`, which builds its own app from the environment.
+- one machine (no REDIS_URL, or the `rq` package not installed): a daemon thread of the web process (waitress, as
+  `python run.py` serves). Jobs of one process run one at a time (SQLite has one writer); the others wait 排队中.
+  Thread mode assumes one server process: several processes need REDIS_URL and RQ workers.
+- REDIS_URL set and `rq` importable: the job is enqueued to RQ (queue "imports", `rq worker imports`); the worker
+  runs `run_job_rq`, which builds its own app from the environment. If Redis cannot be reached the job runs in a
+  thread instead of staying 排队中.
+
+Small files: the upload request creates the job, starts it and waits (`wait_small`) while the engine has reported
+at most IMPORT_BACKGROUND_ROWS rows; as soon as it reports more (or after a few seconds) the request returns and the
+job goes on in the background. So there is one code path, and the row count (not the file size) decides.
 
 Progress is written by a Core UPDATE through the engine's own session, so it is committed together with the batch
 it describes: `processed` never claims rows that a crash rolled back. The same process also keeps the latest figure
 in memory (`_live`) so the progress bar moves between commits.
+
+Restart (`recover_interrupted`, called by create_app): 导入中 jobs of a dead process → 失败 with the number of rows
+committed; 排队中 jobs are started again. `flask` CLI commands (other than `flask run`) never recover: they are not
+the process that runs the jobs. `expire_stale` marks a 导入中 job without a heartbeat for STALE_AFTER as 失败 when the
+job list is opened, so no job shows 导入中 forever.
 
 Files live under UPLOAD_FOLDER/imports/<job id>/ (upload.xlsx, report.xlsx); the names are ours, never the user's.
 They are kept as long as the job row, so the error workbook can be downloaded again and again.
@@ -175,12 +186,16 @@ def _rq_importable() -> bool:
 
 
 def start_job(job_id: int):
-    """Run the job outside the request: RQ when configured, else a background thread (returned)."""
+    """Run the job outside the request: RQ when configured (falling back to a thread when Redis cannot be
+    reached, so an upload is never stranded), else a background thread (returned)."""
     app = current_app._get_current_object()
     queue = _rq_queue(app)
     if queue is not None:
-        return queue.enqueue("app.services.import_jobs.run_job_rq", job_id, job_timeout=6 * 3600,
-                             result_ttl=3600, failure_ttl=7 * 24 * 3600)
+        try:
+            return queue.enqueue("app.services.import_jobs.run_job_rq", job_id, job_timeout=6 * 3600,
+                                 result_ttl=3600, failure_ttl=7 * 24 * 3600)
+        except Exception:  # Redis down: run it here rather than leave it 排队中
+            log.exception("could not enqueue import job %s; running it in a thread", job_id)
     thread = threading.Thread(target=_run_in_thread, args=(app, job_id), name=f"import-job-{job_id}", daemon=True)
     _threads[job_id] = thread
     thread.start()
@@ -288,9 +303,15 @@ def _run(job_id: int) -> str | None:
     def progress(processed, total):
         processed, total = int(processed or 0), int(total or 0)
         _live[job_id] = (processed, total)
-        # In the engine's transaction: committed with the batch it reports, rolled back with it.
-        db.session.execute(update(t).where(t.c.id == job_id).values(
+        # The engine reports between batches, right after committing one: the figure gets a short transaction of
+        # its own, so `processed` is what is committed. Should it report with ORM changes pending, the figure rides
+        # along in that transaction instead (committed or rolled back with the rows it counts).
+        session = db.session
+        pending = bool(session.new or session.dirty or session.deleted)
+        session.execute(update(t).where(t.c.id == job_id).values(
             processed=processed, total=total, heartbeat_at=datetime.datetime.now()))
+        if not pending:
+            session.commit()
 
     try:
         with audit.acting_as(job.username or "批量导入", "后台导入任务"):
@@ -311,6 +332,7 @@ def _run(job_id: int) -> str | None:
         report_path = f"imports/{job_id}/report.xlsx"
         _write(report_path, result.report)
     preview = list(result.errors_preview or [])[:PREVIEW_LINES]
+    notes = list(getattr(result, "warnings_preview", None) or [])[:PREVIEW_LINES]
     if result.total == 0:
         status, message = FAILED, "文件中没有可导入的数据行，请在模板的数据行中填写后再上传"
     elif result.failed and result.failed >= result.total:
@@ -319,7 +341,7 @@ def _run(job_id: int) -> str | None:
     elif result.failed:
         status, message = PARTIAL, "\n".join(preview)
     else:
-        status, message = DONE, "\n".join(preview) or None  # warnings only
+        status, message = DONE, "\n".join(notes) or None  # warnings and skipped rows, if any
     return _finish(job_id, status, message=message, result=result, report_path=report_path)
 
 
@@ -352,27 +374,40 @@ def _interrupt(job: ImportJob) -> None:
     job.finished_at = datetime.datetime.now()
 
 
+def _in_cli_command() -> bool:
+    """True inside a `flask …` command other than `flask run` (and inside `rq worker`): such processes neither
+    run nor own the web server's jobs, so they must not recover them."""
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    return ctx is not None and ctx.info_name != "run"
+
+
 def recover_interrupted() -> int:
-    """At start-up: jobs left 排队中 are started again; jobs left 导入中 by a dead process are marked 失败 with
-    how many rows were committed. In thread mode every 导入中 job belonged to a process that is gone; with RQ only
-    those whose heartbeat is stale (a worker may still be running the others). Returns how many jobs were touched."""
+    """At start-up of the server: jobs left 导入中 by a dead process are marked 失败 with how many rows were
+    committed, and jobs left 排队中 are started again. In thread mode the server is the only process running jobs,
+    so every 导入中 job belonged to a process that is gone; with RQ only those whose heartbeat is stale (a worker
+    may still be running the others). Returns how many jobs were touched."""
     from app.services import audit
 
+    if _in_cli_command():
+        return 0
     queued_mode = uses_queue()
     stale_before = datetime.datetime.now() - STALE_AFTER
     touched = 0
     with audit.acting_as("系统", "服务启动"):
         for job in db.session.scalars(select(ImportJob).where(ImportJob.status == RUNNING)):
-            if queued_mode and job.heartbeat_at and job.heartbeat_at > stale_before:
+            if is_running_here(job.id) or (queued_mode and job.heartbeat_at and job.heartbeat_at > stale_before):
                 continue
             _interrupt(job)
             touched += 1
         db.session.commit()
-    queued = list(db.session.scalars(select(ImportJob.id).where(ImportJob.status == QUEUED).order_by(ImportJob.id)))
-    if not queued_mode:  # RQ keeps its own queue across restarts
-        for job_id in queued:
+    # Started again (or enqueued again: the claim in run_job makes a duplicate harmless).
+    for job_id in list(db.session.scalars(select(ImportJob.id).where(ImportJob.status == QUEUED)
+                                          .order_by(ImportJob.id))):
+        if not is_running_here(job_id):
             start_job(job_id)
-        touched += len(queued)
+            touched += 1
     return touched
 
 

@@ -54,7 +54,9 @@ class ImportView(BaseView):
     route_base = "/imports"
     default_view = "jobs"
     class_permission_name = "人员信息导入管理"
-    method_permission_name = {"jobs": "read", "status": "read", "report": "read", "file": "read",
+    # The uploaded file and its error workbook hold complete ID numbers: they are the importer's working files
+    # (导入); 查看 shows the list, progress and counts.
+    method_permission_name = {"jobs": "read", "status": "read", "report": "import", "file": "import",
                               "upload": "import", "template": "export", "export": "export"}
     base_permissions = ["can_read", "can_import", "can_export"]
     scoped_model = ImportJob
@@ -98,6 +100,8 @@ class ImportView(BaseView):
     @has_access
     def status(self, pk):
         job = self._job(pk)
+        if job.status == import_jobs.RUNNING and import_jobs.expire_stale(job.institution_id):
+            db.session.refresh(job)
         data = import_jobs.status_dict(job)
         data["report_url"] = url_for(".report", pk=job.id) if job.report_path else ""
         resp = jsonify(data)
@@ -165,7 +169,7 @@ class ImportView(BaseView):
     @has_access
     def upload(self, set_key):
         inst = _institution()
-        label = self._set_label(set_key)
+        self._set_label(set_key)  # 404 for an unknown set
         if request.method == "GET":
             result = None
             job_arg = request.args.get("job", "")
@@ -199,9 +203,14 @@ class ImportView(BaseView):
             return redirect(url_for(".upload", set_key=set_key, job=job_id) + "#import-result")
         db.session.rollback()
         job = db.session.get(ImportJob, job_id)
-        rows = f"（共 {job.total} 行）" if job is not None and job.total else ""
-        flash(f"文件“{filename}”{rows}数据量较大，已转入后台导入。本页会自动刷新进度，完成后可在这里下载错误报告。",
-              "info")
+        total = max(job.total if job is not None else 0, import_jobs.progress_of(job)[1] if job is not None else 0)
+        if total > limit:
+            why = f"（共 {total} 行）数据量较大"
+        elif job is not None and job.status == import_jobs.QUEUED:
+            why = "前面还有导入任务在进行"
+        else:
+            why = "导入需要的时间较长"
+        flash(f"文件“{filename}”{why}，已转入后台导入。本页会自动刷新进度，完成后可在这里下载错误报告。", "info")
         return redirect(url_for(".jobs", job=job_id) + f"#job-{job_id}")
 
 

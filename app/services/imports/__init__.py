@@ -1,1 +1,11 @@
-"""Batch import and export of staff data (spec 4.2.2, 4.2.4, 4.2.5). STUB: replaced by the implementation."""
+"""Batch import and export of staff data (spec 4.2.2, 4.2.4): 基本信息 and every detail set.
+
+    template.build_template(institution, set_key) -> bytes      the import template (.xlsx)
+    export.export_set(institution, set_key) -> bytes            current data in the template's form
+    runner.run_import(institution, set_key, source, *, update_existing=False, user=None, progress=None,
+                      batch_size=1000) -> runner.ImportResult   raises runner.ImportRefused for an unusable file
+    runner.SETS                                                 set key → Chinese label
+
+Modules: rows (columns, dropdown lists, template version, the row rules), template (every workbook in the template's
+form), reader (limits and template checks, python-calamine), report (the error workbook), export, runner.
+"""
