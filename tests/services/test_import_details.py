@@ -105,3 +105,37 @@ def test_coded_detail_fields_and_keys(inst, db):
     assert practice.created == 1
     cert = db.session.scalar(select(PracticeCertificate))
     assert (cert.category, cert.scope, cert.valid_until) == ("1", "12", None)
+
+
+VALID = {
+    "work": {"start_date": "2000-01", "end_date": "至今", "employer": "某医院", "position": "医师"},
+    "education": {"start_date": "1983-09", "end_date": "1988-07", "school": "武汉大学", "major": "临床医学",
+                  "education": "大学本科", "degree": "学士", "certificate_no": "0012345"},
+    "title": {"title_name": "主治医师", "level": "中级", "obtained_on": "2005-06-01", "certificate_no": "T001"},
+    "qualification": {"kind": "医师资格证书", "certificate_no": "Q20010001", "category": "临床",
+                      "obtained_on": "2001-10"},
+    "practice": {"certificate_no": "P110420001", "category": "临床", "scope": "内科专业", "registered_on": "2002-03",
+                 "valid_until": "至今", "practice_place": "武汉市江夏区示例镇卫生院"},
+    "training": {"start_date": "2019-03-01", "end_date": "2019-03-05", "organiser": "省卫健委", "content": "急救培训"},
+}
+
+
+@pytest.mark.parametrize("set_key", sorted(VALID))
+def test_every_detail_set_imports_exports_and_reimports_unchanged(inst, db, set_key):
+    from app.models.audit import AuditLog
+    from app.services.people import DETAIL_SETS
+
+    _people(inst)
+    model = DETAIL_SETS[set_key].model
+    record = {"institution_name": inst.name, "name": "张一0", "id_number": IDS[0], "department": "内科",
+              **VALID[set_key]}
+    result = import_rows(inst, set_key, [record])
+    assert (result.created, result.failed) == (1, 0), result.errors_preview
+    entry = db.session.scalar(select(model))
+    assert entry.person.id_number == IDS[0] and entry.institution_id == inst.id
+    log = db.session.scalar(select(AuditLog).where(AuditLog.entity == model.__tablename__,
+                                                   AuditLog.entity_id == str(entry.id)))
+    assert log.action == "create" and log.changes["person_id"] == [None, entry.person_id]
+    again = runner.run_import(inst, set_key, export.export_set(inst, set_key), update_existing=True)
+    assert (again.total, again.unchanged, again.created, again.failed) == (1, 1, 0, 0), again.errors_preview
+    assert db.session.query(model).count() == 1

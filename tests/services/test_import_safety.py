@@ -56,6 +56,11 @@ def test_size_uncompressed_and_row_limits(inst, app, monkeypatch):
     data = fill(template.build_template(inst, "basic"), "basic", [basic(inst, i) for i in range(4)])
     monkeypatch.setitem(app.config, "IMPORT_MAX_ROWS", 3)
     assert "文件有 4 行数据，超过单次导入的上限 3 行" in _refusal(inst, data)
+    # rows with nothing but 机构名称 do not count towards the limit
+    padded = fill(template.build_template(inst, "basic"), "basic",
+                  [basic(inst, 0), {"institution_name": inst.name}, basic(inst, 1), {"institution_name": inst.name},
+                   basic(inst, 2)])
+    assert runner.run_import(inst, "basic", padded).created == 3
     monkeypatch.setitem(app.config, "IMPORT_MAX_ROWS", 4)
     monkeypatch.setitem(app.config, "IMPORT_MAX_BYTES", 5 * 1024)
     assert "超过上限 5 KB，请分成几个文件分别导入" in _refusal(inst, data)
@@ -63,7 +68,7 @@ def test_size_uncompressed_and_row_limits(inst, app, monkeypatch):
     monkeypatch.setitem(app.config, "IMPORT_MAX_UNCOMPRESSED", 50 * 1024)
     assert "解压后的内容有" in _refusal(inst, data) and "超过上限 50 KB" in _refusal(inst, data)
     monkeypatch.setitem(app.config, "IMPORT_MAX_UNCOMPRESSED", 200 * 1024 * 1024)
-    assert runner.run_import(inst, "basic", data).created == 4
+    assert runner.run_import(inst, "basic", data).created == 1  # the three others exist already
     from app.extensions import db
 
     assert db.session.query(Person).filter(Person.institution_id == inst.id).count() == 4

@@ -372,7 +372,7 @@ def test_export_then_import_round_trip_is_identical(inst, db):
 def test_batched_check_gives_the_same_result_as_check_person(inst, db):
     """The import's batched rules are those of the form: same errors and warnings on the same inputs."""
     from app.models.org import Department, Post
-    from app.services.imports.rows import Ref, check_person_batched, prefetch_holders
+    from app.services.imports.rows import Ref, check_person_batched, prefetch_people
 
     wuchang = institution(db, WUCHANG_CODE)
     foreign, _ = setup_org(wuchang, names=("外院科室",), post_name="外院岗位")
@@ -405,7 +405,8 @@ def test_batched_check_gives_the_same_result_as_check_person(inst, db):
     for change, existing in cases:
         raw = {**base, **change}
         expected = people.check_person(inst.id, dict(raw), existing, rules)
-        got = check_person_batched(inst.id, dict(raw), existing, rules, refs, prefetch_holders({raw["id_number"]}))
+        holders = prefetch_people({raw["id_number"]}, inst.id)[1]
+        got = check_person_batched(inst.id, dict(raw), existing, rules, refs, holders)
         assert [(e.field, e.message) for e in got.errors] == [(e.field, e.message) for e in expected.errors], change
         assert [(w.field, w.message) for w in got.warnings] == [(w.field, w.message) for w in expected.warnings]
         assert got.values == expected.values
@@ -433,3 +434,31 @@ def test_report_is_a_well_formed_package_with_a_note_shape_per_note(inst):
     shapes = parts["xl/drawings/commentsDrawing1.vml"].findall("{urn:schemas-microsoft-com:vml}shape")
     assert len(shapes) == len(refs) and len({s.get("id") for s in shapes}) == len(shapes)
     assert "xl/sharedStrings.xml" in parts and "<f>" not in sheet
+
+
+def test_near_miss_department_names_are_suggested(inst, db):
+    departments.create(inst.id, name="内科Ⅱ病区", category="科室(部门)", standard_code="A03")
+    departments.create(inst.id, name="（老年）病房", category="科室(部门)", standard_code="A03")
+    result = import_rows(inst, "basic", [basic(inst, 0, department_id="内科II病区"),
+                                         basic(inst, 1, department_id="(老年)病房 "),
+                                         basic(inst, 2, department_id="内科Ⅱ病区"),
+                                         basic(inst, 3, department_id="急诊科")])
+    assert (result.created, result.failed) == (1, 3)
+    assert "所在科室“内科II病区”与本机构的部门名称不完全一致，应为“内科Ⅱ病区”" in result.errors_preview[0]
+    assert "应为“（老年）病房”" in result.errors_preview[1]
+    assert "所在科室“急诊科”不是本机构的部门" in result.errors_preview[2]
+
+
+def test_a_conflict_at_commit_fails_only_that_row(inst, db, monkeypatch):
+    """Someone saved the same ID number between the check and the write: the batch is retried row by row."""
+    from app.services.imports import rows as rows_module
+
+    other = institution(db, WUCHANG_CODE)
+    db.session.add(Person(institution_id=other.id, name="抢先", id_type="01", id_number=IDS[1], status="在岗"))
+    db.session.commit()
+    monkeypatch.setattr(rows_module, "prefetch_people", lambda numbers, institution_id: ({}, {}))
+    result = import_rows(inst, "basic", [basic(inst, 0), basic(inst, 1), basic(inst, 2)])
+    assert (result.created, result.failed) == (2, 1)
+    assert "保存失败" in result.errors_preview[0] and result.errors_preview[0].startswith("第 3 行")
+    assert {p.id_number for p in db.session.scalars(select(Person).where(Person.institution_id == inst.id))} == \
+        {IDS[0], IDS[2]}

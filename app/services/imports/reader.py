@@ -238,11 +238,10 @@ def open_sheet(source, cat: Catalogue, limits: Limits | None = None) -> Sheet:
         start = sheet.start or (0, 0)
         header = next(iter(sheet.iter_rows()), [])
         labels = [_normal_header(h) for h in header]
-        has_error_column = bool(labels) and labels[0] == ERROR_HEADER
-        where = {}
-        unknown, repeated = [], []
+        has_error_column = ERROR_HEADER in labels  # the error workbook's first column: ignored wherever it is
+        where, repeated = {}, []
         for i, label in enumerate(labels):
-            if not label or (i == 0 and has_error_column):
+            if not label or label == ERROR_HEADER:
                 continue
             if label in where:
                 repeated.append(label)

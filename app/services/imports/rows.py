@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
+from app.domain.errors import DomainError
 from app.domain.person import ACTIVE_STATUSES, LABELS, PROBATION_STATUS, Checked, FieldIssue, check_basic
 from app.extensions import db
 from app.models.org import Department, Post
@@ -256,7 +256,7 @@ class Catalogue:
 
     def __init__(self, institution, set_key: str):
         if set_key not in SETS:
-            raise KeyError(set_key)
+            raise DomainError(f"没有“{set_key}”这类信息，可选的有：" + "、".join(SETS.values()))
         from app.services import departments, posts
 
         self.institution = institution
@@ -359,18 +359,28 @@ class Catalogue:
 
 # ---- the rules of 基本信息, batched ------------------------------------------------------------------------------
 
-def prefetch_holders(id_numbers) -> dict[str, Person]:
-    """id number → the active record holding it anywhere in the province (one query per batch)."""
+def prefetch_people(id_numbers, institution_id) -> tuple[dict, dict]:
+    """One query per batch, on the id_number index alone (a condition on the institution would let a planner
+    without statistics, e.g. PostgreSQL during a first big import, scan the whole institution per batch):
+    (id number → this institution's record: the active one, else the newest;
+     id number → the active record holding it anywhere in the province)."""
+    ours, holders = {}, {}
     if not id_numbers:
-        return {}
-    stmt = (select(Person).options(joinedload(Person.institution))
-            .where(Person.id_number.in_(list(id_numbers)), Person.status.in_(ACTIVE_STATUSES)))
-    return {p.id_number: p for p in db.session.scalars(stmt)}
+        return ours, holders
+    for p in db.session.scalars(select(Person).where(Person.id_number.in_(sorted(id_numbers)))):
+        active = p.status in ACTIVE_STATUSES
+        if active:
+            holders[p.id_number] = p
+        if p.institution_id == institution_id:
+            have = ours.get(p.id_number)
+            if have is None or (active, p.id) > (have.status in ACTIVE_STATUSES, have.id):
+                ours[p.id_number] = p
+    return ours, holders
 
 
 def check_person_batched(institution_id: int, raw: dict, person, rules: dict, refs: dict, holders: dict) -> Checked:
     """`services.people.check_person` without a query per row: `refs` maps "department_id" / "post_id" to
-    {id: Ref} of the institution (prefetched once), `holders` id number → active holder (`prefetch_holders`).
+    {id: Ref} of the institution (prefetched once), `holders` id number → active holder (`prefetch_people`).
     Same rules, same messages (a test compares the two on the same inputs)."""
     checked = check_basic(raw, **rules)
     values = checked.values
@@ -550,15 +560,7 @@ class RowChecker:
     def _check_basic(self, rows):
         parsed = [self._parse_basic(r) for r in rows]
         numbers = {(raw.get("id_number") or "").upper() for _, raw, _ in parsed} - {""}
-        holders = prefetch_holders(numbers)
-        existing = {}
-        if numbers:
-            for p in db.session.scalars(select(Person).where(Person.institution_id == self.cat.institution_id,
-                                                             Person.id_number.in_(list(numbers)))):
-                have = existing.get(p.id_number)
-                rank = (p.status in ACTIVE_STATUSES, p.id)
-                if have is None or rank > (have.status in ACTIVE_STATUSES, have.id):
-                    existing[p.id_number] = p
+        existing, holders = prefetch_people(numbers, self.cat.institution_id)
         outcomes = []
         for out, raw, pre_errors in parsed:
             number = (raw.get("id_number") or "").upper()
@@ -639,13 +641,8 @@ class RowChecker:
         parsed = [self._parse_detail(r) for r in rows]
         numbers = {ident["id_number"] for _, _, ident in parsed if ident.get("id_number")}
         names = {ident["name"] for _, _, ident in parsed if ident.get("name")}
-        by_number, by_name = {}, set()
-        if numbers:
-            for p in db.session.scalars(select(Person).where(Person.institution_id == self.cat.institution_id,
-                                                             Person.id_number.in_(list(numbers)))):
-                have = by_number.get(p.id_number)
-                if have is None or (p.status in ACTIVE_STATUSES, p.id) > (have.status in ACTIVE_STATUSES, have.id):
-                    by_number[p.id_number] = p
+        by_number, _ = prefetch_people(numbers, self.cat.institution_id)
+        by_name = set()
         if names:
             by_name = set(db.session.scalars(select(Person.name).where(
                 Person.institution_id == self.cat.institution_id, Person.name.in_(list(names)))))

@@ -68,6 +68,10 @@ _VML_SHAPE = (  # the shape Excel writes for a note (openpyxl's, with the namesp
 )
 
 
+def _background_rows() -> int:
+    return int(current_app.config.get("IMPORT_BACKGROUND_ROWS", 100)) if has_app_context() else 100
+
+
 def max_rows() -> int:
     if has_app_context():
         return int(current_app.config.get("IMPORT_MAX_ROWS", DEFAULT_MAX_ROWS))
@@ -237,7 +241,7 @@ def _guide_lines(cat: Catalogue, version: str, limit: int) -> list[str]:
         "手机号码须为 11 位且前 3 位符合手机号段。",
         "5. 日期格式为 YYYY-MM-DD（如 2020-09-01），没有具体日期时可精确到月（YYYY-MM，系统自动补为 01 日），"
         "也可以使用 Excel 的日期格式；仍在进行中的截止日期填写汉字“至今”。",
-        f"6. 空白行会被忽略；一个文件最多 {limit:,} 行数据，超过 100 行时系统在后台导入，"
+        f"6. 空白行会被忽略；一个文件最多 {limit:,} 行数据，超过 {_background_rows()} 行时系统在后台导入，"
         "可在“人员信息导入管理”中查看进度。",
         "7. 勾选“更新已存在的数据”时，系统中已存在的记录将被本文件中的内容替换（空白单元格会清空原有内容）；"
         "不勾选时，已存在的记录跳过不导入。",
@@ -389,6 +393,9 @@ def _assemble(skeleton: io.BytesIO, writer: _RowWriter, rows) -> bytes:
             elif name == _VML_PART and writer.shapes:
                 assert data.startswith(b"<xml>")
                 data = _VML_NAMESPACES + data[5:].replace(b"</xml>", "".join(writer.shapes).encode("utf-8") + b"</xml>")
+                # shape ids are allocated in blocks of 1,024 (block 1: 1024–2047); declare every block used
+                blocks = ",".join(str(b) for b in range(1, (writer.next_shape - 1) // 1024 + 1))
+                data = data.replace(b'data="1"', f'data="{blocks}"'.encode(), 1)
             elif name == "[Content_Types].xml" and writer.strings:
                 data = data.replace(b"</Types>", f'<Override PartName="/{_SST_PART}" ContentType="{_SST_TYPE}"/>'
                                     .encode() + b"</Types>")
