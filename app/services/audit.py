@@ -53,6 +53,11 @@ def acting_as(username: str, client_addr: str = "本机"):
         _actor_override.reset(token)
 
 
+def current_actor() -> dict:
+    """Who is acting now (request user, `acting_as` name, or nobody): user_id, username, client_addr."""
+    return _actor()
+
+
 def _actor():
     override = _actor_override.get()
     if override:
@@ -62,6 +67,11 @@ def _actor():
         if actor:
             return actor
     return {"user_id": None, "username": None, "client_addr": None}
+
+
+def jsonable(value):
+    """A value as the audit log stores it."""
+    return _jsonable(value)
 
 
 def _jsonable(value):
@@ -128,15 +138,22 @@ def _entry(obj, action, actor, now):
     if action == "update" and (not changes or set(changes) <= NOISE_FIELDS):
         return None
     pk = inspect(obj).mapper.primary_key_from_instance(obj)
+    entity_id = ",".join(str(p) for p in pk) if any(p is not None for p in pk) else None
+    return log_row(obj.__class__.__tablename__, entity_id, _institution_of(obj), action, changes, actor, now)
+
+
+def log_row(entity, entity_id, institution_id, action, changes, actor, now) -> dict:
+    """One audit_log row. Used by the session listener and by bulk writers (the import) that insert with Core
+    statements, so both write the same format."""
     return {
         "at": now,
         "user_id": actor.get("user_id"),
         "username": actor.get("username"),
         "client_addr": actor.get("client_addr"),
-        "institution_id": _institution_of(obj),
+        "institution_id": institution_id,
         "action": action,
-        "entity": obj.__class__.__tablename__,
-        "entity_id": ",".join(str(p) for p in pk) if any(p is not None for p in pk) else None,
+        "entity": entity,
+        "entity_id": entity_id,
         "changes": changes,
     }
 

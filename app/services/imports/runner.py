@@ -72,7 +72,7 @@ def limits() -> Limits:
 
 def _acting(user):
     """The audit log names the importing user: the request's user, the caller's `audit.acting_as`, else `user`."""
-    if user is None or audit._actor().get("username"):
+    if user is None or audit.current_actor().get("username"):
         return contextlib.nullcontext()
     name = getattr(user, "username", None) or str(user)
     return audit.acting_as(name, "批量导入")
@@ -172,11 +172,11 @@ _DATES = (datetime.date, datetime.datetime)
 
 
 def _plain(value):
-    """A column value as the audit listener records it (audit._jsonable for the types a row holds)."""
+    """A column value as the audit listener records it (fast paths for the types a row holds)."""
     cls = value.__class__
     if cls in _AS_IS:
         return value
-    return value.isoformat() if cls in _DATES else audit._jsonable(value)
+    return value.isoformat() if cls in _DATES else audit.jsonable(value)
 
 
 def _insert(checker: RowChecker, outcomes) -> None:
@@ -193,8 +193,7 @@ def _insert(checker: RowChecker, outcomes) -> None:
     key_columns = checker.key_columns
     returned = _bulk_insert(table, rows, ("id", *key_columns))
     ids = {tuple(r[1:]): r[0] for r in returned}
-    actor = audit._actor()
-    user_id, username, client_addr = actor.get("user_id"), actor.get("username"), actor.get("client_addr")
+    actor = audit.current_actor()
     entries = []
     for row in rows:
         new_id = ids[tuple(row[k] for k in key_columns)]
@@ -202,9 +201,7 @@ def _insert(checker: RowChecker, outcomes) -> None:
         for k, v in row.items():
             if v is not None:
                 changes[k] = [None, _plain(v)]
-        entries.append({"at": now, "user_id": user_id, "username": username, "client_addr": client_addr,
-                        "institution_id": row["institution_id"], "action": "create", "entity": table.name,
-                        "entity_id": str(new_id), "changes": changes})
+        entries.append(audit.log_row(table.name, str(new_id), row["institution_id"], "create", changes, actor, now))
     _bulk_insert(AuditLog.__table__, entries)
 
 
