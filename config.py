@@ -57,8 +57,12 @@ class Config:
     LOCKOUT_MINUTES = 30
 
     # Sessions: 30 minutes idle.
-    PERMANENT_SESSION_LIFETIME = timedelta(minutes=30)
-    SESSION_REFRESH_EACH_REQUEST = True
+    # The idle check in app/__init__.py decides (with the "登录已超时" message); the cookie lives a little longer so it
+    # never expires first. The cookie is rewritten only when the session changes (at most once a minute for the idle
+    # timestamp): re-sending it on every request let a parallel static-file response overwrite a newer session
+    # (FAB's page history, flashed messages) with an older copy.
+    PERMANENT_SESSION_LIFETIME = timedelta(minutes=35)
+    SESSION_REFRESH_EACH_REQUEST = False
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     IDLE_TIMEOUT_SECONDS = 30 * 60

@@ -132,6 +132,8 @@ def _error_response(code, text=None):
                            base_template=ab.base_template), code
 
 
+STATIC_ENDPOINTS = {"static", "appbuilder.static"}
+
 # Pages a user who must change the password may still open.
 FORCED_CHANGE_ALLOWED = {"ChangePasswordView.form", "AppAuthDBView.logout", "AppAuthDBView.login", "static",
                          "appbuilder.static", "SubsystemView.switch"}
@@ -142,6 +144,9 @@ def _install_request_guards(app):
 
     @app.before_request
     def idle_timeout_and_forced_change():
+        endpoint = request.endpoint or ""
+        if endpoint in STATIC_ENDPOINTS:
+            return None  # files are not user activity, and must not rewrite the session cookie
         user = g.get("user")
         if user is None or not getattr(user, "is_authenticated", False):
             return None
@@ -152,9 +157,9 @@ def _install_request_guards(app):
             session.clear()
             flash("30 分钟未操作，登录已超时，请重新登录", "warning")
             return redirect(url_for("AppAuthDBView.login"))
-        session.permanent = True
-        session["_last_seen"] = now.timestamp()
-        endpoint = request.endpoint or ""
+        if last is None or now.timestamp() - last >= 60 or not session.permanent:
+            session.permanent = True
+            session["_last_seen"] = now.timestamp()
         if user.must_change_password and endpoint not in FORCED_CHANGE_ALLOWED:
             if request.path.startswith("/api/"):
                 return jsonify(message="首次登录或密码被重置，请先修改密码"), 403
