@@ -378,11 +378,12 @@ def prefetch_people(id_numbers, institution_id) -> tuple[dict, dict]:
     return ours, holders
 
 
-def check_person_batched(institution_id: int, raw: dict, person, rules: dict, refs: dict, holders: dict) -> Checked:
+def check_person_batched(institution_id: int, raw: dict, person, rules: dict, refs: dict, holders: dict,
+                         stripped: bool = False, today=None) -> Checked:
     """`services.people.check_person` without a query per row: `refs` maps "department_id" / "post_id" to
     {id: Ref} of the institution (prefetched once), `holders` id number → active holder (`prefetch_people`).
     Same rules, same messages (a test compares the two on the same inputs)."""
-    checked = check_basic(raw, **rules)
+    checked = check_basic(raw, stripped=stripped, today=today, **rules)
     values = checked.values
     for key, label in (("department_id", "所在科室"), ("post_id", "岗位")):
         ref = values.get(key)
@@ -461,6 +462,9 @@ class RowChecker:
             else:
                 mode = "text"
             self._plan.append((i, col, mode, catalogue.choices[col.choice].codes if mode == "choice" else None))
+        self._by_mode = {m: [(i, col) for i, col, mode, _ in self._plan if mode == m]
+                         for m in ("institution", "text", "date", "choice", "department", "post")}
+        self._codes = {col.key: codes for _, col, mode, codes in self._plan if mode == "choice"}
         if catalogue.detail_set is not None:
             plain = tuple(dataclasses.replace(f, kind="text", limit=10 ** 9) if f.kind.startswith("code:") else f
                           for f in catalogue.detail_set.fields)
@@ -522,34 +526,52 @@ class RowChecker:
     # -- 基本信息 --------------------------------------------------------------------------------------------------
 
     def _parse_basic(self, row: SourceRow):
-        """Cells → the raw dict of the 基本信息 rules (names of dropdown values turned into their codes)."""
+        """Cells → the raw dict of the 基本信息 rules (names of dropdown values turned into their codes). Columns are
+        taken kind by kind (`_by_mode`): this runs for every row of a file."""
         out, raw, pre_errors = Outcome(row=row), {}, []
         cells = row.cells
-        for i, col, mode, codes in self._plan:
+        modes = self._by_mode
+        for i, _col in modes["institution"]:
             value = cells[i]
             if value.__class__ is str:
                 value = value.strip() or None
-            if value is None:
-                if mode == "institution":
-                    self._institution(None, out)
-                else:
-                    raw[col.key] = None
-                continue
+            if value != self.cat.institution_name:
+                self._institution(value, out)
+        for i, col in modes["text"]:
+            value = cells[i]
             if value.__class__ is str:
-                pass
-            elif mode == "date":
-                value = cell_date(value)
-            else:
+                value = value.strip() or None
+            elif value is not None:
                 value = cell_text(value)
-            if mode == "text" or mode == "date":
-                raw[col.key] = value
-            elif mode == "choice":
-                stored = codes.get(value)  # the common case: exactly a dropdown value
-                raw[col.key] = stored if stored is not None else self._coded(col, value, out)
-            elif mode == "institution":
-                if value != self.cat.institution_name:
-                    self._institution(value, out)
-            else:
+            raw[col.key] = value
+        for i, col in modes["date"]:
+            value = cells[i]
+            if value.__class__ is str:
+                value = value.strip() or None
+            elif value is not None:
+                value = cell_date(value)
+            raw[col.key] = value
+        for i, col in modes["choice"]:
+            value = cells[i]
+            if value.__class__ is str:
+                value = value.strip() or None
+            elif value is not None:
+                value = cell_text(value)
+            if value is None:
+                raw[col.key] = None
+                continue
+            stored = self._codes[col.key].get(value)  # the common case: exactly a dropdown value
+            raw[col.key] = stored if stored is not None else self._coded(col, value, out)
+        for mode in ("department", "post"):
+            for i, col in modes[mode]:
+                value = cells[i]
+                if value.__class__ is str:
+                    value = value.strip() or None
+                elif value is not None:
+                    value = cell_text(value)
+                if value is None:
+                    raw[col.key] = None
+                    continue
                 ref, problem = (self.cat.department_by_name(value, col.label) if mode == "department"
                                 else self.cat.post_by_name(value))
                 raw[col.key] = str(ref.id) if ref else "0"
@@ -561,11 +583,14 @@ class RowChecker:
         parsed = [self._parse_basic(r) for r in rows]
         numbers = {(raw.get("id_number") or "").upper() for _, raw, _ in parsed} - {""}
         existing, holders = prefetch_people(numbers, self.cat.institution_id)
+        today = datetime.date.today()
         outcomes = []
         for out, raw, pre_errors in parsed:
             number = (raw.get("id_number") or "").upper()
             person = existing.get(number)
-            checked = check_person_batched(self.cat.institution_id, raw, person, self.cat.rules, self.refs, holders)
+            # stripped: _parse_basic has stripped every text and turned blanks into None
+            checked = check_person_batched(self.cat.institution_id, raw, person, self.cat.rules, self.refs, holders,
+                                           stripped=True, today=today)
             # a value already refused here (unknown name) is not reported a second time as blank / not chosen
             refused = {k for k, _ in out.errors} | {k for k, _ in pre_errors}
             out.errors += pre_errors + [(e.field, e.message) for e in checked.errors if e.field not in refused]
@@ -698,11 +723,12 @@ class RowChecker:
         """The column values of a created row (for a Core insert: every key, so the batch is one executemany)."""
         if self.cat.detail_set is None:
             row = {"institution_id": self.cat.institution_id}
-            row.update((k, out.values.get(k)) for k in people.BASIC_FIELDS)
+            row.update(zip(people.BASIC_FIELDS, map(out.values.get, people.BASIC_FIELDS), strict=True))
             row.update(photo_path=None, photo_thumb=None, created_at=now, updated_at=now)
             return row
         row = {"person_id": out.person.id, "institution_id": self.cat.institution_id}
-        row.update((f.key, out.values.get(f.key)) for f in self.cat.detail_set.fields)
+        keys = [f.key for f in self.cat.detail_set.fields]
+        row.update(zip(keys, map(out.values.get, keys), strict=True))
         row.update(attachments=None, created_at=now)
         return row
 
