@@ -70,6 +70,20 @@ def test_every_error_is_reported_at_once():
     assert len(found) == 4
 
 
+def test_a_wrong_citizen_number_is_the_only_error_when_birth_and_sex_are_left_to_it():
+    # 性别 and 出生日期 are left blank to be derived from the number: its problem is reported, not two blanks
+    assert messages(id_number="110105194912310021") == ["证件号码校验位不正确，请核对号码"]
+    assert messages(id_number="4.2011E+17") == ["证件号码被 Excel 改成了科学计数法（如 4.2011E+17），请把该列设为文本后重新输入"]
+    # another type derives nothing: its blanks are still reported
+    found = messages(id_type="06", id_number="X1234567")
+    assert "性别不能为空" in found and "出生日期不能为空" in found
+
+
+def test_blank_text_is_stored_as_none():
+    out = check(staff_no="   ", major=" ")
+    assert out.values["staff_no"] is None and out.values["major"] is None
+
+
 def test_completeness_and_mask():
     pct, missing = completeness({"name": "王新", "id_number": "x"})
     assert pct == 12 and "民族" in missing and "姓名" not in missing
