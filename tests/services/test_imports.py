@@ -231,6 +231,27 @@ def test_valid_rows_are_created_with_codes_ids_and_derived_values(inst, db):
     assert next(e for e in mine if e.entity_id == str(first.id)).changes["id_number"] == [None, IDS[0]]
 
 
+def test_rows_inserted_in_several_statements_get_their_own_ids_and_audit_rows(inst, db, monkeypatch):
+    # SQLite: a batch is split into multi-row INSERTs of at most SQLITE_VARIABLES parameters; 3 rows per statement
+    # here, so the ids come back from several statements and are matched to rows by the natural key
+    monkeypatch.setattr(runner, "SQLITE_VARIABLES", 3 * len(rows.columns("basic")) + 10)
+    records = [basic(inst, i, work_start=f"{1990 + i}-0{1 + i % 9}") for i in range(8)]
+    result = import_rows(inst, "basic", records, batch_size=5)
+    assert (result.created, result.failed) == (8, 0)
+    db.session.expire_all()
+    people_ = {p.id_number: p for p in db.session.scalars(select(Person).where(Person.institution_id == inst.id))}
+    logs = {e.entity_id: e for e in db.session.scalars(select(AuditLog).where(AuditLog.entity == "person",
+                                                                                AuditLog.action == "create"))}
+    for i in range(8):
+        person = people_[IDS[i]]
+        assert person.work_start == datetime.date(1990 + i, 1 + i % 9, 1)
+        assert person.created_at.date() == datetime.date.today() and person.updated_at == person.created_at
+        entry = logs[str(person.id)]
+        assert entry.changes["id_number"] == [None, IDS[i]] and entry.changes["id"] == [None, person.id]
+        assert entry.changes["work_start"] == [None, f"{1990 + i}-0{1 + i % 9}-01"]
+        assert entry.institution_id == inst.id and entry.at is not None
+
+
 def test_every_rule_is_reported_in_the_error_workbook_and_good_rows_are_saved(inst, db):
     holder = WUCHANG_PERSON["id_number"]
     bad_check = IDS[3][:17] + ("0" if IDS[3][17] != "0" else "1")
