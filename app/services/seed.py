@@ -5,11 +5,12 @@ import random
 from sqlalchemy import func, select
 
 from app.domain.id_number import birth_date, check_digit, sex_code
+from app.domain.person import MAJOR_REQUIRED_EDUCATION
 from app.extensions import db
-from app.models.org import Institution, Region
+from app.models.org import Department, Institution, Post, Region
 from app.models.people import Person
 from app.models.security import RoleProfile, User
-from app.services import accounts, dictionaries, roles
+from app.services import accounts, departments, dictionaries, posts, roles
 
 DEMO_PASSWORD = "Demo@Hb-2580"
 JIANGXIA_CODE = "124201154201150159"
@@ -109,13 +110,44 @@ def synthetic_id(index: int, region_code: str = "420115") -> str:
     return first17 + check_digit(first17)
 
 
+# Posts of the synthetic staff (name = the standard post each is mapped to) and the majors they studied.
+SEED_POSTS = (("临床医师", "专业技术岗"), ("护士", "专业技术岗"), ("药师", "专业技术岗"), ("行政管理岗", "管理岗"))
+MAJORS = ("临床医学", "护理学", "药学", "医学检验技术", "中医学", "公共卫生与预防医学")
+
+
+def seed_org(institution) -> tuple[list[int], list[int]]:
+    """What staff records need before they can be entered or imported (spec 4.2.4 (1)), created when missing:
+    the template departments (初始化部门) and the SEED_POSTS, each mapped to the standard post of its name.
+    Returns the ids of the active clinical/functional departments and of the seeded posts."""
+    if not departments.has_departments(institution.id):
+        departments.initialize(institution.id)
+    have = {p.name: p for p in db.session.scalars(select(Post).where(Post.institution_id == institution.id))}
+    standard = {sp.name: sp for sp in posts.standard_posts_for_institution(institution.id)}
+    post_ids = []
+    for name, category in SEED_POSTS:
+        post = have.get(name) or posts.create(institution.id, name=name, category=category)
+        if post.standard_post_id is None and name in standard:
+            posts.set_mapping(institution.id, post.id, standard[name].id)
+        post_ids.append(post.id)
+    dept_ids = list(db.session.scalars(
+        select(Department.id).where(Department.institution_id == institution.id, Department.active.is_(True),
+                                    Department.category.in_(("科室(部门)", "职能部门")))
+        .order_by(Department.seq, Department.id)))
+    return dept_ids, post_ids
+
+
 def seed_people(count: int, institution_code: str = JIANGXIA_CODE) -> int:
-    """Ensure `count` synthetic staff exist in the institution; returns how many were created."""
+    """Ensure `count` synthetic staff exist in the institution; returns how many were created. The records pass
+    the rules of the form and the import (department, mapped post, 所学专业 from 大专 up), so an export of them
+    imports again without failures."""
     inst = db.session.scalar(select(Institution).where(Institution.code == institution_code))
     if inst is None:
         raise ValueError(f"机构 {institution_code} 不存在，请先运行 setup --demo")
     taken = set(db.session.scalars(select(Person.id_number)))
     have = db.session.scalar(select(func.count(Person.id)).where(Person.institution_id == inst.id))
+    if have >= count:
+        return 0
+    dept_ids, post_ids = seed_org(inst)
     rng = random.Random(20261126)
     ethnic = [d.code for d in dictionaries.items("ethnicity")][:10] or ["01"]
     education = [d.code for d in dictionaries.items("education")] or ["2"]
@@ -126,6 +158,7 @@ def seed_people(count: int, institution_code: str = JIANGXIA_CODE) -> int:
         if id_number in taken:
             continue
         name = rng.choice(SURNAMES) + "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2))))
+        schooling = rng.choice(education)
         batch.append(
             Person(
                 institution_id=inst.id,
@@ -135,8 +168,11 @@ def seed_people(count: int, institution_code: str = JIANGXIA_CODE) -> int:
                 sex=sex_code(id_number),
                 birth_date=birth_date(id_number),
                 ethnicity=rng.choice(ethnic),
-                education=rng.choice(education),
+                education=schooling,
+                major=rng.choice(MAJORS) if schooling in MAJOR_REQUIRED_EDUCATION else None,
                 phone=f"13{rng.randrange(10**9):09d}",
+                department_id=rng.choice(dept_ids),
+                post_id=rng.choice(post_ids),
                 status="在岗",
             )
         )

@@ -18,8 +18,9 @@ from app.domain.person import CODED, IMPORTANT, LABELS, PROBATION_STATUS, REQUIR
 from app.extensions import db
 from app.models.org import Department, Post
 from app.models.people import Person
-from app.services import dictionaries, people
+from app.services import dictionaries, import_jobs, people
 from app.services.scope import scope_of
+from app.views.imports import ImportView
 
 PER_PAGE = 20
 VILLAGE_CATEGORY = "村卫生室"
@@ -99,8 +100,8 @@ class PersonView(BaseView):
         except DomainError:
             abort(404)
 
-    def _can(self, right):
-        return self.appbuilder.sm.has_access(f"can_{right}", self.class_permission_name)
+    def _can(self, right, page=None):
+        return self.appbuilder.sm.has_access(f"can_{right}", page or self.class_permission_name)
 
     def _shown_id(self, number, full=None):
         """The 证件号码 as this user may see it: masked unless the user holds 查看完整证件号码 (can_fullid)."""
@@ -141,12 +142,16 @@ class PersonView(BaseView):
         items = [{"person": p, "id_number": self._shown_id(p.id_number, full_ids), "sex": sexes.get(p.sex or "", p.sex or ""),
                   "completeness": completeness({k: getattr(p, k) for k in IMPORTANT})[0]} for p in rows]
         args = {k: v for k, v in (("q", q), ("department", dept_id), ("status", status)) if v}
+        # 批量导入 / 导出 / 下载模板 lead to 人员信息导入管理 and follow its rights (导入; 导出 for exports and templates)
+        imports = {right: self._can(right, ImportView.class_permission_name) for right in ("import", "export", "read")}
         return self.render_template(
             "people/list.html", items=items, total=total, page=page, pages=pages, args=args, q=q,
             department=dept_id, status=status, columns=LIST_COLUMNS, important=IMPORTANT,
             departments=[(d.id, _indent(d.name, depth)) for d, depth in tree],
             statuses=[d.name for d in dictionaries.items("staff_status")], detail_sets=people.DETAIL_SETS,
-            can_write=self._can("write"), inst=inst, title="人员信息管理")
+            can_write=self._can("write"), inst=inst, can_import=imports["import"], can_export=imports["export"],
+            can_see_jobs=imports["read"], import_sets=import_jobs.set_labels() if any(imports.values()) else {},
+            title="人员信息管理")
 
     @staticmethod
     def _subtree_ids(tree, root_id):
