@@ -455,6 +455,12 @@ def test_report_is_a_well_formed_package_with_a_note_shape_per_note(inst):
     shapes = parts["xl/drawings/commentsDrawing1.vml"].findall("{urn:schemas-microsoft-com:vml}shape")
     assert len(shapes) == len(refs) and len({s.get("id") for s in shapes}) == len(shapes)
     assert "xl/sharedStrings.xml" in parts and "<f>" not in sheet
+    # LibreOffice and WPS do not grow a row for wrapped text: the rows are as tall as their 错误原因 lines
+    ws = load_workbook(io.BytesIO(result.report)).worksheets[0]
+    assert ws.column_dimensions["A"].width == template.REASON_WIDTH
+    one, two = ws.row_dimensions[2], ws.row_dimensions[3]
+    assert one.customHeight and two.customHeight and two.height >= 2 * template.LINE_POINTS > one.height
+    assert template._reason_height("很长的原因" * 40) >= 9 * template.LINE_POINTS  # 400 widths over 48 a line
 
 
 def test_near_miss_department_names_are_suggested(inst, db):

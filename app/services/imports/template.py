@@ -124,6 +124,21 @@ def _safe_cell(ws, value, **style) -> WriteOnlyCell:
 
 # ---- the fast row writer -----------------------------------------------------------------------------------------
 
+REASON_WIDTH = 50  # width of the 错误原因 column (characters of the default font)
+LINE_POINTS = 15  # height of one line of text
+
+
+def _reason_height(text: str) -> int:
+    """Row height (points) that shows the whole 错误原因 text wrapped in its column: a CJK character takes two
+    character widths. Excel allows at most 409 points."""
+    per_line = REASON_WIDTH - 2
+    lines = 0
+    for line in text.split("\n"):
+        width = sum(2 if ord(ch) > 0x2E7F else 1 for ch in line)
+        lines += max(1, -(-width // per_line))
+    return min(409, lines * LINE_POINTS + 3)
+
+
 class _RowWriter:
     """Renders data rows (from row 2) as SpreadsheetML with a shared-strings table; collects the cell notes."""
 
@@ -177,7 +192,10 @@ class _RowWriter:
             rs = str(r)
             if columns is None:
                 columns = [(letters[i + lead], i in self.text_columns) for i in range(len(row.cells))]
-            parts = ['<row r="', rs, '">']
+            if lead and row.reason:  # an explicit height: LibreOffice/WPS do not grow the row for wrapped text
+                parts = ['<row r="', rs, f'" ht="{_reason_height(row.reason)}" customHeight="1">']
+            else:
+                parts = ['<row r="', rs, '">']
             if lead and row.reason:
                 parts.append(f'<c r="A{rs}" s="{styles["reason"]}" t="s"><v>{self._string(row.reason)}</v></c>')
             marks = row.marks
@@ -282,7 +300,7 @@ def write_workbook(cat: Catalogue, rows=(), *, with_errors: bool = False) -> byt
     list_column = {key: get_column_letter(LIST_FIRST_COLUMN + 1 + i) for i, key in enumerate(lists)}
     last_row = limit + 1
     if with_errors:
-        ws.column_dimensions["A"].width = 50
+        ws.column_dimensions["A"].width = REASON_WIDTH
     for i, col in enumerate(cat.columns):
         letter = get_column_letter(i + 1 + lead)
         ws.column_dimensions[letter].width = col.width
