@@ -34,6 +34,9 @@ class Config:
     )
     SQLALCHEMY_TRACK_MODIFICATIONS = False
     REDIS_URL = os.environ.get("REDIS_URL") or None
+    # Where import jobs run: "auto" = RQ workers when REDIS_URL is set and `rq` is installed, else a thread of the
+    # web process; "thread" = always a thread (REDIS_URL then serves the rate limits only); "rq" = always RQ.
+    IMPORT_JOB_RUNNER = os.environ.get("IMPORT_JOB_RUNNER", "").strip().lower() or "auto"
     UPLOAD_FOLDER = os.environ.get("UPLOAD_FOLDER", os.path.join(INSTANCE_DIR, "uploads"))
     MAX_CONTENT_LENGTH = 32 * 1024 * 1024
     PDF_WARM_UP = True
@@ -106,6 +109,7 @@ class TestConfig(Config):
     TESTING = True
     PDF_WARM_UP = False
     RECOVER_IMPORT_JOBS = False
+    IMPORT_JOB_RUNNER = "thread"  # CI sets REDIS_URL with no worker running; RQ tests switch to "rq" themselves
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     SERVER_NAME = None
 

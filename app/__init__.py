@@ -41,6 +41,9 @@ def create_app(config=None):
     from app.cli import register_cli
 
     register_cli(app)
+    from app.services import import_jobs
+
+    import_jobs.runner_of(app)  # a wrong IMPORT_JOB_RUNNER stops the start here, not at the first upload
     if app.config.get("PDF_WARM_UP"):
         _warm_up_pdf(app)
     if app.config.get("RECOVER_IMPORT_JOBS"):
@@ -67,7 +70,8 @@ def _warm_up_pdf(app):
     from app.services import pdf
 
     if pdf.font_path(app.instance_path).exists():
-        threading.Thread(target=pdf.warm_up, args=(app.instance_path,), daemon=True).start()
+        # The name lets `imports worker` wait for it before forking (import_jobs.worker).
+        threading.Thread(target=pdf.warm_up, args=(app.instance_path,), name="pdf-warm-up", daemon=True).start()
 
 
 def trust_proxies(app):

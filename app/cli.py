@@ -116,6 +116,24 @@ def register_cli(app):
         click.echo(json.dumps(result.summary(), ensure_ascii=False))
 
 
+    @app.cli.group("imports")
+    def imports_group():
+        """批量导入的后台任务。"""
+
+    @imports_group.command("worker")
+    @click.option("--burst", is_flag=True, help="处理完队列中已有的任务后退出")
+    def imports_worker(burst):
+        """运行导入任务的工作进程（RQ，连接 REDIS_URL 的 imports 队列）；可运行多个。"""
+        from app.services import import_jobs
+
+        try:
+            worker = import_jobs.worker(current_app._get_current_object())
+        except RuntimeError as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(2)
+        worker.work(burst=burst)
+
+
 def demo_accounts_text(app) -> str:
     lines = [f"演示账号（密码 {seed.DEMO_PASSWORD}）："]
     for username, nickname, role, *_rest, demo_pw in seed.DEMO_ACCOUNTS:

@@ -1,13 +1,14 @@
 """Batch import jobs (spec 4.2.4 (7)): one `ImportJob` row per uploaded workbook, run by the import engine
 (`app.services.imports.runner`) outside the request, with live progress, final counts and the error workbook.
 
-Where a job runs:
-- one machine (no REDIS_URL, or the `rq` package not installed): a daemon thread of the web process (waitress, as
-  `python run.py` serves). Jobs of one process run one at a time (SQLite has one writer); the others wait 排队中.
+Where a job runs (IMPORT_JOB_RUNNER, see `runner_of`):
+- "thread", or "auto" without REDIS_URL or without the `rq` package: a daemon thread of the web process (waitress,
+  as `python run.py` serves). Jobs of one process run one at a time (SQLite has one writer); the others wait 排队中.
   Thread mode assumes one server process: several processes need REDIS_URL and RQ workers.
-- REDIS_URL set and `rq` importable: the job is enqueued to RQ (queue "imports", `rq worker imports`); the worker
-  runs `run_job_rq`, which builds its own app from the environment. If Redis cannot be reached the job runs in a
-  thread instead of staying 排队中.
+- "rq", or "auto" with REDIS_URL set and `rq` importable: the job is enqueued to RQ (queue "imports"). A worker
+  (`flask --app run.py imports worker`, or plain `rq worker imports --url $REDIS_URL` from the project directory)
+  runs `run_job_rq` in a work horse forked per job. If Redis cannot be reached the job runs in a thread instead of
+  staying 排队中.
 
 Small files: the upload request creates the job, starts it and waits (`wait_small`) while the engine has reported
 at most IMPORT_BACKGROUND_ROWS rows; as soon as it reports more (or after a few seconds) the request returns and the
@@ -18,9 +19,10 @@ it describes: `processed` never claims rows that a crash rolled back. The same p
 in memory (`_live`) so the progress bar moves between commits.
 
 Restart (`recover_interrupted`, called by create_app): 导入中 jobs of a dead process → 失败 with the number of rows
-committed; 排队中 jobs are started again. `flask` CLI commands (other than `flask run`) never recover: they are not
-the process that runs the jobs. `expire_stale` marks a 导入中 job without a heartbeat for STALE_AFTER as 失败 when the
-job list is opened, so no job shows 导入中 forever.
+committed; 排队中 jobs are started again. `flask` CLI commands (other than `flask run`) and RQ workers never recover:
+they are not the process that serves the jobs. `expire_stale` marks a 导入中 job without a heartbeat for STALE_AFTER as
+失败 when the job list is opened, so no job shows 导入中 forever. A worker started by `imports worker` also fails
+the job at once when its work horse dies (killed, out of memory); a plain `rq worker` leaves that to expire_stale.
 
 Files live under UPLOAD_FOLDER/imports/<job id>/ (upload.xlsx, report.xlsx); the names are ours, never the user's.
 They are kept as long as the job row, so the error workbook can be downloaded again and again.
@@ -28,6 +30,7 @@ They are kept as long as the job row, so the error workbook can be downloaded ag
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 import os
 import re
@@ -49,10 +52,13 @@ log = logging.getLogger(__name__)
 QUEUED, RUNNING, DONE, PARTIAL, FAILED = "排队中", "导入中", "已完成", "部分成功", "失败"
 FINAL = (DONE, PARTIAL, FAILED)
 ACTIVE = (QUEUED, RUNNING)
-BATCH_SIZE = 200  # rows per engine commit: also the granularity of `processed` after a crash
+BATCH_SIZE = 1000  # rows per engine commit (one commit ≈ 15 ms on SQLite), also the granularity of `processed`
 STALE_AFTER = datetime.timedelta(minutes=10)  # a 导入中 job whose heartbeat is older than this has died
 PREVIEW_LINES = 10  # error reasons kept in `message` for the pages
 RQ_QUEUE = "imports"
+RQ_FUNC = "app.services.import_jobs.run_job_rq"
+RQ_JOB_TIMEOUT = 6 * 3600  # seconds; rq stops an import running longer than this (the job then fails)
+RUNNERS = ("auto", "thread", "rq")
 INTERRUPTED = "服务重启，导入中断：已提交的 {n} 行已保存，请下载错误报告/重新上传未完成的部分"
 CRASHED = "导入时发生系统错误，已中止：已提交的 {n} 行已保存。请重新上传原文件（已保存的行按证件号码识别），如仍出错请联系工程师"
 _RELATIVE = re.compile(r"^imports/\d+/(upload|report)\.xlsx$")
@@ -161,22 +167,24 @@ def create_job(institution: Institution, set_key: str, source, filename: str, *,
     return job
 
 
-def _rq_queue(app):
-    """The RQ queue when REDIS_URL is set and the `rq` package is installed, else None (thread mode)."""
-    url = app.config.get("REDIS_URL")
-    if not url:
-        return None
-    try:
-        from redis import Redis
-        from rq import Queue
-    except ImportError:
-        return None
-    return Queue(RQ_QUEUE, connection=Redis.from_url(url))
+def runner_of(app=None) -> str:
+    """Where this app's import jobs run, "rq" or "thread", from IMPORT_JOB_RUNNER: "auto" (the default) takes RQ when
+    REDIS_URL is set and `rq` is installed, else threads; "thread" and "rq" force one. RuntimeError for a value that
+    cannot be honoured (create_app calls this, so a wrong setting stops the start, not the first upload)."""
+    app = app or current_app._get_current_object()
+    mode = str(app.config.get("IMPORT_JOB_RUNNER") or "auto").strip().lower()
+    if mode not in RUNNERS:
+        raise RuntimeError(f"IMPORT_JOB_RUNNER={mode!r} 无效：应为 auto、thread 或 rq")
+    if mode == "thread":
+        return "thread"
+    available = bool(app.config.get("REDIS_URL")) and _rq_importable()
+    if mode == "rq" and not available:
+        raise RuntimeError("IMPORT_JOB_RUNNER=rq 需要设置 REDIS_URL 并安装 rq（pip install -r requirements.txt）")
+    return "rq" if available else "thread"
 
 
 def uses_queue(app=None) -> bool:
-    app = app or current_app._get_current_object()
-    return bool(app.config.get("REDIS_URL")) and _rq_importable()
+    return runner_of(app) == "rq"
 
 
 def _rq_importable() -> bool:
@@ -185,21 +193,51 @@ def _rq_importable() -> bool:
     return importlib.util.find_spec("rq") is not None
 
 
+def _redis(app, **options):
+    from redis import Redis
+
+    return Redis.from_url(app.config["REDIS_URL"], **options)
+
+
+def _rq_queue(app):
+    """The RQ queue of this app's jobs, or None when they run in threads (`runner_of`)."""
+    if not uses_queue(app):
+        return None
+    from rq import Queue
+
+    # Short timeouts: an upload request must not hang on an unreachable Redis (start_job falls back to a thread).
+    return Queue(RQ_QUEUE, connection=_redis(app, socket_connect_timeout=5, socket_timeout=10))
+
+
 def start_job(job_id: int):
-    """Run the job outside the request: RQ when configured (falling back to a thread when Redis cannot be
-    reached, so an upload is never stranded), else a background thread (returned)."""
+    """Run the job outside the request: RQ when configured (returns the RQ job; falls back to a thread when Redis
+    cannot be reached, so an upload is never stranded), else a background thread (returned)."""
     app = current_app._get_current_object()
     queue = _rq_queue(app)
     if queue is not None:
         try:
-            return queue.enqueue("app.services.import_jobs.run_job_rq", job_id, job_timeout=6 * 3600,
-                                 result_ttl=3600, failure_ttl=7 * 24 * 3600)
+            rq_job = queue.enqueue(RQ_FUNC, job_id, job_timeout=RQ_JOB_TIMEOUT, result_ttl=3600,
+                                   failure_ttl=7 * 24 * 3600)
         except Exception:  # Redis down: run it here rather than leave it 排队中
             log.exception("could not enqueue import job %s; running it in a thread", job_id)
+        else:
+            _warn_without_workers(queue)
+            return rq_job
     thread = threading.Thread(target=_run_in_thread, args=(app, job_id), name=f"import-job-{job_id}", daemon=True)
     _threads[job_id] = thread
     thread.start()
     return thread
+
+
+def _warn_without_workers(queue) -> None:
+    try:
+        from rq import Worker
+
+        if Worker.count(connection=queue.connection, queue=queue) == 0:
+            log.warning("import job queued but no RQ worker listens on queue %r: start `flask --app run.py imports "
+                        "worker` (or set IMPORT_JOB_RUNNER=thread)", queue.name)
+    except Exception:  # only a hint for the log
+        log.debug("could not count RQ workers", exc_info=True)
 
 
 def _run_in_thread(app, job_id):
@@ -210,17 +248,88 @@ def _run_in_thread(app, job_id):
         _threads.pop(job_id, None)
 
 
-_worker_app = None
+# ---- RQ workers ----------------------------------------------------------------------------------------------------
+
+_worker_app = None  # the app RQ jobs run with in this process: set by `worker()`, else built on first use
+_worker_pid = None  # the process that set it (a work horse forked from it must not share its database connections)
 
 
 def run_job_rq(job_id: int):
-    """Entry point of an RQ worker: one app per worker process, built from the environment."""
-    global _worker_app
-    if _worker_app is None:
-        from app import create_app
+    """Entry point of an RQ job, in the work horse the worker forks for it."""
+    return run_job(job_id, _app_for_job())
 
-        _worker_app = create_app()
-    return run_job(job_id, _worker_app)
+
+def _app_for_job():
+    global _worker_app, _worker_pid
+    if _worker_app is None:
+        _worker_app, _worker_pid = _build_worker_app(), os.getpid()
+    elif _worker_pid is not None and _worker_pid != os.getpid():
+        # Forked from the worker process: its pooled connections are the parent's. Drop them without closing.
+        with _worker_app.app_context():
+            for engine in db.engines.values():
+                engine.dispose(close=False)
+        _worker_pid = os.getpid()
+    return _worker_app
+
+
+def _build_worker_app():
+    """The app of a plain `rq worker` work horse: from the environment like the web server's, without a server's
+    start-up chores (a worker neither recovers the server's jobs nor renders PDFs)."""
+    from app import create_app
+    from config import Config
+
+    class WorkerConfig(Config):
+        RECOVER_IMPORT_JOBS = False
+        PDF_WARM_UP = False
+
+    return create_app(WorkerConfig)
+
+
+def worker(app):
+    """The RQ worker of `flask --app run.py imports worker`: queue "imports" at the app's REDIS_URL, every job run
+    with this app in a work horse forked per job; a horse that dies mid-job fails its ImportJob at once. RuntimeError
+    when this app's jobs do not go through RQ (no worker is needed then)."""
+    global _worker_app, _worker_pid
+    if runner_of(app) != "rq":
+        raise RuntimeError("导入任务不经过队列（需要设置 REDIS_URL，且 IMPORT_JOB_RUNNER 不为 thread），"
+                           "由网站进程的后台线程执行，不需要工作进程")
+    from rq import Worker
+
+    # Nothing may hold a lock when the worker forks: let the start-up PDF warm-up (app/__init__.py) finish first.
+    for thread in threading.enumerate():
+        if thread.name == "pdf-warm-up":
+            thread.join(120)
+    _worker_app, _worker_pid = app, os.getpid()
+    return Worker([RQ_QUEUE], connection=_redis(app, socket_connect_timeout=10),
+                  work_horse_killed_handler=functools.partial(_horse_killed, app))
+
+
+def _horse_killed(app, rq_job, retpid, ret_val, rusage) -> None:
+    """rq's hook in the worker process when a work horse died before finishing its job (killed, out of memory, over
+    the job timeout): the ImportJob ends 失败 now with the rows committed, instead of 导入中 until expire_stale."""
+    try:
+        if rq_job.func_name != RQ_FUNC or not rq_job.args:
+            return
+        with app.app_context():
+            try:
+                fail_lost(int(rq_job.args[0]))
+            finally:
+                db.session.remove()
+    except Exception:  # an exception here would stop the worker
+        log.exception("could not mark the import of RQ job %s as failed", getattr(rq_job, "id", "?"))
+
+
+def fail_lost(job_id: int) -> bool:
+    """The process running this job died: 失败 with the rows committed so far. False when the job had already ended."""
+    from app.services import audit
+
+    job = db.session.get(ImportJob, job_id)
+    if job is None or job.status not in ACTIVE:
+        return False
+    with audit.acting_as("系统", "导入任务检查"):
+        _interrupt(job, CRASHED)
+        db.session.commit()
+    return True
 
 
 def is_running_here(job_id: int) -> bool:
@@ -367,16 +476,16 @@ def _finish(job_id, status, *, message=None, result=None, report_path=None, cras
 
 # ---- recovery ------------------------------------------------------------------------------------------------------
 
-def _interrupt(job: ImportJob) -> None:
+def _interrupt(job: ImportJob, message: str = INTERRUPTED) -> None:
     job.status = FAILED
-    job.message = INTERRUPTED.format(n=job.processed or 0)
+    job.message = message.format(n=job.processed or 0)
     job.failed = max((job.total or 0) - (job.processed or 0), 0)
     job.finished_at = datetime.datetime.now()
 
 
 def _in_cli_command() -> bool:
-    """True inside a `flask …` command other than `flask run` (and inside `rq worker`): such processes neither
-    run nor own the web server's jobs, so they must not recover them."""
+    """True inside a `flask …` command other than `flask run` (`imports worker` included; a plain `rq worker` builds
+    its app without recovery): such processes do not own the web server's jobs, so they must not recover them."""
     import click
 
     ctx = click.get_current_context(silent=True)

@@ -164,7 +164,8 @@ def test_every_row_failing_is_a_failure_and_a_refused_file_too(app, db, fake_run
     assert job.message == "不是本系统的导入模板，请重新下载模板填写" and job.report_path is None
 
 
-def test_a_crash_keeps_the_committed_batches_and_says_how_many(app, db, fake_runner):
+def test_a_crash_keeps_the_committed_batches_and_says_how_many(app, db, fake_runner, monkeypatch):
+    monkeypatch.setattr(import_jobs, "BATCH_SIZE", 200)
     inst = _inst(db)
     job = import_jobs.create_job(inst, "basic", fake_workbook(rows=500, crash_at=450), "big.xlsx", user=_user(db))
     assert import_jobs.run_job(job.id, app) == "失败"
