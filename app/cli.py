@@ -9,7 +9,7 @@ from app.extensions import appbuilder, db
 from app.services import audit, dictionaries, pdf, posts, seed
 
 
-def run_setup(demo: bool = False, people: int = 0) -> dict:
+def run_setup(demo: bool = False, people: int = 0, org: bool = False) -> dict:
     """Migrate to the newest schema, create roles and permissions, load dictionaries, seed. Idempotent."""
     from flask_migrate import upgrade
 
@@ -23,8 +23,11 @@ def run_setup(demo: bool = False, people: int = 0) -> dict:
         result["dictionary_rows"] = dictionaries.load_dictionaries()
         result["regions"] = dictionaries.load_regions()
         result["standard_posts"] = posts.seed_standard_posts()
-        if demo or people:
+        if demo or people or org:
             result.update(seed.seed_demo())
+        if org:
+            departments, posts_ = seed.seed_org(seed.demo_institution())
+            result["org"] = {"departments": len(departments), "posts": len(posts_)}
         if people:
             started = time.perf_counter()
             result["people_created"] = seed.seed_people(people)
@@ -36,12 +39,14 @@ def run_setup(demo: bool = False, people: int = 0) -> dict:
 def register_cli(app):
     @app.cli.command("setup")
     @click.option("--demo", is_flag=True, help="创建演示区域、机构与账号")
-    @click.option("--people", type=int, default=0, help="在江夏区演示机构生成 N 名合成人员")
-    def setup_command(demo, people):
+    @click.option("--people", type=int, default=0, help="在江夏区演示机构生成 N 名合成人员（含 --org）")
+    @click.option("--org", is_flag=True,
+                  help="为江夏区演示机构初始化部门并建立已映射标准岗位的岗位（导入人员前所需；演示数据本身不含）")
+    def setup_command(demo, people, org):
         """迁移数据库、加载字典、（可选）生成演示数据。可重复执行。"""
-        result = run_setup(demo=demo, people=people)
+        result = run_setup(demo=demo, people=people, org=org)
         click.echo(json.dumps(result, ensure_ascii=False))
-        if demo:
+        if demo or org:
             click.echo(demo_accounts_text(current_app))
 
     import sys

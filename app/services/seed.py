@@ -136,6 +136,13 @@ def seed_org(institution) -> tuple[list[int], list[int]]:
     return dept_ids, post_ids
 
 
+def demo_institution(code: str = JIANGXIA_CODE):
+    inst = db.session.scalar(select(Institution).where(Institution.code == code))
+    if inst is None:
+        raise ValueError(f"机构 {code} 不存在，请先运行 setup --demo")
+    return inst
+
+
 def seed_people(count: int, institution_code: str = JIANGXIA_CODE) -> int:
     """Ensure `count` synthetic staff exist in the institution; returns how many were created. The records pass
     the rules of the form and the import (department, mapped post, 所学专业 from 大专 up), so an export of them

@@ -82,3 +82,23 @@ def test_flask_setup_command_from_an_empty_database(tmp_path):
                              env=env, capture_output=True, text=True, timeout=300)
         assert out.returncode == 0, out.stderr[-2000:]
     assert "newcomer01" in out.stdout and '"accounts": 0' in out.stdout
+
+
+def test_setup_org_prepares_the_demo_centre_for_an_import(app, db):
+    """`setup --org`: the 江夏 centre starts empty (a trial begins with 初始化部门); --org gives it the departments and
+    mapped posts an import needs, once."""
+    from sqlalchemy import func, select
+
+    from app.cli import run_setup
+    from app.models.org import Department, Post
+    from app.services import posts as posts_service
+    from app.services.seed import demo_institution
+
+    inst = demo_institution()
+    assert db.session.scalar(select(func.count(Department.id)).where(Department.institution_id == inst.id)) == 0
+    first = run_setup(demo=True, org=True)
+    again = run_setup(org=True)
+    assert first["org"]["posts"] == 4 and first["org"] == again["org"] and first["org"]["departments"] > 5
+    inst = demo_institution()
+    assert db.session.scalar(select(func.count(Post.id)).where(Post.institution_id == inst.id)) == 4
+    posts_service.require_mapped_post(inst.id)  # raises when no post is mapped
