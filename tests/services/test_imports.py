@@ -476,6 +476,25 @@ def test_near_miss_department_names_are_suggested(inst, db):
     assert "所在科室“急诊科”不是本机构的部门" in result.errors_preview[2]
 
 
+def test_batches_mixing_creates_updates_and_failures_are_counted_in_order(inst, db):
+    """Several batches, some with updates (through the ORM) beside created rows (Core inserts): counts, progress
+    after each committed batch and the error preview follow the file order."""
+    first = import_rows(inst, "basic", [basic(inst, 2), basic(inst, 5)])
+    assert first.created == 2
+    progress = []
+    records = [basic(inst, i, phone="13800000000" if i in (2, 5) else "13912345678") for i in range(7)]
+    records[3] = basic(inst, 3, phone="12")  # fails
+    result = import_rows(inst, "basic", records, update_existing=True, batch_size=2,
+                         progress=lambda done, total: progress.append(done))
+    assert (result.total, result.created, result.updated, result.failed) == (7, 4, 2, 1)
+    assert result.errors_preview == [result.errors_preview[0]] and result.errors_preview[0].startswith("第 5 行")
+    assert progress == [0, 2, 4, 6, 7]
+    db.session.expire_all()
+    people_ = {p.id_number: p for p in db.session.scalars(select(Person).where(Person.institution_id == inst.id))}
+    assert set(people_) == {IDS[i] for i in (0, 1, 2, 4, 5, 6)}
+    assert people_[IDS[2]].phone == "13800000000" and people_[IDS[0]].phone == "13912345678"
+
+
 def test_a_conflict_at_commit_fails_only_that_row(inst, db, monkeypatch):
     """Someone saved the same ID number between the check and the write: the batch is retried row by row."""
     from app.services.imports import rows as rows_module
