@@ -351,7 +351,7 @@ def _sqlite_date(value):
 
 def _write_batch(checker: RowChecker, batch):
     """Check and write one batch in one transaction; on a conflict at commit, again row by row."""
-    seen = dict(checker.seen)
+    first_row = batch[0].number
     try:
         outcomes = checker.check(batch)
         for out in outcomes:
@@ -362,7 +362,9 @@ def _write_batch(checker: RowChecker, batch):
         return outcomes
     except IntegrityError:
         db.session.rollback()
-    checker.seen = seen
+    # check the batch again as if it had not been seen (the file's keys from this batch on are forgotten; no copy of
+    # the whole map per batch: with 100,000 rows that cost more than the conflict it prepares for)
+    checker.seen = {k: n for k, n in checker.seen.items() if n < first_row}
     outcomes = checker.check(batch)
     for out in outcomes:
         if out.action not in ("create", "update"):
