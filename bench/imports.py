@@ -39,7 +39,7 @@ def parse_args(argv=None):
     p.add_argument("--database-url", default=None, help="数据库地址，默认 <dir>/imports.db")
     p.add_argument("--rows", default="10000,100000", help="有效行场景的行数，逗号分隔（默认 10000,100000）")
     p.add_argument("--error-rows", type=int, default=10000, help="全部出错的文件的行数（默认 10000，0 = 不测）")
-    p.add_argument("--batch-size", type=int, default=1000)
+    p.add_argument("--batch-size", type=int, default=0, help="每批行数（默认 0 = 导入引擎的默认值）")
     p.add_argument("--scenario", help=argparse.SUPPRESS)  # internal: run one scenario in this process
     return p.parse_args(argv)
 
@@ -181,7 +181,7 @@ def scenario(url, workdir, path, batch_size):
     with app.app_context():
         inst = institution()
         started = time.perf_counter()
-        result = runner.run_import(inst, "basic", path, user="bench", batch_size=batch_size)
+        result = runner.run_import(inst, "basic", path, user="bench", batch_size=batch_size or None)
         seconds = time.perf_counter() - started
     print(json.dumps({
         "file": os.path.basename(path), "rows": result.total, "created": result.created, "failed": result.failed,

@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 QUEUED, RUNNING, DONE, PARTIAL, FAILED = "排队中", "导入中", "已完成", "部分成功", "失败"
 FINAL = (DONE, PARTIAL, FAILED)
 ACTIVE = (QUEUED, RUNNING)
-BATCH_SIZE = 1000  # rows per engine commit (one commit ≈ 15 ms on SQLite), also the granularity of `processed`
+BATCH_SIZE = None  # rows per engine commit: the engine's default (runner.BATCH_SIZE); also the granularity of `processed`
 STALE_AFTER = datetime.timedelta(minutes=10)  # a 导入中 job whose heartbeat is older than this has died
 PREVIEW_LINES = 10  # error reasons kept in `message` for the pages
 RQ_QUEUE = "imports"

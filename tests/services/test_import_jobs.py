@@ -17,6 +17,7 @@ from app.models.org import Institution
 from app.models.people import KeyGroup
 from app.models.security import User
 from app.services import import_jobs
+from app.services.imports.runner import BATCH_SIZE as ENGINE_BATCH_SIZE
 from app.services.seed import JIANGXIA_CODE, synthetic_id
 
 SETS = {"basic": "基本信息", "work": "工作经历", "education": "教育经历", "title": "专业技术资格",
@@ -83,7 +84,7 @@ class FakeRunner(types.ModuleType):
                 db.session.add(KeyGroup(institution_id=institution.id, name=f"导入{job_dir}-{i}"))
             if progress:
                 progress(i, rows)
-            if i % batch_size == 0:
+            if i % (batch_size or ENGINE_BATCH_SIZE) == 0:
                 db.session.commit()
         db.session.commit()
         report = b"PK\x03\x04fake-report" if fail else None

@@ -1,6 +1,6 @@
 """Running an import (spec 4.2.2, 4.2.4): file checks → row checks (every error of every row) → writes in batches.
 
-Each batch (1,000 rows by default) is checked against what is prefetched for it (the records with the batch's ID
+Each batch (BATCH_SIZE rows by default) is checked against what is prefetched for it (the records with the batch's ID
 numbers anywhere in the province, the persons' entries of the set) and written in one transaction: updates through
 the ORM (the audit listener records the changed fields), creates as one multi-row INSERT with their audit-log rows
 written alongside in the listener's format (`_insert`: the ORM unit of work and the listener cost more than the
@@ -37,6 +37,9 @@ from app.services.imports.rows import BASIC, SETS, SKIPPED_MESSAGE, Catalogue, R
 
 __all__ = ["SETS", "ImportRefused", "ImportResult", "run_import"]
 PREVIEW = 50
+# Rows per transaction: fewer commits (about 15 ms each on SQLite) and prefetch queries with bigger batches; 5,000
+# took 100,000 rows 7 % faster than 1,000 (bench/imports.py), and a batch stays small in memory (about 10 MB).
+BATCH_SIZE = 5000
 COUNTED = ("created", "updated", "unchanged", "skipped", "failed")
 _ACTION_COUNTER = {"create": "created", "update": "updated", "unchanged": "unchanged", "skip": "skipped",
                    "fail": "failed"}
@@ -124,7 +127,7 @@ def check_ready(institution, set_key: str) -> Catalogue:
 
 
 def run_import(institution, set_key: str, source, *, update_existing: bool = False, user=None, progress=None,
-               batch_size: int = 1000) -> ImportResult:
+               batch_size: int | None = None) -> ImportResult:
     """Import a filled template (a path, bytes or a file-like object). Raises ImportRefused when the file itself is
     unusable (nothing is written then); otherwise every row ends counted in the result."""
     started = time.perf_counter()
@@ -138,7 +141,7 @@ def run_import(institution, set_key: str, source, *, update_existing: bool = Fal
         progress(0, sheet.total)
     try:
         with _acting(user), _gc_paused():
-            for batch in _batches(sheet.rows(), max(1, batch_size)):
+            for batch in _batches(sheet.rows(), max(1, batch_size or BATCH_SIZE)):
                 result.total += len(batch)
                 for out in _write_batch(checker, batch):
                     setattr(result, _ACTION_COUNTER[out.action], getattr(result, _ACTION_COUNTER[out.action]) + 1)
