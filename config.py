@@ -45,6 +45,9 @@ class Config:
     IMPORT_MAX_UNCOMPRESSED = 200 * 1024 * 1024
     IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "100000"))
     IMPORT_BACKGROUND_ROWS = 100  # more rows than this: a background job (spec 4.2.4 (7))
+    # Days the uploaded workbook and error workbook of a finished import job are kept (they hold ID numbers and
+    # phones); then they are removed and the job keeps its counts only. 0 = keep them as long as the job.
+    IMPORT_KEEP_DAYS = max(int(os.environ.get("IMPORT_KEEP_DAYS", "").strip() or "90"), 0)
 
     HOST = os.environ.get("HOST", "127.0.0.1")
     PORT = int(os.environ.get("PORT", "5000"))

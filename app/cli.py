@@ -138,6 +138,19 @@ def register_cli(app):
             sys.exit(2)
         worker.work(burst=burst)
 
+    @imports_group.command("purge")
+    @click.option("--days", type=click.IntRange(min=0), default=None,
+                  help="保留天数（默认取 IMPORT_KEEP_DAYS；0 表示不删除）")
+    def imports_purge(days):
+        """删除导入结束超过保留天数的任务的上传文件和错误报告（保留导入记录和统计），输出一行 JSON。"""
+        from app.services import import_jobs
+
+        if days is None:
+            days = int(current_app.config.get("IMPORT_KEEP_DAYS") or 0)
+        purged = import_jobs.purge_old_files(days)
+        db.session.remove()
+        click.echo(json.dumps({"days": days, "jobs_purged": purged}, ensure_ascii=False))
+
 
 def demo_accounts_text(app) -> str:
     lines = [f"演示账号（密码 {seed.DEMO_PASSWORD}）："]

@@ -16,7 +16,8 @@ class ImportJob(Model):
     username = Column(String(128), nullable=True)
     set_key = Column(String(20), nullable=False)  # basic, work, education, …
     filename = Column(String(200), nullable=False)
-    upload_path = Column(String(200), nullable=False)  # the uploaded workbook, relative to UPLOAD_FOLDER
+    # The uploaded workbook, relative to UPLOAD_FOLDER; None once removed after the retention period (IMPORT_KEEP_DAYS).
+    upload_path = Column(String(200), nullable=True)
     update_existing = Column(Boolean, nullable=False, default=False)
     status = Column(String(10), nullable=False, default="排队中")  # 排队中/导入中/已完成/部分成功/失败
     total = Column(Integer, nullable=False, default=0)
@@ -27,7 +28,9 @@ class ImportJob(Model):
     skipped = Column(Integer, nullable=False, default=0)
     failed = Column(Integer, nullable=False, default=0)
     warnings = Column(Integer, nullable=False, default=0)
-    report_path = Column(String(200), nullable=True)  # error workbook, kept as long as the job row exists
+    report_path = Column(String(200), nullable=True)  # error workbook; None when there is none or it was removed
+    # Set when the files were removed for being older than the retention period: that period in days (the page says so).
+    files_purged_days = Column(Integer, nullable=True)
     message = Column(Text, nullable=True)
     created_at = Column(DateTime, nullable=False, default=datetime.datetime.now, index=True)
     started_at = Column(DateTime, nullable=True)

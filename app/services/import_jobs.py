@@ -25,7 +25,11 @@ they are not the process that serves the jobs. `expire_stale` marks a 导入中 
 the job at once when its work horse dies (killed, out of memory); a plain `rq worker` leaves that to expire_stale.
 
 Files live under UPLOAD_FOLDER/imports/<job id>/ (upload.xlsx, report.xlsx); the names are ours, never the user's.
-They are kept as long as the job row, so the error workbook can be downloaded again and again.
+They hold personal data (ID numbers, phones), so they do not stay forever: the institution deletes a finished job
+(`delete_job`: its folder and its row), and `purge_old_files` removes the folder of every finished job older than
+IMPORT_KEEP_DAYS (default 90; 0 = keep as long as the job), keeping the row and its counts with both paths None and
+`files_purged_days` set. It runs from `flask --app run.py imports purge` and, at most once an hour per process, when
+the job list is opened (`purge_if_due`). Until then the error workbook can be downloaded again and again.
 """
 from __future__ import annotations
 
@@ -34,12 +38,13 @@ import functools
 import logging
 import os
 import re
+import shutil
 import tempfile
 import threading
 import time
 
 from flask import current_app
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from app.domain.errors import DomainError
 from app.extensions import db
@@ -62,10 +67,13 @@ RUNNERS = ("auto", "thread", "rq")
 INTERRUPTED = "服务重启，导入中断：已提交的 {n} 行已保存，请下载错误报告/重新上传未完成的部分"
 CRASHED = "导入时发生系统错误，已中止：已提交的 {n} 行已保存。请重新上传原文件（已保存的行按证件号码识别），如仍出错请联系工程师"
 _RELATIVE = re.compile(r"^imports/\d+/(upload|report)\.xlsx$")
+PURGE_EVERY = 3600  # seconds: the job list runs the retention purge at most this often per process
 
 _live: dict[int, tuple[int, int]] = {}  # job id → (processed, total) reported by the engine in this process
 _threads: dict[int, threading.Thread] = {}
 _one_at_a_time = threading.Lock()  # thread mode: one import per process at a time
+_last_purge: float | None = None  # time.monotonic() of the last `purge_if_due` run in this process
+_purge_lock = threading.Lock()
 
 
 def _runner():
@@ -110,6 +118,17 @@ def _write(relative: str, content: bytes) -> None:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+
+
+def _job_folder(job_id: int) -> str:
+    return os.path.join(_root(), "imports", str(int(job_id)))
+
+
+def _remove_files(job_id: int) -> None:
+    """Remove the folder of a job's files (upload, error workbook, any half-written part); absent is fine."""
+    folder = _job_folder(job_id)
+    if os.path.isdir(folder):
+        shutil.rmtree(folder)
 
 
 def _read_limited(source, limit: int) -> bytes:
@@ -459,6 +478,8 @@ def _finish(job_id, status, *, message=None, result=None, report_path=None, cras
 
     db.session.rollback()
     job = db.session.get(ImportJob, job_id)
+    if job is None:  # deleted meanwhile (only possible after expire_stale wrongly failed a live job): nothing to record
+        return status
     with audit.acting_as(job.username or "批量导入", "后台导入任务"):
         job.status = status
         job.message = message
@@ -537,6 +558,79 @@ def expire_stale(institution_id: int) -> int:
     return len(jobs)
 
 
+# ---- deleting and retention ----------------------------------------------------------------------------------------
+
+def delete_job(institution_id: int, job_id: int) -> str:
+    """删除 a job of this institution: its uploaded workbook and error workbook, then its row (through the ORM, so
+    the audit log records it). Data already imported stays. DomainError when the job is not this institution's, or
+    is still 排队中/导入中 (its files are being read). Returns the file name shown to the user."""
+    job = get_job(institution_id, job_id)
+    if job.status in ACTIVE or is_running_here(job.id):
+        raise DomainError(f"导入任务“{job.filename}”{job.status}，不能删除；请等导入结束（已完成、部分成功或失败）后再删除")
+    filename = job.filename
+    db.session.delete(job)
+    db.session.flush()  # the audit row is written with the delete, in the same transaction
+    try:
+        _remove_files(job_id)
+    except OSError:
+        log.exception("could not remove the files of import job %s", job_id)
+        db.session.rollback()
+        raise DomainError(f"删除“{filename}”的上传文件时出错，导入记录未删除；请稍后重试，如仍出错请联系工程师") from None
+    db.session.commit()
+    _live.pop(job_id, None)
+    return filename
+
+
+def purge_old_files(days: int, *, now: datetime.datetime | None = None) -> int:
+    """Remove the uploaded workbook and error workbook of every finished job (已完成/部分成功/失败) that finished more
+    than `days` days ago; the row stays with its counts, both paths None and `files_purged_days` = days. `days` <= 0
+    removes nothing (keep as long as the job). Returns how many jobs lost their files."""
+    from app.services import audit
+
+    days = int(days or 0)
+    if days <= 0:
+        return 0
+    cutoff = (now or datetime.datetime.now()) - datetime.timedelta(days=days)
+    ids = list(db.session.scalars(select(ImportJob.id).where(
+        ImportJob.status.in_(FINAL), func.coalesce(ImportJob.finished_at, ImportJob.created_at) < cutoff,
+        or_(ImportJob.upload_path.is_not(None), ImportJob.report_path.is_not(None))).order_by(ImportJob.id)))
+    purged = 0
+    with audit.acting_as("系统", "导入文件保留期限"):
+        for start in range(0, len(ids), 200):  # a commit per 200 jobs: a first run on years of jobs stays light
+            for job in db.session.scalars(select(ImportJob).where(ImportJob.id.in_(ids[start:start + 200]))):
+                try:
+                    _remove_files(job.id)
+                except OSError:  # left for the next run; the others go on
+                    log.exception("could not remove the files of import job %s", job.id)
+                    continue
+                job.upload_path = job.report_path = None
+                job.files_purged_days = days
+                purged += 1
+            db.session.commit()
+    return purged
+
+
+def purge_if_due() -> int:
+    """`purge_old_files(IMPORT_KEEP_DAYS)` at most once per PURGE_EVERY seconds in this process (the job list calls
+    it, so no scheduler is needed). Never fails the caller: an error is logged and retried at the next run."""
+    global _last_purge
+
+    days = int(current_app.config.get("IMPORT_KEEP_DAYS") or 0)
+    if days <= 0:
+        return 0
+    with _purge_lock:
+        now = time.monotonic()
+        if _last_purge is not None and now - _last_purge < PURGE_EVERY:
+            return 0
+        _last_purge = now
+    try:
+        return purge_old_files(days)
+    except Exception:
+        log.exception("purging old import files failed")
+        db.session.rollback()
+        return 0
+
+
 # ---- reading -------------------------------------------------------------------------------------------------------
 
 def get_job(institution_id: int, job_id: int) -> ImportJob:
@@ -578,5 +672,6 @@ def status_dict(job: ImportJob) -> dict:
         "percent": min(percent, 100), "created": job.created, "updated": job.updated, "unchanged": job.unchanged,
         "skipped": job.skipped, "failed": job.failed, "warnings": job.warnings, "message": job.message or "",
         "has_report": bool(job.report_path), "interrupted": is_interrupted(job),
+        "files_purged_days": job.files_purged_days or 0,
         "finished_at": job.finished_at.strftime("%Y-%m-%d %H:%M:%S") if job.finished_at else "",
     }

@@ -57,7 +57,7 @@ class ImportView(BaseView):
     # The uploaded file and its error workbook hold complete ID numbers: they are the importer's working files
     # (导入); 查看 shows the list, progress and counts.
     method_permission_name = {"jobs": "read", "status": "read", "report": "import", "file": "import",
-                              "upload": "import", "template": "export", "export": "export"}
+                              "delete": "import", "upload": "import", "template": "export", "export": "export"}
     base_permissions = ["can_read", "can_import", "can_export"]
     scoped_model = ImportJob
 
@@ -87,14 +87,18 @@ class ImportView(BaseView):
     def jobs(self):
         inst = _institution()
         import_jobs.expire_stale(inst.id)
+        import_jobs.purge_if_due()  # files past IMPORT_KEEP_DAYS: at most once an hour per process
         page = _page_arg()
         jobs, total = import_jobs.jobs_of(inst.id, page=page, per_page=JOBS_PER_PAGE)
         pages = max(math.ceil(total / JOBS_PER_PAGE), 1)
+        if page > pages:  # e.g. the last job of the last page was just deleted
+            page = pages
+            jobs, total = import_jobs.jobs_of(inst.id, page=page, per_page=JOBS_PER_PAGE)
         return self.render_template(
             "imports/jobs.html", inst=inst, jobs=[(j, import_jobs.status_dict(j)) for j in jobs], total=total,
             page=page, pages=pages, sets=self._sets(), can_import=self._can("import"), can_export=self._can("export"),
             limit=current_app.config["IMPORT_BACKGROUND_ROWS"], highlight=request.args.get("job", ""),
-            title="人员信息导入管理")
+            keep_days=current_app.config.get("IMPORT_KEEP_DAYS") or 0, form=FlaskForm(), title="人员信息导入管理")
 
     @expose("/job/<int:pk>/status")
     @has_access
@@ -118,7 +122,7 @@ class ImportView(BaseView):
     @expose("/job/<int:pk>/report")
     @has_access
     def report(self, pk):
-        """The error workbook: as often as wanted, for as long as the job is kept."""
+        """The error workbook: as often as wanted, until the job is deleted or its files pass IMPORT_KEEP_DAYS."""
         job = self._job(pk)
         if not job.report_path:
             abort(404)
@@ -129,6 +133,25 @@ class ImportView(BaseView):
     def file(self, pk):
         job = self._job(pk)
         return self._send(job.upload_path, job.filename)
+
+    @expose("/job/<int:pk>/delete", methods=["POST"])
+    @has_access
+    def delete(self, pk):
+        """删除 a finished job with its uploaded workbook and error workbook (the imported data stays)."""
+        job = self._job(pk)  # another institution's job: 404 before anything else
+        page = _page_arg()
+        back = url_for(".jobs", page=page) if page > 1 else url_for(".jobs")
+        if not FlaskForm().validate_on_submit():
+            flash("页面已过期，请刷新后重试", "danger")
+            return redirect(back)
+        try:
+            filename = import_jobs.delete_job(job.institution_id, job.id)
+        except DomainError as exc:
+            db.session.rollback()
+            flash(exc.message, "danger")
+        else:
+            flash(f"已删除导入记录“{filename}”及其上传文件和错误报告（已导入的数据不受影响）", "success")
+        return redirect(back)
 
     # ---- templates and exports -------------------------------------------------------------------------------------
 
@@ -163,7 +186,8 @@ class ImportView(BaseView):
             errors=list(errors), result=result, form=FlaskForm(), update_existing=update_existing,
             max_mb=current_app.config["IMPORT_MAX_BYTES"] // (1024 * 1024),
             max_bytes=current_app.config["IMPORT_MAX_BYTES"], limit=current_app.config["IMPORT_BACKGROUND_ROWS"],
-            can_export=self._can("export"), title=f"{self._set_label(set_key)}批量导入")
+            can_export=self._can("export"), keep_days=current_app.config.get("IMPORT_KEEP_DAYS") or 0,
+            title=f"{self._set_label(set_key)}批量导入")
 
     @expose("/upload/<set_key>", methods=["GET", "POST"])
     @has_access

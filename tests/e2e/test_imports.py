@@ -223,3 +223,49 @@ def test_attachment_batch_by_choosing_dropping_and_deleting(app, db, live_server
     counts = {q.person_id: len(q.attachments or []) for q in db.session.scalars(select(Qualification))}
     assert counts == {first: 0, second: 1}
     assert db.session.scalar(select(func.count(Person.id)).where(Person.institution_id == inst.id)) == 3
+
+
+def test_owner_deletes_a_job_through_the_confirm_dialog(app, db, live_server, page, tmp_path, monkeypatch):
+    """人员信息导入管理: a job past IMPORT_KEEP_DAYS shows that its files were removed; 删除 asks first (dismissing
+    keeps the job), then removes the row and its folder."""
+    import datetime
+    import os
+
+    inst = db.session.scalar(select(Institution).where(Institution.code == JIANGXIA_CODE))
+    failed = import_jobs.create_job(inst, "basic", b"not a workbook", "随便一个文件.xlsx")
+    import_jobs.run_job(failed.id, app)  # the real engine refuses it: 失败
+    partial = import_jobs.create_job(inst, "work", b"PK-upload", "工作经历-第二批.xlsx")
+    old = import_jobs.create_job(inst, "basic", b"PK-old", "去年的基本信息.xlsx")
+    now = datetime.datetime.now()
+    for job, status, failed, days in ((partial, "部分成功", 2, 2), (old, "已完成", 0, 200)):
+        job.status, job.total, job.processed, job.created, job.failed = status, 12, 12, 12 - failed, failed
+        job.finished_at = now - datetime.timedelta(days=days)
+    partial.report_path = f"imports/{partial.id}/report.xlsx"
+    import_jobs._write(partial.report_path, b"PK-report")
+    db.session.commit()
+    partial_id, old_id, folder = partial.id, old.id, os.path.dirname(import_jobs.absolute_path(partial.report_path))
+    monkeypatch.setattr(import_jobs, "_last_purge", None)  # the list purges at most once an hour per process
+
+    _login(page, live_server)
+    page.goto(f"{live_server}/imports/jobs/")
+    assert "文件已超过保留期限（90 天）被删除" in page.locator(f"#job-{old_id}").inner_text()
+    row = page.locator(f"#job-{partial_id}")
+    assert row.locator(".report-link").count() == 1
+    page.screenshot(path=str(tmp_path / "jobs-delete-1-list.png"), full_page=True)
+
+    questions = []
+    page.once("dialog", lambda dialog: (questions.append(dialog.message), dialog.dismiss()))
+    row.get_by_role("button", name="删除：工作经历-第二批.xlsx").click()
+    assert questions == ["确定删除导入记录“工作经历-第二批.xlsx”吗？上传的原文件和错误报告将一并删除，且不能恢复；"
+                         "已导入的人员信息不受影响。"]
+    assert row.count() == 1 and os.path.isdir(folder)
+
+    page.once("dialog", lambda dialog: dialog.accept())
+    with page.expect_navigation():
+        row.get_by_role("button", name="删除：工作经历-第二批.xlsx").click()
+    assert "已删除导入记录“工作经历-第二批.xlsx”及其上传文件和错误报告" in page.content()
+    assert page.locator(f"#job-{partial_id}").count() == 0 and page.locator("tr[data-job]").count() == 2
+    page.screenshot(path=str(tmp_path / "jobs-delete-2-done.png"), full_page=True)
+    db.session.expire_all()
+    assert db.session.get(ImportJob, partial_id) is None and not os.path.exists(folder)
+    assert db.session.get(ImportJob, old_id).files_purged_days == 90

@@ -186,6 +186,102 @@ def test_accounts_without_the_rights_get_403(db, login_as, fake_engine):
     assert login_as("region_admin").get("/imports/jobs/").status_code == 403
 
 
+# ---- 删除 and the retention period of the files ------------------------------------------------------------------
+
+def _finished_job(app, db, filename, days_ago=0, fail=1):
+    job = import_jobs.create_job(_inst(db), "basic", fake_workbook(rows=4, fail=fail), filename)
+    import_jobs.run_job(job.id, app)
+    db.session.expire_all()
+    job = db.session.get(ImportJob, job.id)
+    if days_ago:
+        job.finished_at = datetime.datetime.now() - datetime.timedelta(days=days_ago)
+        db.session.commit()
+    return job
+
+
+def _job_folder(job_id):
+    return import_jobs.absolute_path(f"imports/{job_id}/upload.xlsx").rsplit("/", 1)[0]
+
+
+def test_owner_deletes_a_finished_job_after_confirming(app, db, login_as, fake_engine):
+    import os
+
+    job = _finished_job(app, db, "要删除.xlsx")
+    job_id = job.id
+    c = login_as("inst_admin")
+    page = _body(c.get("/imports/jobs/"))
+    assert f'action="/imports/job/{job_id}/delete"' in page
+    assert 'data-confirm="确定删除导入记录“要删除.xlsx”吗？上传的原文件和错误报告将一并删除，且不能恢复；已导入的人员信息不受影响。"' in page
+    assert "导入结束 90 天后自动删除" in page and _english(page) == []
+    assert c.get(f"/imports/job/{job_id}/delete").status_code == 405
+
+    resp = c.post(f"/imports/job/{job_id}/delete?page=2", data={"csrf_token": csrf_token(c, "/imports/jobs/")})
+    assert resp.status_code == 302 and resp.headers["Location"].endswith("/imports/jobs/?page=2")
+    page = _body(c.get(resp.headers["Location"]))  # page 2 no longer exists: the last page is shown
+    assert "已删除导入记录“要删除.xlsx”及其上传文件和错误报告" in page and "还没有导入记录" in page
+    assert _job(db, "要删除.xlsx") is None and not os.path.exists(_job_folder(job_id))
+    assert c.get(f"/imports/job/{job_id}/report").status_code == 404
+
+
+def test_delete_is_refused_for_a_running_job_and_an_expired_page(app, db, login_as, fake_engine):
+    running = import_jobs.create_job(_inst(db), "basic", fake_workbook(rows=900), "进行中.xlsx")
+    running.status, running.heartbeat_at = "导入中", datetime.datetime.now()
+    db.session.commit()
+    done = _finished_job(app, db, "已结束.xlsx")
+    c = login_as("inst_admin")
+    token = csrf_token(c, "/imports/jobs/")
+    page = _body(c.post(f"/imports/job/{running.id}/delete", data={"csrf_token": token}, follow_redirects=True))
+    assert "导入任务“进行中.xlsx”导入中，不能删除" in page
+    page = _body(c.post(f"/imports/job/{done.id}/delete", data={"csrf_token": "stale"}, follow_redirects=True))
+    assert "页面已过期，请刷新后重试" in page
+    assert _job(db, "进行中.xlsx").status == "导入中" and _job(db, "已结束.xlsx") is not None
+
+
+def test_delete_needs_the_import_right_and_the_own_institution(app, db, login_as, fake_engine):
+    from app.models.security import RoleProfile, User
+    from app.services import roles
+    from tests import factories
+
+    owner = db.session.scalar(select(User).where(User.username == "inst_admin"))
+    profile = roles.prepare_role(owner, RoleProfile(display_name="导入查看", role_type="科室", status="正常"))
+    db.session.add(profile)
+    db.session.commit()
+    roles.set_permissions(owner, profile, {app.appbuilder.sm.find_permission_view_menu("can_read", "人员信息导入管理").id})
+    reader = factories.account("daorureader", role=profile.role.name, institution=owner.institution)
+    reader.certified_at = datetime.datetime.now()
+    db.session.commit()
+    job = _finished_job(app, db, "别删.xlsx")
+    job_id = job.id
+
+    c = login_as("daorureader", "Good@Pw-2468")
+    page = _body(c.get("/imports/jobs/"))
+    assert "别删.xlsx" in page and f"/imports/job/{job_id}/delete" not in page and "操作" not in page
+    assert c.post(f"/imports/job/{job_id}/delete", data={"csrf_token": csrf_token(c, "/account/password/")}).status_code == 403
+    other = login_as("inst2_admin")
+    token = csrf_token(other, "/account/password/")
+    assert other.post(f"/imports/job/{job_id}/delete", data={"csrf_token": token}).status_code == 404
+    assert _job(db, "别删.xlsx") is not None
+
+
+def test_files_past_the_retention_period_are_replaced_by_a_note(app, db, login_as, fake_engine, monkeypatch):
+    old = _finished_job(app, db, "很久以前.xlsx", days_ago=120)
+    recent = _finished_job(app, db, "最近.xlsx", days_ago=5)
+    monkeypatch.setattr(import_jobs, "_last_purge", None)  # the list purges at most once an hour per process
+    c = login_as("inst_admin")
+    page = _body(c.get("/imports/jobs/"))  # opening the list removes the old files
+    old_row = re.search(rf'<tr id="job-{old.id}".*?</tr>', page, re.S).group(0)
+    recent_row = re.search(rf'<tr id="job-{recent.id}".*?</tr>', page, re.S).group(0)
+    assert "文件已超过保留期限（90 天）被删除" in old_row and "新增 <b>3</b>" in old_row
+    assert f"/imports/job/{old.id}/file" not in old_row and f"/imports/job/{old.id}/report" not in old_row
+    assert f"/imports/job/{old.id}/delete" in old_row  # the record itself can still be deleted
+    assert f"/imports/job/{recent.id}/report" in recent_row and "保留期限" not in recent_row
+    for path in ("file", "report"):
+        assert c.get(f"/imports/job/{old.id}/{path}").status_code == 404
+    assert c.get(f"/imports/job/{old.id}/status").get_json()["files_purged_days"] == 90
+    db.session.expire_all()
+    assert db.session.get(ImportJob, old.id).upload_path is None
+
+
 # ---- 附件批量导入 -----------------------------------------------------------------------------------------------------
 
 def _jpeg(color="white", size=(90, 120)):

@@ -85,9 +85,22 @@ def _pending_certifications(db):
     db.session.commit()
 
 
+def _import_jobs(db):
+    """A finished import job in each institution, so the job routes (status, files, 删除) have foreign rows."""
+    from app.models.imports import ImportJob
+
+    for inst in db.session.scalars(select(Institution)):
+        job = ImportJob(institution_id=inst.id, set_key="basic", filename="导入.xlsx", upload_path="", status="已完成")
+        db.session.add(job)
+        db.session.flush()
+        job.upload_path = f"imports/{job.id}/upload.xlsx"
+    db.session.commit()
+
+
 @pytest.mark.parametrize("caller, foreign_code", CALLERS)
 def test_no_view_reaches_a_foreign_row(app, db, login_as, caller, foreign_code):
     _pending_certifications(db)
+    _import_jobs(db)
     inst = db.session.scalar(select(Institution).where(Institution.code == foreign_code))
     c = login_as(caller)
     token = csrf_token(c, "/account/password/")

@@ -136,6 +136,13 @@
       window.setTimeout(poll, 2000);
     };
     window.setTimeout(poll, 500);
+
+    // 删除 asks first: the question is in data-confirm, never inside script text.
+    Array.prototype.forEach.call(jobsPage.querySelectorAll("form[data-confirm]"), function (form) {
+      form.addEventListener("submit", function (event) {
+        if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
+      });
+    });
   }
 
   // ---- 附件批量导入 ----------------------------------------------------------------------------------------------
