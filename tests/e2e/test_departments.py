@@ -6,16 +6,9 @@ from sqlalchemy import select
 from app.models.org import Department, Institution
 from app.models.people import Person
 from app.services.seed import JIANGXIA_CODE
+from tests.e2e.helpers import login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-
-def _login(page, live_server):
-    page.goto(f"{live_server}/login/")
-    page.get_by_label("账号").fill("inst_admin")
-    page.get_by_label("密码").fill("Demo@Hb-2580")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
 
 
 def _department(db, inst, name):
@@ -25,7 +18,7 @@ def _department(db, inst, name):
 
 def test_owner_builds_the_tree_and_deletes_a_department_after_moving_its_staff(app, db, live_server, page, tmp_path):
     inst = db.session.scalar(select(Institution).where(Institution.code == JIANGXIA_CODE))
-    _login(page, live_server)
+    login(page, live_server)
 
     page.goto(f"{live_server}/departments/list/")
     page.get_by_role("button", name="初始化部门").click()

@@ -7,15 +7,9 @@ from PIL import Image
 from sqlalchemy import select
 
 from app.models.security import User
+from tests.e2e.helpers import login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-
-def _login(page, base, username, password):
-    page.goto(f"{base}/login/")
-    page.get_by_label("账号").fill(username)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
 
 
 def _image(path, color):
@@ -26,7 +20,7 @@ def _image(path, color):
 
 
 def test_newcomer_changes_password_certifies_and_gets_in(app, db, live_server, page, tmp_path):
-    _login(page, live_server, "newcomer01", app.config["DEFAULT_PASSWORD"])
+    login(page, live_server, "newcomer01", app.config["DEFAULT_PASSWORD"])
     page.wait_for_url("**/account/password/")
     assert "首次登录或密码已被重置" in page.content()
     page.goto(f"{live_server}/auditlogview/list/")  # any other page sends the user back
@@ -69,7 +63,7 @@ def test_newcomer_changes_password_certifies_and_gets_in(app, db, live_server, p
     # The owner reviews it.
     context = page.context.browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-CN")
     owner = context.new_page()
-    _login(owner, live_server, "inst_admin", "Demo@Hb-2580")
+    login(owner, live_server, "inst_admin", "Demo@Hb-2580")
     owner.goto(f"{live_server}/certreview/list/")
     owner.get_by_role("link", name="审核").first.click()
     assert owner.locator("#name").input_value() == "王新"

@@ -15,17 +15,9 @@ from app.models.org import Department, Institution
 from app.models.people import Person, Qualification
 from app.services import departments, import_jobs, posts
 from app.services.seed import JIANGXIA_CODE, synthetic_id
+from tests.e2e.helpers import login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-PASSWORD = "Demo@Hb-2580"
-
-
-def _login(page, base, username="inst_admin"):
-    page.goto(f"{base}/login/")
-    page.get_by_label("账号").fill(username)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
 
 
 def _jpeg(color, size=(300, 200)):
@@ -96,7 +88,7 @@ def test_owner_imports_150_people_follows_the_job_and_fixes_the_errors(app, db, 
     inst_name, dept_name, post_name = inst.name, dept.name, post.name
     before = db.session.scalar(select(func.count(Person.id)).where(Person.institution_id == inst.id))
 
-    _login(page, live_server)
+    login(page, live_server)
     page.goto(f"{live_server}/imports/jobs/")
     page.get_by_role("button", name="批量导入").click()
     page.get_by_role("link", name="基本信息").first.click()
@@ -175,7 +167,7 @@ def test_attachment_batch_by_choosing_dropping_and_deleting(app, db, live_server
     db.session.commit()
     first, second, third = (p.id for p in people)
 
-    _login(page, live_server)
+    login(page, live_server)
     page.goto(f"{live_server}/attachmentbatch/?set=qualification")
     page.locator("#state").select_option("未上传")
     page.get_by_role("button", name="查询").click()
@@ -246,7 +238,7 @@ def test_owner_deletes_a_job_through_the_confirm_dialog(app, db, live_server, pa
     partial_id, old_id, folder = partial.id, old.id, os.path.dirname(import_jobs.absolute_path(partial.report_path))
     monkeypatch.setattr(import_jobs, "_last_purge", None)  # the list purges at most once an hour per process
 
-    _login(page, live_server)
+    login(page, live_server)
     page.goto(f"{live_server}/imports/jobs/")
     assert "文件已超过保留期限（90 天）被删除" in page.locator(f"#job-{old_id}").inner_text()
     row = page.locator(f"#job-{partial_id}")

@@ -5,15 +5,13 @@ from sqlalchemy import select
 
 from app.models.org import Institution
 from app.services.seed import JIANGXIA_CODE
+from tests.e2e.helpers import login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def test_qr_code_location_reaches_the_desktop_page(app, db, live_server, page, tmp_path):
-    page.goto(f"{live_server}/login/")
-    page.get_by_label("账号").fill("inst_admin")
-    page.get_by_label("密码").fill("Demo@Hb-2580")
-    page.get_by_role("button", name="登录").click()
+    login(page, live_server)
     page.goto(f"{live_server}/institution/?tab=info")
 
     with page.expect_response("**/location/start") as started:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from app.models.org import Department, Institution, Post
 from app.models.people import Person
 from app.services.seed import JIANGXIA_CODE, synthetic_id
+from tests.e2e.helpers import login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -33,11 +34,7 @@ def test_owner_adds_a_person_and_details(app, db, live_server, page, tmp_path):
     cardio_id, post_id = cardio.id, post.id
     id_number = synthetic_id(4321)
 
-    page.goto(f"{live_server}/login/")
-    page.get_by_label("账号").fill("inst_admin")
-    page.get_by_label("密码").fill("Demo@Hb-2580")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
+    login(page, live_server)
 
     page.goto(f"{live_server}/people/list/")
     assert "还没有人员" in page.locator("#people-list").inner_text()

@@ -3,6 +3,7 @@ their lists of data sets and lead to 人员信息导入管理 (upload page, temp
 import pytest
 
 from app.services import seed
+from tests.e2e.helpers import login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -10,11 +11,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 def test_import_buttons_on_the_people_list(app, db, live_server, page, tmp_path):
     seed.seed_people(25)  # the 江夏 centre with departments, mapped posts and two pages of staff
 
-    page.goto(f"{live_server}/login/")
-    page.get_by_label("账号").fill("inst_admin")
-    page.get_by_label("密码").fill("Demo@Hb-2580")
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_load_state()
+    login(page, live_server)
     page.goto(f"{live_server}/people/list/")
 
     page.screenshot(path=str(tmp_path / "people-list-buttons.png"))

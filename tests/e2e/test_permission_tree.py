@@ -3,15 +3,13 @@ import pytest
 from sqlalchemy import select
 
 from app.models.security import RoleProfile
+from tests.e2e.helpers import login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def test_owner_creates_a_role_and_ticks_its_rights(app, db, live_server, page, tmp_path):
-    page.goto(f"{live_server}/login/")
-    page.get_by_label("账号").fill("inst_admin")
-    page.get_by_label("密码").fill("Demo@Hb-2580")
-    page.get_by_role("button", name="登录").click()
+    login(page, live_server)
 
     page.goto(f"{live_server}/roleprofileview/list/")
     assert "子账号在被授权的页面中可以查看本机构的全部数据" in page.content()

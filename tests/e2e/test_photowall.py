@@ -10,17 +10,10 @@ from sqlalchemy import select
 from app.models.org import Department, Institution, Post
 from app.models.people import KeyGroup, Person
 from app.services import storage
-from app.services.seed import DEMO_PASSWORD, JIANGXIA_CODE, synthetic_id
+from app.services.seed import JIANGXIA_CODE, synthetic_id
+from tests.e2e.helpers import login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-
-
-def _login(page, base, username="inst_admin", password=DEMO_PASSWORD):
-    page.goto(f"{base}/login/")
-    page.get_by_label("账号").fill(username)
-    page.get_by_label("密码").fill(password)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(re.compile(r".*/(\?.*)?$"))
 
 
 def _photo(color):
@@ -68,7 +61,7 @@ def _card_names(page):
 
 
 def test_filter_wall_by_department_and_open_a_person(live_server, page, staff, tmp_path):
-    _login(page, live_server)
+    login(page, live_server)
     page.goto(f"{live_server}/photowall/")
     assert sorted(_card_names(page)) == sorted(staff["people"])
     page.wait_for_load_state("networkidle")
@@ -111,7 +104,7 @@ def test_filter_wall_by_department_and_open_a_person(live_server, page, staff, t
 
 
 def test_member_picker_filters_and_saves_a_group(db, live_server, page, staff, tmp_path):
-    _login(page, live_server)
+    login(page, live_server)
     page.goto(f"{live_server}/keygroups/add")
     page.get_by_label("名称").fill("急救骨干")
     page.get_by_label("说明").fill("院前急救和院内抢救")

@@ -8,6 +8,7 @@ from sqlalchemy import select
 from app.models.org import Institution, Post
 from app.services import posts
 from app.services.seed import JIANGXIA_CODE
+from tests.e2e.helpers import login
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -16,10 +17,7 @@ def test_mapping_page_filter_highlight_and_save(app, db, live_server, page, tmp_
     inst = db.session.scalar(select(Institution).where(Institution.code == JIANGXIA_CODE))
     post_id = posts.create(inst.id, name="口腔科医生", category="专业技术岗").id
 
-    page.goto(f"{live_server}/login/")
-    page.get_by_label("账号").fill("inst_admin")
-    page.get_by_label("密码").fill("Demo@Hb-2580")
-    page.get_by_role("button", name="登录").click()
+    login(page, live_server)
     page.goto(f"{live_server}/posts/list/")
     row = page.locator('tr[data-post="口腔科医生"]')
     assert "未映射" in row.inner_text()
