@@ -79,7 +79,7 @@ class _DetailMixin:
     created_at = Column(DateTime, nullable=False, default=datetime.datetime.now)
 
 
-def _detail_fks(cls_name):
+def _detail_fks():
     person_id = Column(Integer, ForeignKey("person.id", ondelete="CASCADE"), nullable=False, index=True)
     institution_id = Column(Integer, ForeignKey("institution.id"), nullable=False, index=True)
     return person_id, institution_id
@@ -89,7 +89,7 @@ class WorkExperience(_DetailMixin, Model):
     """工作经历."""
 
     __tablename__ = "work_experience"
-    person_id, institution_id = _detail_fks("work")
+    person_id, institution_id = _detail_fks()
     start_date = Column(Date, nullable=False)
     end_date = Column(Date, nullable=True)  # None = 至今
     employer = Column(String(100), nullable=False)
@@ -102,7 +102,7 @@ class Education(_DetailMixin, Model):
     """教育经历 (学历学位)."""
 
     __tablename__ = "education"
-    person_id, institution_id = _detail_fks("education")
+    person_id, institution_id = _detail_fks()
     start_date = Column(Date, nullable=True)
     end_date = Column(Date, nullable=True)
     school = Column(String(100), nullable=False)
@@ -118,7 +118,7 @@ class TitleQualification(_DetailMixin, Model):
     """专业技术资格."""
 
     __tablename__ = "title_qualification"
-    person_id, institution_id = _detail_fks("title")
+    person_id, institution_id = _detail_fks()
     title_name = Column(String(50), nullable=False)  # e.g. 主治医师
     level = Column(String(10), nullable=False)  # dictionary tech_title_level
     obtained_on = Column(Date, nullable=False)
@@ -131,7 +131,7 @@ class Qualification(_DetailMixin, Model):
     """资格证书 (医师资格证等)."""
 
     __tablename__ = "qualification"
-    person_id, institution_id = _detail_fks("qualification")
+    person_id, institution_id = _detail_fks()
     kind = Column(String(50), nullable=False)  # 医师资格证书, 护士资格证书…
     certificate_no = Column(String(50), nullable=False)
     category = Column(String(10), nullable=True)  # practice_category
@@ -144,7 +144,7 @@ class PracticeCertificate(_DetailMixin, Model):
     """执业证书 (执业注册)."""
 
     __tablename__ = "practice_certificate"
-    person_id, institution_id = _detail_fks("practice")
+    person_id, institution_id = _detail_fks()
     certificate_no = Column(String(50), nullable=False)
     category = Column(String(10), nullable=True)  # practice_category
     scope = Column(String(10), nullable=True)  # practice_scope
@@ -159,7 +159,7 @@ class Training(_DetailMixin, Model):
     """培训经历."""
 
     __tablename__ = "training"
-    person_id, institution_id = _detail_fks("training")
+    person_id, institution_id = _detail_fks()
     start_date = Column(Date, nullable=False)
     end_date = Column(Date, nullable=True)
     organiser = Column(String(100), nullable=False)
