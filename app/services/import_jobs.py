@@ -39,7 +39,6 @@ import logging
 import os
 import re
 import shutil
-import tempfile
 import threading
 import time
 
@@ -51,6 +50,7 @@ from app.extensions import db
 from app.models.imports import ImportJob
 from app.models.org import Institution
 from app.models.security import User
+from app.services import storage
 
 log = logging.getLogger(__name__)
 
@@ -104,20 +104,7 @@ def absolute_path(relative: str | None) -> str:
 
 
 def _write(relative: str, content: bytes) -> None:
-    target = absolute_path(relative)
-    folder = os.path.dirname(target)
-    os.makedirs(folder, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".part-")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(content)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    storage.write_atomic(absolute_path(relative), content)
 
 
 def _job_folder(job_id: int) -> str:

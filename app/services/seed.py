@@ -147,9 +147,7 @@ def seed_people(count: int, institution_code: str = JIANGXIA_CODE) -> int:
     """Ensure `count` synthetic staff exist in the institution; returns how many were created. The records pass
     the rules of the form and the import (department, mapped post, 所学专业 from 大专 up), so an export of them
     imports again without failures."""
-    inst = db.session.scalar(select(Institution).where(Institution.code == institution_code))
-    if inst is None:
-        raise ValueError(f"机构 {institution_code} 不存在，请先运行 setup --demo")
+    inst = demo_institution(institution_code)
     taken = set(db.session.scalars(select(Person.id_number)))
     have = db.session.scalar(select(func.count(Person.id)).where(Person.institution_id == inst.id))
     if have >= count:

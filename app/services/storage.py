@@ -300,6 +300,13 @@ def _write_once(relative_path: str, content: bytes) -> None:
     target = os.path.join(_upload_root(), *relative_path.split("/"))
     if os.path.exists(target):
         return
+    # a concurrent save of the same content replacing it is harmless because the bytes are identical
+    write_atomic(target, content)
+
+
+def write_atomic(target: str, content: bytes) -> None:
+    """Write a file so that readers see either no file (or the previous one) or the whole new file, never a
+    half-written one: a temporary file in the same folder, flushed to disk, then renamed over the target."""
     folder = os.path.dirname(target)
     os.makedirs(folder, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=folder, prefix=".upload-", suffix=".tmp")
@@ -308,8 +315,6 @@ def _write_once(relative_path: str, content: bytes) -> None:
             fh.write(content)
             fh.flush()
             os.fsync(fh.fileno())
-        # Readers see either no file or the whole file, never a half-written one; a concurrent save of the same
-        # content replacing it is harmless because the bytes are identical.
         os.replace(tmp, target)
     except BaseException:
         try:

@@ -6,7 +6,6 @@ import os
 import re
 import sys
 import types
-from dataclasses import dataclass, field
 
 import pytest
 from sqlalchemy import select
@@ -18,28 +17,11 @@ from app.models.people import KeyGroup
 from app.models.security import User
 from app.services import import_jobs
 from app.services.imports.runner import BATCH_SIZE as ENGINE_BATCH_SIZE
+from app.services.imports.runner import ImportRefused, ImportResult  # the real ones: the fake engine returns them
 from app.services.seed import JIANGXIA_CODE, synthetic_id
 
 SETS = {"basic": "基本信息", "work": "工作经历", "education": "教育经历", "title": "专业技术资格",
         "qualification": "资格证书", "practice": "执业证书", "training": "培训经历"}
-
-
-class ImportRefused(DomainError):
-    pass
-
-
-@dataclass
-class ImportResult:
-    total: int = 0
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    skipped: int = 0
-    failed: int = 0
-    warnings: int = 0
-    seconds: float = 0.0
-    report: bytes | None = None
-    errors_preview: list = field(default_factory=list)
 
 
 def fake_workbook(rows=3, fail=0, crash_at=None, refuse=False):
