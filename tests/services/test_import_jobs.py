@@ -13,7 +13,7 @@ from sqlalchemy import select
 from app.domain.errors import DomainError
 from app.models.imports import ImportJob
 from app.models.org import Institution
-from app.models.people import KeyGroup
+from app.models.people import KeyGroup, Person
 from app.models.security import User
 from app.services import import_jobs
 from app.services.imports.runner import BATCH_SIZE as ENGINE_BATCH_SIZE
@@ -320,20 +320,45 @@ def test_real_engine_crash_between_batches_counts_the_committed_rows(app, db, mo
     dept_name, post_name = _ready(db, inst)
     job = import_jobs.create_job(inst, "basic", _real_workbook(inst, 5, dept_name, post_name), "x.xlsx")
     monkeypatch.setattr(import_jobs, "BATCH_SIZE", 2)
-    real_write = runner._write_batch
+    real_insert = runner._insert
     calls = []
 
-    def failing(checker, batch):
-        calls.append(len(batch))
+    def failing(*args):  # the writer thread saving the second batch
+        calls.append(1)
         if len(calls) == 2:
             raise RuntimeError("disk full")
-        return real_write(checker, batch)
+        return real_insert(*args)
 
-    monkeypatch.setattr(runner, "_write_batch", failing)
+    monkeypatch.setattr(runner, "_insert", failing)
     assert import_jobs.run_job(job.id, app) == "失败"
     job = _fresh(db, job.id)
     assert (job.processed, job.total, job.failed) == (2, 5, 3)
     assert "已提交的 2 行已保存" in job.message
+    assert len(db.session.scalars(select(Person).where(Person.institution_id == inst.id)).all()) == 2
+
+
+def test_a_crash_while_the_writer_saves_a_batch_still_counts_that_batch(app, db, monkeypatch):
+    """The main thread fails checking batch 2 while the writer thread commits batch 1: batch 1 is counted."""
+    from app.services.imports import rows as rows_module
+
+    inst = _inst(db)
+    dept_name, post_name = _ready(db, inst)
+    job = import_jobs.create_job(inst, "basic", _real_workbook(inst, 5, dept_name, post_name), "x.xlsx")
+    monkeypatch.setattr(import_jobs, "BATCH_SIZE", 2)
+    real_check = rows_module.RowChecker.check
+    calls = []
+
+    def failing(self, batch):
+        calls.append(1)
+        if len(calls) == 2:
+            raise RuntimeError("out of memory")
+        return real_check(self, batch)
+
+    monkeypatch.setattr(rows_module.RowChecker, "check", failing)
+    assert import_jobs.run_job(job.id, app) == "失败"
+    job = _fresh(db, job.id)
+    assert (job.processed, job.failed) == (2, 3) and "已提交的 2 行已保存" in job.message
+    assert len(db.session.scalars(select(Person).where(Person.institution_id == inst.id)).all()) == 2
 
 
 def test_real_engine_refuses_a_file_that_is_not_a_template(app, db):

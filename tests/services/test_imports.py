@@ -508,3 +508,71 @@ def test_a_conflict_at_commit_fails_only_that_row(inst, db, monkeypatch):
     assert "保存失败" in result.errors_preview[0] and result.errors_preview[0].startswith("第 3 行")
     assert {p.id_number for p in db.session.scalars(select(Person).where(Person.institution_id == inst.id))} == \
         {IDS[0], IDS[2]}
+
+
+# ---- the writer thread and the audit rows it writes ------------------------------------------------------------------
+
+def test_audit_rows_of_created_rows_are_what_the_session_listener_records(inst, db):
+    """The import's audit rows are built by the database; they must equal what `audit._field_changes` records for
+    a create of the same stored row (every non-empty column, dates and datetimes in ISO form)."""
+    from app.services import audit
+    from app.services.people import DETAIL_SETS
+
+    result = import_rows(inst, "basic", [basic(inst, 0), basic(inst, 1, staff_no=None, phone=None, major='A"\\b')])
+    assert result.created == 2, result.errors_preview
+    db.session.expire_all()
+    created = list(db.session.scalars(select(Person).where(Person.institution_id == inst.id)))
+    for person in created:
+        entry = db.session.scalar(select(AuditLog).where(AuditLog.entity == "person", AuditLog.action == "create",
+                                                         AuditLog.entity_id == str(person.id)))
+        assert entry.changes == audit._field_changes(person, "create")
+        assert entry.institution_id == inst.id and entry.username is None
+    odd = next(p for p in created if p.id_number == IDS[1])
+    assert "staff_no" not in audit._field_changes(odd, "create") and odd.major == 'A"\\b'
+
+    record = {"institution_name": inst.name, "name": "张一0", "id_number": IDS[0], "department": "内科",
+              "start_date": "2001-09", "end_date": "至今", "employer": "示例医院", "position": "医师"}
+    assert import_rows(inst, "work", [record]).created == 1
+    entry_model = DETAIL_SETS["work"].model
+    item = db.session.scalar(select(entry_model))
+    log = db.session.scalar(select(AuditLog).where(AuditLog.entity == entry_model.__tablename__,
+                                                   AuditLog.entity_id == str(item.id)))
+    assert log.changes == audit._field_changes(item, "create") and "end_date" not in log.changes
+
+
+def test_a_conflict_at_commit_of_an_update_fails_only_that_row(inst, db, monkeypatch):
+    """Two updates in one batch; one makes a record active while someone else's active record holds the number
+    (saved after the check): only that row fails, the other update is saved."""
+    from app.services.imports import rows as rows_module
+
+    assert import_rows(inst, "basic", [basic(inst, 0, status="离职"), basic(inst, 1)]).created == 2
+    other = institution(db, WUCHANG_CODE)
+    db.session.add(Person(institution_id=other.id, name="抢先", id_type="01", id_number=IDS[0], status="在岗"))
+    db.session.commit()
+    real = rows_module.prefetch_people
+    monkeypatch.setattr(rows_module, "prefetch_people", lambda numbers, institution_id: (
+        real(numbers, institution_id)[0], {}))  # the check does not see the other holder
+    result = import_rows(inst, "basic", [basic(inst, 0, status="在岗"), basic(inst, 1, phone="13700000000")],
+                         update_existing=True)
+    assert (result.updated, result.failed) == (1, 1)
+    assert result.errors_preview[0].startswith("第 2 行") and "保存失败" in result.errors_preview[0]
+    db.session.expire_all()
+    mine = {p.id_number: p for p in db.session.scalars(select(Person).where(Person.institution_id == inst.id))}
+    assert mine[IDS[0]].status == "离职" and mine[IDS[1]].phone == "13700000000"
+
+
+def test_a_number_repeated_in_a_later_batch_is_a_duplicate(inst, db):
+    """The next batch is checked while the previous one is being written: a repeated number is still refused."""
+    records = [basic(inst, i) for i in range(3)] + [basic(inst, 1)]
+    result = import_rows(inst, "basic", records, batch_size=2)
+    assert (result.created, result.failed) == (3, 1)
+    assert result.errors_preview == ["第 5 行：与第 3 行重复（证件号码 " + IDS[1] + "），同一文件中只能出现一次"]
+    assert db.session.scalar(select(func.count()).select_from(Person).where(Person.id_number == IDS[1])) == 1
+
+
+def test_the_writer_uses_a_thread_except_for_an_in_memory_database(tmp_path):
+    from sqlalchemy import create_engine
+
+    assert runner._Writer(create_engine("sqlite://"))._pool is None
+    with runner._Writer(create_engine(f"sqlite:///{tmp_path / 'x.db'}")) as writer:
+        assert writer._pool is not None
