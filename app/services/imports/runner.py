@@ -1,13 +1,18 @@
 """Running an import (spec 4.2.2, 4.2.4): file checks → row checks (every error of every row) → writes in batches.
 
 Each batch (BATCH_SIZE rows by default) is checked against what is prefetched for it (the records with the batch's ID
-numbers anywhere in the province, the persons' entries of the set) and written in one transaction: updates through
-the ORM (the audit listener records the changed fields), creates as one multi-row INSERT with their audit-log rows
-written alongside in the listener's format (`_insert`: the ORM unit of work and the listener cost more than the
-rest of the import together). Rows end as created, updated, unchanged, skipped (exists and "update existing" is
-off) or failed; valid rows are saved whatever happens to the others. If a batch's commit fails (someone saved the
-same ID number meanwhile), the batch is retried row by row so only the offending rows fail. Batches already
-committed stay if a later one raises (a database outage): re-running the file skips or updates them.
+numbers anywhere in the province, the persons' entries of the set). Updates go through the ORM in the calling
+thread (the audit listener records the changed fields). Created rows go to a second thread (`_Writer`) that writes
+them as multi-row INSERTs with their audit-log rows in the listener's format, built by the database
+(`_audit_created`), in one transaction on a connection of its own — while the calling thread checks the next batch
+(the writes are mostly database work, done without the GIL). A batch is counted, and progress reported, once its
+rows are committed. Rows end as created, updated, unchanged, skipped (exists and "update existing" is off) or
+failed; valid rows are saved whatever happens to the others. If a commit fails on a conflict (someone saved the
+same ID number after the check), that batch's rows are saved one by one so only the offending rows fail. Batches
+already committed stay if a later one raises (a database outage): re-running the file skips or updates them.
+
+The next batch is checked before the previous one is committed; the file's own repeated keys are caught by the
+checker's memory of the keys it has seen, not by the database.
 
 The same function serves the web pages, the background jobs and `flask people import`.
 """
