@@ -4,6 +4,7 @@ Pure: the caller passes the dictionaries (code → name per type), the ID-type r
 is the cleaned values plus every error and warning, each naming its field.
 """
 import datetime
+import functools
 from dataclasses import dataclass, field
 
 from app.domain.dates import parse_date
@@ -46,7 +47,7 @@ class FieldIssue:
         return LABELS.get(self.field, self.field)
 
 
-@dataclass
+@dataclass(slots=True)
 class Checked:
     values: dict
     errors: list = field(default_factory=list)
@@ -60,14 +61,22 @@ def _blank(value):
     return value is None or (isinstance(value, str) and not value.strip())
 
 
+@functools.lru_cache(maxsize=32)
 def _citizen_rule(check) -> bool:
     """The ID type's number is checked (and its birth date and sex derived) as a 居民身份证 number."""
     return (check or "").startswith(("ISO 7064", "同居民身份证"))
 
 
+def coded_fields(dicts: dict) -> tuple:
+    """(field, its dictionary's codes) for every coded field: what `check_basic` looks values up in, prepared once
+    by a caller that checks many rows (`services.people.lookups`)."""
+    return tuple((f, dicts.get(dtype, {})) for f, dtype in CODED.items())
+
+
 def check_basic(raw: dict, *, dicts: dict, id_types: dict, statuses, mobile_prefixes=(), today=None,
-                stripped=False) -> Checked:
-    """Every rule of 基本信息. `dicts`: type → {code: name}; `id_types`: code → (name, regex, check).
+                stripped=False, coded=None) -> Checked:
+    """Every rule of 基本信息. `dicts`: type → {code: name}; `id_types`: code → (name, regex, check); `coded`:
+    `coded_fields(dicts)` when the caller has it.
 
     The import calls this once per row (100,000 rows in a big file), so it avoids repeated work: values are
     stripped once, and blank means None after that (`stripped`: the caller has done so already)."""
@@ -80,38 +89,40 @@ def check_basic(raw: dict, *, dicts: dict, id_types: dict, statuses, mobile_pref
     errors = []
     out = Checked(values=values, errors=errors)
 
+    # 证件类型 / 证件号码 first: what an 18-digit citizen number tells answers a blank 性别 / 出生日期
     id_type, number = get("id_type"), (get("id_number") or "").upper()
     values["id_number"] = number or None
     citizen = False  # the number is of a type whose birth date and sex come from it
     if id_type and id_type in id_types:
         citizen = _citizen_rule(id_types[id_type][2])
     derived_birth = derived_sex = None
-    id_failed = False
+    id_errors = ()
+    if id_type and id_type not in id_types:
+        id_errors = (FieldIssue("id_type", f"证件类型须从下拉列表中选择（当前：{id_type}）"),)
+    elif id_type and number:
+        type_name, regex, check = id_types[id_type]
+        problems = id_problems_by_type(number, type_name, regex, check, today=today)
+        id_errors = [FieldIssue("id_number", p) for p in problems]
+        if not problems and len(number) == 18 and citizen:
+            derived_birth = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
+            derived_sex = "1" if int(number[16]) % 2 else "2"
+    # "…不能为空" is not said of 出生日期 / 性别 when the number gives them — nor when a wrong 居民身份证 number was
+    # meant to: it would only hide the real problem (the number), which is reported
+    answered = ("birth_date", "sex") if derived_birth or (citizen and id_errors) else ()
+
     for f in REQUIRED:
-        if get(f) is None:
+        if get(f) is None and f not in answered:
             errors.append(FieldIssue(f, f"{LABELS[f]}不能为空"))
     name, staff_no = get("name"), get("staff_no")
     if name and len(name) > 50:
         errors.append(FieldIssue("name", "姓名不能超过 50 个字"))
     if staff_no and len(staff_no) > 30:
         errors.append(FieldIssue("staff_no", "工号不能超过 30 位"))
+    errors += id_errors
 
-    # 证件类型 / 证件号码, and what an 18-digit citizen number tells us
-    if id_type and id_type not in id_types:
-        errors.append(FieldIssue("id_type", f"证件类型须从下拉列表中选择（当前：{id_type}）"))
-    elif id_type and number:
-        type_name, regex, check = id_types[id_type]
-        problems = id_problems_by_type(number, type_name, regex, check, today=today)
-        for p in problems:
-            errors.append(FieldIssue("id_number", p))
-        id_failed = bool(problems)
-        if not problems and len(number) == 18 and citizen:
-            derived_birth = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-            derived_sex = "1" if int(number[16]) % 2 else "2"
-
-    for f, dtype in CODED.items():
+    for f, codes in coded if coded is not None else coded_fields(dicts):
         v = get(f)
-        if v is not None and str(v) not in dicts.get(dtype, ()):
+        if v is not None and str(v) not in codes:
             errors.append(FieldIssue(f, f"{LABELS[f]}须从下拉列表中选择（当前：{v}）"))
     status = get("status")
     if status is not None and status not in statuses:
@@ -130,26 +141,16 @@ def check_basic(raw: dict, *, dicts: dict, id_types: dict, statuses, mobile_pref
             continue
         if v and v > today:
             errors.append(FieldIssue(f, f"{label}不能晚于今天"))
-    drop_blank = set()  # "…不能为空" errors answered by the ID number
     if derived_birth:
         if get("birth_date") and values["birth_date"] != derived_birth:
             errors.append(FieldIssue("birth_date", f"出生日期与证件号码中的出生日期（{derived_birth:%Y-%m-%d}）不一致"))
         values["birth_date"] = get("birth_date") or derived_birth
-        drop_blank.add("birth_date")
     if derived_sex:
         sex = get("sex")
         if sex is not None and str(sex) in ("1", "2") and str(sex) != derived_sex:
             expected = dicts.get("sex", {}).get(derived_sex, derived_sex)
             errors.append(FieldIssue("sex", f"性别与证件号码不一致：按证件号码第 17 位应为{expected}"))
         values["sex"] = sex if sex is not None else derived_sex
-        drop_blank.add("sex")
-    if citizen and id_failed:
-        # a wrong 居民身份证 number: 性别 and 出生日期 left blank were meant to come from it, so "不能为空" would
-        # only hide the real problem (the number), which is reported
-        drop_blank.update(("birth_date", "sex"))
-    if drop_blank:
-        out.errors = errors = [e for e in errors if not (e.field in drop_blank
-                                                        and e.message == f"{LABELS[e.field]}不能为空")]
     birth, work = get("birth_date"), get("work_start")
     if birth and work:
         try:
@@ -163,9 +164,10 @@ def check_basic(raw: dict, *, dicts: dict, id_types: dict, statuses, mobile_pref
     # 手机号码: refused when malformed, a warning for an unallocated prefix
     phone = get("phone")
     if phone is not None:
-        for p in mobile_problems(phone):
+        problems = mobile_problems(phone)
+        for p in problems:
             errors.append(FieldIssue("phone", p))
-        warning = mobile_warning(phone, mobile_prefixes)
+        warning = None if problems else mobile_warning(phone, mobile_prefixes)
         if warning:
             out.warnings.append(FieldIssue("phone", warning))
 

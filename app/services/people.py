@@ -8,7 +8,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.domain.dates import UNTIL_NOW, parse_date
 from app.domain.errors import DomainError, ValidationFailed
-from app.domain.person import ACTIVE_STATUSES, CODED, LABELS, PROBATION_STATUS, Checked, FieldIssue, check_basic
+from app.domain.person import ACTIVE_STATUSES, CODED, LABELS, PROBATION_STATUS, Checked, FieldIssue, check_basic, coded_fields
 from app.extensions import db
 from app.models.org import Department, Institution, Post
 from app.models.people import Education, Person, PracticeCertificate, Qualification, TitleQualification, Training, WorkExperience
@@ -24,6 +24,7 @@ def lookups() -> dict:
                 for d in dictionaries.items("id_types")}
     return {
         "dicts": dicts,
+        "coded": coded_fields(dicts),
         "id_types": id_types,
         "statuses": [d.name for d in dictionaries.items("staff_status")],
         "mobile_prefixes": {d.code for d in dictionaries.items("mobile_prefixes")},

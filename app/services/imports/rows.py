@@ -476,7 +476,7 @@ class RowChecker:
             self._plan.append((i, col, mode, catalogue.choices[col.choice].codes if mode == "choice" else None))
         self._by_mode = {m: [(i, col) for i, col, mode, _ in self._plan if mode == m]
                          for m in ("institution", "text", "date", "choice", "department", "post")}
-        self._codes = {col.key: codes for _, col, mode, codes in self._plan if mode == "choice"}
+        self._choices = [(i, col, col.key, codes) for i, col, mode, codes in self._plan if mode == "choice"]
         if catalogue.detail_set is not None:
             plain = tuple(dataclasses.replace(f, kind="text", limit=10 ** 9) if f.kind.startswith("code:") else f
                           for f in catalogue.detail_set.fields)
@@ -508,9 +508,11 @@ class RowChecker:
         out.errors.append((col.key, message + (f"，是否应为“{suggestion}”？" if suggestion else "")))
         return None
 
-    def _duplicate(self, key, out: Outcome, what: str, column: str):
+    def _duplicate(self, key, out: Outcome, what, column: str):
+        """`what`: the text naming the key, or a function giving it (built only for a repeated key)."""
         first = self.seen.get(key)
         if first is not None:
+            what = what() if callable(what) else what
             out.errors.append((column, f"与第 {first} 行重复（{what}），同一文件中只能出现一次"))
         else:
             self.seen[key] = out.row.number
@@ -563,17 +565,17 @@ class RowChecker:
             elif value is not None:
                 value = cell_date(value)
             raw[col.key] = value
-        for i, col in modes["choice"]:
+        for i, col, key, codes in self._choices:
             value = cells[i]
             if value.__class__ is str:
                 value = value.strip() or None
             elif value is not None:
                 value = cell_text(value)
             if value is None:
-                raw[col.key] = None
+                raw[key] = None
                 continue
-            stored = self._codes[col.key].get(value)  # the common case: exactly a dropdown value
-            raw[col.key] = stored if stored is not None else self._coded(col, value, out)
+            stored = codes.get(value)  # the common case: exactly a dropdown value
+            raw[key] = stored if stored is not None else self._coded(col, value, out)
         for mode in ("department", "post"):
             for i, col in modes[mode]:
                 value = cells[i]
@@ -603,13 +605,17 @@ class RowChecker:
             # stripped: _parse_basic has stripped every text and turned blanks into None
             checked = check_person_batched(self.cat.institution_id, raw, person, self.cat.rules, self.refs, holders,
                                            stripped=True, today=today)
-            # a value already refused here (unknown name) is not reported a second time as blank / not chosen
-            refused = {k for k, _ in out.errors} | {k for k, _ in pre_errors}
-            out.errors += pre_errors + [(e.field, e.message) for e in checked.errors if e.field not in refused]
-            out.warnings += [(w.field, w.message) for w in checked.warnings]
+            if out.errors or pre_errors:
+                # a value already refused here (unknown name) is not reported a second time as blank / not chosen
+                refused = {k for k, _ in out.errors} | {k for k, _ in pre_errors}
+                out.errors += pre_errors + [(e.field, e.message) for e in checked.errors if e.field not in refused]
+            elif checked.errors:
+                out.errors = [(e.field, e.message) for e in checked.errors]
+            if checked.warnings:
+                out.warnings += [(w.field, w.message) for w in checked.warnings]
             out.values = checked.values  # blanks are None already: cells are read as None, never ""
             if number and not any(k == "id_number" for k, _ in out.errors):
-                self._duplicate(number, out, f"证件号码 {number}", "id_number")
+                self._duplicate(number, out, lambda n=number: f"证件号码 {n}", "id_number")
             if person is not None and out.values.get("name") and person.name != out.values["name"]:
                 out.errors.append(("name", f"证件号码 {number} 在本机构登记的姓名为“{person.name}”，与填写的“"
                                            f"{out.values['name']}”不一致；姓名与证件号码须与系统中一致，"
