@@ -3,8 +3,7 @@ import datetime
 import re
 
 UNTIL_NOW = "至今"
-_FULL = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
+_DATE = re.compile(r"^(\d{4})-(\d{1,2})(?:-(\d{1,2}))?$")  # YYYY-MM-DD or YYYY-MM
 
 
 def parse_date(value, label: str = "日期", allow_until_now: bool = False):
@@ -18,11 +17,11 @@ def parse_date(value, label: str = "日期", allow_until_now: bool = False):
         if allow_until_now:
             return UNTIL_NOW
         raise ValueError(f"{label}不能填写“至今”")
-    match = _FULL.match(text) or _MONTH.match(text)
+    match = _DATE.match(text)
     if not match:
         raise ValueError(f"{label}格式应为 YYYY-MM-DD 或 YYYY-MM（如 2020-09-01 或 2020-09），当前：{text}")
     year, month = int(match.group(1)), int(match.group(2))
-    day = int(match.group(3)) if match.re is _FULL else 1
+    day = int(match.group(3)) if match.group(3) else 1
     try:
         return datetime.date(year, month, day)
     except ValueError:

@@ -51,6 +51,12 @@ def _compiled(regex: str) -> re.Pattern:
     return re.compile(regex)
 
 
+@functools.lru_cache(maxsize=64)
+def _gb11643(check: str | None) -> bool:
+    """The ID type's `check` (id_types.csv) says its numbers follow GB 11643 (居民身份证-like)."""
+    return (check or "").startswith(("ISO 7064", "同居民身份证", "同GB 11643", "MOD 11-2"))
+
+
 def _birth_problem(value: str, today: datetime.date) -> str | None:
     try:
         birth = datetime.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
@@ -67,7 +73,7 @@ def id_problems_by_type(value: str, type_name: str, regex: str | None, check: st
         return ["证件号码不能为空"]
     if "E+" in value and _SCIENTIFIC.fullmatch(value):
         return ["证件号码被 Excel 改成了科学计数法（如 4.2011E+17），请把该列设为文本后重新输入"]
-    gb11643 = (check or "").startswith(("ISO 7064", "同居民身份证", "同GB 11643", "MOD 11-2"))
+    gb11643 = _gb11643(check)
     if gb11643 and len(value) == 18:
         problems = [] if not regex or _compiled(regex).match(value) else [f"证件号码不符合{type_name}的格式"]
         if not problems and not value[:17].isdigit():

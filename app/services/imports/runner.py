@@ -18,6 +18,7 @@ The same function serves the web pages, the background jobs and `flask people im
 """
 from __future__ import annotations
 
+import collections
 import contextlib
 import datetime
 import gc
@@ -149,8 +150,11 @@ def run_import(institution, set_key: str, source, *, update_existing: bool = Fal
 
     def account(batch_outcomes):
         nonlocal processed
+        for action, n in collections.Counter(out.action for out in batch_outcomes).items():
+            setattr(result, counter[action], getattr(result, counter[action]) + n)
         for out in batch_outcomes:
-            setattr(result, counter[out.action], getattr(result, counter[out.action]) + 1)
+            if out.action == "create" and not out.warnings:  # nothing to report: most rows of most files
+                continue
             if out.failed:
                 failed_rows.append((out.row.cells, out.errors))
                 if len(result.errors_preview) < PREVIEW:
