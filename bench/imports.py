@@ -4,12 +4,14 @@ Builds a database (SQLite file under $TMPDIR/hr-bench-imports, or --database-url
 demo 江夏区 centre 10 departments and a mapped post, then generates valid 基本信息 files of 10,000 and 100,000 rows
 (through the export writer, so they carry the template's hidden sheet and a shared-strings table as Excel writes
 them) and a 10,000-row file in which every row is wrong. Each scenario runs in a fresh child process so its peak
-RSS is its own. Printed per scenario: rows, import seconds, rows/s, peak RSS, the seconds python-calamine alone
-takes to read the file (open + every row of the data sheet), and for the error file the seconds spent writing the
-error workbook.
+RSS is its own, and each run starts from a copy of the same database (`--repeat` runs per scenario: this 2-core
+machine's speed varies by a fifth from one minute to the next, so medians are printed). Printed per scenario: rows,
+import seconds, rows/s, peak RSS, the seconds python-calamine alone takes to read the file (open + every row of the
+data sheet), import ÷ read, and for the error file the seconds spent writing the error workbook.
 
     .venv/bin/python bench/imports.py
     .venv/bin/python bench/imports.py --rows 10000           # skip the 100,000-row scenario
+    .venv/bin/python bench/imports.py --repeat 5             # five runs of each scenario (default 3)
     .venv/bin/python bench/imports.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench_imports
 
 Targets (for information): 10,000 rows ≤ 1.5 s and ≤ 4× the calamine read; 100,000 rows ≤ 15 s with peak RSS
@@ -20,6 +22,7 @@ import json
 import os
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,6 +43,8 @@ def parse_args(argv=None):
     p.add_argument("--rows", default="10000,100000", help="有效行场景的行数，逗号分隔（默认 10000,100000）")
     p.add_argument("--error-rows", type=int, default=10000, help="全部出错的文件的行数（默认 10000，0 = 不测）")
     p.add_argument("--batch-size", type=int, default=0, help="每批行数（默认 0 = 导入引擎的默认值）")
+    p.add_argument("--repeat", type=int, default=3,
+                   help="每个场景运行几次（每次都从同一个数据库副本开始），打印中位数和范围（默认 3）")
     p.add_argument("--scenario", help=argparse.SUPPRESS)  # internal: run one scenario in this process
     return p.parse_args(argv)
 
@@ -58,6 +63,28 @@ def prepare_database(url):
                          dbname="postgres", autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{u.database}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{u.database}"')
+
+
+def snapshot(url, restore=False):
+    """Keep a copy of the built database (restore=False) or put it back (restore=True), so every run of every
+    scenario starts from the same data: a file copy on SQLite, a template database on PostgreSQL."""
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite":
+        import shutil
+
+        src, dst = (u.database + ".template", u.database) if restore else (u.database, u.database + ".template")
+        shutil.copyfile(src, dst)
+        return
+    import psycopg
+
+    template = f"{u.database}_template"
+    with psycopg.connect(host=u.host or "127.0.0.1", port=u.port or 5432, user=u.username, password=u.password,
+                         dbname="postgres", autocommit=True) as conn:
+        src, dst = (template, u.database) if restore else (u.database, template)
+        conn.execute(f'DROP DATABASE IF EXISTS "{dst}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{dst}" TEMPLATE "{src}"')
 
 
 def make_app(url, workdir):
@@ -110,6 +137,10 @@ def build(url, workdir, sizes, error_rows):
         if error_rows:
             files[f"errors-{error_rows}"] = write_file(inst, os.path.join(workdir, f"errors-{error_rows}.xlsx"),
                                                         error_rows, offset, valid=False)
+        from app.extensions import db
+
+        db.session.remove()
+        db.engine.dispose()  # no connection left open: PostgreSQL copies a database only when nobody uses it
     return files
 
 
@@ -216,19 +247,34 @@ def main():
     files = build(url, args.dir, sizes, args.error_rows)
     print("targets: 10,000 rows ≤ 1.5 s and ≤ 4× read; 100,000 rows ≤ 15 s, RSS ≤ 400 MB; error workbook of "
           "10,000 failed rows ≤ 3 s")
-    print(f"{'file':<20}{'rows':>9}{'import s':>10}{'rows/s':>9}{'peak RSS MB':>13}{'calamine s':>12}{'× read':>8}"
-          f"{'report s':>10}")
+    snapshot(url)
+    print(f"each scenario {args.repeat}× from the same database; import s and × read: median (min–max)")
+    print(f"{'file':<20}{'rows':>9}{'import s':>20}{'rows/s':>9}{'peak RSS MB':>13}{'calamine s':>12}"
+          f"{'× read':>18}{'report s':>10}")
     for _key, path in files.items():
-        cmd = [sys.executable, os.path.abspath(__file__), "--dir", args.dir, "--database-url", url,
-               "--batch-size", str(args.batch_size), "--scenario", path]
-        proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
-        line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("{")), None)
-        if proc.returncode or line is None:
-            print(f"{os.path.basename(path)} failed:\n{proc.stderr[-2000:]}")
+        runs = []
+        for _ in range(max(1, args.repeat)):
+            snapshot(url, restore=True)
+            cmd = [sys.executable, os.path.abspath(__file__), "--dir", args.dir, "--database-url", url,
+                   "--batch-size", str(args.batch_size), "--scenario", path]
+            proc = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
+            line = next((ln for ln in proc.stdout.splitlines() if ln.startswith("{")), None)
+            if proc.returncode or line is None:
+                print(f"{os.path.basename(path)} failed:\n{proc.stderr[-2000:]}")
+                break
+            runs.append(json.loads(line))
+        if not runs:
             continue
-        r = json.loads(line)
-        print(f"{r['file']:<20}{r['rows']:>9,}{r['import_s']:>10}{r['rows_per_s']:>9,}{r['peak_rss_mb']:>13}"
-              f"{r['calamine_s']:>12}{r['ratio']:>8}{r['report_s']:>10}")
+
+        def spread(key, runs=runs):
+            values = sorted(r[key] for r in runs)
+            return f"{statistics.median(values):g} ({values[0]:g}–{values[-1]:g})" if len(values) > 1 else f"{values[0]:g}"
+
+        r = runs[0]
+        seconds = statistics.median(x["import_s"] for x in runs)
+        print(f"{r['file']:<20}{r['rows']:>9,}{spread('import_s'):>20}{round(r['rows'] / seconds):>9,}"
+              f"{max(x['peak_rss_mb'] for x in runs):>13}{statistics.median(x['calamine_s'] for x in runs):>12g}"
+              f"{spread('ratio'):>18}{statistics.median(x['report_s'] for x in runs):>10g}")
 
 
 if __name__ == "__main__":
