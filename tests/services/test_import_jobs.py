@@ -320,7 +320,7 @@ def test_real_engine_crash_between_batches_counts_the_committed_rows(app, db, mo
     dept_name, post_name = _ready(db, inst)
     job = import_jobs.create_job(inst, "basic", _real_workbook(inst, 5, dept_name, post_name), "x.xlsx")
     monkeypatch.setattr(import_jobs, "BATCH_SIZE", 2)
-    real_insert = runner._insert
+    real_insert = runner._bulk_insert
     calls = []
 
     def failing(*args):  # the writer thread saving the second batch
@@ -329,7 +329,7 @@ def test_real_engine_crash_between_batches_counts_the_committed_rows(app, db, mo
             raise RuntimeError("disk full")
         return real_insert(*args)
 
-    monkeypatch.setattr(runner, "_insert", failing)
+    monkeypatch.setattr(runner, "_bulk_insert", failing)
     assert import_jobs.run_job(job.id, app) == "失败"
     job = _fresh(db, job.id)
     assert (job.processed, job.total, job.failed) == (2, 5, 3)

@@ -47,6 +47,9 @@ PREVIEW = 50
 # Rows per transaction: fewer commits (about 15 ms each on SQLite) and prefetch queries with bigger batches; 5,000
 # took 100,000 rows 7 % faster than 1,000 (bench/imports.py), and a batch stays small in memory (about 10 MB).
 BATCH_SIZE = 5000
+# Rows checked and handed to the writer thread at a time, inside a batch (one transaction per batch): the writer
+# starts early and the last part is all that is left to write at the end.
+PART_SIZE = 1000
 COUNTED = ("created", "updated", "unchanged", "skipped", "failed")
 _ACTION_COUNTER = {"create": "created", "update": "updated", "unchanged": "unchanged", "skip": "skipped",
                    "fail": "failed"}
@@ -170,25 +173,35 @@ def run_import(institution, set_key: str, source, *, update_existing: bool = Fal
         if progress:
             progress(processed, max(sheet.total, processed))
 
+    def finish(done):
+        """The previous batch, once its created rows are committed: its updates (the writer is idle), counts."""
+        outcomes = _settle(writer, checker, *done)
+        _update(checker, outcomes)
+        account(outcomes)
+
     pending = None  # the batch whose created rows the writer is saving: counted once they are committed
     try:
         with _acting(user), _gc_paused(), _Writer(db.engine) as writer:
             actor = audit.current_actor()
             for batch in _batches(sheet.rows(), max(1, batch_size or BATCH_SIZE)):
                 result.total += len(batch)
-                outcomes = checker.check(batch)  # meanwhile the writer saves the previous batch
-                if pending is not None:
-                    done, pending = pending, None
-                    account(_settle(writer, checker, *done))
-                _update(checker, outcomes)
-                pending = (outcomes, writer.submit(checker, [o for o in outcomes if o.action == "create"], actor))
+                outcomes = []
+                # part by part, so the writer starts on a batch early and has little left after its last part
+                for part in _batches(batch, PART_SIZE):
+                    checked = checker.check(part)  # meanwhile the writer saves the parts before
+                    outcomes += checked
+                    if pending is not None:
+                        done, pending = pending, None
+                        finish(done)
+                    writer.add(checker, [o for o in checked if o.action == "create"], actor)
+                pending = (outcomes, writer.commit())
             if pending is not None:
                 done, pending = pending, None
-                account(_settle(writer, checker, *done))
+                finish(done)
     finally:
         if pending is not None:  # something failed while the writer was saving a batch: that batch still counts
             with contextlib.suppress(Exception):
-                account(_settle(writer, checker, *pending))
+                finish(pending)
         sheet.close()
     if result.total == 0:  # only blank rows under the header: nothing was written
         raise no_data(cat)
@@ -202,66 +215,136 @@ def run_import(institution, set_key: str, source, *, update_existing: bool = Fal
 
 class _Writer:
     """Saves the created rows of a batch (and their audit rows) in a second thread, on a connection of its own, in
-    one transaction, while the main thread checks the next batch: sqlite3 and psycopg release the GIL while the
-    database works, and the rows' checks are Python, so the two overlap on two cores (a 10,000-row import took a
-    quarter less). Updates stay in the main thread, in the session (the audit listener records them) — the
-    writer is idle then. An in-memory SQLite database (one connection only) is written in the calling thread."""
+    one transaction, while the calling thread checks the rows that follow: sqlite3 and psycopg release the GIL
+    while the database works, and the checks are Python, so the two overlap on two cores. The rows come part by
+    part (`add`, PART_SIZE rows) and the batch ends with `commit`. Updates stay in the calling thread, in the
+    session (the audit listener records them), between a commit and the next batch's first part — the writer
+    has no transaction open then. An in-memory SQLite database (one connection only) is written in the calling
+    thread."""
 
     def __init__(self, engine):
         self.engine = engine
         memory = engine.dialect.name == "sqlite" and engine.url.database in (None, "", ":memory:")
         self._pool = None if memory else ThreadPoolExecutor(1, thread_name_prefix="import-writer")
+        # used in the writer's thread only: the batch's connection, and what went wrong in it
+        self._connection = None
+        self._cache_size = None
+        self._failed = None
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
+        self.run(self._close, False)  # a batch left without commit (the import raised): rolled back
         if self._pool is not None:
             self._pool.shutdown(wait=True)
 
-    def submit(self, checker: RowChecker, outcomes, actor) -> Future:
-        """Start saving `outcomes` (rows to create). The values are taken here, in the calling thread (a detail
-        row's person is an ORM object of the caller's session)."""
-        now = datetime.datetime.now()
-        rows = [checker.insert_row(o, now) for o in outcomes]
-        args = (self.engine, checker.table, checker.insert_columns, rows, actor, now, checker.stamped_columns)
+    def run(self, fn, *args) -> Future:
+        """fn(*args) in the writer's thread (in the calling thread when there is none)."""
         if self._pool is not None:
-            return self._pool.submit(_insert, *args)
+            return self._pool.submit(fn, *args)
         future = Future()
         try:
-            future.set_result(_insert(*args))
-        except Exception as exc:  # raised again by _settle, as from the thread
+            future.set_result(fn(*args))
+        except Exception as exc:  # raised again by future.result(), as from the thread
             future.set_exception(exc)
         return future
+
+    def add(self, checker: RowChecker, outcomes, actor) -> None:
+        """Save `outcomes` (rows to create) in the current batch's transaction. The values are taken here, in the
+        calling thread (a detail row's person is an ORM object of the caller's session)."""
+        if outcomes:
+            now = datetime.datetime.now()
+            rows = [checker.insert_row(o, now) for o in outcomes]
+            self.run(self._write, checker.table, checker.insert_columns, rows, actor, now, checker.stamped_columns)
+
+    def commit(self) -> Future:
+        """End the batch: its result raises what went wrong in it (IntegrityError on a conflict)."""
+        return self.run(self._commit)
+
+    def submit(self, checker: RowChecker, outcomes, actor) -> Future:
+        """Save `outcomes` in a transaction of their own (between batches)."""
+        now = datetime.datetime.now()
+        rows = [checker.insert_row(o, now) for o in outcomes]
+        return self.run(_insert, self.engine, checker.table, checker.insert_columns, rows, actor, now,
+                        checker.stamped_columns)
+
+    # -- in the writer's thread --------------------------------------------------------------------------------
+
+    def _write(self, table, columns, rows, actor, now, stamped):
+        if self._failed is not None:  # the batch is lost already: its commit will say why
+            return
+        try:
+            if self._connection is None:
+                self._connection, self._cache_size = _begin(self.engine)
+            _audit_created(self._connection, table, _bulk_insert(self._connection, table, columns, rows), actor,
+                           now, stamped)
+        except Exception as exc:
+            self._failed = exc
+            self._close(False)
+
+    def _commit(self):
+        failed, self._failed = self._failed, None
+        if failed is not None:
+            raise failed
+        self._close(True)
+
+    def _close(self, commit: bool):
+        connection, self._connection = self._connection, None
+        if connection is not None:
+            _end(connection, self._cache_size, commit)
+
+
+def _begin(engine):
+    """A connection in a transaction for a batch's rows (and the page cache size to restore at the end).
+
+    SQLite: the connection's page cache is raised for the transaction so the batch's pages stay in memory until
+    the commit. With the default 2 MB cache SQLite spills them to the file before the commit, which takes the
+    exclusive lock early and blocks every reader (the thread checking the next rows, the web pages) until the
+    commit: 100,000 rows spent 1.8 s waiting for that lock."""
+    connection = engine.connect()
+    default = None
+    try:
+        if connection.dialect.name == "sqlite":
+            default = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+            connection.exec_driver_sql(f"PRAGMA cache_size = {SQLITE_BATCH_CACHE}")
+            connection.commit()  # ends SQLAlchemy's autobegun transaction (SQLite opened none for a PRAGMA)
+        connection.begin()
+    except BaseException:
+        connection.close()
+        raise
+    return connection, default
+
+
+def _end(connection, cache_size, commit: bool) -> None:
+    """Commit (or roll back) and give the connection back, its page cache as it was."""
+    try:
+        if commit:
+            connection.commit()
+    finally:
+        try:
+            connection.rollback()
+            if cache_size is not None:
+                connection.exec_driver_sql(f"PRAGMA cache_size = {int(cache_size)}")
+                connection.commit()
+        finally:
+            connection.close()
 
 
 def _insert(engine, table, columns: tuple, rows: list[list], actor: dict, now: datetime.datetime,
             stamped: tuple = ()) -> None:
     """Created rows in one multi-row INSERT (Core: the ORM unit of work and its audit listener cost about 0.5 ms a
     row), then their audit-log rows in the listener's format (action create, every non-empty column), built by the
-    database from the stored rows (`_audit_created`), in one transaction.
-
-    SQLite: the connection's page cache is raised for the transaction so the batch's pages stay in memory until
-    the commit. With the default 2 MB cache SQLite spills them to the file before the commit, which takes the
-    exclusive lock early and blocks every reader (the thread checking the next batch, the web pages) until the
-    commit: 100,000 rows spent 1.8 s waiting for that lock."""
+    database from the stored rows (`_audit_created`), in a transaction of their own."""
     if not rows:
         return
-    with engine.connect() as connection:
-        sqlite = connection.dialect.name == "sqlite"
-        if sqlite:
-            default = connection.exec_driver_sql("PRAGMA cache_size").scalar()
-            connection.exec_driver_sql(f"PRAGMA cache_size = {SQLITE_BATCH_CACHE}")
-            connection.commit()  # ends SQLAlchemy's autobegun transaction (SQLite opened none for a PRAGMA)
-        try:
-            with connection.begin():
-                ids = _bulk_insert(connection, table, columns, rows)
-                _audit_created(connection, table, ids, actor, now, stamped)
-        finally:
-            if sqlite:
-                connection.rollback()
-                connection.exec_driver_sql(f"PRAGMA cache_size = {int(default)}")
-                connection.commit()
+    connection, cache_size = _begin(engine)
+    committed = False
+    try:
+        _audit_created(connection, table, _bulk_insert(connection, table, columns, rows), actor, now, stamped)
+        committed = True
+    finally:
+        _end(connection, cache_size, committed)
 
 
 SQLITE_BATCH_CACHE = -65536  # KiB (negative: a size, not a page count): 64 MB at most, taken only as pages are used
