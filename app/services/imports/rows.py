@@ -439,6 +439,7 @@ class Outcome:
     values: dict = field(default_factory=dict)
     target: object = None  # the existing record (update / unchanged / skip)
     person: object = None  # detail sets: the person the entry belongs to
+    person_id: int | None = None  # its id (read when the row is written, after commits have expired `person`)
 
     @property
     def failed(self):
@@ -715,6 +716,7 @@ class RowChecker:
                     out.errors.append((key, issue.message))
             out.values = values
             out.person = person
+            out.person_id = person.id if person is not None else None
             existing = None
             if person is not None:
                 key = tuple(values.get(k) for k in self.cat.natural_key)
@@ -750,7 +752,7 @@ class RowChecker:
         get = out.values.get
         if self.cat.detail_set is None:
             return [self.cat.institution_id, *map(get, people.BASIC_FIELDS), None, None, now, now]
-        return [out.person.id, self.cat.institution_id, *(get(f.key) for f in self.cat.detail_set.fields), None, now]
+        return [out.person_id, self.cat.institution_id, *(get(f.key) for f in self.cat.detail_set.fields), None, now]
 
     def build(self, out: Outcome):
         """Apply an update to the existing record (through the ORM: the audit log records the changed fields)."""
