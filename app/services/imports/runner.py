@@ -1,17 +1,18 @@
 """Running an import (spec 4.2.2, 4.2.4): file checks → row checks (every error of every row) → writes in batches.
 
-Each batch (BATCH_SIZE rows by default) is checked against what is prefetched for it (the records with the batch's ID
-numbers anywhere in the province, the persons' entries of the set). Updates go through the ORM in the calling
-thread (the audit listener records the changed fields). Created rows go to a second thread (`_Writer`) that writes
-them as multi-row INSERTs with their audit-log rows in the listener's format, built by the database
-(`_audit_created`), in one transaction on a connection of its own — while the calling thread checks the next batch
-(the writes are mostly database work, done without the GIL). A batch is counted, and progress reported, once its
-rows are committed. Rows end as created, updated, unchanged, skipped (exists and "update existing" is off) or
-failed; valid rows are saved whatever happens to the others. If a commit fails on a conflict (someone saved the
-same ID number after the check), that batch's rows are saved one by one so only the offending rows fail. Batches
-already committed stay if a later one raises (a database outage): re-running the file skips or updates them.
+A batch (BATCH_SIZE rows by default) is one transaction of created rows. It is checked part by part (PART_SIZE
+rows) against what is prefetched for the part (the records with its ID numbers anywhere in the province, the
+persons' entries of the set), and each part's created rows go to a second thread (`_Writer`) that writes them as
+multi-row INSERTs with their audit-log rows in the listener's format, built by the database (`_audit_created`), on
+a connection of its own — while the calling thread checks the next part (the writes are mostly database work, done
+without the GIL). Updates go through the ORM in the calling thread (the audit listener records the changed fields)
+once the batch's created rows are committed. A batch is counted, and progress reported, then. Rows end as created,
+updated, unchanged, skipped (exists and "update existing" is off) or failed; valid rows are saved whatever happens
+to the others. If a commit fails on a conflict (someone saved the same ID number after the check), that batch's
+rows are saved one by one so only the offending rows fail. Batches already committed stay if a later one raises (a
+database outage): re-running the file skips or updates them.
 
-The next batch is checked before the previous one is committed; the file's own repeated keys are caught by the
+A part is checked before the rows before it are committed; the file's own repeated keys are caught by the
 checker's memory of the keys it has seen, not by the database.
 
 The same function serves the web pages, the background jobs and `flask people import`.
