@@ -253,7 +253,7 @@ class _Writer:
 
     def add(self, checker: RowChecker, outcomes, actor) -> None:
         """Save `outcomes` (rows to create) in the current batch's transaction. The values are taken here, in the
-        calling thread (a detail row's person is an ORM object of the caller's session)."""
+        calling thread: the outcomes belong to it."""
         if outcomes:
             now = datetime.datetime.now()
             rows = [checker.insert_row(o, now) for o in outcomes]
