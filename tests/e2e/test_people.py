@@ -89,6 +89,8 @@ def test_owner_adds_a_person_and_details(app, db, live_server, page, tmp_path):
     cert.get_by_label("证书编号").fill("200842110420115")
     cert.get_by_label("取得日期").fill("2009-12-20")
     cert.get_by_role("button", name="保存").click()
+    # the page comes back with the form open and the message (the section exists before: wait for the message)
+    page.wait_for_selector("#set-qualification >> text=资格证书须上传附件图片")
     cert = page.locator("#set-qualification")
     assert "资格证书须上传附件图片" in cert.inner_text()
     assert cert.get_by_label("证书编号").input_value() == "200842110420115"
