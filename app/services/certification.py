@@ -46,18 +46,19 @@ def save(user, *, name, id_type, id_number, mobile, front=None, back=None):
     if cert is not None and not review.can_edit(cert.status):
         raise DomainError(f"实名认证{STATUS_LABELS[cert.status]}，不能修改；如需修改请先撤回")
     errors = field_problems(name, id_type, id_number, mobile)
-    stored = {}
+    accepted = {}
     for key, upload, label in (("front_path", front, "身份证正面照片"), ("back_path", back, "身份证反面照片")):
         if upload:
             try:
-                stored[key] = storage.save_upload(upload, field_label=label, kinds={"jpeg", "png"},
-                                                  max_bytes=storage.IMAGE_MAX).path
+                accepted[key] = storage.check_upload(upload, field_label=label, kinds={"jpeg", "png"},
+                                                     max_bytes=storage.IMAGE_MAX)
             except DomainError as exc:
                 errors.append(exc.message)
         elif not (cert and getattr(cert, key)):
             errors.append(f"请上传{label}（JPG 或 PNG，不超过 3 MB）")
     if errors:
         raise ValidationFailed(errors)
+    stored = {key: upload.store().path for key, upload in accepted.items()}  # only now: nothing kept of a refusal
     if cert is None:
         cert = RealNameCertification(user_id=user.id, institution_id=user.institution_id, status=review.DRAFT)
         db.session.add(cert)

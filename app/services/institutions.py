@@ -217,16 +217,16 @@ def request_change(user, new_values: dict, reason: str, uploads=()) -> ChangeReq
     uploads = [u for u in uploads if u]
     if not uploads:
         errors.append("请上传证明材料（如执业许可证、登记证书扫描件），PDF、JPG 或 PNG，每个不超过 10 MB")
-    files = []
+    accepted = []
     for upload in uploads:
         try:
-            stored = storage.save_upload(upload, field_label="证明材料", kinds={"pdf", "jpeg", "png"},
-                                         max_bytes=storage.SCAN_MAX)
-            files.append({"path": stored.path, "filename": stored.original_filename, "kind": stored.kind})
+            accepted.append(storage.check_upload(upload, field_label="证明材料", kinds={"pdf", "jpeg", "png"},
+                                                 max_bytes=storage.SCAN_MAX))
         except DomainError as exc:
             errors.append(exc.message)
     if errors:
         raise ValidationFailed(errors)
+    files = [{"path": s.path, "filename": s.original_filename, "kind": s.kind} for s in (a.store() for a in accepted)]
     request_ = ChangeRequest(institution_id=institution.id, changes=changes, reason=reason.strip(), files=files,
                              created_by=user.username, status=review.transition(review.DRAFT, "submit",
                                                                                 review.APPLICANT),

@@ -79,14 +79,15 @@ def save_person(institution: Institution, raw: dict, person: Person | None = Non
     """新增/修改 基本信息; returns (person, warnings). ValidationFailed lists every error, naming each field."""
     checked = check_person(institution.id, raw, person)
     errors = checked.messages()
-    stored = None
+    accepted = None
     if photo:
         try:
-            stored = storage.save_upload(photo, field_label="照片", kinds={"jpeg", "png"}, max_bytes=storage.IMAGE_MAX)
+            accepted = storage.check_upload(photo, field_label="照片", kinds={"jpeg", "png"}, max_bytes=storage.IMAGE_MAX)
         except DomainError as exc:
             errors.append(exc.message)
     if errors:
         raise ValidationFailed(errors)
+    stored = accepted.store() if accepted else None  # only now: a refused form leaves no file behind
     person = person or Person(institution_id=institution.id)
     for key in BASIC_FIELDS:
         if key in checked.values:
@@ -228,19 +229,20 @@ def save_detail(person: Person, set_key: str, raw: dict, uploads=(), entry=None)
         raise DomainError("信息类别不存在")
     values, issues = check_detail(detail_set, raw, person)
     errors = [i.message for i in issues]
-    stored = []
+    accepted = []
     for upload in [u for u in uploads if u]:
         try:
-            s = storage.save_upload(upload, field_label=f"{detail_set.label}附件", kinds={"jpeg", "png"},
-                                    max_bytes=storage.IMAGE_MAX)
-            stored.append({"path": s.path, "thumb": s.thumb_path, "filename": s.original_filename})
+            accepted.append(storage.check_upload(upload, field_label=f"{detail_set.label}附件", kinds={"jpeg", "png"},
+                                                 max_bytes=storage.IMAGE_MAX))
         except DomainError as exc:
             errors.append(exc.message)
     existing = list(entry.attachments or []) if entry is not None else []
-    if detail_set.attachment_required and not stored and not existing:
+    if detail_set.attachment_required and not accepted and not existing:
         errors.append(f"{detail_set.label}须上传附件图片（JPG 或 PNG，不超过 3 MB）；没有附件请使用批量导入")
     if errors:
         raise ValidationFailed(errors)
+    stored = [{"path": s.path, "thumb": s.thumb_path, "filename": s.original_filename}
+              for s in (a.store() for a in accepted)]
     if entry is None:
         entry = detail_set.model(person_id=person.id, institution_id=person.institution_id)
         db.session.add(entry)

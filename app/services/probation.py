@@ -225,21 +225,21 @@ def save(user, person_id, raw: dict, uploads=(), remove=()) -> Probation:
     values, errors = check_fields(raw)
     removed = {int(i) for i in remove if str(i).isdigit()}
     kept = [a for i, a in enumerate((filing.attachments or []) if filing else []) if i not in removed]
-    stored = []
+    accepted = []
     for upload in [u for u in uploads if u]:
         try:
-            s = storage.save_upload(upload, field_label=ATTACHMENT_LABEL, kinds={"jpeg", "png"},
-                                    max_bytes=storage.IMAGE_MAX)
+            accepted.append(storage.check_upload(upload, field_label=ATTACHMENT_LABEL, kinds={"jpeg", "png"},
+                                                 max_bytes=storage.IMAGE_MAX))
         except DomainError as exc:
             errors.append(exc.message)
-            continue
-        stored.append({"path": s.path, "thumb": s.thumb_path, "filename": s.original_filename})
-    if not kept and not stored and not any(ATTACHMENT_LABEL in e for e in errors):
+    if not kept and not accepted and not any(ATTACHMENT_LABEL in e for e in errors):
         errors.append(f"请上传{ATTACHMENT_LABEL}（至少 1 张，JPG 或 PNG，每张不超过 3 MB）")
-    if len(kept) + len(stored) > MAX_ATTACHMENTS:
-        errors.append(f"{ATTACHMENT_LABEL}最多 {MAX_ATTACHMENTS} 张（当前 {len(kept) + len(stored)} 张）")
+    if len(kept) + len(accepted) > MAX_ATTACHMENTS:
+        errors.append(f"{ATTACHMENT_LABEL}最多 {MAX_ATTACHMENTS} 张（当前 {len(kept) + len(accepted)} 张）")
     if errors:
         raise ValidationFailed(errors)
+    stored = [{"path": s.path, "thumb": s.thumb_path, "filename": s.original_filename}
+              for s in (a.store() for a in accepted)]
     if filing is None:
         filing = Probation(person_id=person.id, institution_id=person.institution_id, status=review.DRAFT)
         db.session.add(filing)

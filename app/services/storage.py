@@ -74,15 +74,39 @@ class StoredFile:
     thumb_path: str | None
 
 
-def save_upload(
+@dataclass(frozen=True)
+class CheckedUpload:
+    """An upload that passed the checks (`check_upload`), cleaned, not written yet: `store()` writes it. Forms check
+    their uploads with the other fields and store them only when everything passed, so a refused form leaves no
+    file behind (an ID-card photo of a form that was never saved is personal data nobody can reach or delete)."""
+
+    kind: str
+    data: bytes
+    thumb: bytes | None
+    width: int | None
+    height: int | None
+    original_filename: str
+
+    def store(self) -> StoredFile:
+        digest = hashlib.sha256(self.data).hexdigest()
+        path = f"{digest[:2]}/{digest}.{_EXTENSIONS[self.kind]}"
+        thumb_path = f"{digest[:2]}/{digest}.thumb.jpg" if self.thumb is not None else None
+        _write_once(path, self.data)
+        if thumb_path:
+            _write_once(thumb_path, self.thumb)
+        return StoredFile(sha256=digest, kind=self.kind, size=len(self.data), original_filename=self.original_filename,
+                          width=self.width, height=self.height, path=path, thumb_path=thumb_path)
+
+
+def check_upload(
     data: bytes | bytearray | memoryview | BinaryIO,
     *,
     field_label: str,
     kinds: set[str],
     max_bytes: int,
     filename: str = "",
-) -> StoredFile:
-    """Check an upload by its content and store it under UPLOAD_FOLDER by content hash; DomainError if refused."""
+) -> CheckedUpload:
+    """Check an upload by its content (kind, size, a real image or PDF) and clean it; DomainError if refused."""
     kinds = set(kinds)
     if not kinds or not kinds <= set(KINDS):
         raise ValueError(f"kinds must be a non-empty subset of {KINDS}, got {sorted(kinds)}")
@@ -109,26 +133,21 @@ def save_upload(
 
     if kind == "pdf":
         _check_pdf(raw, field_label)
-        stored, width, height, thumb = raw, None, None, None
-    else:
-        stored, width, height, thumb = _clean_image(raw, kind, field_label)
+        return CheckedUpload(kind, raw, None, None, None, _clean_filename(filename))
+    stored, width, height, thumb = _clean_image(raw, kind, field_label)
+    return CheckedUpload(kind, stored, thumb, width, height, _clean_filename(filename))
 
-    digest = hashlib.sha256(stored).hexdigest()
-    path = f"{digest[:2]}/{digest}.{_EXTENSIONS[kind]}"
-    thumb_path = f"{digest[:2]}/{digest}.thumb.jpg" if thumb is not None else None
-    _write_once(path, stored)
-    if thumb_path:
-        _write_once(thumb_path, thumb)
-    return StoredFile(
-        sha256=digest,
-        kind=kind,
-        size=len(stored),
-        original_filename=_clean_filename(filename),
-        width=width,
-        height=height,
-        path=path,
-        thumb_path=thumb_path,
-    )
+
+def save_upload(
+    data: bytes | bytearray | memoryview | BinaryIO,
+    *,
+    field_label: str,
+    kinds: set[str],
+    max_bytes: int,
+    filename: str = "",
+) -> StoredFile:
+    """Check an upload by its content and store it under UPLOAD_FOLDER by content hash; DomainError if refused."""
+    return check_upload(data, field_label=field_label, kinds=kinds, max_bytes=max_bytes, filename=filename).store()
 
 
 def absolute_path(relative_path: str) -> str:

@@ -130,3 +130,10 @@ def test_regional_owner_reviews_institution_owners_and_sysadmin_regional_owners(
     assert certs.queue(_user(db, "inst_admin")) == []
     region_cert = _pending(app, db, "region_admin")
     assert [c.id for c in certs.queue(_user(db, "sysadmin01"))] == [region_cert.id]
+
+
+def test_a_refused_form_keeps_no_id_card_photo(app, db, tmp_path, monkeypatch):
+    monkeypatch.setitem(app.config, "UPLOAD_FOLDER", str(tmp_path / "uploads"))
+    with pytest.raises(ValidationFailed):
+        certs.save(_user(db, "newcomer01"), front=_jpeg(), back=_jpeg("gray"), **{**GOOD, "mobile": "1234"})
+    assert not any((tmp_path / "uploads").rglob("*.*"))

@@ -206,3 +206,20 @@ def test_village_clinic_staff_get_a_status_warning(db):
     assert warned.errors == [] and "村卫生室人员的在职状态一定要选择" in warned.warnings[0].message
     fine = svc.check_person(inst.id, {**raw, "status": "医师资格考试试用期考核人员"})
     assert fine.warnings == []
+
+
+def test_a_refused_form_leaves_no_uploaded_file(app, db, tmp_path, monkeypatch):
+    """Uploads are checked with the other fields and written only when the whole form passed."""
+    monkeypatch.setitem(app.config, "UPLOAD_FOLDER", str(tmp_path / "uploads"))
+    inst = _inst(db, JIANGXIA_CODE)
+    dept, post = _org(db, inst)
+    with pytest.raises(ValidationFailed):
+        people.save_person(inst, _raw(dept, post, phone="123"), photo=_jpeg())
+    person, _ = people.save_person(inst, _raw(dept, post))
+    with pytest.raises(ValidationFailed):
+        people.save_detail(person, "qualification", {"kind": "医师资格证书", "certificate_no": "",
+                                                     "obtained_on": "2001-10"}, uploads=[_jpeg()])
+    assert not any((tmp_path / "uploads").rglob("*.*"))
+    entry = people.save_detail(person, "qualification", {"kind": "医师资格证书", "certificate_no": "Q1",
+                                                          "obtained_on": "2001-10"}, uploads=[_jpeg()])
+    assert (tmp_path / "uploads" / entry.attachments[0]["path"]).is_file()

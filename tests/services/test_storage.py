@@ -333,3 +333,12 @@ def test_absolute_path_points_inside_the_upload_folder(upload_dir):
     assert path == os.path.realpath(upload_dir / stored.path) and os.path.isfile(path)
     with pytest.raises(FileNotFoundError):
         open_stored("ab/" + "b" * 64 + ".pdf")
+
+
+def test_check_upload_writes_nothing_until_stored(upload_dir):
+    checked = storage.check_upload(io.BytesIO(_image_bytes("PNG")), field_label="照片", kinds={"png"},
+                                   max_bytes=IMAGE_MAX, filename="a.png")
+    assert not upload_dir.exists() or not any(upload_dir.rglob("*.*"))
+    stored = checked.store()
+    assert (upload_dir / stored.path).is_file() and (upload_dir / stored.thumb_path).is_file()
+    assert stored.original_filename == "a.png" and stored.kind == "png"
