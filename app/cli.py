@@ -120,7 +120,6 @@ def register_cli(app):
                 fh.write(result.report)
         click.echo(json.dumps(result.summary(), ensure_ascii=False))
 
-
     @app.cli.group("imports")
     def imports_group():
         """批量导入的后台任务。"""

@@ -367,7 +367,7 @@ def _among(column, values: list):
     if dialect == "sqlite":
         return column.in_(select(func.json_each(json.dumps(values)).table_valued("value").c.value))
     if dialect == "postgresql":
-        return column == any_(bindparam("values", values, type_=ARRAY(String)))
+        return column == any_(bindparam("values", values, type_=ARRAY(String), unique=True))
     return column.in_(values)
 
 
@@ -476,7 +476,8 @@ class RowChecker:
                 mode = "text"
             self._plan.append((i, col, mode, catalogue.choices[col.choice].codes if mode == "choice" else None))
         self._by_mode = {m: [(i, col) for i, col, mode, _ in self._plan if mode == m]
-                         for m in ("institution", "text", "date", "choice", "department", "post")}
+                         for m in ("institution", "text", "date", "department", "post")}
+        # dropdown columns with their lists: (index, column, key, name → code)
         self._choices = [(i, col, col.key, codes) for i, col, mode, codes in self._plan if mode == "choice"]
         if catalogue.detail_set is not None:
             plain = tuple(dataclasses.replace(f, kind="text", limit=10 ** 9) if f.kind.startswith("code:") else f
