@@ -72,6 +72,10 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     IDLE_TIMEOUT_SECONDS = 30 * 60
+    # REST tokens (flask_jwt_extended's default refresh token lived 30 days). Both also end with the account's
+    # session epoch (logout, password, lock, delete, role or access change): app/security/sessions.py.
+    JWT_ACCESS_TOKEN_EXPIRES = timedelta(minutes=15)
+    JWT_REFRESH_TOKEN_EXPIRES = timedelta(hours=8)
 
     # CSRF on every form (Flask-WTF, enabled by FAB).
     WTF_CSRF_ENABLED = True

@@ -20,7 +20,10 @@ def main():
 
     host, port = app.config["HOST"], app.config["PORT"]
     print(f"卫生健康基础资源管理系统已启动：http://{host}:{port}/")
-    serve(app, host=host, port=port, threads=8)
+    # Behind ALLOWED_PROXIES proxies, waitress hands X-Forwarded-* through untouched (by default it removes them):
+    # the app's ProxyFix reads them once, exactly as under gunicorn.
+    proxied = {"clear_untrusted_proxy_headers": False} if app.config["ALLOWED_PROXIES"] else {}
+    serve(app, host=host, port=port, threads=8, **proxied)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.extensions import appbuilder, db, migrate
 from app.models.enums import SUBSYSTEMS
+from app.security import sessions
 from app.security.subsystems import current_subsystem, subsystem_of_endpoint
 from app.services.scope import scope_of
 
@@ -21,6 +22,7 @@ def create_app(config=None):
     from app import models  # noqa: F401  (registers every table before the security manager maps them)
     from app.security.manager import AppSecurityManager, password_complexity
     from app.services import audit
+    from app.services import sessions as session_epochs
 
     app.config["FAB_PASSWORD_COMPLEXITY_VALIDATOR"] = password_complexity
     appbuilder.security_manager_class = AppSecurityManager
@@ -34,6 +36,7 @@ def create_app(config=None):
         appbuilder.post_init()
 
     audit.install()
+    session_epochs.install()
     audit.set_actor_provider(_request_actor)
     _install_request_guards(app)
     _install_error_pages(app)
@@ -75,10 +78,33 @@ def _warm_up_pdf(app):
 
 
 def trust_proxies(app):
-    """Honour X-Forwarded-For/-Proto/-Host only from ALLOWED_PROXIES trusted proxies (0: never)."""
+    """Honour X-Forwarded-For/-Proto/-Host only from ALLOWED_PROXIES trusted proxies (0: never).
+
+    The same under every server: `python run.py` tells waitress to pass the headers through untouched, so this
+    ProxyFix is the only place they are read. A request without the proxies' X-Forwarded-For entries has no known
+    client address: it is treated as coming from the internet (never as the health network), with a warning."""
     n = app.config.get("ALLOWED_PROXIES", 0)
     if n:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)
+        app.wsgi_app = _MissingForwardedFor(ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n), n, app.logger)
+
+
+class _MissingForwardedFor:
+    def __init__(self, wsgi_app, proxies, logger):
+        self.wsgi_app, self.proxies, self.logger, self.warned = wsgi_app, proxies, logger, False
+
+    def __call__(self, environ, start_response):
+        from app.security.sessions import PROXY_HEADER_MISSING
+
+        entries = [e for e in environ.get("HTTP_X_FORWARDED_FOR", "").split(",") if e.strip()]
+        if len(entries) < self.proxies:
+            environ[PROXY_HEADER_MISSING] = True
+            if not self.warned:
+                self.warned = True
+                self.logger.warning(
+                    "ALLOWED_PROXIES=%s but a request from %s carries %s X-Forwarded-For entries: the proxy must set "
+                    "X-Forwarded-For; such requests are treated as coming from the internet",
+                    self.proxies, environ.get("REMOTE_ADDR"), len(entries))
+        return self.wsgi_app(environ, start_response)
 
 
 def _request_actor():
@@ -154,6 +180,14 @@ def _install_request_guards(app):
         user = g.get("user")
         if user is None or not getattr(user, "is_authenticated", False):
             return None
+        ended = sessions.session_refusal(user)  # a copied cookie dies with its account's session epoch
+        if ended:
+            logout_user()
+            session.clear()
+            if request.path.startswith("/api/"):
+                return jsonify(message=ended), 401
+            flash(ended, "warning")
+            return redirect(url_for("AppAuthDBView.login"))
         now = datetime.datetime.now(datetime.UTC)
         last = session.get("_last_seen")
         if last is not None and now - datetime.datetime.fromtimestamp(last, datetime.UTC) > idle:

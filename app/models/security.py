@@ -26,6 +26,9 @@ class AppUser(FabUser):
     is_owner = Column(Boolean, nullable=False, default=False)  # 总账号
     certified_at = Column(DateTime, nullable=True)  # 实名认证通过时间; None → only the certification page opens
     deleted_at = Column(DateTime, nullable=True)  # 删除: access removed, row kept for the audit trail
+    # Copied into the session cookie and every JWT at login; raised by logout, password change or reset, lock,
+    # delete, role deactivation and an internet-access change, so every earlier session and token dies.
+    session_epoch = Column(Integer, nullable=False, default=0, server_default="0")
 
     institution = relationship("Institution", foreign_keys=[institution_id])
     region = relationship("Region", foreign_keys=[region_id])

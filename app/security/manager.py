@@ -25,14 +25,16 @@ from flask_login import login_user
 from wtforms import PasswordField, validators
 
 from app.domain.errors import DomainError
-from app.domain.network import NO_INTERNET_MESSAGE, is_internet
+from app.domain.network import NO_INTERNET_MESSAGE
 from app.domain.password import password_problems, validate_password
 from app.extensions import limiter
 from app.models.security import User
+from app.security import sessions
 from app.security.display import DisplayMixin
 from app.security.roles import permission_label
 from app.security.tenancy import TenantViewMixin
 from app.services import accounts
+from app.services import sessions as session_epochs
 from app.services.roles import active_roles
 from app.services.scope import scope_of
 
@@ -74,6 +76,7 @@ class AppAuthDBView(AuthDBView):
                 flash(g.get("login_error") or self.invalid_login_message, "warning")
                 return redirect(self.appbuilder.get_url_for_login_with(next_url))
             login_user(user, remember=False)
+            sessions.start(user)
             return redirect(next_url)
         return self.render_template(self.login_template, title="登录", form=form, appbuilder=self.appbuilder)
 
@@ -195,10 +198,21 @@ class AppSecurityManager(SecurityManager):
 
     def register_views(self):
         super().register_views()
-        # FAB limits only the form login; the REST login gets the same per-address limit.
+        # One counter per address for the form login and the REST login together (FAB limits only the form).
         if self.is_auth_limited:
             api = next(v for v in self.appbuilder.baseviews if isinstance(v, AppSecurityApi))
-            self.limiter.limit(self.auth_rate_limit, methods=["POST"])(api.blueprint)
+            shared = self.limiter.shared_limit(self.auth_rate_limit, scope="login", methods=["POST"])
+            shared(self.auth_view.blueprint)
+            shared(api.blueprint)
+
+    def create_jwt_manager(self, app):
+        jwt_manager = super().create_jwt_manager(app)
+        sessions.install_jwt(jwt_manager)
+        return jwt_manager
+
+    def on_user_logout(self, user):
+        """Logout ends every session and token of the account, so a copied cookie dies with it."""
+        session_epochs.end_all(user)
 
     def auth_user_db(self, username, password):
         """Password check plus lockout (5 failures → 30 minutes) and the access channel (spec 二)."""
@@ -206,6 +220,10 @@ class AppSecurityManager(SecurityManager):
         cfg = current_app.config
         now = datetime.datetime.now()
         user = self.find_user(username=username) if username else None
+        if user is not None and sessions.from_internet() and not self.internet_allowed(user):
+            # Before any password check: from the internet this account learns nothing about its password.
+            g.login_error = NO_INTERNET_MESSAGE
+            return None
         if user is not None and user.locked_until:
             if user.locked_until > now:
                 g.login_error = lockout_message(user.locked_until)
@@ -222,7 +240,7 @@ class AppSecurityManager(SecurityManager):
         if result.roles and not active_roles(result):
             g.login_error = "您的角色已停用，暂时不能登录，请联系本机构总账号"
             return None
-        if is_internet(request.remote_addr, cfg["HEALTH_NET_CIDRS"]) and not self.internet_allowed(result):
+        if sessions.from_internet() and not self.internet_allowed(result):
             g.login_error = NO_INTERNET_MESSAGE
             return None
         return result
@@ -236,9 +254,7 @@ class AppSecurityManager(SecurityManager):
 
     @staticmethod
     def internet_allowed(user) -> bool:
-        if not user.internet_access:
-            return False
-        return user.institution is None or bool(user.institution.internet_access)
+        return sessions.internet_allowed(user)
 
     def reset_password(self, userid, password):
         """Every FAB path that sets a password goes through the policy; a reset by another must be changed."""

@@ -31,7 +31,7 @@ ENTITY_LABELS = {
     "region": "行政区划", "dict_item": "数据字典", "person": "人员",
 }
 # Login bookkeeping of FAB: recorded as part of a real change, but an update touching only these is noise.
-NOISE_FIELDS = {"last_login", "login_count", "changed_on"}
+NOISE_FIELDS = {"last_login", "login_count", "changed_on", "session_epoch"}
 
 _actor_provider = None
 _actor_override = contextvars.ContextVar("audit_actor", default=None)

@@ -9,6 +9,7 @@ from wtforms.widgets import PasswordInput
 from app.domain.errors import ValidationFailed
 from app.domain.password import MIN_LENGTH
 from app.extensions import db
+from app.security import sessions
 from app.services import accounts
 
 RULES = (
@@ -43,6 +44,7 @@ class ChangePasswordView(BaseView):
                 db.session.rollback()
                 errors = exc.errors
             else:
+                sessions.start(g.user)  # this session goes on; every other copy and token has ended
                 flash("密码修改成功", "success")
                 return redirect(url_for("HomeIndexView.index"))
         elif form.errors:
