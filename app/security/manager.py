@@ -240,9 +240,6 @@ class AppSecurityManager(SecurityManager):
         if result.roles and not active_roles(result):
             g.login_error = "您的角色已停用，暂时不能登录，请联系本机构总账号"
             return None
-        if sessions.from_internet() and not self.internet_allowed(result):
-            g.login_error = NO_INTERNET_MESSAGE
-            return None
         return result
 
     def get_user_roles(self, user):

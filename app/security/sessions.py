@@ -14,7 +14,7 @@ from app.extensions import db
 from app.models.security import User
 
 SESSION_KEY = "_epoch"
-ENDED_MESSAGE = "登录已失效（已退出登录、密码已修改或重置、账号被锁定、停用或删除），请重新登录"
+ENDED_MESSAGE = "登录已失效（已退出登录，或账号的密码、状态、角色、互联网访问权限已变更），请重新登录"
 # Set on the WSGI environ when ALLOWED_PROXIES > 0 and the request lacks the proxies' X-Forwarded-For entries.
 PROXY_HEADER_MISSING = "app.proxy_header_missing"
 
