@@ -93,11 +93,9 @@ class _MissingForwardedFor:
         self.wsgi_app, self.proxies, self.logger, self.warned = wsgi_app, proxies, logger, False
 
     def __call__(self, environ, start_response):
-        from app.security.sessions import PROXY_HEADER_MISSING
-
         entries = [e for e in environ.get("HTTP_X_FORWARDED_FOR", "").split(",") if e.strip()]
         if len(entries) < self.proxies:
-            environ[PROXY_HEADER_MISSING] = True
+            environ[sessions.PROXY_HEADER_MISSING] = True
             if not self.warned:
                 self.warned = True
                 self.logger.warning(
