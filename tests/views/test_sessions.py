@@ -266,3 +266,18 @@ def test_missing_forwarded_for_behind_a_proxy_counts_as_internet(caplog):
     assert c.get("/", headers={"X-Forwarded-For": "8.8.8.8"}, environ_base=env).get_data(as_text=True) == "internet"
     warnings = [r for r in caplog.records if "X-Forwarded-For" in r.getMessage()]
     assert len(warnings) == 1  # once, not on every request
+
+
+def test_role_deactivated_on_the_role_page_ends_its_holders_sessions(app, db, login_as):
+    staff = login_as("inst_staff")
+    thief = _steal(app, staff)
+    user = _user(db, "inst_staff")
+    profile = db.session.scalar(select(RoleProfile).where(RoleProfile.role_id == user.roles[0].id))
+    owner = login_as("inst_admin")
+    path = f"/roleprofileview/edit/{profile.id}"
+    resp = owner.post(path, data={"csrf_token": csrf_token(owner, path), "display_name": profile.display_name,
+                                  "role_type": profile.role_type, "seq": profile.seq or "", "status": "停用",
+                                  "description": profile.description or ""})
+    assert resp.status_code == 302
+    assert not _signed_in(thief)
+    assert _signed_in(owner)  # the owner's own role is untouched
