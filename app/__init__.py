@@ -11,10 +11,20 @@ from app.models.enums import SUBSYSTEMS
 from app.security.subsystems import current_subsystem, subsystem_of_endpoint
 from app.services.scope import scope_of
 
+CONFIGS = {"": "config.Config", "development": "config.Config", "production": "config.ProductionConfig"}
+
+
+def config_from_env() -> str:
+    """The configuration APP_ENV selects (unset: development); an unknown value stops the start with a clear error."""
+    env = os.environ.get("APP_ENV", "").strip().lower()
+    if env not in CONFIGS:
+        raise RuntimeError(f"APP_ENV={env!r} is not one of: production, development")
+    return CONFIGS[env]
+
 
 def create_app(config=None):
     app = Flask(__name__, instance_relative_config=True)
-    app.config.from_object(config or "config.Config")
+    app.config.from_object(config or config_from_env())
     os.makedirs(app.instance_path, exist_ok=True)
     trust_proxies(app)
 
@@ -37,6 +47,7 @@ def create_app(config=None):
     audit.set_actor_provider(_request_actor)
     _install_request_guards(app)
     _install_error_pages(app)
+    _install_security_headers(app)
 
     from app.cli import register_cli
 
@@ -134,6 +145,28 @@ def _error_response(code, text=None):
     ab = current_app.appbuilder
     return render_template("error.html", code=code, title=title, text=text, appbuilder=ab,
                            base_template=ab.base_template), code
+
+
+# Responses that are not pages (files, JSON, downloads) may load nothing and run no script, even if a browser
+# were tricked into rendering one. Pages get their own policy elsewhere; a policy already set is never replaced.
+NON_PAGE_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'"
+
+
+def _install_security_headers(app):
+    """Headers on every response: no MIME sniffing, no framing by other sites, no full URLs leaked as Referer;
+    Chinese messages on the REST API's 401/403 (FAB and Flask-JWT-Extended answer in English)."""
+    from app.security.api_messages import chinese_api_error
+
+    @app.after_request
+    def security_headers(resp):
+        resp.headers["X-Content-Type-Options"] = "nosniff"
+        resp.headers.setdefault("X-Frame-Options", "DENY")  # a PDF route allows our own pages (SAMEORIGIN)
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        if resp.mimetype != "text/html" and "Content-Security-Policy" not in resp.headers:
+            resp.headers["Content-Security-Policy"] = NON_PAGE_CSP
+        if request.path.startswith("/api/"):
+            chinese_api_error(resp)
+        return resp
 
 
 STATIC_ENDPOINTS = {"static", "appbuilder.static"}
