@@ -48,6 +48,7 @@ def create_app(config=None):
     _install_request_guards(app)
     _install_error_pages(app)
     _install_security_headers(app)
+    _install_storage_full_page(app)
 
     from app.cli import register_cli
 
@@ -167,6 +168,21 @@ def _install_security_headers(app):
         if request.path.startswith("/api/"):
             chinese_api_error(resp)
         return resp
+
+
+def _install_storage_full_page(app):
+    """A full disk while the request body is received (Werkzeug spills uploads over 500 KB to a temporary file
+    before any view runs): the Chinese message instead of a 500. Other OSErrors go on as before."""
+    import errno
+
+    from app.services.storage import STORAGE_FULL
+
+    @app.errorhandler(OSError)
+    def storage_full(exc):
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise exc
+        app.logger.error("request not received, disk full: %s", exc)
+        return _error_response(507, STORAGE_FULL)
 
 
 STATIC_ENDPOINTS = {"static", "appbuilder.static"}

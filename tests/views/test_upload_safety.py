@@ -331,3 +331,26 @@ def test_full_disk_keeps_the_detail_entry_form_and_saves_nothing(app, db, login_
     assert "服务器存储空间不足，请联系管理员" in page
     assert 'value="HS-ENOSPC-7"' in page
     assert _count(db, Qualification) == 0 and _files_on_disk(app) == on_disk
+
+
+def test_full_disk_while_receiving_a_large_upload_is_the_chinese_page(app, db, login_as, monkeypatch):
+    """Werkzeug writes a request body over 500 KB to a temporary file before the view runs."""
+    import tempfile
+
+    import werkzeug.formparser
+
+    class FullDisk(tempfile.SpooledTemporaryFile):
+        def write(self, data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    c = login_as("inst_admin")
+    token = csrf_token(c, "/institution/")
+    monkeypatch.setattr(werkzeug.formparser, "SpooledTemporaryFile", FullDisk)
+
+    resp = c.post("/institution/upload", data={"csrf_token": token, "kind": "执业许可证",
+                                               "file": (io.BytesIO(b"x" * 600_000), "许可证.pdf")},
+                  content_type="multipart/form-data")
+
+    assert resp.status_code == 507
+    assert "服务器存储空间不足，请联系管理员" in resp.get_data(as_text=True)
+    assert _count(db, InstitutionFile) == 0
