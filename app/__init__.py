@@ -162,6 +162,7 @@ def _install_security_headers(app):
     def security_headers(resp):
         resp.headers["X-Content-Type-Options"] = "nosniff"
         resp.headers.setdefault("X-Frame-Options", "DENY")  # a PDF route allows our own pages (SAMEORIGIN)
+        # same-origin, not no-referrer: over HTTPS Flask-WTF's CSRF check needs the Referer of our own pages.
         resp.headers.setdefault("Referrer-Policy", "same-origin")
         if resp.mimetype != "text/html" and "Content-Security-Policy" not in resp.headers:
             resp.headers["Content-Security-Policy"] = NON_PAGE_CSP

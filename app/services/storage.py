@@ -2,7 +2,9 @@
 
 Every refusal is a `DomainError` whose Chinese message names the field and the broken rule, because the people
 uploading are clerks who must be able to fix the file themselves. Views do their own permission checks and then
-serve files through `open_stored` / `absolute_path`; nothing here looks at the request.
+serve files through `views/files.py` `send_stored`, which asks `stored_kind` (the bytes, never the file name) for the
+Content-Type; nothing here looks at the request. A refused write (full disk) is `StorageFullError`, and `store_all`
+removes what that save had written.
 """
 from __future__ import annotations
 
