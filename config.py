@@ -122,4 +122,12 @@ class TestConfig(Config):
 
 
 class ProductionConfig(Config):
+    """APP_ENV=production (gunicorn behind HTTPS): cookies only over HTTPS, no debug, https links."""
+
+    DEBUG = False
+    TESTING = False
+    PREFERRED_URL_SCHEME = "https"
+    # SESSION_COOKIE_SECURE=0 only for a trial on plain HTTP: browsers then drop a Secure cookie and nobody can log in.
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "1") == "1"
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    REMEMBER_COOKIE_HTTPONLY = True

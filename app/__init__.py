@@ -12,10 +12,20 @@ from app.security import sessions
 from app.security.subsystems import current_subsystem, subsystem_of_endpoint
 from app.services.scope import scope_of
 
+CONFIGS = {"": "config.Config", "development": "config.Config", "production": "config.ProductionConfig"}
+
+
+def config_from_env() -> str:
+    """The configuration APP_ENV selects (unset: development); an unknown value stops the start with a clear error."""
+    env = os.environ.get("APP_ENV", "").strip().lower()
+    if env not in CONFIGS:
+        raise RuntimeError(f"APP_ENV={env!r} is not one of: production, development")
+    return CONFIGS[env]
+
 
 def create_app(config=None):
     app = Flask(__name__, instance_relative_config=True)
-    app.config.from_object(config or "config.Config")
+    app.config.from_object(config or config_from_env())
     os.makedirs(app.instance_path, exist_ok=True)
     trust_proxies(app)
 
@@ -40,6 +50,8 @@ def create_app(config=None):
     audit.set_actor_provider(_request_actor)
     _install_request_guards(app)
     _install_error_pages(app)
+    _install_security_headers(app)
+    _install_storage_full_page(app)
 
     from app.cli import register_cli
 
@@ -158,6 +170,44 @@ def _error_response(code, text=None):
     ab = current_app.appbuilder
     return render_template("error.html", code=code, title=title, text=text, appbuilder=ab,
                            base_template=ab.base_template), code
+
+
+# Responses that are not pages (files, JSON, downloads) may load nothing and run no script, even if a browser
+# were tricked into rendering one. Pages get their own policy elsewhere; a policy already set is never replaced.
+NON_PAGE_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'"
+
+
+def _install_security_headers(app):
+    """Headers on every response: no MIME sniffing, no framing by other sites, no full URLs leaked as Referer;
+    Chinese messages on the REST API's 401/403 (FAB and Flask-JWT-Extended answer in English)."""
+    from app.security.api_messages import chinese_api_error
+
+    @app.after_request
+    def security_headers(resp):
+        resp.headers["X-Content-Type-Options"] = "nosniff"
+        resp.headers.setdefault("X-Frame-Options", "DENY")  # a PDF route allows our own pages (SAMEORIGIN)
+        # same-origin, not no-referrer: over HTTPS Flask-WTF's CSRF check needs the Referer of our own pages.
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+        if resp.mimetype != "text/html" and "Content-Security-Policy" not in resp.headers:
+            resp.headers["Content-Security-Policy"] = NON_PAGE_CSP
+        if request.path.startswith("/api/"):
+            chinese_api_error(resp)
+        return resp
+
+
+def _install_storage_full_page(app):
+    """A full disk while the request body is received (Werkzeug spills uploads over 500 KB to a temporary file
+    before any view runs): the Chinese message instead of a 500. Other OSErrors go on as before."""
+    import errno
+
+    from app.services.storage import STORAGE_FULL
+
+    @app.errorhandler(OSError)
+    def storage_full(exc):
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise exc
+        app.logger.error("request not received, disk full: %s", exc)
+        return _error_response(507, STORAGE_FULL)
 
 
 STATIC_ENDPOINTS = {"static", "appbuilder.static"}

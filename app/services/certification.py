@@ -58,7 +58,8 @@ def save(user, *, name, id_type, id_number, mobile, front=None, back=None):
             errors.append(f"请上传{label}（JPG 或 PNG，不超过 3 MB）")
     if errors:
         raise ValidationFailed(errors)
-    stored = {key: upload.store().path for key, upload in accepted.items()}  # only now: nothing kept of a refusal
+    # only now: nothing kept of a refusal; all or none if the disk refuses one
+    stored = dict(zip(accepted, (s.path for s in storage.store_all(list(accepted.values()))), strict=True))
     if cert is None:
         cert = RealNameCertification(user_id=user.id, institution_id=user.institution_id, status=review.DRAFT)
         db.session.add(cert)

@@ -168,7 +168,10 @@ def create_job(institution: Institution, set_key: str, source, filename: str, *,
     db.session.add(job)
     db.session.flush()
     job.upload_path = f"imports/{job.id}/upload.xlsx"
-    _write(job.upload_path, data)
+    try:
+        _write(job.upload_path, data)
+    except OSError as exc:  # a full disk: the clerk's message, and the caller rolls the job row back
+        raise storage.storage_full(exc, "导入文件") from exc
     db.session.commit()
     return job
 

@@ -226,7 +226,7 @@ def request_change(user, new_values: dict, reason: str, uploads=()) -> ChangeReq
             errors.append(exc.message)
     if errors:
         raise ValidationFailed(errors)
-    files = [{"path": s.path, "filename": s.original_filename, "kind": s.kind} for s in (a.store() for a in accepted)]
+    files = [{"path": s.path, "filename": s.original_filename, "kind": s.kind} for s in storage.store_all(accepted)]
     request_ = ChangeRequest(institution_id=institution.id, changes=changes, reason=reason.strip(), files=files,
                              created_by=user.username, status=review.transition(review.DRAFT, "submit",
                                                                                 review.APPLICANT),

@@ -242,7 +242,7 @@ def save_detail(person: Person, set_key: str, raw: dict, uploads=(), entry=None)
     if errors:
         raise ValidationFailed(errors)
     stored = [{"path": s.path, "thumb": s.thumb_path, "filename": s.original_filename}
-              for s in (a.store() for a in accepted)]
+              for s in storage.store_all(accepted)]
     if entry is None:
         entry = detail_set.model(person_id=person.id, institution_id=person.institution_id)
         db.session.add(entry)

@@ -239,7 +239,7 @@ def save(user, person_id, raw: dict, uploads=(), remove=()) -> Probation:
     if errors:
         raise ValidationFailed(errors)
     stored = [{"path": s.path, "thumb": s.thumb_path, "filename": s.original_filename}
-              for s in (a.store() for a in accepted)]
+              for s in storage.store_all(accepted)]
     if filing is None:
         filing = Probation(person_id=person.id, institution_id=person.institution_id, status=review.DRAFT)
         db.session.add(filing)

@@ -2,12 +2,16 @@
 
 Every refusal is a `DomainError` whose Chinese message names the field and the broken rule, because the people
 uploading are clerks who must be able to fix the file themselves. Views do their own permission checks and then
-serve files through `open_stored` / `absolute_path`; nothing here looks at the request.
+serve files through `views/files.py` `send_stored`, which asks `stored_kind` (the bytes, never the file name) for the
+Content-Type; nothing here looks at the request. A refused write (full disk) is `StorageFullError`, and `store_all`
+removes what that save had written.
 """
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
+import logging
 import math
 import os
 import re
@@ -17,8 +21,11 @@ from typing import BinaryIO
 
 from flask import current_app
 from PIL import Image, ImageOps
+from pypdf import PdfReader
 
 from app.domain.errors import DomainError
+
+log = logging.getLogger(__name__)
 
 IMAGE_MAX = 3 * 1024 * 1024
 SCAN_MAX = 10 * 1024 * 1024
@@ -31,8 +38,11 @@ THUMB_QUALITY = 85
 PDF_EOF_WINDOW = 1024
 
 KINDS = ("jpeg", "png", "pdf")  # also the order in which accepted types are named in messages
-_EXTENSIONS = {"jpeg": "jpg", "png": "png", "pdf": "pdf"}
+EXTENSIONS = {"jpeg": "jpg", "png": "png", "pdf": "pdf"}
 _KIND_NAMES = {"jpeg": "JPG", "png": "PNG", "pdf": "PDF"}
+# The only Content-Types stored files are ever served with: decided by the content check, never by a file name.
+MIME_TYPES = {"jpeg": "image/jpeg", "png": "image/png", "pdf": "application/pdf"}
+STORAGE_FULL = "服务器存储空间不足，请联系管理员"
 _PIL_FORMATS = {"jpeg": ("JPEG", "MPO"), "png": ("PNG",)}  # phones write MPO: a JPEG with extra frames
 _MAGIC = (
     (b"\xff\xd8\xff", "jpeg"),
@@ -58,6 +68,11 @@ _MB = 1024 * 1024
 
 class StoragePathError(DomainError, ValueError):
     """A relative path that is not one this module stored (e.g. an attempt to escape UPLOAD_FOLDER)."""
+
+
+class StorageFullError(DomainError):
+    """The upload folder refused a write (ENOSPC, quota, read-only, …): the clerk can do nothing but call the
+    administrator, so the message says exactly that; the real error goes to the log."""
 
 
 @dataclass(frozen=True)
@@ -86,14 +101,20 @@ class CheckedUpload:
     width: int | None
     height: int | None
     original_filename: str
+    field_label: str = ""
 
     def store(self) -> StoredFile:
+        """Write the file (and its thumbnail); StorageFullError (a DomainError) if the disk refuses, and then
+        nothing of this upload is left on disk."""
+        return store_all([self])[0]
+
+    def _store(self, written: list[str]) -> StoredFile:
         digest = hashlib.sha256(self.data).hexdigest()
-        path = f"{digest[:2]}/{digest}.{_EXTENSIONS[self.kind]}"
+        path = f"{digest[:2]}/{digest}.{EXTENSIONS[self.kind]}"
         thumb_path = f"{digest[:2]}/{digest}.thumb.jpg" if self.thumb is not None else None
-        _write_once(path, self.data)
+        _write_once(path, self.data, written, self.field_label)
         if thumb_path:
-            _write_once(thumb_path, self.thumb)
+            _write_once(thumb_path, self.thumb, written, self.field_label)
         return StoredFile(sha256=digest, kind=self.kind, size=len(self.data), original_filename=self.original_filename,
                           width=self.width, height=self.height, path=path, thumb_path=thumb_path)
 
@@ -132,10 +153,26 @@ def check_upload(
         raise DomainError(f"{field_label}：只接受 {accepted} 文件，{sent}（内容检测）")
 
     if kind == "pdf":
-        _check_pdf(raw, field_label)
-        return CheckedUpload(kind, raw, None, None, None, _clean_filename(filename))
+        _check_pdf(raw, field_label, kinds)
+        return CheckedUpload(kind, raw, None, None, None, _clean_filename(filename), field_label)
     stored, width, height, thumb = _clean_image(raw, kind, field_label)
-    return CheckedUpload(kind, stored, thumb, width, height, _clean_filename(filename))
+    return CheckedUpload(kind, stored, thumb, width, height, _clean_filename(filename), field_label)
+
+
+def store_all(uploads: list[CheckedUpload]) -> list[StoredFile]:
+    """Write checked uploads, all or none: if the disk refuses one (full, read-only, …), the files this call wrote
+    are removed again and StorageFullError names the field; files that were already there (same content, used by
+    other records) are left alone."""
+    written: list[str] = []
+    try:
+        return [upload._store(written) for upload in uploads]
+    except StorageFullError:
+        for relative_path in written:
+            try:
+                os.unlink(os.path.join(_upload_root(), *relative_path.split("/")))
+            except OSError:
+                pass
+        raise
 
 
 def save_upload(
@@ -160,6 +197,13 @@ def absolute_path(relative_path: str) -> str:
     if os.path.commonpath([root, target]) != root:
         raise StoragePathError("文件路径无效")
     return target
+
+
+def stored_kind(relative_path: str) -> str | None:
+    """The kind of a stored file judged again from its bytes (never from its name or extension): "jpeg", "png",
+    "pdf", or None for anything else (e.g. a file an older version stored without today's checks)."""
+    with open(absolute_path(relative_path), "rb") as fh:
+        return _detect_kind(fh.read(16))
 
 
 def open_stored(relative_path: str) -> bytes:
@@ -207,9 +251,33 @@ def _detect_kind(raw: bytes) -> str | None:
     return next((kind for magic, kind in _MAGIC if raw.startswith(magic)), None)
 
 
-def _check_pdf(raw: bytes, field_label: str) -> None:
+def _check_pdf(raw: bytes, field_label: str, kinds: set[str]) -> None:
+    """A real PDF: pypdf reads its structure (cross-reference table, catalogue, page tree) and finds a page. The
+    first and last bytes alone prove nothing: a web page wrapped in `%PDF-` … `%%EOF` passed that test."""
+    accepted = _join_names([_KIND_NAMES[k] for k in KINDS if k in kinds])
+    refused = DomainError(f"{field_label}：PDF 文件已损坏、不完整或不是真正的 PDF，无法打开；只接受 {accepted} 文件")
     if b"%%EOF" not in raw[-PDF_EOF_WINDOW:]:
-        raise DomainError(f"{field_label}：PDF 文件已损坏或不完整，无法打开")
+        raise refused
+    # pypdf raises many exception types on malformed input; for untrusted bytes they all mean "not a PDF".
+    # Not strict: scanners often write slightly wrong cross-reference offsets, which every viewer repairs.
+    try:
+        reader = PdfReader(io.BytesIO(raw), strict=False)
+        encrypted = reader.is_encrypted
+    except Exception as exc:
+        raise refused from exc
+    if encrypted:  # an owner password only (printing/copy restrictions) opens with the empty user password
+        try:
+            opened = bool(reader.decrypt(""))
+        except Exception:
+            opened = False
+        if not opened:
+            raise DomainError(f"{field_label}：PDF 文件有密码保护或加密，无法检查，请上传未加密的 PDF")
+    try:
+        pages = len(reader.pages)
+    except Exception as exc:
+        raise refused from exc
+    if pages < 1:
+        raise refused
 
 
 def _clean_image(raw: bytes, kind: str, field_label: str) -> tuple[bytes, int, int, bytes]:
@@ -314,13 +382,24 @@ def _upload_root() -> str:
     return root
 
 
-def _write_once(relative_path: str, content: bytes) -> None:
-    """Write atomically, once: the name is the content hash, so an existing file already holds these bytes."""
+def _write_once(relative_path: str, content: bytes, written: list[str], field_label: str = "") -> None:
+    """Write atomically, once: the name is the content hash, so an existing file already holds these bytes.
+    A path this call wrote is added to `written`; an OSError becomes StorageFullError naming the field."""
     target = os.path.join(_upload_root(), *relative_path.split("/"))
     if os.path.exists(target):
         return
     # a concurrent save of the same content replacing it is harmless because the bytes are identical
-    write_atomic(target, content)
+    try:
+        write_atomic(target, content)
+    except OSError as exc:
+        raise storage_full(exc, field_label) from exc
+    written.append(relative_path)
+
+
+def storage_full(exc: OSError, field_label: str = "") -> StorageFullError:
+    """The error a clerk sees when the disk refused an upload; the cause is logged for the administrator."""
+    log.error("upload not written (%s): %s", errno.errorcode.get(exc.errno or 0, exc.errno), exc)
+    return StorageFullError(f"{field_label}：{STORAGE_FULL}" if field_label else STORAGE_FULL)
 
 
 def write_atomic(target: str, content: bytes) -> None:

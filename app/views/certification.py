@@ -1,5 +1,5 @@
 """实名认证 (spec 2.1) for every account, and 实名认证审核 (spec 7.4) for the reviewers."""
-from flask import Response, abort, flash, g, redirect, request, send_file, url_for
+from flask import Response, abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_login import login_required
 from flask_wtf import FlaskForm
@@ -9,7 +9,8 @@ from app.domain.errors import DomainError, ValidationFailed
 from app.extensions import db
 from app.models.security import RealNameCertification
 from app.services import certification as certs
-from app.services import dictionaries, pdf, storage
+from app.services import dictionaries, pdf
+from app.views.files import send_stored
 
 FILE_FIELDS = {"front": "front_path", "back": "back_path", "scan": "scan_path"}
 
@@ -20,9 +21,7 @@ def _errors(exc):
 
 def _send_stored(cert, kind):
     path = getattr(cert, FILE_FIELDS.get(kind, ""), None) if kind in FILE_FIELDS else None
-    if not path:
-        abort(404)
-    return send_file(storage.absolute_path(path), max_age=0)
+    return send_stored(path)
 
 
 class CertificationView(BaseView):

@@ -19,8 +19,9 @@ from app.domain.person import mask_id
 from app.extensions import db
 from app.models.imports import ImportJob
 from app.models.people import Person
-from app.services import attachment_batch, dictionaries, import_jobs, storage
+from app.services import attachment_batch, dictionaries, import_jobs
 from app.services import departments as departments_svc
+from app.views.files import send_stored
 
 EXPIRED = "页面已过期，请刷新页面后重新上传"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -115,9 +116,11 @@ class ImportView(BaseView):
     def _send(self, relative, download_name):
         try:
             path = import_jobs.absolute_path(relative)
-            return send_file(path, as_attachment=True, download_name=download_name, mimetype=XLSX, max_age=0)
+            resp = send_file(path, as_attachment=True, download_name=download_name, mimetype=XLSX, max_age=0)
         except (DomainError, FileNotFoundError):
             abort(404)
+        resp.cache_control.private = True  # ID numbers and phones: never kept by a shared cache
+        return resp
 
     @expose("/job/<int:pk>/report")
     @has_access
@@ -132,7 +135,7 @@ class ImportView(BaseView):
     @has_access
     def file(self, pk):
         job = self._job(pk)
-        return self._send(job.upload_path, job.filename)
+        return self._send(job.upload_path, f"{_stem(job.filename)}.xlsx")  # the extension of what was checked
 
     @expose("/job/<int:pk>/delete", methods=["POST"])
     @has_access
@@ -329,9 +332,9 @@ class AttachmentBatchView(BaseView):
         inst = _institution()
         try:
             path = attachment_batch.image_path(inst.id, pk, set_key, entry, index, bool(request.args.get("thumb")))
-            return send_file(storage.absolute_path(path), max_age=3600)
-        except (DomainError, FileNotFoundError):
+        except DomainError:
             abort(404)
+        return send_stored(path, max_age=3600)
 
     def _row_json(self, person, set_key, message, ok=True, status=200):
         row = attachment_batch.row_of(_institution().id, person.id, set_key)

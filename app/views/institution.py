@@ -2,7 +2,7 @@
 import io
 
 import segno
-from flask import abort, current_app, flash, g, jsonify, redirect, request, send_file, url_for
+from flask import abort, current_app, flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError, validate_csrf
@@ -15,7 +15,7 @@ from app.extensions import db, limiter
 from app.models.enums import INSTITUTION_KINDS
 from app.models.workflow import ChangeRequest
 from app.services import institutions as svc
-from app.services import storage
+from app.views.files import send_stored
 
 TABS = (("basic", "基本信息"), ("info", "机构信息"), ("branches", "分院信息"), ("files", "附件信息"))
 
@@ -127,7 +127,7 @@ class InstitutionProfileView(BaseView):
             item = svc.get_file(g.user, pk)
         except DomainError:
             abort(404)
-        return send_file(storage.absolute_path(item.path), download_name=item.filename, as_attachment=False)
+        return send_stored(item.path, item.filename)
 
     @expose("/file/<int:pk>/delete", methods=["POST"])
     @has_access
@@ -279,7 +279,7 @@ class ChangeReviewView(BaseView):
         if index >= len(item.files or []):
             abort(404)
         entry = item.files[index]
-        return send_file(storage.absolute_path(entry["path"]), download_name=entry.get("filename") or "file")
+        return send_stored(entry.get("path"), entry.get("filename"))
 
     @expose("/decide/<int:pk>", methods=["POST"])
     @has_access

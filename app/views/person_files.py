@@ -1,11 +1,12 @@
 """Photos and attachment images of staff, served only to users whose scope includes the person."""
-from flask import abort, g, send_file
+from flask import abort, g
 from flask_appbuilder import BaseView, expose, has_access
 
 from app.domain.errors import DomainError
 from app.models.people import Person
-from app.services import people, storage
+from app.services import people
 from app.services.scope import scope_of
+from app.views.files import send_stored
 
 
 class PersonFileView(BaseView):
@@ -28,7 +29,7 @@ class PersonFileView(BaseView):
         path = person.photo_thumb if size == "thumb" and person.photo_thumb else person.photo_path
         if not path:
             abort(404)
-        return send_file(storage.absolute_path(path), max_age=3600)
+        return send_stored(path, max_age=3600)
 
     @expose("/<set_key>/<int:pk>/<int:index>")
     @expose("/<set_key>/<int:pk>/<int:index>/<size>")
@@ -42,4 +43,4 @@ class PersonFileView(BaseView):
         if index >= len(files):
             abort(404)
         path = files[index].get("thumb") if size == "thumb" and files[index].get("thumb") else files[index]["path"]
-        return send_file(storage.absolute_path(path), max_age=3600)
+        return send_stored(path, files[index].get("filename"), max_age=3600)

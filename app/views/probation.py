@@ -1,7 +1,7 @@
 """试用期填报 (spec 4.2.6, 4.2.7) for institutions and 试用期审核 for the county commission."""
 import datetime
 
-from flask import abort, flash, g, redirect, request, send_file, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_wtf import FlaskForm
 
@@ -11,8 +11,9 @@ from app.domain.person import PROBATION_STATUS
 from app.extensions import db
 from app.models.org import Region
 from app.models.people import Probation
-from app.services import dictionaries, storage
+from app.services import dictionaries
 from app.services import probation as svc
+from app.views.files import send_stored
 
 EXPIRED = "页面已过期，请重新提交"
 
@@ -46,9 +47,9 @@ def _window_info(region):
 def _send_attachment(filing, index, size):
     try:
         path = svc.attachment_path(filing, index, thumb=size == "thumb")
-        return send_file(storage.absolute_path(path), max_age=0)
     except DomainError:
         abort(404)
+    return send_stored(path)
 
 
 class ProbationView(BaseView):

@@ -11,8 +11,9 @@ from app.models.security import User
 from app.services import institutions as svc
 from app.services.seed import JIANGXIA_CODE, WUCHANG_CODE
 from tests import factories
+from tests.services.test_storage import _minimal_pdf
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = _minimal_pdf()  # a real one: the upload check opens it and counts its pages
 
 
 def _user(db, username):

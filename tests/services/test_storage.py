@@ -252,9 +252,69 @@ def test_pdf_is_refused_where_only_images_are_accepted(upload_dir):
 def test_pdf_without_end_marker_is_refused(upload_dir):
     pdf = _minimal_pdf()
 
-    assert _refusal(pdf[:-10], kinds={"pdf"}) == "审核材料：PDF 文件已损坏或不完整，无法打开"
-    assert _refusal(pdf + b"\n" * 2000, kinds={"pdf"}) == "审核材料：PDF 文件已损坏或不完整，无法打开"
+    broken = "审核材料：PDF 文件已损坏、不完整或不是真正的 PDF，无法打开；只接受 PDF 文件"
+    assert _refusal(pdf[:-10], kinds={"pdf"}) == broken
+    assert _refusal(pdf + b"\n" * 2000, kinds={"pdf"}) == broken
     assert save_upload(pdf + b"\r\n", field_label="审核材料", kinds={"pdf"}, max_bytes=SCAN_MAX).kind == "pdf"
+
+
+# A web page between the first and last bytes of a PDF passed the old check (first "%PDF-", last "%%EOF").
+HTML_IN_PDF_SHELL = b"%PDF-1.4\n<html><body><script>window.__pwned = 1</script></body></html>\n%%EOF\n"
+
+
+@pytest.mark.parametrize("data", [
+    HTML_IN_PDF_SHELL,
+    b"%PDF-1.7\n%%EOF\n",
+    _minimal_pdf().replace(b"/Kids [3 0 R] /Count 1", b"/Kids [] /Count 0"),  # a structure without any page
+], ids=["html-in-pdf-shell", "header-and-marker-only", "no-page"])
+def test_pdf_must_have_a_real_structure_and_a_page(upload_dir, data):
+    assert _refusal(data) == (
+        "审核材料：PDF 文件已损坏、不完整或不是真正的 PDF，无法打开；只接受 JPG、PNG 或 PDF 文件")
+    assert _files_on_disk(upload_dir) == []
+
+
+def test_stored_kind_reads_the_bytes_not_the_name(upload_dir):
+    stored = save_upload(_minimal_pdf(), field_label="审核材料", kinds=ALL, max_bytes=SCAN_MAX, filename="批复文件.html")
+    (upload_dir / "ab").mkdir()
+    page = upload_dir / "ab" / ("b" * 64 + ".jpg")  # what an older version might have left: a page named .jpg
+    page.write_bytes(b"<html><script>alert(1)</script></html>")
+
+    assert storage.stored_kind(stored.path) == "pdf"
+    assert storage.stored_kind("ab/" + "b" * 64 + ".jpg") is None
+
+
+# --- a full disk -------------------------------------------------------------------------------------------------
+
+
+def _full_disk_after(monkeypatch, n_writes):
+    """write_atomic succeeds n_writes times, then raises ENOSPC as a full disk does."""
+    import errno
+
+    real, calls = storage.write_atomic, {"n": 0}
+
+    def write(target, content):
+        calls["n"] += 1
+        if calls["n"] > n_writes:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(target, content)
+
+    monkeypatch.setattr(storage, "write_atomic", write)
+
+
+def test_full_disk_is_a_chinese_message_and_leaves_nothing_of_the_call(upload_dir, monkeypatch):
+    kept = save_upload(_image_bytes("PNG", color=BLUE), field_label="照片", kinds=IMAGES, max_bytes=IMAGE_MAX)
+    before = _files_on_disk(upload_dir)
+    first = storage.check_upload(_image_bytes("PNG"), field_label="附件", kinds=IMAGES, max_bytes=IMAGE_MAX)
+    again = storage.check_upload(_image_bytes("PNG", color=BLUE), field_label="附件", kinds=IMAGES, max_bytes=IMAGE_MAX)
+    third = storage.check_upload(_minimal_pdf(), field_label="附件", kinds=ALL, max_bytes=SCAN_MAX)
+    _full_disk_after(monkeypatch, 2)  # the first image and its thumbnail are written, then the disk is full
+
+    with pytest.raises(storage.StorageFullError) as caught:
+        storage.store_all([first, again, third])
+
+    assert caught.value.message == "附件：服务器存储空间不足，请联系管理员"
+    assert _files_on_disk(upload_dir) == before  # this call's files removed, the older identical file kept
+    assert (upload_dir / kept.path).exists()
 
 
 # --- storage ----------------------------------------------------------------------------------------------------

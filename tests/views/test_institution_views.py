@@ -8,8 +8,9 @@ from app.domain.uscc import check_char
 from app.models.org import Institution
 from app.services.seed import JIANGXIA_CODE
 from tests.conftest import csrf_token
+from tests.services.test_storage import _minimal_pdf
 
-PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PDF = _minimal_pdf()  # a real one: the upload check opens it and counts its pages
 
 
 def test_profile_tabs_and_a_refused_save_keeps_the_input(login_as):
