@@ -31,7 +31,7 @@ from app.extensions import limiter
 from app.models.security import User
 from app.security.display import DisplayMixin
 from app.security.roles import permission_label
-from app.security.tenancy import PostOnlyMutationsMixin, TenantViewMixin
+from app.security.tenancy import SafeRoutesMixin, TenantViewMixin
 from app.services import accounts
 from app.services.roles import active_roles
 from app.services.scope import scope_of
@@ -175,7 +175,7 @@ class AppUserDBModelView(TenantViewMixin, UserDBModelView):
         flash(f"账号 {item.username} 已删除（其操作记录保留）", "success")
 
 
-class AppRoleModelView(PostOnlyMutationsMixin, DisplayMixin, RoleModelView):
+class AppRoleModelView(SafeRoutesMixin, DisplayMixin, RoleModelView):
     """The operators' role list (the permission tree of the accounts issue is the users' page)."""
 
     class_permission_name = "RoleModelView"
@@ -184,7 +184,7 @@ class AppRoleModelView(PostOnlyMutationsMixin, DisplayMixin, RoleModelView):
     search_columns = ["name", "user"]
 
 
-class AppGroupModelView(PostOnlyMutationsMixin, DisplayMixin, UserGroupModelView):
+class AppGroupModelView(SafeRoutesMixin, DisplayMixin, UserGroupModelView):
     """FAB's user groups: not used by this system (kept out of the menu), labelled for completeness."""
 
     class_permission_name = "UserGroupModelView"
@@ -201,6 +201,7 @@ class AppSecurityManager(SecurityManager):
     resetmypasswordview = AppResetMyPasswordView
     rolemodelview = AppRoleModelView
     groupmodelview = AppGroupModelView
+    userstatschartview = None  # FAB's chart loads Google Charts from the internet (blocked by the CSP); not used
 
     def create_limiter(self, app):
         """Use the app's one Flask-Limiter (storage REDIS_URL when set) for FAB's login limits too."""
