@@ -163,8 +163,9 @@ def _install_csp(app):
 
     @app.after_request
     def content_security_policy(response):
-        # A stricter policy set by the view (file downloads: default-src 'none'; sandbox) is kept.
-        if "Content-Security-Policy" not in response.headers:
+        # HTML pages only: a file shown in a page (a PDF in an <iframe>) must not carry frame-ancestors 'none'.
+        # A policy set by the view itself (file downloads: default-src 'none'; sandbox) is kept.
+        if response.mimetype == "text/html" and "Content-Security-Policy" not in response.headers:
             response.headers["Content-Security-Policy"] = CSP.format(nonce=csp_nonce())
         return response
 
