@@ -221,6 +221,7 @@ def _exempt(app, endpoint):
     skipped = blueprint in blueprints or endpoint in csrf._exempt_views
     if skipped:
         assert isinstance(view, BaseApi), f"{endpoint} is exempt from CSRF but is not a bearer-token API"
+        assert not view.allow_browser_login, f"{endpoint} is exempt from CSRF but accepts the session cookie"
     return skipped
 
 

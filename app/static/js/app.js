@@ -3,6 +3,7 @@
 //   <form data-confirm="确定删除…吗？">      asks before submitting (取消 keeps the page as it is)
 //   <select data-autosubmit>                 submits its form when the choice changes
 //   <button data-toggle-password="id">      shows or hides the password field with that id
+//   <a data-history-back>                     goes back one page (the browser keeps what was typed there)
 (function () {
   "use strict";
 
@@ -20,6 +21,11 @@
   });
 
   document.addEventListener("click", function (event) {
+    if (event.target.closest && event.target.closest("[data-history-back]")) {
+      event.preventDefault();
+      window.history.back();
+      return;
+    }
     var button = event.target.closest && event.target.closest("[data-toggle-password]");
     if (!button) return;
     var input = document.getElementById(button.getAttribute("data-toggle-password"));
