@@ -312,3 +312,15 @@ def test_no_inline_handler_in_any_template():
             if "src=" not in attrs and "nonce=" not in attrs:
                 inline_scripts.append(str(path.relative_to(root)))
     assert inline_scripts == []
+
+
+def test_every_model_view_has_the_safe_routes(app):
+    """A new FAB ModelView must take SafeRoutesMixin (TenantModelView has it): delete/action by POST only."""
+    from app.security.tenancy import SafeRoutesMixin
+
+    views = [v for v in appbuilder.baseviews if isinstance(v, ModelView)]
+    assert views and all(isinstance(v, SafeRoutesMixin) for v in views), [
+        type(v).__name__ for v in views if not isinstance(v, SafeRoutesMixin)]
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint.endswith((".delete", ".action")) and isinstance(_view_of(rule.endpoint), ModelView):
+            assert "GET" not in rule.methods, rule.rule
