@@ -70,3 +70,32 @@ def test_operator_deletes_an_account_softly_from_fab_user_list(app, db, live_ser
     db.session.expire_all()
     user = db.session.scalar(select(User).where(User.username == "inst_staff"))
     assert user is not None and user.deleted_at is not None and not user.active
+
+
+def test_markup_behaviours_replace_the_inline_handlers(app, db, live_server, page, tmp_path):
+    """data-confirm (取消 keeps the account, 确定 deletes it), data-toggle-password and data-autosubmit work."""
+    login(page, live_server)
+    _open_menu(page, "系统管理", "账号管理")
+    row = page.locator("tr[data-username='inst_staff']")
+    page.once("dialog", lambda d: d.dismiss())
+    row.get_by_role("button", name="删除").click()
+    assert row.is_visible()  # 取消: nothing was sent
+    db.session.expire_all()
+    assert db.session.scalar(select(User).where(User.username == "inst_staff")).deleted_at is None
+    questions = []
+    page.once("dialog", lambda d: (questions.append(d.message), d.accept()))
+    row.get_by_role("button", name="删除").click()
+    page.wait_for_selector("text=账号 inst_staff 已删除")
+    assert "确定删除账号 inst_staff 吗" in questions[0]
+
+    page.get_by_role("link", name="新增").click()
+    password = page.locator("#password")
+    assert password.get_attribute("type") == "password"
+    page.get_by_role("button", name="显示或隐藏密码").click()
+    assert password.get_attribute("type") == "text"
+    page.screenshot(path=str(tmp_path / "account-form.png"), full_page=True)
+
+    _open_menu(page, "系统管理", "实名认证审核")
+    with page.expect_navigation():
+        page.select_option("#status", index=1)  # data-autosubmit: the filter applies at once
+    assert "status=" in page.url
