@@ -88,7 +88,9 @@ class Config:
     AUTH_USER_REGISTRATION = False
     FAB_CREATE_DB = False  # the schema comes from Alembic migrations only
     FAB_UPDATE_PERMS = False  # permissions are synced by `setup` (app.security.roles)
-    FAB_ADD_SECURITY_API = True
+    # FAB's REST user/role/permission APIs hard-delete accounts and bypass the account rules; nothing uses them.
+    # The REST login (/api/v1/security/login, refresh) stays.
+    FAB_ADD_SECURITY_API = False
     FAB_API_SWAGGER_UI = False
     FAB_PASSWORD_COMPLEXITY_ENABLED = True
     # FAB's raw permission tables are not pages for our users (the permission tree replaces them).

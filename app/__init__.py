@@ -6,7 +6,7 @@ from flask import Flask, flash, g, jsonify, redirect, request, session, url_for
 from flask_login import logout_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from app.extensions import appbuilder, db, migrate
+from app.extensions import appbuilder, csrf, db, migrate
 from app.models.enums import SUBSYSTEMS
 from app.security import sessions
 from app.security.subsystems import current_subsystem, subsystem_of_endpoint
@@ -38,6 +38,7 @@ def create_app(config=None):
     appbuilder.security_manager_class = AppSecurityManager
     with app.app_context():
         db.init_app(app)
+        csrf.init_app(app)  # before FAB, so FAB's bearer-token APIs register their exemption and its views refuse GET deletes
         migrate.init_app(app, db, directory=os.path.join(os.path.dirname(app.root_path), "migrations"))
         appbuilder.init_app(app, db.session)
         from app import views
@@ -52,6 +53,7 @@ def create_app(config=None):
     _install_error_pages(app)
     _install_security_headers(app)
     _install_storage_full_page(app)
+    _install_csp(app)
 
     from app.cli import register_cli
 
@@ -167,6 +169,10 @@ def _error_response(code, text=None):
     text = text or default
     if request.path.startswith("/api/"):
         return jsonify(message=f"{title}：{text}"), code
+    if "user" not in g:  # refused before FAB's own hook set it (CSRFProtect runs first)
+        from flask_login import current_user
+
+        g.user = current_user
     ab = current_app.appbuilder
     return render_template("error.html", code=code, title=title, text=text, appbuilder=ab,
                            base_template=ab.base_template), code
@@ -208,6 +214,34 @@ def _install_storage_full_page(app):
             raise exc
         app.logger.error("request not received, disk full: %s", exc)
         return _error_response(507, STORAGE_FULL)
+
+
+# Site-wide Content-Security-Policy (docs/security.md). Scripts: this site's files, or inline blocks carrying the
+# request's nonce; no inline event handlers, no eval. Inline style attributes are allowed (FAB and Bootstrap use them).
+CSP = ("default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self' 'unsafe-inline'; "
+       "img-src 'self' data: blob:; font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+       "form-action 'self'; frame-ancestors 'none'")
+
+
+def csp_nonce():
+    """One random nonce per request; FAB's templates call it through `baselib.get_nonce()`, ours as csp_nonce()."""
+    import secrets
+
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(18)
+    return g.csp_nonce
+
+
+def _install_csp(app):
+    app.jinja_env.globals["csp_nonce"] = csp_nonce
+
+    @app.after_request
+    def content_security_policy(response):
+        # HTML pages only: a file shown in a page (a PDF in an <iframe>) must not carry frame-ancestors 'none'.
+        # A policy set by the view itself (file downloads: default-src 'none'; sandbox) is kept.
+        if response.mimetype == "text/html" and "Content-Security-Policy" not in response.headers:
+            response.headers["Content-Security-Policy"] = CSP.format(nonce=csp_nonce())
+        return response
 
 
 STATIC_ENDPOINTS = {"static", "appbuilder.static"}

@@ -1,7 +1,7 @@
 """SecurityManager: lockout, access channel, forced password change, Chinese login messages, rate limits."""
 import datetime
 
-from flask import current_app, flash, g, redirect, request, url_for
+from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.api import safe
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
@@ -32,7 +32,7 @@ from app.models.security import User
 from app.security import sessions
 from app.security.display import DisplayMixin
 from app.security.roles import permission_label
-from app.security.tenancy import TenantViewMixin
+from app.security.tenancy import SafeRoutesMixin, TenantViewMixin
 from app.services import accounts
 from app.services import sessions as session_epochs
 from app.services.roles import active_roles
@@ -163,8 +163,22 @@ class AppUserDBModelView(TenantViewMixin, UserDBModelView):
         item.must_change_password = True
         super().pre_add(item)
 
+    def _delete(self, pk):
+        """删除 here is the same soft delete as 账号管理 (the row stays, so the audit trail keeps its name):
+        FAB's hard delete is never reached, from the button or any action."""
+        item = self.datamodel.get(self._deserialize_pk_if_composite(pk), self._base_filters)
+        if item is None:
+            abort(404)
+        try:
+            accounts.remove(g.user, item)
+        except DomainError as exc:
+            self.datamodel.session.rollback()
+            flash(exc.message, "danger")
+            return
+        flash(f"账号 {item.username} 已删除（其操作记录保留）", "success")
 
-class AppRoleModelView(DisplayMixin, RoleModelView):
+
+class AppRoleModelView(SafeRoutesMixin, DisplayMixin, RoleModelView):
     """The operators' role list (the permission tree of the accounts issue is the users' page)."""
 
     class_permission_name = "RoleModelView"
@@ -173,7 +187,7 @@ class AppRoleModelView(DisplayMixin, RoleModelView):
     search_columns = ["name", "user"]
 
 
-class AppGroupModelView(DisplayMixin, UserGroupModelView):
+class AppGroupModelView(SafeRoutesMixin, DisplayMixin, UserGroupModelView):
     """FAB's user groups: not used by this system (kept out of the menu), labelled for completeness."""
 
     class_permission_name = "UserGroupModelView"
@@ -190,6 +204,7 @@ class AppSecurityManager(SecurityManager):
     resetmypasswordview = AppResetMyPasswordView
     rolemodelview = AppRoleModelView
     groupmodelview = AppGroupModelView
+    userstatschartview = None  # FAB's chart loads Google Charts from the internet (blocked by the CSP); not used
 
     def create_limiter(self, app):
         """Use the app's one Flask-Limiter (storage REDIS_URL when set) for FAB's login limits too."""

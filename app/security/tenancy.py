@@ -3,6 +3,7 @@ from flask import abort, g, request
 from flask_appbuilder import ModelView, expose
 from flask_appbuilder.api import ModelRestApi
 from flask_appbuilder.models.filters import BaseFilter
+from flask_appbuilder.security.decorators import has_access
 
 from app.domain.errors import DomainError
 from app.security.display import DisplayMixin
@@ -61,7 +62,29 @@ class TenantMixin:
                     raise DomainError("所选数据不属于本机构")
 
 
-class TenantViewMixin(DisplayMixin, TenantMixin):
+class SafeRoutesMixin:
+    """For every FAB ModelView. FAB's generated delete and single-row action also answer GET (a link, an <img src>,
+    a prefetch could delete). Here they are POST only (GET/HEAD → 405); the CSRF token is checked by CSRFProtect
+    (app.extensions.csrf). FAB's list and show pages already send them as a POST form with the token after a Chinese confirm."""
+
+    @expose("/delete/<pk>", methods=["POST"])
+    @has_access
+    def delete(self, pk):
+        return super().delete(pk)
+
+    @expose("/action/<string:name>/<pk>", methods=["POST"])
+    def action(self, name, pk):
+        return super().action(name, pk)
+
+    @expose("/download/<string:filename>")
+    @has_access
+    def download(self, filename):
+        """FAB serves any file at the top of UPLOAD_FOLDER here, unscoped (and a 500 for a missing one).
+        No model of this system uses FAB's file columns: uploads have their own scoped routes."""
+        abort(404)
+
+
+class TenantViewMixin(SafeRoutesMixin, DisplayMixin, TenantMixin):
     """Scoping for a FAB ModelView: list/show/edit/delete through base filters, and FAB's actions, which
     FAB itself does not scope (fab-notes): no permission → 403, a key outside the scope → 404."""
 
@@ -83,7 +106,7 @@ class TenantViewMixin(DisplayMixin, TenantMixin):
         if not all(self._in_scope(pk) for pk in pks):
             abort(404)
 
-    @expose("/action/<string:name>/<pk>", methods=["GET", "POST"])
+    @expose("/action/<string:name>/<pk>", methods=["POST"])
     def action(self, name, pk):
         self._check_action(name, [pk])
         return super().action(name, pk)

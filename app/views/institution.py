@@ -210,6 +210,8 @@ class LocationView(BaseView):
     @expose("/poll/<token>")
     @has_access
     def poll(self, token):
+        if g.user.institution is None:
+            abort(404)  # only an institution's own account has a location request
         try:
             report = svc.poll_location(g.user.institution, token)
         except DomainError:

@@ -6,7 +6,7 @@ from app.models.audit import AuditLog
 from app.models.dictionary import DictItem
 from app.models.org import Region
 from app.security.display import DisplayMixin, changes_table
-from app.security.tenancy import VIEW_METHOD_PERMISSIONS, TenantModelView
+from app.security.tenancy import VIEW_METHOD_PERMISSIONS, SafeRoutesMixin, TenantModelView
 from app.services.audit import ACTION_LABELS, ENTITY_LABELS
 from app.services.dictionaries import TYPE_LABELS
 
@@ -33,7 +33,7 @@ class AuditLogView(TenantModelView):
     }
 
 
-class DictItemView(DisplayMixin, ModelView):
+class DictItemView(SafeRoutesMixin, DisplayMixin, ModelView):
     """数据字典 (operators): names, order and 停用 of code values; codes are national and fixed."""
 
     datamodel = SQLAInterface(DictItem)
@@ -55,7 +55,7 @@ class DictItemView(DisplayMixin, ModelView):
     formatters_columns = {"type": lambda v: f"{TYPE_LABELS.get(v, v)}（{v}）"}
 
 
-class RegionView(DisplayMixin, ModelView):
+class RegionView(SafeRoutesMixin, DisplayMixin, ModelView):
     """行政区划 (operators): the GB/T 2260 tree."""
 
     datamodel = SQLAInterface(Region)

@@ -20,14 +20,15 @@ def test_qr_code_location_reaches_the_desktop_page(app, db, live_server, page, t
     page.wait_for_selector("#qr-code svg")
     page.screenshot(path=str(tmp_path / "qr.png"), full_page=True)
 
-    phone = page.context.browser.new_page()  # a different browser: not logged in, like the phone
+    # A different browser, not logged in, like the phone; its page script sends the position (with its CSRF token).
+    phone = page.context.browser.new_page(geolocation={"latitude": 30.3512, "longitude": 114.3219},
+                                          permissions=["geolocation"], locale="zh-CN")
     phone.goto(phone_url)
-    assert "获取并发送位置" in phone.content()
-    answer = phone.request.post(phone_url, data={"latitude": 30.3512, "longitude": 114.3219})
-    assert answer.json()["ok"] is True
+    phone.get_by_role("button", name="获取并发送位置").click()
+    phone.wait_for_selector("text=位置已发送到电脑")
     phone.close()
 
-    page.wait_for_function("document.getElementById('latitude').value !== ''", timeout=15000)
+    page.wait_for_function("() => document.getElementById('latitude').value !== ''", timeout=15000)
     assert page.input_value("#latitude") == "30.351200" and page.input_value("#longitude") == "114.321900"
     page.get_by_role("button", name="确认保存").click()
     page.wait_for_selector("text=机构信息已保存")

@@ -104,7 +104,7 @@ def test_owner_adds_a_person_and_details(app, db, live_server, page, tmp_path):
 
     # the side index jumps to a set and stays in view
     page.get_by_role("link", name="资格证书").first.click()
-    page.wait_for_function("window.scrollY > 300")
+    page.wait_for_function("() => window.scrollY > 300")
     assert 0 <= page.locator("#set-qualification").bounding_box()["y"] < 860
     assert 0 <= page.locator("#person-index").bounding_box()["y"] < 60  # sticky: still at the top of the window
     page.screenshot(path=str(tmp_path / "person-page-scrolled.png"))

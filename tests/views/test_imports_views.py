@@ -233,7 +233,7 @@ def test_delete_is_refused_for_a_running_job_and_an_expired_page(app, db, login_
     page = _body(c.post(f"/imports/job/{running.id}/delete", data={"csrf_token": token}, follow_redirects=True))
     assert "导入任务“进行中.xlsx”导入中，不能删除" in page
     page = _body(c.post(f"/imports/job/{done.id}/delete", data={"csrf_token": "stale"}, follow_redirects=True))
-    assert "页面已过期，请刷新后重试" in page
+    assert "页面已过期（安全校验失败）" in page  # CSRFProtect, before the view
     assert _job(db, "进行中.xlsx").status == "导入中" and _job(db, "已结束.xlsx") is not None
 
 

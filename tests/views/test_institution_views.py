@@ -54,11 +54,14 @@ def test_qr_location_pages(app, login_as, client):
     data = c.post("/location/start", headers={"X-CSRFToken": token}).get_json()
     assert data["svg"].startswith("<?xml") or "<svg" in data["svg"]
     phone_url = data["url"].replace("http://localhost", "")
-    assert "获取并发送位置" in client.get(phone_url).get_data(as_text=True)  # the phone needs no login
+    phone_page = client.get(phone_url).get_data(as_text=True)
+    assert "获取并发送位置" in phone_page  # the phone needs no login
+    phone_csrf = {"X-CSRFToken": re.search(r'"X-CSRFToken": "([^"]+)"', phone_page).group(1)}
     assert c.get(f"/location/poll/{data['token']}").get_json() == {"received": False}
-    bad = client.post(phone_url, json={"latitude": 95, "longitude": 114})
+    assert client.post(phone_url, json={"latitude": 30.35, "longitude": 114.32}).status_code == 400  # no token
+    bad = client.post(phone_url, json={"latitude": 95, "longitude": 114}, headers=phone_csrf)
     assert bad.status_code == 400 and "纬度须在 3–54 之间" in bad.get_json()["message"]
-    assert client.post(phone_url, json={"latitude": 30.35, "longitude": 114.32}).get_json()["ok"] is True
+    assert client.post(phone_url, json={"latitude": 30.35, "longitude": 114.32}, headers=phone_csrf).get_json()["ok"] is True
     assert c.get(f"/location/poll/{data['token']}").get_json()["latitude"] == "30.350000"
     assert login_as("inst2_admin").get(f"/location/poll/{data['token']}").status_code == 404
     assert client.get("/location/m/forged-signature").status_code == 404

@@ -201,10 +201,11 @@ def test_add_then_edit_with_warnings_and_completeness(db, login_as):
     assert db.session.get(Person, person.id).status == "医师资格考试试用期考核人员"
 
 
-def test_expired_form_is_refused_with_the_input_kept(db, login_as):
+def test_expired_form_is_refused_before_the_view(db, login_as):
     c = login_as("inst_admin")
     resp = c.post("/people/add", data={"csrf_token": "x", "name": "赵六"})
-    assert resp.status_code == 200 and "页面已过期，请重新提交" in _body(resp) and 'value="赵六"' in _body(resp)
+    assert resp.status_code == 400 and "页面已过期（安全校验失败），请刷新页面后重新提交" in _body(resp)
+    assert db.session.scalar(select(Person).where(Person.name == "赵六")) is None
 
 
 def test_foreign_people_and_entries_answer_404(db, login_as):
@@ -287,7 +288,7 @@ def test_person_page_adds_edits_and_deletes_entries_in_place(db, login_as):
     assert len(db.session.get(Qualification, cert.id).attachments) == 2
 
     # 删除: POST with the CSRF token only.
-    assert c.post(f"/people/detail/work/delete/{work.id}", data={"csrf_token": "bad"}).status_code == 302
+    assert c.post(f"/people/detail/work/delete/{work.id}", data={"csrf_token": "bad"}).status_code == 400
     db.session.expire_all()
     assert db.session.get(Person, person.id).work_experiences != []
     resp = c.post(f"/people/detail/work/delete/{work.id}", data={"csrf_token": token})

@@ -151,7 +151,8 @@ def test_foreign_ids_answer_404(db, login_as):
     assert r.get(f"/probationreview/show/{ours.id}").status_code == 200
     for path in (f"/probationreview/show/{theirs.id}", f"/probationreview/file/{theirs.id}/0"):
         assert r.get(path).status_code == 404, path
-    assert r.post(f"/probationreview/decide/{theirs.id}", data={"csrf_token": token, "action": "approve"}).status_code == 404
+    r_token = csrf_token(r, "/account/password/")  # a token belongs to its own session
+    assert r.post(f"/probationreview/decide/{theirs.id}", data={"csrf_token": r_token, "action": "approve"}).status_code == 404
     db.session.expire_all()
     assert db.session.get(Probation, theirs.id).status == review.SUBMITTED
 

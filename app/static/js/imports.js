@@ -137,12 +137,7 @@
     };
     window.setTimeout(poll, 500);
 
-    // 删除 asks first: the question is in data-confirm, never inside script text.
-    Array.prototype.forEach.call(jobsPage.querySelectorAll("form[data-confirm]"), function (form) {
-      form.addEventListener("submit", function (event) {
-        if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
-      });
-    });
+    // 删除 asks first: the form's data-confirm, handled by app.js on every page.
   }
 
   // ---- 附件批量导入 ----------------------------------------------------------------------------------------------

@@ -70,10 +70,5 @@
     refresh();
   }
 
-  // ---- forms that ask first (封存, 删除): the question is in data-confirm, never inside script text ---------------
-  Array.prototype.forEach.call(document.querySelectorAll("form[data-confirm]"), function (form) {
-    form.addEventListener("submit", function (event) {
-      if (!window.confirm(form.getAttribute("data-confirm"))) event.preventDefault();
-    });
-  });
+  // Forms that ask first (封存, 删除) carry data-confirm; app.js asks, on every page.
 })();
