@@ -1,7 +1,7 @@
 """Roles (spec 7.1): level-3 roles that an institution's 总账号 creates, and their permissions."""
 
 
-from flask_appbuilder.security.sqla.models import PermissionView, Role
+from flask_appbuilder.security.sqla.models import PermissionView, Role, ViewMenu
 from sqlalchemy import func, select
 
 from app.domain.errors import DomainError, ValidationFailed
@@ -9,6 +9,8 @@ from app.extensions import db
 from app.models.security import ROLE_TYPES, RoleProfile, User
 
 ROLE_STATUSES = ("正常", "停用")
+# Pages only a 总账号 uses (spec 7.1): never delegated to the roles it creates, whatever a form posts.
+NOT_DELEGABLE = ("账号管理", "角色管理", "实名认证审核")
 
 
 def owner_role(owner) -> Role:
@@ -90,6 +92,10 @@ def set_permissions(owner, profile: RoleProfile, pv_ids) -> None:
     extra = wanted - grantable(owner)
     if extra:
         raise DomainError("不能授予本账号自己没有的权限")
+    owner_only = db.session.scalar(select(func.count(PermissionView.id)).join(ViewMenu).where(
+        PermissionView.id.in_(wanted), ViewMenu.name.in_(NOT_DELEGABLE)))
+    if owner_only:
+        raise DomainError("“" + "”“".join(NOT_DELEGABLE) + "”是总账号专用的权限，不能授予自建角色")
     profile.role.permissions = list(db.session.scalars(select(PermissionView).where(PermissionView.id.in_(wanted))))
     db.session.commit()
 
