@@ -37,6 +37,9 @@ def create_app(config=None):
     audit.set_actor_provider(_request_actor)
     _install_request_guards(app)
     _install_error_pages(app)
+    from app.security import input_guard
+
+    input_guard.install(app, appbuilder, _error_response)  # bad input → 400, anonymous → login page
 
     from app.cli import register_cli
 
