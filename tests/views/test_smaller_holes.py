@@ -261,3 +261,23 @@ def test_every_get_route_as_anonymous_never_answers_500(app, client):
         assert resp.status_code < 500, (rule.rule, resp.status_code)
         if rule.rule in ("/certification/", "/account/password/", "/subsystem/<int:index>"):
             assert resp.status_code == 302 and "/login/" in resp.headers["Location"], rule.rule
+
+
+# ---- the QR location link is single-use and shows what it sent --------------------------------------------------
+
+def test_qr_location_link_is_single_use_and_shows_the_coordinates_sent(app, db, login_as, client):
+    c = login_as("inst_admin")
+    token = csrf_token(c, "/institution/")
+    data = c.post("/location/start", headers={"X-CSRFToken": token}).get_json()
+    phone_url = data["url"].replace("http://localhost", "")
+    assert client.post(phone_url, json={"latitude": 95, "longitude": 114}).status_code == 400  # a bad one: still open
+    sent = client.post(phone_url, json={"latitude": 30.35, "longitude": 114.32})
+    body = sent.get_json()
+    assert body["ok"] is True and "纬度 30.350000，经度 114.320000" in body["message"]
+    assert (body["latitude"], body["longitude"]) == ("30.350000", "114.320000")
+    again = client.post(phone_url, json={"latitude": 31.0, "longitude": 115.0})
+    assert again.status_code == 400 and "该二维码已使用过" in again.get_json()["message"]
+    assert c.get(f"/location/poll/{data['token']}").get_json()["latitude"] == "30.350000"  # the first one kept
+    page = client.get(phone_url)
+    assert page.status_code == 410 and "该二维码已使用过" in page.get_data(as_text=True)
+    assert "获取并发送位置" not in page.get_data(as_text=True)
