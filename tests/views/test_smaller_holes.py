@@ -281,3 +281,18 @@ def test_qr_location_link_is_single_use_and_shows_the_coordinates_sent(app, db, 
     page = client.get(phone_url)
     assert page.status_code == 410 and "该二维码已使用过" in page.get_data(as_text=True)
     assert "获取并发送位置" not in page.get_data(as_text=True)
+
+
+def test_audit_rows_of_an_owner_made_role_belong_to_its_institution(db, login_as):
+    from app.models.audit import AuditLog
+
+    owner = login_as("inst_admin")
+    token = csrf_token(owner, "/roleprofileview/add")
+    owner.post("/roleprofileview/add", data={"csrf_token": token, "display_name": "审计科", "role_type": "科室",
+                                             "seq": "3", "status": "正常", "description": ""})
+    profile = db.session.scalar(select(RoleProfile).where(RoleProfile.display_name == "审计科"))
+    row = db.session.scalar(select(AuditLog).where(AuditLog.entity == "ab_role",
+                                                   AuditLog.entity_id == str(profile.role_id)))
+    assert row.institution_id == profile.institution_id
+    assert owner.get(f"/auditlogview/show/{row.id}").status_code == 200
+    assert login_as("inst2_admin").get(f"/auditlogview/show/{row.id}").status_code == 404
