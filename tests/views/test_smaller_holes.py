@@ -249,6 +249,15 @@ def test_junk_in_fab_download_answers_400(db, login_as, name):
     assert resp.status_code == 400 and "请求参数不正确" in resp.get_data(as_text=True)
 
 
+def test_fab_download_never_serves_a_file_of_the_upload_folder(app, db, login_as):
+    import os
+
+    with open(os.path.join(app.config["UPLOAD_FOLDER"], "secret.txt"), "w") as fh:
+        fh.write("不该被下载")
+    resp = login_as("inst_admin").get("/auditlogview/download/secret.txt")  # any reader of 操作日志
+    assert resp.status_code == 400 and "不该被下载" not in resp.get_data(as_text=True)
+
+
 def test_every_get_route_as_anonymous_never_answers_500(app, client):
     """Every GET route, with 1 for each argument: the anonymous client is sent to the login page or refused."""
     import re
