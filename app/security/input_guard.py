@@ -71,6 +71,9 @@ def install(app, appbuilder, respond):
     def refuse_bad_input():
         if _has_nul(request.args) or (request.method != "GET" and _has_nul(request.form)):
             return respond(400, NUL_MESSAGE)
+        page = request.args.get("page")  # our own list pages (people, wall, imports, attachments) page with it
+        if page is not None and _int_problem(page, 1, MAX_PAGE):
+            return respond(400, BAD_PARAMETER.format(f"页码须为 1–{MAX_PAGE} 的整数"))
         view = view_of(request.blueprint)
         if isinstance(view, BaseCRUDView):
             problem = crud_arg_problem(view)
