@@ -54,6 +54,9 @@ def create_app(config=None):
     _install_security_headers(app)
     _install_storage_full_page(app)
     _install_csp(app)
+    from app.security import input_guard
+
+    input_guard.install(app, appbuilder, _error_response)  # bad input → 400, anonymous → login page
 
     from app.cli import register_cli
 

@@ -16,3 +16,11 @@ def mobile_warning(value: str, known_prefixes, label: str = "手机号码") -> s
     if MOBILE_RE.match(value or "") and known_prefixes and value[:3] not in known_prefixes:
         return f"{label}号段 {value[:3]} 不在已分配的手机号段中，请核对"
     return None
+
+
+def mask_phone(number: str | None) -> str:
+    """139****5678: the first three and last four characters of a phone number; short values all starred."""
+    if not number:
+        return ""
+    number = str(number)
+    return number[:3] + "*" * (len(number) - 7) + number[-4:] if len(number) > 7 else "*" * len(number)

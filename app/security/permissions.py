@@ -3,11 +3,10 @@ from flask_appbuilder.security.sqla.models import Permission, PermissionView, Vi
 from sqlalchemy import select
 
 from app.extensions import db
+from app.services.roles import NOT_DELEGABLE
 
 RIGHT_LABELS = {"can_read": "查看", "can_write": "编辑", "can_audit": "审核", "can_import": "导入", "can_export": "导出",
                 "can_fullid": "查看完整证件号"}
-# Pages only a 总账号 uses: never delegated to the roles it creates.
-NOT_DELEGABLE = {"角色管理", "账号管理", "实名认证审核"}
 
 
 def _pvs_by_resource(names):

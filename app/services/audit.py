@@ -130,6 +130,8 @@ def _field_changes(obj, action):
 def _institution_of(obj):
     if obj.__class__.__tablename__ == "institution":
         return getattr(obj, "id", None)
+    if obj.__class__.__tablename__ == "ab_role":  # an owner-made role belongs to its profile's institution
+        return getattr(getattr(obj, "profile", None), "institution_id", None)
     return getattr(obj, "institution_id", None)
 
 

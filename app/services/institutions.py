@@ -328,10 +328,30 @@ def start_location(institution) -> LocationReport:
     return report
 
 
-def receive_location(token, lat, lng) -> LocationReport:
+def used_message(report) -> str:
+    return (f"该二维码已使用过：位置已于 {report.received_at:%H:%M:%S} 发送到电脑（纬度 {report.latitude}，"
+            f"经度 {report.longitude}）。如需重新获取，请在电脑上重新生成二维码")
+
+
+def location_problem(token) -> str | None:
+    """Why the phone page of a QR link cannot send a position (unknown, expired, already used); None if it can."""
     report = db.session.scalar(select(LocationReport).where(LocationReport.token == token))
     if report is None:
+        return "二维码无效，请在电脑上重新生成"
+    if report.received_at is not None:
+        return used_message(report)
+    if datetime.datetime.now() - report.created_at > datetime.timedelta(minutes=LOCATION_MINUTES):
+        return f"二维码已过期（有效期 {LOCATION_MINUTES} 分钟），请在电脑上重新生成"
+    return None
+
+
+def receive_location(token, lat, lng) -> LocationReport:
+    """The first position posted closes the link (single use); the row is locked so two phones cannot both win."""
+    report = db.session.scalar(select(LocationReport).where(LocationReport.token == token).with_for_update())
+    if report is None:
         raise DomainError("二维码无效，请在电脑上重新生成")
+    if report.received_at is not None:
+        raise DomainError(used_message(report))
     if datetime.datetime.now() - report.created_at > datetime.timedelta(minutes=LOCATION_MINUTES):
         raise DomainError(f"二维码已过期（有效期 {LOCATION_MINUTES} 分钟），请在电脑上重新生成")
     errors, lat_v, lng_v = coordinate_problems(lat, lng)

@@ -1,7 +1,7 @@
 """Roles (spec 7.1): level-3 roles that an institution's 总账号 creates, and their permissions."""
 
 
-from flask_appbuilder.security.sqla.models import PermissionView, Role
+from flask_appbuilder.security.sqla.models import PermissionView, Role, ViewMenu
 from sqlalchemy import func, select
 
 from app.domain.errors import DomainError, ValidationFailed
@@ -9,6 +9,8 @@ from app.extensions import db
 from app.models.security import ROLE_TYPES, RoleProfile, User
 
 ROLE_STATUSES = ("正常", "停用")
+# Pages only a 总账号 uses (spec 7.1): never delegated to the roles it creates, whatever a form posts.
+NOT_DELEGABLE = ("账号管理", "角色管理", "实名认证审核")
 
 
 def owner_role(owner) -> Role:
@@ -74,12 +76,25 @@ def check_role_delete(profile: RoleProfile):
         raise DomainError(f"角色“{profile.display_name}”下还有 {holders} 个账号，请先为这些账号更换角色后再删除")
 
 
-def grantable(owner) -> set[int]:
-    """Ids of the permission-views the owner holds: the only ones it may grant."""
+def _held(owner) -> set[int]:
     ids = set()
     for role in active_roles(owner):
         ids.update(pv.id for pv in role.permissions)
     return ids
+
+
+def _owner_only(pv_ids) -> set[int]:
+    """Those of `pv_ids` that belong to a NOT_DELEGABLE page (its rights and its menu entry)."""
+    if not pv_ids:
+        return set()
+    return set(db.session.scalars(select(PermissionView.id).join(ViewMenu).where(
+        PermissionView.id.in_(pv_ids), ViewMenu.name.in_(NOT_DELEGABLE))))
+
+
+def grantable(owner) -> set[int]:
+    """Ids of the permission-views the owner may grant: those it holds, without the owner-only pages."""
+    held = _held(owner)
+    return held - _owner_only(held)
 
 
 def set_permissions(owner, profile: RoleProfile, pv_ids) -> None:
@@ -87,9 +102,10 @@ def set_permissions(owner, profile: RoleProfile, pv_ids) -> None:
     if profile.level != 3 or profile.institution_id != owner.institution_id:
         raise DomainError("只能为本机构自建的角色设置权限")
     wanted = {int(i) for i in pv_ids}
-    extra = wanted - grantable(owner)
-    if extra:
+    if wanted - _held(owner):
         raise DomainError("不能授予本账号自己没有的权限")
+    if _owner_only(wanted):
+        raise DomainError("“" + "”“".join(NOT_DELEGABLE) + "”是总账号专用的权限，不能授予自建角色")
     profile.role.permissions = list(db.session.scalars(select(PermissionView).where(PermissionView.id.in_(wanted))))
     db.session.commit()
 

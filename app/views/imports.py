@@ -15,10 +15,10 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_wtf import FlaskForm
 
 from app.domain.errors import DomainError
-from app.domain.person import mask_id
 from app.extensions import db
 from app.models.imports import ImportJob
 from app.models.people import Person
+from app.security.display import sees_full_id, shown_id
 from app.services import attachment_batch, dictionaries, import_jobs
 from app.services import departments as departments_svc
 from app.views.files import send_stored
@@ -176,7 +176,7 @@ class ImportView(BaseView):
 
         label = self._set_label(set_key)
         inst = _institution()
-        data = export_svc.export_set(inst, set_key)
+        data = export_svc.export_set(inst, set_key, show_id=shown_id)
         return send_file(io.BytesIO(data), as_attachment=True, mimetype=XLSX, max_age=0,
                          download_name=f"{label}_{inst.name}_{datetime.date.today():%Y%m%d}.xlsx")
 
@@ -307,10 +307,10 @@ class AttachmentBatchView(BaseView):
         rows, total = attachment_batch.rows(inst.id, set_key, department_ids=department_ids, state=state, q=q,
                                             page=page, per_page=ROWS_PER_PAGE)
         pages = max(math.ceil(total / ROWS_PER_PAGE), 1)
-        full_ids = self._can("fullid", PEOPLE_PAGE)
+        full_ids = sees_full_id()
         names = {t: {d.code: d.name for d in dictionaries.items(t, active_only=False)}
                  for t in ("practice_category", "education")}
-        items = [{"person": r.person, "id_number": r.person.id_number if full_ids else mask_id(r.person.id_number),
+        items = [{"person": r.person, "id_number": shown_id(r.person.id_number, full_ids),
                   "entry": r.entry, "summary": _summary(set_key, r.entry, names), "state": r.state,
                   "images": self._images(r.person, set_key, r) if r.entry is not None else []} for r in rows]
         args = {k: v for k, v in (("set", set_key), ("state", state), ("q", q), ("department", dept_arg)) if v}

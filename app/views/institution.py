@@ -232,11 +232,16 @@ class LocationView(BaseView):
         if request.method == "POST":
             data = request.get_json(silent=True) or {}
             try:
-                svc.receive_location(token, data.get("latitude"), data.get("longitude"))
+                report = svc.receive_location(token, data.get("latitude"), data.get("longitude"))
             except DomainError as exc:
                 db.session.rollback()
                 return jsonify(ok=False, message="；".join(_errors(exc))), 400
-            return jsonify(ok=True, message="位置已发送到电脑，请回到电脑上查看")
+            return jsonify(ok=True, latitude=report.latitude, longitude=report.longitude,
+                           message=f"位置已发送到电脑：纬度 {report.latitude}，经度 {report.longitude}。"
+                                   "请回到电脑上查看；此二维码已失效")
+        problem = svc.location_problem(token)
+        if problem:
+            return self.render_template("institution/phone.html", error=problem), 410
         return self.render_template("institution/phone.html", error=None)
 
 

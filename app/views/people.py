@@ -18,6 +18,7 @@ from app.domain.person import CODED, IMPORTANT, LABELS, PROBATION_STATUS, REQUIR
 from app.extensions import db
 from app.models.org import Department, Post
 from app.models.people import Person
+from app.security.display import sees_full_id, shown_id
 from app.services import dictionaries, import_jobs, people
 from app.services.scope import scope_of
 from app.views.imports import ImportView
@@ -103,10 +104,10 @@ class PersonView(BaseView):
     def _can(self, right, page=None):
         return self.appbuilder.sm.has_access(f"can_{right}", page or self.class_permission_name)
 
-    def _shown_id(self, number, full=None):
-        """The 证件号码 as this user may see it: masked unless the user holds 查看完整证件号码 (can_fullid)."""
-        full = self._can("fullid") if full is None else full
-        return (number or "") if full else mask_id(number)
+    @staticmethod
+    def _shown_id(number, full=None):
+        """The 证件号码 as this user may see it (security.display.shown_id, the one rule)."""
+        return shown_id(number, full)
 
     # ---- list ----------------------------------------------------------------------------------------------------
 
@@ -138,7 +139,7 @@ class PersonView(BaseView):
             .order_by(Person.staff_no.is_(None), Person.staff_no, Person.name, Person.id)
             .limit(PER_PAGE).offset((page - 1) * PER_PAGE)).unique().all()
         sexes = {d.code: (d.extra or {}).get("short") or d.name for d in dictionaries.items("sex", active_only=False)}
-        full_ids = self._can("fullid")
+        full_ids = sees_full_id()
         items = [{"person": p, "id_number": self._shown_id(p.id_number, full_ids), "sex": sexes.get(p.sex or "", p.sex or ""),
                   "completeness": completeness({k: getattr(p, k) for k in IMPORTANT})[0]} for p in rows]
         args = {k: v for k, v in (("q", q), ("department", dept_id), ("status", status)) if v}
@@ -185,6 +186,8 @@ class PersonView(BaseView):
         return coded, {v: cat for v, _, cat in departments}
 
     def _render_form(self, institution, person, values, errors=(), field_errors=None):
+        if person is not None and values.get("id_number") == person.id_number:
+            values = {**values, "id_number": shown_id(person.id_number)}  # masked without 查看完整证件号
         choices, dept_categories = self._choices(institution.id, person)
         percent, missing = completeness({k: getattr(person, k) for k in IMPORTANT}) if person else (None, [])
         return self.render_template(
@@ -197,6 +200,8 @@ class PersonView(BaseView):
     def _save_basic(self, institution, person):
         """POST of the add/edit form: save, or re-render with every message and what was typed."""
         values = {k: request.form.get(k, "") for k in LABELS}
+        if person is not None and not sees_full_id() and values["id_number"].strip() == mask_id(person.id_number):
+            values["id_number"] = person.id_number  # the masked number left as shown: the stored one is kept
         if not FlaskForm().validate_on_submit():
             return self._render_form(institution, person, values, [EXPIRED])
         photo = request.files.get("photo")
@@ -369,7 +374,7 @@ class PersonView(BaseView):
 
         def render(values=None, errors=(), field_errors=None):
             found = people.find_people(inst.id, q) if q and person is None else []
-            full_ids = self._can("fullid")
+            full_ids = sees_full_id()
             return self.render_template(
                 "people/detail_new.html", detail_set=detail_set, detail_sets=people.DETAIL_SETS, q=q, person=person,
                 found=[(p, self._shown_id(p.id_number, full_ids)) for p in found], searched=bool(q), values=values or {},

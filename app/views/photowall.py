@@ -5,9 +5,10 @@ from flask_wtf import FlaskForm
 from werkzeug.routing import BuildError
 
 from app.domain.errors import DomainError, ValidationFailed
-from app.domain.person import ACTIVE_STATUSES, mask_id
+from app.domain.person import ACTIVE_STATUSES
 from app.extensions import db
 from app.models.people import KeyGroup
+from app.security.display import sees_full_id, shown_id
 from app.services import keygroups
 from app.services import photowall as wall
 
@@ -67,7 +68,7 @@ class PhotoWallView(BaseView):
             department_ids=selected.below if isinstance(selected, wall.DepartmentEntry) else None)
 
         can_detail = sm.has_access("can_read", PEOPLE_PAGE)
-        full_id = sm.has_access("can_fullid", PEOPLE_PAGE)
+        full_id = sees_full_id()
         titles = wall.title_names()
         cards = []
         for p in result.people:
@@ -76,7 +77,7 @@ class PhotoWallView(BaseView):
                 "department": p.department.name if p.department else "未分配科室",
                 "post": p.post.name if p.post else "",
                 "title": titles.get(p.tech_title, "") if p.tech_title else "",
-                "id_number": p.id_number if full_id else mask_id(p.id_number),
+                "id_number": shown_id(p.id_number, full_id),
                 "status": p.status,
                 "photo": url_for("PersonFileView.photo", pk=p.id, size="thumb")
                 if can_detail and (p.photo_thumb or p.photo_path) else None,
@@ -170,7 +171,7 @@ class KeyGroupView(BaseView):
         chosen = {v for v in values["members"] if v.isdigit()}
         staff = keygroups.staff_choices(institution_id, chosen)
         return self.render_template("keygroups/form.html", form=form, errors=errors, values=values, chosen=chosen,
-                                    staff=staff, editing=group, mask_id=mask_id, name_max=keygroups.NAME_MAX,
+                                    staff=staff, editing=group, name_max=keygroups.NAME_MAX,
                                     description_max=keygroups.DESCRIPTION_MAX,
                                     title="修改关键人员组" if group else "新增关键人员组")
 

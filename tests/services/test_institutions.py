@@ -121,10 +121,13 @@ def test_location_flow(db):
     assert svc.poll_location(inst, report.token).latitude == "30.351234"
     with pytest.raises(DomainError):
         svc.poll_location(_inst(db, WUCHANG_CODE), report.token)
-    report.created_at -= datetime.timedelta(minutes=11)
+    with pytest.raises(DomainError, match="该二维码已使用过"):  # single use: the first position closes it
+        svc.receive_location(report.token, "30.1", "114.1")
+    fresh = svc.start_location(inst)
+    fresh.created_at -= datetime.timedelta(minutes=11)
     db.session.commit()
     with pytest.raises(DomainError, match="二维码已过期"):
-        svc.receive_location(report.token, "30.1", "114.1")
+        svc.receive_location(fresh.token, "30.1", "114.1")
 
 
 def test_regional_creation_rules(db):

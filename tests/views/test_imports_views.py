@@ -37,7 +37,7 @@ def fake_engine(monkeypatch, fake_runner):  # noqa: F811
     template = types.ModuleType("app.services.imports.template")
     template.build_template = lambda institution, set_key: f"PK-template-{institution.code}-{set_key}".encode()
     export = types.ModuleType("app.services.imports.export")
-    export.export_set = lambda institution, set_key: f"PK-export-{institution.code}-{set_key}".encode()
+    export.export_set = lambda institution, set_key, show_id=None: f"PK-export-{institution.code}-{set_key}".encode()
     for name, module in (("template", template), ("export", export)):
         monkeypatch.setitem(sys.modules, f"app.services.imports.{name}", module)
         monkeypatch.setattr(package, name, module, raising=False)

@@ -15,10 +15,11 @@ from app.services.people import DETAIL_SETS
 CHUNK = 2000
 
 
-def export_set(institution: Institution, set_key: str) -> bytes:
-    """Every record of the set for the institution (all staff, any status), as .xlsx bytes."""
+def export_set(institution: Institution, set_key: str, show_id=None) -> bytes:
+    """Every record of the set for the institution (all staff, any status), as .xlsx bytes. `show_id` turns a
+    stored 证件号码 into what the downloading user may see (the views pass security.display.shown_id)."""
     cat = Catalogue(institution, set_key)
-    return write_workbook(cat, _rows(cat))
+    return write_workbook(cat, _rows(cat, show_id or (lambda number: number)))
 
 
 def _display(cat: Catalogue, choice: str):
@@ -31,7 +32,7 @@ def _display(cat: Catalogue, choice: str):
     return shown
 
 
-def _rows(cat: Catalogue):
+def _rows(cat: Catalogue, show_id):
     departments = {r.id: r.name for r in cat.departments}
     posts = {r.id: r.name for r in cat.posts}
     shows = {c.key: _display(cat, c.choice) for c in cat.columns
@@ -51,6 +52,8 @@ def _rows(cat: Catalogue):
                 elif col.key in shows:
                     value = rec[col.key]
                     value = shows[col.key].get(value, value) if value is not None else None
+                elif col.key == "id_number":
+                    value = show_id(rec["id_number"])
                 else:
                     value = rec[col.key]
                 cells.append(value)
@@ -73,7 +76,7 @@ def _rows(cat: Catalogue):
             elif col.key == "name":
                 value = rec["_person_name"]
             elif col.key == "id_number":
-                value = rec["_id_number"]
+                value = show_id(rec["_id_number"])
             elif col.key == "department":
                 value = departments.get(rec["_department_id"])
             else:
