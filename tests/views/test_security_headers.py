@@ -36,24 +36,36 @@ def test_pages_files_and_json_carry_the_security_headers(client, login_as):
 
 
 def test_rest_refusals_are_in_chinese_with_the_same_status(app, client, login_as):
-    """Every API route: without a token 401, with a bad token 401/422, as an institution owner 403 where refused;
-    each with a Chinese message (FAB and Flask-JWT-Extended answer in English)."""
+    """Every API route: without a token 401, with a bad token 401/422, as an institution owner 200 or 403;
+    each refusal with a Chinese message (FAB and Flask-JWT-Extended answer in English). FAB's security REST API is
+    off (docs/security.md), so today the menu API is the only one: FAB's 403 is checked through its own method."""
+    from flask_appbuilder.api import BaseApi
+
+    from app.security.api_messages import chinese_api_error
+
     routes = [r for r in app.url_map.iter_rules() if r.rule.startswith("/api/") and "GET" in r.methods
               and "login" not in r.rule and "refresh" not in r.rule]
-    assert len(routes) > 10
+    assert routes
     token = client.post("/api/v1/security/login", json={"username": "inst_admin", "password": "Demo@Hb-2580"})
     owner = {"Authorization": f"Bearer {token.get_json()['access_token']}"}
     seen = set()
     for rule in routes:
         url = re.sub(r"<(?:\w+:)?\w+>", "1", rule.rule)
         for headers, statuses in (({}, {401}), ({"Authorization": "Bearer not.a.token"}, {401, 422}),
-                                  ({"Authorization": "Token abc"}, {401}), (owner, {403})):
+                                  ({"Authorization": "Token abc"}, {401}), (owner, {200, 403})):
             resp = client.get(url, headers=headers)
             assert resp.status_code in statuses, (url, headers, resp.status_code, resp.get_data(as_text=True))
-            message = resp.get_json()["message"]
-            assert CJK.search(message), (url, headers, message)
             seen.add(resp.status_code)
-    assert seen == {401, 403, 422}
+            if resp.status_code != 200:
+                message = resp.get_json()["message"]
+                assert CJK.search(message), (url, headers, message)
+    assert {401, 422} <= seen
+    api = next(v for v in app.appbuilder.baseviews if isinstance(v, BaseApi))
+    with app.test_request_context("/api/v1/menu/"):
+        forbidden = api.response_403()
+        assert "Forbidden" in forbidden.get_data(as_text=True)
+        chinese_api_error(forbidden)
+    assert forbidden.status_code == 403 and "没有权限" in forbidden.get_json()["message"]
 
     resp = client.post("/api/v1/security/refresh", headers=owner)  # an access token where a refresh token is due
     assert resp.status_code == 422 and CJK.search(resp.get_json()["message"])
