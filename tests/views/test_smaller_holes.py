@@ -1,4 +1,6 @@
 """Issue 10 item 7, the smaller holes: owner-only rights, masking of ID numbers, bad input, anonymous access, QR link."""
+import re
+
 import pytest
 from flask import url_for
 from sqlalchemy import select
@@ -261,7 +263,6 @@ def test_fab_download_never_serves_a_file_of_the_upload_folder(app, db, login_as
 
 def test_every_get_route_as_anonymous_never_answers_500(app, client):
     """Every GET route, with 1 for each argument: the anonymous client is sent to the login page or refused."""
-    import re
 
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint in ("static", "appbuilder.static"):
@@ -280,12 +281,15 @@ def test_qr_location_link_is_single_use_and_shows_the_coordinates_sent(app, db, 
     token = csrf_token(c, "/institution/")
     data = c.post("/location/start", headers={"X-CSRFToken": token}).get_json()
     phone_url = data["url"].replace("http://localhost", "")
-    assert client.post(phone_url, json={"latitude": 95, "longitude": 114}).status_code == 400  # a bad one: still open
-    sent = client.post(phone_url, json={"latitude": 30.35, "longitude": 114.32})
+    phone_page = client.get(phone_url).get_data(as_text=True)
+    phone_csrf = {"X-CSRFToken": re.search(r'"X-CSRFToken": "([^"]+)"', phone_page).group(1)}
+    bad = client.post(phone_url, json={"latitude": 95, "longitude": 114}, headers=phone_csrf)
+    assert bad.status_code == 400 and "纬度" in bad.get_json()["message"]  # a bad one: still open
+    sent = client.post(phone_url, json={"latitude": 30.35, "longitude": 114.32}, headers=phone_csrf)
     body = sent.get_json()
     assert body["ok"] is True and "纬度 30.350000，经度 114.320000" in body["message"]
     assert (body["latitude"], body["longitude"]) == ("30.350000", "114.320000")
-    again = client.post(phone_url, json={"latitude": 31.0, "longitude": 115.0})
+    again = client.post(phone_url, json={"latitude": 31.0, "longitude": 115.0}, headers=phone_csrf)
     assert again.status_code == 400 and "该二维码已使用过" in again.get_json()["message"]
     assert c.get(f"/location/poll/{data['token']}").get_json()["latitude"] == "30.350000"  # the first one kept
     page = client.get(phone_url)
