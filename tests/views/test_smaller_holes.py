@@ -263,7 +263,6 @@ def test_fab_download_never_serves_a_file_of_the_upload_folder(app, db, login_as
 
 def test_every_get_route_as_anonymous_never_answers_500(app, client):
     """Every GET route, with 1 for each argument: the anonymous client is sent to the login page or refused."""
-
     for rule in app.url_map.iter_rules():
         if "GET" not in rule.methods or rule.endpoint in ("static", "appbuilder.static"):
             continue
