@@ -3,10 +3,11 @@ import datetime
 
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User as FabUser
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import backref, relationship
 
 from app.models.enums import SUBSYSTEMS
+from app.models.versioning import Versioned
 
 
 class AppUser(FabUser):
@@ -26,6 +27,10 @@ class AppUser(FabUser):
     is_owner = Column(Boolean, nullable=False, default=False)  # 总账号
     certified_at = Column(DateTime, nullable=True)  # 实名认证通过时间; None → only the certification page opens
     deleted_at = Column(DateTime, nullable=True)  # 删除: access removed, row kept for the audit trail
+    # Optimistic concurrency (app.models.versioning), declared here because FAB's User is the mapped base.
+    version = Column(Integer, nullable=False, default=1, server_default=text("1"))
+    # Bumped by services.concurrency only for real edits: a login's bookkeeping (last_login…) is no edit.
+    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
 
     institution = relationship("Institution", foreign_keys=[institution_id])
     region = relationship("Region", foreign_keys=[region_id])
@@ -41,7 +46,7 @@ class AppUser(FabUser):
 ROLE_TYPES = ("卫健委管理员", "医疗机构", "科室", "其他")
 
 
-class RoleProfile(Model):
+class RoleProfile(Versioned, Model):
     """What FAB's flat role lacks: level (1 系统管理员, 2 总账号, 3 owner-made), owner institution, display name
     unique within the institution (FAB's role name is global), type, order, status, description."""
 
@@ -67,7 +72,7 @@ class RoleProfile(Model):
         return self.display_name
 
 
-class RealNameCertification(Model):
+class RealNameCertification(Versioned, Model):
     """实名认证 of one account (spec 2.1, 7.4); status per app.domain.review (草稿 shown as 未提交)."""
 
     __tablename__ = "realname_certification"

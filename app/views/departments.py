@@ -8,6 +8,7 @@ from app.domain.errors import DomainError, ValidationFailed
 from app.extensions import db
 from app.models.org import Department, Institution
 from app.services import departments, dictionaries
+from app.views.concurrency import opened_version
 
 EXPIRED = "页面已过期，请刷新后重新提交"
 
@@ -158,7 +159,7 @@ class DepartmentView(BaseView):
                 errors = [EXPIRED]
             else:
                 try:
-                    departments.update(inst_id, dept.id, **self._values(form))
+                    departments.update(inst_id, dept.id, **self._values(form), version=opened_version())
                 except DomainError as exc:
                     db.session.rollback()
                     errors = _errors(exc)

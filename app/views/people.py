@@ -20,6 +20,7 @@ from app.models.org import Department, Post
 from app.models.people import Person
 from app.services import dictionaries, import_jobs, people
 from app.services.scope import scope_of
+from app.views.concurrency import opened_version
 from app.views.imports import ImportView
 
 PER_PAGE = 20
@@ -201,7 +202,8 @@ class PersonView(BaseView):
             return self._render_form(institution, person, values, [EXPIRED])
         photo = request.files.get("photo")
         try:
-            saved, warnings = people.save_person(institution, values, person, photo if photo else None)
+            saved, warnings = people.save_person(institution, values, person, photo if photo else None,
+                                                 version=opened_version())
         except DomainError as exc:
             db.session.rollback()
             field_errors = {}
@@ -300,7 +302,8 @@ class PersonView(BaseView):
         if not FlaskForm().validate_on_submit():
             return None, render(values, [EXPIRED], {})
         try:
-            saved = people.save_detail(person, detail_set.key, values, request.files.getlist("attachments"), entry)
+            saved = people.save_detail(person, detail_set.key, values, request.files.getlist("attachments"), entry,
+                                       version=opened_version())
         except DomainError as exc:
             db.session.rollback()
             field_errors = {}

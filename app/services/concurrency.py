@@ -1,0 +1,138 @@
+"""Edit conflicts (optimistic concurrency), one helper for every form and the import.
+
+Every editable model is `Versioned` (app/models/versioning.py): SQLAlchemy bumps `version` on each UPDATE and
+refuses an UPDATE whose row changed since it was read (StaleDataError). A form carries the version it was opened
+with (hidden field `version`); a service calls `check()` before writing and `commit()` to write, so a stale save
+ends in `EditConflict` — "该记录已被 <who> 于 <when> 修改，请刷新后重新编辑" plus one line per changed field —
+whether the change came before the compare or raced between compare and commit.
+
+Who / when / which fields come from the audit trail (services/audit.py), which already records every ORM change
+with its user, time and old/new values, including `version`: no extra columns, and the same answer for a change
+made by a form, the import or the CLI.
+"""
+import datetime
+
+from sqlalchemy import event, inspect, select
+from sqlalchemy.exc import InvalidRequestError
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
+
+from app.domain.errors import DomainError, EditConflict
+from app.extensions import db
+from app.models.audit import AuditLog
+from app.services.audit import NOISE_FIELDS, jsonable
+
+FIELD = "version"  # the hidden form field and the column
+HIDDEN = {"version", "updated_at", "created_at", "attachments", "photo_path", "photo_thumb", "password"}
+GENERIC = "该记录已被其他用户修改，请刷新后重新编辑"
+DELETED = "该记录已被其他用户删除，请返回列表刷新"
+AUDIT_LOOKBACK = 50
+
+
+def parse(raw) -> int | None:
+    """The version a form or an import row carries; None when absent (no check: e.g. a hand-filled template)."""
+    text = str(raw if raw is not None else "").strip()
+    if text.endswith(".0"):
+        text = text[:-2]
+    return int(text) if text.isdigit() else None
+
+
+def current(obj) -> int | None:
+    return getattr(obj, FIELD, None)
+
+
+def check(obj, opened, labels=None, shown=None) -> int:
+    """Refuse (EditConflict) when obj changed since the form was opened at version `opened`; returns the version
+    the save is based on, for `commit()`. `opened` None (no version sent) skips the check."""
+    now = current(obj)
+    if opened is not None and now is not None and now != opened:
+        raise conflict(obj, opened, labels, shown)
+    return opened if opened is not None else now
+
+
+def commit(obj, base, labels=None, shown=None):
+    """Commit; a concurrent save that won the race between check() and here ends in the same EditConflict."""
+    try:
+        db.session.commit()
+    except StaleDataError:
+        db.session.rollback()
+        raise conflict(obj, base, labels, shown) from None
+
+
+def _shown(value):
+    if value in (None, ""):
+        return "（空）"
+    if value is True:
+        return "是"
+    if value is False:
+        return "否"
+    return str(value)
+
+
+def conflict(obj, opened, labels=None, shown=None) -> DomainError:
+    """The refusal for a save based on version `opened` of obj (obj is reloaded: its current values are shown)."""
+    state = inspect(obj)
+    pk = state.identity or state.mapper.primary_key_from_instance(obj)
+    if state.persistent:
+        try:
+            db.session.refresh(obj)
+        except (ObjectDeletedError, InvalidRequestError):  # the row is gone
+            db.session.rollback()
+            return DomainError(DELETED)
+    return conflict_from_audit(obj.__table__.name, pk, opened, obj, labels, shown)
+
+
+def conflict_from_audit(table, pk, opened, obj, labels=None, shown=None, rows=None) -> EditConflict:
+    """Build EditConflict from the audit rows written since version `opened` (rows may be given, prefetched)."""
+    entity_id = ",".join(str(p) for p in pk)
+    if rows is None:
+        rows = db.session.scalars(
+            select(AuditLog).where(AuditLog.entity == table, AuditLog.entity_id == entity_id)
+            .order_by(AuditLog.id.desc()).limit(AUDIT_LOOKBACK)).all()
+    newer = []
+    for row in rows:  # newest first
+        v = (row.changes or {}).get(FIELD)
+        if not (isinstance(v, list) and len(v) == 2 and isinstance(v[1], int) and v[1] > (opened or 0)):
+            break
+        newer.append(row)
+    if not newer:
+        return EditConflict(None, None)
+    last = newer[0]
+    when = last.at.strftime("%Y-%m-%d %H:%M") if isinstance(last.at, datetime.datetime) else str(last.at)
+    opened_values = {}
+    for row in reversed(newer):  # oldest first: the first old value seen is the value when the form was opened
+        for key, pair in (row.changes or {}).items():
+            if key not in opened_values and isinstance(pair, list) and len(pair) == 2:
+                opened_values[key] = pair[0]
+    differences = []
+    for key, before in opened_values.items():
+        if key in HIDDEN or key in NOISE_FIELDS or (labels is not None and key not in labels):
+            continue
+        now = jsonable(getattr(obj, key, None)) if hasattr(obj, key) else None
+        if before == now:
+            continue
+        label = (labels or {}).get(key, key)
+        show = (lambda v, _k=key: shown(_k, v)) if shown else _shown
+        differences.append(f"{label}：您打开时为 {show(before)}，现在为 {show(now)}")
+    return EditConflict(last.username or "其他用户", when, differences)
+
+
+# ---- versions bumped by hand (accounts: a login's bookkeeping must not count as an edit) ------------------------
+
+def _bump_manual_versions(session, flush_context, instances):
+    for obj in session.dirty:
+        mapper = inspect(obj).mapper
+        if mapper.version_id_col is None or mapper.version_id_generator is not False:
+            continue
+        if not session.is_modified(obj, include_collections=False):
+            continue
+        state = inspect(obj)
+        changed = {a.key for a in mapper.column_attrs if state.attrs[a.key].history.has_changes()}
+        if changed - NOISE_FIELDS - {FIELD}:
+            setattr(obj, FIELD, (getattr(obj, FIELD) or 0) + 1)
+
+
+def install():
+    """Listen on every session (idempotent)."""
+    if not event.contains(Session, "before_flush", _bump_manual_versions):
+        event.listen(Session, "before_flush", _bump_manual_versions)
