@@ -10,11 +10,13 @@ Who / when / which fields come from the audit trail (services/audit.py), which a
 with its user, time and old/new values, including `version`: no extra columns, and the same answer for a change
 made by a form, the import or the CLI.
 """
+import contextlib
 import datetime
 
 from sqlalchemy import event, inspect, select
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 
 from app.domain.errors import DomainError, EditConflict
@@ -59,6 +61,16 @@ def commit(obj, base, labels=None, shown=None):
         raise conflict(obj, base, labels, shown) from None
 
 
+@contextlib.contextmanager
+def guard(obj, base, labels=None, shown=None):
+    """Around a service's own commit helper: a StaleDataError inside becomes the EditConflict."""
+    try:
+        yield
+    except StaleDataError:
+        db.session.rollback()
+        raise conflict(obj, base, labels, shown) from None
+
+
 def _shown(value):
     if value in (None, ""):
         return "（空）"
@@ -66,6 +78,8 @@ def _shown(value):
         return "是"
     if value is False:
         return "否"
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value) or "（无）"
     return str(value)
 
 
@@ -117,22 +131,29 @@ def conflict_from_audit(table, pk, opened, obj, labels=None, shown=None, rows=No
     return EditConflict(last.username or "其他用户", when, differences)
 
 
-# ---- versions bumped by hand (accounts: a login's bookkeeping must not count as an edit) ------------------------
+# ---- versions a plain UPDATE would not bump ----------------------------------------------------------------------
 
-def _bump_manual_versions(session, flush_context, instances):
+def _before_flush(session, flush_context, instances):
+    """Accounts bump their version by hand (a login's bookkeeping — last_login… — is no edit); a record whose only
+    change is a many-to-many collection (a key group's members) gets an UPDATE, so its version moves too."""
     for obj in session.dirty:
-        mapper = inspect(obj).mapper
-        if mapper.version_id_col is None or mapper.version_id_generator is not False:
-            continue
-        if not session.is_modified(obj, include_collections=False):
-            continue
         state = inspect(obj)
+        mapper = state.mapper
+        if mapper.version_id_col is None or not session.is_modified(obj):
+            continue
         changed = {a.key for a in mapper.column_attrs if state.attrs[a.key].history.has_changes()}
-        if changed - NOISE_FIELDS - {FIELD}:
-            setattr(obj, FIELD, (getattr(obj, FIELD) or 0) + 1)
+        if mapper.version_id_generator is False:
+            collections = any(state.attrs[r.key].history.has_changes() for r in mapper.relationships if r.uselist)
+            if changed - NOISE_FIELDS - {FIELD} or collections:
+                setattr(obj, FIELD, (getattr(obj, FIELD) or 0) + 1)
+        elif not changed:
+            key = next(a.key for a in mapper.column_attrs
+                       if a.key != FIELD and not any(c.primary_key for c in a.columns))
+            getattr(obj, key)  # loaded, so the forced UPDATE writes its own value back
+            flag_modified(obj, key)  # an UPDATE of the row, which moves its version
 
 
 def install():
     """Listen on every session (idempotent)."""
-    if not event.contains(Session, "before_flush", _bump_manual_versions):
-        event.listen(Session, "before_flush", _bump_manual_versions)
+    if not event.contains(Session, "before_flush", _before_flush):
+        event.listen(Session, "before_flush", _before_flush)

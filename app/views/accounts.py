@@ -18,6 +18,7 @@ from app.security.permissions import implied_menu_permissions, permission_tree
 from app.security.tenancy import TenantModelView
 from app.services import accounts, roles
 from app.services.scope import scope_of
+from app.views.concurrency import opened_version
 
 SCOPE_NOTE = "子账号在被授权的页面中可以查看本机构的全部数据。"
 
@@ -216,7 +217,8 @@ class AccountView(BaseView):
                 internet = request.form.get("internet_access") == "y" if target.is_owner else None
                 try:
                     accounts.update_subaccount(g.user, target, role_profile_id=form.role.data, mobile=form.mobile.data,
-                                               subsystems=subsystems, internet_access=internet)
+                                               subsystems=subsystems, internet_access=internet,
+                                               version=opened_version())
                 except DomainError as exc:
                     db.session.rollback()
                     errors = getattr(exc, "errors", [exc.message])

@@ -16,6 +16,7 @@ from app.models.enums import INSTITUTION_KINDS
 from app.models.workflow import ChangeRequest
 from app.services import institutions as svc
 from app.services import storage
+from app.views.concurrency import opened_version
 
 TABS = (("basic", "基本信息"), ("info", "机构信息"), ("branches", "分院信息"), ("files", "附件信息"))
 
@@ -66,7 +67,7 @@ class InstitutionProfileView(BaseView):
         if not self._csrf_ok():
             return self._render("info", ["页面已过期，请重新提交"], values)
         try:
-            svc.update_profile(self._institution(), values)
+            svc.update_profile(self._institution(), values, version=opened_version())
         except DomainError as exc:
             db.session.rollback()
             return self._render("info", _errors(exc), values)
@@ -83,7 +84,7 @@ class InstitutionProfileView(BaseView):
             return self._render("branches", ["页面已过期，请重新提交"], branch_values=values)
         try:
             existing = svc.get_branch(inst, pk) if pk else None
-            svc.save_branch(inst, values, existing)
+            svc.save_branch(inst, values, existing, version=opened_version())
         except DomainError as exc:
             db.session.rollback()
             if pk and "分院不存在" in exc.message:

@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models.people import KeyGroup
 from app.services import keygroups
 from app.services import photowall as wall
+from app.views.concurrency import opened_version
 
 PEOPLE_PAGE = "人员信息管理"  # the page whose rights open a person's detail, photo and full ID number
 
@@ -155,7 +156,8 @@ class KeyGroupView(BaseView):
                                                  description=values["description"], member_ids=values["members"])
                     else:
                         saved = keygroups.update(institution_id, group.id, name=values["name"],
-                                                 description=values["description"], member_ids=values["members"])
+                                                 description=values["description"], member_ids=values["members"],
+                                                 version=opened_version())
                 except DomainError as exc:
                     db.session.rollback()
                     errors = _errors(exc)

@@ -8,6 +8,7 @@ from app.domain.errors import DomainError, ValidationFailed
 from app.extensions import db
 from app.models.org import Institution, Post
 from app.services import posts
+from app.views.concurrency import opened_version
 
 EXPIRED = "页面已过期，请刷新后重新提交"
 STATUSES = [("正常", "正常"), ("停用", "停用")]
@@ -114,7 +115,7 @@ class PostView(BaseView):
                 errors = [EXPIRED]
             else:
                 try:
-                    posts.update(g.user.institution_id, post.id, **self._values(form))
+                    posts.update(g.user.institution_id, post.id, **self._values(form), version=opened_version())
                 except DomainError as exc:
                     db.session.rollback()
                     errors = _errors(exc)
@@ -143,7 +144,7 @@ class PostView(BaseView):
                 errors = [EXPIRED]
             else:
                 try:
-                    posts.set_mapping(g.user.institution_id, post.id, chosen)
+                    posts.set_mapping(g.user.institution_id, post.id, chosen, version=opened_version())
                 except DomainError as exc:
                     db.session.rollback()
                     errors = _errors(exc)
@@ -307,7 +308,7 @@ class StandardPostView(BaseView):
                 errors = [EXPIRED]
             else:
                 try:
-                    posts.update_standard_post(g.user, sp, **self._values(form))
+                    posts.update_standard_post(g.user, sp, **self._values(form), version=opened_version())
                 except DomainError as exc:
                     db.session.rollback()
                     errors = _errors(exc)

@@ -13,6 +13,7 @@ from app.models.org import Region
 from app.models.people import Probation
 from app.services import dictionaries, storage
 from app.services import probation as svc
+from app.views.concurrency import opened_version
 
 EXPIRED = "页面已过期，请重新提交"
 
@@ -111,7 +112,8 @@ class ProbationView(BaseView):
             return self._render_form(person, svc.filing_of(person), [EXPIRED], values)
         uploads = [f for f in request.files.getlist("attachments") if f and f.filename]
         try:
-            filing = svc.save(g.user, person.id, values, uploads=uploads, remove=request.form.getlist("remove"))
+            filing = svc.save(g.user, person.id, values, uploads=uploads, remove=request.form.getlist("remove"),
+                              version=opened_version())
         except DomainError as exc:
             db.session.rollback()
             errors = _errors(exc)
