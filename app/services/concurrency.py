@@ -96,7 +96,7 @@ def conflict(obj, opened, labels=None, shown=None) -> DomainError:
     return conflict_from_audit(obj.__table__.name, pk, opened, obj, labels, shown)
 
 
-def conflict_from_audit(table, pk, opened, obj, labels=None, shown=None, rows=None) -> EditConflict:
+def conflict_from_audit(table, pk, opened, obj, labels=None, shown=None, rows=None, since="您打开时") -> EditConflict:
     """Build EditConflict from the audit rows written since version `opened` (rows may be given, prefetched)."""
     entity_id = ",".join(str(p) for p in pk)
     if rows is None:
@@ -127,7 +127,7 @@ def conflict_from_audit(table, pk, opened, obj, labels=None, shown=None, rows=No
             continue
         label = (labels or {}).get(key, key)
         show = (lambda v, _k=key: shown(_k, v)) if shown else _shown
-        differences.append(f"{label}：您打开时为 {show(before)}，现在为 {show(now)}")
+        differences.append(f"{label}：{since}为 {show(before)}，现在为 {show(now)}")
     return EditConflict(last.username or "其他用户", when, differences)
 
 

@@ -145,7 +145,7 @@ def run_import(institution, set_key: str, source, *, update_existing: bool = Fal
     cat = check_ready(institution, set_key)
     sheet = open_sheet(source, cat, limits())
     result = ImportResult()
-    checker = RowChecker(cat, update_existing)
+    checker = RowChecker(cat, update_existing, sheet.record_versions)
     failed_rows = []
     processed = 0
     if progress:
@@ -209,7 +209,7 @@ def run_import(institution, set_key: str, source, *, update_existing: bool = Fal
     if progress and sheet.total != result.total:
         progress(result.total, result.total)
     if failed_rows:
-        result.report = report_module.build_report(cat, failed_rows)
+        result.report = report_module.build_report(cat, failed_rows, sheet.record_versions)
     result.seconds = round(time.perf_counter() - started, 2)
     return result
 
