@@ -95,8 +95,11 @@ def _jsonable(value):
 def _field_changes(obj, action):
     state = inspect(obj)
     changes = {}
+    version_col = state.mapper.version_id_col  # optimistic-concurrency bookkeeping, not data
     for attr in state.mapper.column_attrs:
         key = attr.key
+        if version_col is not None and version_col in attr.columns:
+            continue
         hist = state.attrs[key].history
         if action == "create":
             value = getattr(obj, key, None)
@@ -117,14 +120,6 @@ def _field_changes(obj, action):
         if key in MASKED_FIELDS:
             old, new = ("***" if old else None), ("***" if new else None)
         changes[key] = [_jsonable(old), _jsonable(new)]
-    version_col = state.mapper.version_id_col
-    if (action == "update" and changes and version_col is not None and version_col.key not in changes
-            and state.mapper.version_id_generator is not False):
-        # SQLAlchemy bumps the version inside the UPDATE (no attribute history): record it, so an edit conflict
-        # can tell which changes a stale form has not seen (services/concurrency.py).
-        version = state.dict.get(version_col.key)
-        if isinstance(version, int):
-            changes[version_col.key] = [version - 1, version]
     if action == "update":
         for rel in state.mapper.relationships:
             if not rel.uselist:

@@ -7,8 +7,8 @@ ends in `EditConflict` — "该记录已被 <who> 于 <when> 修改，请刷新�
 whether the change came before the compare or raced between compare and commit.
 
 Who / when / which fields come from the audit trail (services/audit.py), which already records every ORM change
-with its user, time and old/new values, including `version`: no extra columns, and the same answer for a change
-made by a form, the import or the CLI.
+with its user, time and old/new values (one audit row per UPDATE, so per version): no extra columns, and the same
+answer for a change made by a form, the import or the CLI.
 """
 import contextlib
 import datetime
@@ -101,14 +101,12 @@ def conflict_from_audit(table, pk, opened, obj, labels=None, shown=None, rows=No
     entity_id = ",".join(str(p) for p in pk)
     if rows is None:
         rows = db.session.scalars(
-            select(AuditLog).where(AuditLog.entity == table, AuditLog.entity_id == entity_id)
+            select(AuditLog).where(AuditLog.entity == table, AuditLog.entity_id == entity_id, AuditLog.action == "update")
             .order_by(AuditLog.id.desc()).limit(AUDIT_LOOKBACK)).all()
-    newer = []
-    for row in rows:  # newest first
-        v = (row.changes or {}).get(FIELD)
-        if not (isinstance(v, list) and len(v) == 2 and isinstance(v[1], int) and v[1] > (opened or 0)):
-            break
-        newer.append(row)
+    # every ORM UPDATE of a versioned record moves its version by one and writes one audit row: the changes a
+    # form opened at version `opened` has not seen are the newest (current − opened) update rows
+    unseen = (current(obj) or 0) - (opened or 0)
+    newer = [row for row in rows if row.action == "update"][:max(unseen, 0)]
     if not newer:
         return EditConflict(None, None)
     last = newer[0]

@@ -410,11 +410,12 @@ def _audit_created(connection, table, ids: list, actor: dict, now: datetime.date
     head = ("INSERT INTO audit_log (at, user_id, username, client_addr, institution_id, action, entity, entity_id, "
             "changes) ")
     institution = "institution_id" if "institution_id" in table.c else "NULL"
+    audited = [c for c in table.columns if c.name != "version"]  # the version is bookkeeping, as in audit.py
     if dialect == "sqlite":
         # the JSON text by concatenation: {"id": […], then `, "column": […]` for each non-empty column, the
         # stamped ones last and alike for every row (a parameter); a third of the time of json_object with the
         # empty members removed by json_patch
-        members = "".join(_sqlite_member(c) for c in table.columns if c.name != "id" and c.name not in stamped)
+        members = "".join(_sqlite_member(c) for c in audited if c.name != "id" and c.name not in stamped)
         same = "".join(f", {_json_string(c)}: [null, {json.dumps(now.isoformat())}]" for c in stamped) + "}"
         select_ = (f"SELECT ?, ?, ?, ?, {institution}, 'create', '{table.name}', CAST(id AS TEXT), "
                    f"""'{{"id": [null, ' || id || ']'{members} || ? FROM {table.name} WHERE id IN """)
@@ -424,8 +425,8 @@ def _audit_created(connection, table, ids: list, actor: dict, now: datetime.date
             chunk = ids[start:start + per_chunk]
             connection.exec_driver_sql(head + select_ + "(" + ", ".join("?" * len(chunk)) + ")", (*params, *chunk))
         return
-    if dialect == "postgresql" and len(table.columns) <= 50:  # json_build_object takes at most 100 arguments
-        members = ", ".join(f"'{c.name}', {_postgresql_member(c)}" for c in table.columns)
+    if dialect == "postgresql" and len(audited) <= 50:  # json_build_object takes at most 100 arguments
+        members = ", ".join(f"'{c.name}', {_postgresql_member(c)}" for c in audited)
         connection.exec_driver_sql(
             head + f"SELECT %(at)s, %(user_id)s, %(username)s, %(client_addr)s, {institution}, 'create', "
                    f"'{table.name}', id::text, json_strip_nulls(json_build_object({members})) FROM {table.name} "
@@ -433,7 +434,7 @@ def _audit_created(connection, table, ids: list, actor: dict, now: datetime.date
         return
     entries = []
     for row in connection.execute(select(table).where(table.c.id.in_(ids))).mappings():
-        changes = {k: [None, audit.jsonable(v)] for k, v in row.items() if v is not None}
+        changes = {k: [None, audit.jsonable(v)] for k, v in row.items() if v is not None and k != "version"}
         entries.append(audit.log_row(table.name, str(row["id"]), row.get("institution_id"), "create", changes,
                                      actor, now))
     connection.execute(insert(AuditLog.__table__), entries)
