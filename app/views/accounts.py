@@ -18,7 +18,7 @@ from app.security.permissions import implied_menu_permissions, permission_tree
 from app.security.tenancy import TenantModelView
 from app.services import accounts, roles
 from app.services.scope import scope_of
-from app.views.concurrency import opened_version
+from app.views.concurrency import VersionedEditMixin, opened_version
 
 SCOPE_NOTE = "子账号在被授权的页面中可以查看本机构的全部数据。"
 
@@ -33,7 +33,7 @@ def _unique_role_name(form, field):
         raise ValidationError(f"角色名称“{field.data}”在本机构已存在")
 
 
-class RoleProfileView(TenantModelView):
+class RoleProfileView(VersionedEditMixin, TenantModelView):
     """角色管理 (spec 7.1): the level-3 roles of the caller's institution."""
 
     datamodel = SQLAInterface(RoleProfile)

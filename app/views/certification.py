@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models.security import RealNameCertification
 from app.services import certification as certs
 from app.services import dictionaries, pdf, storage
+from app.views.concurrency import opened_version
 
 FILE_FIELDS = {"front": "front_path", "back": "back_path", "scan": "scan_path"}
 
@@ -53,7 +54,7 @@ class CertificationView(BaseView):
             return self._render(["页面已过期，请重新提交"], values)
         try:
             certs.save(g.user, front=request.files.get("front") or None, back=request.files.get("back") or None,
-                       **values)
+                       version=opened_version(), **values)
         except DomainError as exc:
             db.session.rollback()
             return self._render(_errors(exc), values)

@@ -23,3 +23,28 @@ def version_field(record) -> Markup:
 
 def install(app):
     app.jinja_env.globals["version_field"] = version_field
+
+
+class VersionedEditMixin:
+    """For FAB ModelViews with an edit form: a hidden `version` field, compared in pre_update (FAB then flashes the
+    refusal — EditConflict's message, who / when / fields — and goes back to the list; its form keeps no input)."""
+
+    version_labels = None  # {column: label} for the field list; default: the view's label_columns
+
+    def __init__(self, **kwargs):
+        from wtforms import HiddenField
+
+        self.edit_form_extra_fields = {**(self.edit_form_extra_fields or {}), concurrency.FIELD: HiddenField()}
+        if self.edit_columns and concurrency.FIELD not in self.edit_columns:
+            self.edit_columns = [*self.edit_columns, concurrency.FIELD]
+        super().__init__(**kwargs)
+
+    def pre_update(self, item):
+        from sqlalchemy import inspect
+        from sqlalchemy.orm.attributes import set_committed_value
+
+        history = inspect(item).attrs[concurrency.FIELD].history
+        if history.deleted:  # populate_obj wrote the posted text into the column: put the loaded version back
+            set_committed_value(item, concurrency.FIELD, history.deleted[0])
+        concurrency.check(item, opened_version(), self.version_labels or self.label_columns)
+        super().pre_update(item)

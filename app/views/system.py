@@ -9,6 +9,7 @@ from app.security.display import DisplayMixin, changes_table
 from app.security.tenancy import VIEW_METHOD_PERMISSIONS, TenantModelView
 from app.services.audit import ACTION_LABELS, ENTITY_LABELS
 from app.services.dictionaries import TYPE_LABELS
+from app.views.concurrency import VersionedEditMixin
 
 
 class AuditLogView(TenantModelView):
@@ -33,7 +34,7 @@ class AuditLogView(TenantModelView):
     }
 
 
-class DictItemView(DisplayMixin, ModelView):
+class DictItemView(VersionedEditMixin, DisplayMixin, ModelView):
     """数据字典 (operators): names, order and 停用 of code values; codes are national and fixed."""
 
     datamodel = SQLAInterface(DictItem)

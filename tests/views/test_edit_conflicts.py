@@ -8,7 +8,7 @@ from app.models.org import Department, Institution
 from app.models.people import Person, WorkExperience
 from app.services.seed import JIANGXIA_CODE, synthetic_id
 
-VERSION_RE = re.compile(r'name="version" value="(\d+)"')
+VERSION_RE = re.compile(r'<input[^>]*name="version"[^>]*value="(\d+)"')
 
 
 def _inst(db):
@@ -151,3 +151,50 @@ def test_a_save_racing_past_the_check_ends_in_the_same_message(app, db):
     assert "手机号码：您打开时为 13912345678，现在为 13712345678" in caught.value.errors
     db.session.expire_all()
     assert db.session.get(Person, person.id).phone == "13712345678"
+
+
+def test_stale_save_of_a_framework_edit_form_is_refused(db, login_as):
+    """FAB's own edit forms (数据字典, 角色管理) carry the version too; FAB flashes the refusal."""
+    from app.models.dictionary import DictItem
+
+    item = db.session.scalar(select(DictItem).where(DictItem.type == "ethnicity").order_by(DictItem.id).limit(1))
+    a, b = login_as("sysadmin01"), login_as("sysadmin01")
+    path = f"/dictitemview/edit/{item.id}"
+    token_a, version_a = _opened(a, path)
+    token_b, version_b = _opened(b, path)
+    assert a.post(path, data={"csrf_token": token_a, "version": version_a, "name": "汉族（甲）", "order": "1",
+                              "active": "y"}).status_code == 302
+    resp = b.post(path, data={"csrf_token": token_b, "version": version_b, "name": "汉族（乙）", "order": "1",
+                              "active": "y"}, follow_redirects=True)
+    html = _body(resp)
+    assert "该记录已被 sysadmin01 于" in html and "名称：您打开时为 汉族，现在为 汉族（甲）" in html
+    db.session.expire_all()
+    assert db.session.get(DictItem, item.id).name == "汉族（甲）"
+
+
+def test_stale_quota_sheet_is_refused(db, login_as):
+    """机构编制管理: the sheet of department amounts is compared by what it showed when opened."""
+    from app.models.org import DepartmentQuota
+    from app.models.security import User
+    from app.services import quota
+
+    inst = _inst(db)
+    internal = Department(institution_id=inst.id, name="内科", seq=1, category="职能部门")
+    db.session.add(internal)
+    db.session.commit()
+    region_admin = db.session.scalar(select(User).where(User.username == "region_admin"))
+    quota.allocate(region_admin, inst.id, total="20", effective_date="2024-03-01", document_no="江编办〔2024〕12号")
+    a, b = login_as("inst_admin"), login_as("inst_admin")
+    page_a, page_b = _body(a.get("/quota/list/")), _body(b.get("/quota/list/"))
+    assert f'name="opened-{internal.id}"' in page_b
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page_a).group(1)
+    assert a.post("/quota/save", data={"csrf_token": token, "kind": "事业编制", f"amount-{internal.id}": "12",
+                                       f"opened-{internal.id}": "0"}).status_code == 302
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page_b).group(1)
+    resp = b.post("/quota/save", data={"csrf_token": token, "kind": "事业编制", f"amount-{internal.id}": "7",
+                                       f"opened-{internal.id}": "0"})
+    html = _body(resp)
+    assert "该记录已被 inst_admin 于" in html and "科室“内科”的编制数：您打开时为 0，现在为 12" in html
+    assert 'value="7"' in html
+    db.session.expire_all()
+    assert db.session.scalar(select(DepartmentQuota.amount).where(DepartmentQuota.department_id == internal.id)) == 12
