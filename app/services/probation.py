@@ -138,8 +138,12 @@ def windows_of(user):
                                    .order_by(ProbationWindow.year.desc())))
 
 
-def set_window(user, year, opens_on, closes_on) -> ProbationWindow:
-    """报名时间 of one year for the caller's own region (replaces that year's window). Every error at once."""
+WINDOW_LABELS = {"opens_on": "报名开始日期", "closes_on": "报名截止日期"}
+
+
+def set_window(user, year, opens_on, closes_on, version=None) -> ProbationWindow:
+    """报名时间 of one year for the caller's own region (replaces that year's window). Every error at once.
+    `version`: that of the year's window when the form was opened (a window changed since then is refused)."""
     region = _regional_user_region(user)
     errors = []
     text = str(year or "").strip()
@@ -169,11 +173,12 @@ def set_window(user, year, opens_on, closes_on) -> ProbationWindow:
         raise ValidationFailed(errors)
     window = db.session.scalar(select(ProbationWindow).where(ProbationWindow.region_id == region.id,
                                                              ProbationWindow.year == year))
+    base = concurrency.check(window, version, WINDOW_LABELS) if window is not None else None
     if window is None:
         window = ProbationWindow(region_id=region.id, year=year)
         db.session.add(window)
     window.opens_on, window.closes_on = dates["opens_on"], dates["closes_on"]
-    db.session.commit()
+    concurrency.commit(window, base, WINDOW_LABELS)
     return window
 
 

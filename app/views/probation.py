@@ -241,7 +241,10 @@ class ProbationReviewView(BaseView):
                 errors = [EXPIRED]
             else:
                 try:
-                    saved = svc.set_window(g.user, values["year"], values["opens_on"], values["closes_on"])
+                    # the version belongs to the window of the year the form was opened with
+                    same_year = request.form.get("window_year") == values["year"]
+                    saved = svc.set_window(g.user, values["year"], values["opens_on"], values["closes_on"],
+                                           version=opened_version() if same_year else None)
                 except DomainError as exc:
                     db.session.rollback()
                     errors = _errors(exc)
@@ -252,5 +255,6 @@ class ProbationReviewView(BaseView):
         inherited = svc.window_for(region) if region is not None else None
         inherited_by = db.session.get(Region, inherited.region_id) if inherited is not None else None
         return self.render_template("probation/window.html", region=region, values=values, errors=errors,
+                                    current=current if region is not None else None,
                                     form=FlaskForm(), windows=svc.windows_of(g.user) if region is not None else [],
                                     inherited=inherited, inherited_by=inherited_by, today=datetime.date.today())
