@@ -27,10 +27,11 @@ class AppUser(FabUser):
     is_owner = Column(Boolean, nullable=False, default=False)  # 总账号
     certified_at = Column(DateTime, nullable=True)  # 实名认证通过时间; None → only the certification page opens
     deleted_at = Column(DateTime, nullable=True)  # 删除: access removed, row kept for the audit trail
-    # Optimistic concurrency (app.models.versioning), declared here because FAB's User is the mapped base.
+    # Optimistic concurrency (app.models.versioning) checked by hand: SQLAlchemy's version_id_col puts no version in
+    # the WHERE of this subclass of FAB's mapped User, and a login's bookkeeping (last_login…) must not count as an
+    # edit. services.concurrency moves it with a conditional UPDATE when a real field changes.
     version = Column(Integer, nullable=False, default=1, server_default=text("1"))
-    # Bumped by services.concurrency only for real edits: a login's bookkeeping (last_login…) is no edit.
-    __mapper_args__ = {"version_id_col": version, "version_id_generator": False}
+    manual_version = True
 
     institution = relationship("Institution", foreign_keys=[institution_id])
     region = relationship("Region", foreign_keys=[region_id])

@@ -19,5 +19,6 @@ class Versioned:
 
 
 def is_versioned(model) -> bool:
+    """Versioned by SQLAlchemy (version_id_col), or by hand (`manual_version`: accounts, see models/security.py)."""
     from sqlalchemy import inspect
-    return inspect(model).version_id_col is not None
+    return inspect(model).version_id_col is not None or bool(getattr(model, "manual_version", False))

@@ -98,7 +98,8 @@ def _field_changes(obj, action):
     version_col = state.mapper.version_id_col  # optimistic-concurrency bookkeeping, not data
     for attr in state.mapper.column_attrs:
         key = attr.key
-        if version_col is not None and version_col in attr.columns:
+        if (version_col is not None and version_col in attr.columns) or (
+                key == "version" and getattr(obj.__class__, "manual_version", False)):
             continue
         hist = state.attrs[key].history
         if action == "create":

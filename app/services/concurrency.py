@@ -13,10 +13,10 @@ answer for a change made by a form, the import or the CLI.
 import contextlib
 import datetime
 
-from sqlalchemy import event, inspect, select
+from sqlalchemy import event, inspect, select, update
 from sqlalchemy.exc import InvalidRequestError
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.attributes import flag_modified
+from sqlalchemy.orm.attributes import flag_modified, set_committed_value
 from sqlalchemy.orm.exc import ObjectDeletedError, StaleDataError
 
 from app.domain.errors import DomainError, EditConflict
@@ -132,23 +132,39 @@ def conflict_from_audit(table, pk, opened, obj, labels=None, shown=None, rows=No
 # ---- versions a plain UPDATE would not bump ----------------------------------------------------------------------
 
 def _before_flush(session, flush_context, instances):
-    """Accounts bump their version by hand (a login's bookkeeping — last_login… — is no edit); a record whose only
-    change is a many-to-many collection (a key group's members) gets an UPDATE, so its version moves too."""
-    for obj in session.dirty:
+    """Accounts (`manual_version`) move their version here, only for real edits (a login's bookkeeping —
+    last_login… — is none), with a conditional UPDATE that fails (StaleDataError) when the row moved since it was
+    read; a record whose only change is a many-to-many collection (a key group's members) gets an UPDATE, so its
+    version moves too."""
+    for obj in list(session.dirty):
         state = inspect(obj)
         mapper = state.mapper
-        if mapper.version_id_col is None or not session.is_modified(obj):
+        manual = getattr(type(obj), "manual_version", False)
+        if (mapper.version_id_col is None and not manual) or not session.is_modified(obj):
             continue
         changed = {a.key for a in mapper.column_attrs if state.attrs[a.key].history.has_changes()}
-        if mapper.version_id_generator is False:
+        if manual:
             collections = any(state.attrs[r.key].history.has_changes() for r in mapper.relationships if r.uselist)
             if changed - NOISE_FIELDS - {FIELD} or collections:
-                setattr(obj, FIELD, (getattr(obj, FIELD) or 0) + 1)
+                _move_by_hand(session, obj, state)
         elif not changed:
             key = next(a.key for a in mapper.column_attrs
                        if a.key != FIELD and not any(c.primary_key for c in a.columns))
             getattr(obj, key)  # loaded, so the forced UPDATE writes its own value back
             flag_modified(obj, key)  # an UPDATE of the row, which moves its version
+
+
+def _move_by_hand(session, obj, state):
+    table = state.mapper.local_table
+    history = state.attrs[FIELD].history
+    read = (history.deleted or history.unchanged or [None])[0]
+    pk = state.mapper.primary_key_from_instance(obj)
+    where = [c == v for c, v in zip(state.mapper.primary_key, pk, strict=True)]
+    done = session.connection().execute(
+        update(table).where(*where, table.c[FIELD] == read).values({FIELD: (read or 0) + 1}))
+    if done.rowcount != 1:
+        raise StaleDataError(f"{table.name} {pk} 已被其他会话修改")
+    set_committed_value(obj, FIELD, (read or 0) + 1)
 
 
 def install():

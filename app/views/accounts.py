@@ -136,6 +136,7 @@ class AccountView(BaseView):
     """账号管理 (spec 7.2, 7.3): an institution 总账号's sub-accounts; a regional 总账号's institution owners."""
 
     route_base = "/accounts"
+    edited_models = (User,)  # what its forms edit (versioned)
     default_view = "list"
     class_permission_name = "账号管理"
     method_permission_name = {"list": "read", "add": "write", "edit": "write", "unlock": "write", "delete": "write",

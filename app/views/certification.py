@@ -30,6 +30,7 @@ class CertificationView(BaseView):
     """The applicant's page: fields, ID photos, the PDF letter, the stamped scan, submit / withdraw."""
 
     route_base = "/certification"
+    edited_models = (RealNameCertification,)  # what its forms edit (versioned)
     default_view = "form"
 
     def _render(self, errors=(), values=None):
@@ -121,6 +122,7 @@ class CertReviewView(BaseView):
     """审核队列: filter by status, every field beside the images and the scan, correct, approve or reject."""
 
     route_base = "/certreview"
+    edited_models = ()  # review decisions: guarded by the review state machine
     default_view = "list"
     class_permission_name = "实名认证审核"
     method_permission_name = {"list": "read", "show": "read", "file": "read", "decide": "audit"}

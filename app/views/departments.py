@@ -35,6 +35,7 @@ class DepartmentView(BaseView):
     """The department tree under the institution: 新增下级 / 修改 / 删除 (with moving staff) / 启用·停用."""
 
     route_base = "/departments"
+    edited_models = (Department,)  # what its forms edit (versioned)
     default_view = "list"
     class_permission_name = "部门管理"
     method_permission_name = {"list": "read", "initialize": "write", "add": "write", "add_child": "write",

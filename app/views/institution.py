@@ -13,6 +13,7 @@ from app.domain import review
 from app.domain.errors import DomainError, ValidationFailed
 from app.extensions import db, limiter
 from app.models.enums import INSTITUTION_KINDS
+from app.models.org import Branch, Institution
 from app.models.workflow import ChangeRequest
 from app.services import institutions as svc
 from app.services import storage
@@ -29,6 +30,7 @@ class InstitutionProfileView(BaseView):
     """One page with tabs 基本信息 / 机构信息 / 分院信息 / 附件信息; 主体信息 changes go through a request."""
 
     route_base = "/institution"
+    edited_models = (Institution, Branch)  # what its forms edit (versioned)
     default_view = "profile"
     class_permission_name = "机构信息维护"
     method_permission_name = {"profile": "read", "file": "read", "save": "write", "branch": "write",
@@ -189,6 +191,7 @@ class LocationView(BaseView):
     sends the browser's position back; the desktop page polls for it."""
 
     route_base = "/location"
+    edited_models = ()  # a phone's position report, not an edit form
     class_permission_name = "机构信息维护"
     method_permission_name = {"start": "write", "poll": "read"}
     base_permissions = ["can_read", "can_write"]
@@ -243,6 +246,7 @@ class ChangeReviewView(BaseView):
     """机构信息变更审核: old and new values side by side, the files, approve / reject with an opinion."""
 
     route_base = "/changereview"
+    edited_models = ()  # review decisions: guarded by the review state machine
     default_view = "list"
     class_permission_name = "机构信息变更审核"
     method_permission_name = {"list": "read", "show": "read", "file": "read", "decide": "audit"}

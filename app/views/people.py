@@ -80,6 +80,7 @@ class PersonView(BaseView):
     """人员信息管理: list → 基本信息 → person page with the detail sets."""
 
     route_base = "/people"
+    edited_models = (Person, *(s.model for s in people.DETAIL_SETS.values()))  # what its forms edit (versioned)
     default_view = "list"
     class_permission_name = "人员信息管理"
     method_permission_name = {"list": "read", "show": "read", "add": "write", "edit": "write",

@@ -100,6 +100,7 @@ class KeyGroupView(BaseView):
     """人员标签管理: 关键人员组 of the institution's staff; 封存 makes a group read-only, 启用 reopens it."""
 
     route_base = "/keygroups"
+    edited_models = (KeyGroup,)  # what its forms edit (versioned)
     default_view = "list"
     class_permission_name = "人员标签管理"
     method_permission_name = {"list": "read", "show": "read", "add": "write", "edit": "write", "archive": "write",

@@ -10,7 +10,7 @@ from app.domain.errors import DomainError, ValidationFailed
 from app.domain.person import PROBATION_STATUS
 from app.extensions import db
 from app.models.org import Region
-from app.models.people import Probation
+from app.models.people import Probation, ProbationWindow
 from app.services import dictionaries, storage
 from app.services import probation as svc
 from app.views.concurrency import opened_version
@@ -56,6 +56,7 @@ class ProbationView(BaseView):
     """The institution's list of probation-status staff, the filing form per person, submit / withdraw."""
 
     route_base = "/probation"
+    edited_models = (Probation,)  # what its forms edit (versioned)
     default_view = "list"
     class_permission_name = "试用期填报"
     method_permission_name = {"list": "read", "show": "read", "file": "read", "form": "write", "save": "write",
@@ -171,6 +172,7 @@ class ProbationReviewView(BaseView):
     """County review: the queue of filings in the region subtree, approve / reject, and the registration window."""
 
     route_base = "/probationreview"
+    edited_models = (ProbationWindow,)  # what its forms edit (versioned)
     default_view = "list"
     class_permission_name = "试用期审核"
     method_permission_name = {"list": "read", "show": "read", "file": "read", "decide": "audit", "window": "write"}

@@ -9,7 +9,7 @@ from wtforms import SelectField, StringField, TextAreaField
 
 from app.domain.errors import DomainError, ValidationFailed
 from app.extensions import db
-from app.models.org import Institution
+from app.models.org import DepartmentQuota, Institution
 from app.services import quota
 
 EXPIRED = "页面已过期，请刷新后重新提交"
@@ -25,6 +25,7 @@ class QuotaView(BaseView):
     """机构端: the current allocation on top, then 编制数 / 在编人数 / 空编 / 超编 per department, with totals."""
 
     route_base = "/quota"
+    edited_models = (DepartmentQuota,)  # the sheet is compared by the amounts it showed
     default_view = "list"
     class_permission_name = "机构编制管理"
     method_permission_name = {"list": "read", "save": "write"}
@@ -86,6 +87,7 @@ class QuotaAllocationView(BaseView):
     """区域端: the institutions of the caller's region subtree with their 编制; one institution's decisions."""
 
     route_base = "/quotaallocation"
+    edited_models = ()  # each allocation is a new decision row; none is edited
     default_view = "list"
     class_permission_name = "编制分配"
     method_permission_name = {"list": "read", "show": "read", "allocate": "write"}
