@@ -140,9 +140,15 @@ def _before_flush(session, flush_context, instances):
         state = inspect(obj)
         mapper = state.mapper
         manual = getattr(type(obj), "manual_version", False)
-        if (mapper.version_id_col is None and not manual) or not session.is_modified(obj):
+        # committed_state: the attributes set since the load (cheap; the import updates thousands of rows)
+        if (mapper.version_id_col is None and not manual) or not state.committed_state:
             continue
-        changed = {a.key for a in mapper.column_attrs if state.attrs[a.key].history.has_changes()}
+        columns = {a.key for a in mapper.column_attrs}
+        if not manual and any(k in columns for k in state.committed_state):
+            continue  # a column is set: SQLAlchemy's UPDATE moves the version
+        if not session.is_modified(obj):
+            continue
+        changed = {k for k in state.committed_state if k in columns and state.attrs[k].history.has_changes()}
         if manual:
             collections = any(state.attrs[r.key].history.has_changes() for r in mapper.relationships if r.uselist)
             if changed - NOISE_FIELDS - {FIELD} or collections:
