@@ -75,3 +75,41 @@ def test_a_template_filled_by_hand_updates_as_before(db, login_as):
     result = import_rows(inst, "basic", [basic(inst, 1, phone="13700000001")], update_existing=True)
     assert (result.updated, result.failed) == (1, 0)
     assert _people(db, inst)[IDS[1]].phone == "13700000001"
+
+
+def test_a_detail_entry_changed_after_the_export_is_reported(db, login_as):
+    """The same rule for a detail set: a work-experience entry changed on the person page after the export. This
+    session still holds the entry as read before the change (like a check racing the change): the UPDATE's version
+    check catches it at commit, and the row gets the same message, the other row is saved."""
+    import datetime
+
+    from app.models.people import WorkExperience
+    from tests.services.test_import_details import work
+
+    inst = prepared(db)
+    import_rows(inst, "basic", [basic(inst, 0), basic(inst, 1, department_id="外科")])
+    assert import_rows(inst, "work", [work(inst, 0), work(inst, 1)]).created == 2
+    exported = export.export_set(inst, "work")
+    entry = db.session.scalar(select(WorkExperience).join(Person).where(Person.id_number == IDS[1]))
+    client = login_as("inst_admin")
+    html = client.get(f"/people/detail/work/edit/{entry.id}").get_data(as_text=True)
+    form = dict(re.findall(r'<input[^>]*name="(csrf_token|version)"[^>]*value="([^"]*)"', html))
+    assert client.post(f"/people/detail/work/edit/{entry.id}", data={
+        **form, "start_date": "1990-07-01", "end_date": "至今", "employer": entry.employer,
+        "position": "主任医师"}).status_code == 302
+
+    wb = load_workbook(io.BytesIO(exported))
+    ws = wb.worksheets[0]
+    names = [str(c.value or "").lstrip("*") for c in ws[1]]
+    for row in range(2, ws.max_row + 1):
+        ws.cell(row=row, column=names.index("职务/岗位") + 1, value="副主任医师").data_type = "s"
+    buf = io.BytesIO()
+    wb.save(buf)
+    result = runner.run_import(inst, "work", buf.getvalue(), update_existing=True)
+    assert (result.updated, result.failed) == (1, 1), result.errors_preview
+    reason = report_rows(result.report)[1][0][0]
+    assert "该记录在导出后已被 inst_admin 于" in reason and "职务/岗位：导出时为 医师，现在为 主任医师" in reason
+    db.session.expire_all()
+    positions = {e.person.id_number: e.position for e in db.session.scalars(select(WorkExperience))}
+    assert positions == {IDS[0]: "副主任医师", IDS[1]: "主任医师"}
+    assert datetime.date(1990, 7, 1) == db.session.get(WorkExperience, entry.id).start_date

@@ -548,6 +548,16 @@ class RowChecker:
             self._explain_stale(outcomes)
         return outcomes
 
+    def changed_since_export(self, out: Outcome) -> bool:
+        """For an update about to be written (its record re-read): changed after the export? Then the row fails
+        with the message of `_explain_stale`."""
+        exported = self.record_versions.get(out.target.id) if self.record_versions else None
+        if exported is None or (out.target.version or 0) <= exported:
+            return False
+        out.action, out.exported_version = "fail", exported
+        self._explain_stale([out])
+        return True
+
     def _explain_stale(self, outcomes):
         """"该记录在导出后已被 X 于 Y 修改…" for the rows whose record changed after the export: who, when and
         the changed fields from the audit trail, read in one query for the part."""

@@ -34,6 +34,7 @@ from itertools import islice
 from flask import current_app, has_app_context
 from sqlalchemy import JSON, Boolean, Date, DateTime, insert, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.domain.errors import DomainError
 from app.extensions import db
@@ -360,15 +361,21 @@ def _update(checker: RowChecker, outcomes) -> None:
             checker.build(out)
         db.session.commit()
         return
-    except IntegrityError:
+    except (IntegrityError, StaleDataError):  # StaleDataError: a record changed since the check (version)
         db.session.rollback()
     for out in updates:
         try:
+            if checker.changed_since_export(out):  # re-read after the rollback
+                continue
             checker.build(out)
             db.session.commit()
         except IntegrityError:
             db.session.rollback()
             _conflict(out)
+        except StaleDataError:
+            db.session.rollback()
+            if not checker.changed_since_export(out):
+                _changed(out)
 
 
 def _settle(writer: _Writer, checker: RowChecker, outcomes, future: Future):
@@ -388,6 +395,12 @@ def _settle(writer: _Writer, checker: RowChecker, outcomes, future: Future):
         except IntegrityError:
             _conflict(out)
     return outcomes
+
+
+def _changed(out: Outcome) -> None:
+    out.action = "fail"
+    out.errors.append((None, "保存失败：该记录刚刚被其他人修改，本行未导入，以免覆盖他人的修改："
+                             "请刷新后核对，必要时重新导入此行"))
 
 
 def _conflict(out: Outcome) -> None:
