@@ -163,7 +163,7 @@ def _before_flush(session, flush_context, instances):
 def _move_by_hand(session, obj, state):
     table = state.mapper.local_table
     history = state.attrs[FIELD].history
-    read = (history.deleted or history.unchanged or [None])[0]
+    read = history.deleted[0] if history.deleted else getattr(obj, FIELD)  # loads it when expired
     pk = state.mapper.primary_key_from_instance(obj)
     where = [c == v for c, v in zip(state.mapper.primary_key, pk, strict=True)]
     done = session.connection().execute(

@@ -25,6 +25,9 @@ def install(app):
     app.jinja_env.globals["version_field"] = version_field
 
 
+VERSION_LABEL = "版本号"
+
+
 class VersionedEditMixin:
     """For FAB ModelViews with an edit form: a hidden `version` field, compared in pre_update (FAB then flashes the
     refusal — EditConflict's message, who / when / fields — and goes back to the list; its form keeps no input)."""
@@ -35,6 +38,7 @@ class VersionedEditMixin:
         from wtforms import HiddenField
 
         self.edit_form_extra_fields = {**(self.edit_form_extra_fields or {}), concurrency.FIELD: HiddenField()}
+        self.label_columns = {**(self.label_columns or {}), concurrency.FIELD: VERSION_LABEL}
         if self.edit_columns and concurrency.FIELD not in self.edit_columns:
             self.edit_columns = [*self.edit_columns, concurrency.FIELD]
         super().__init__(**kwargs)

@@ -68,5 +68,5 @@ class RegionView(DisplayMixin, ModelView):
     show_columns = list_columns
     search_columns = ["code", "name", "level"]
     label_columns = {"code": "区划代码", "name": "名称", "level": "级别（1 省 2 市 3 区县）", "parent": "上级",
-                     "children": "下级", "path": "路径"}
+                     "children": "下级", "path": "路径", "version": "版本号"}
     base_order = ("code", "asc")
