@@ -29,6 +29,8 @@ HIDDEN = {"version", "updated_at", "created_at", "attachments", "photo_path", "p
 GENERIC = "该记录已被其他用户修改，请刷新后重新编辑"
 DELETED = "该记录已被其他用户删除，请返回列表刷新"
 AUDIT_LOOKBACK = 50
+# An account's login bookkeeping: no edit, so its version stays (and audit rows of only these are no version).
+UNVERSIONED = NOISE_FIELDS | {"fail_login_count", "locked_until"}
 
 
 def parse(raw) -> int | None:
@@ -106,7 +108,7 @@ def conflict_from_audit(table, pk, opened, obj, labels=None, shown=None, rows=No
     # every ORM UPDATE of a versioned record moves its version by one and writes one audit row: the changes a
     # form opened at version `opened` has not seen are the newest (current − opened) update rows
     unseen = (current(obj) or 0) - (opened or 0)
-    newer = [row for row in rows if row.action == "update"][:max(unseen, 0)]
+    newer = [row for row in rows if row.action == "update" and set(row.changes or {}) - UNVERSIONED][:max(unseen, 0)]
     if not newer:
         return EditConflict(None, None)
     last = newer[0]
@@ -118,7 +120,7 @@ def conflict_from_audit(table, pk, opened, obj, labels=None, shown=None, rows=No
                 opened_values[key] = pair[0]
     differences = []
     for key, before in opened_values.items():
-        if key in HIDDEN or key in NOISE_FIELDS or (labels is not None and key not in labels):
+        if key in HIDDEN or key in UNVERSIONED or (labels is not None and key not in labels):
             continue
         now = jsonable(getattr(obj, key, None)) if hasattr(obj, key) else None
         if before == now:
@@ -151,7 +153,7 @@ def _before_flush(session, flush_context, instances):
         changed = {k for k in state.committed_state if k in columns and state.attrs[k].history.has_changes()}
         if manual:
             collections = any(state.attrs[r.key].history.has_changes() for r in mapper.relationships if r.uselist)
-            if changed - NOISE_FIELDS - {FIELD} or collections:
+            if changed - UNVERSIONED - {FIELD} or collections:
                 _move_by_hand(session, obj, state)
         elif not changed:
             key = next(a.key for a in mapper.column_attrs

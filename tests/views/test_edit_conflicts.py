@@ -198,3 +198,25 @@ def test_stale_quota_sheet_is_refused(db, login_as):
     assert 'value="7"' in html
     db.session.expire_all()
     assert db.session.scalar(select(DepartmentQuota.amount).where(DepartmentQuota.department_id == internal.id)) == 12
+
+
+def test_stale_account_save_is_refused_and_a_login_is_no_edit(db, login_as):
+    """账号管理: accounts are versioned by hand; the account's own login (last_login…) does not move the version."""
+    from app.models.security import User
+
+    staff = db.session.scalar(select(User).where(User.username == "inst_staff"))
+    a, b = login_as("inst_admin"), login_as("inst_admin")
+    path = f"/accounts/edit/{staff.id}"
+    token_a, version_a = _opened(a, path)
+    token_b, version_b = _opened(b, path)
+    login_as("inst_staff")  # a login between opening and saving is not a change of the account
+    role = re.search(r'<select[^>]*name="role".*?<option[^>]*value="(\d+)"', _body(a.get(path)), re.S).group(1)
+    form = {"role": role, "subsystems": ["基础资源管理"]}
+    resp = a.post(path, data={"csrf_token": token_a, "version": version_a, **form, "mobile": "13712345678"})
+    assert resp.status_code == 302, re.findall(r'id="form-errors".*?</div>', _body(resp), re.S)
+    resp = b.post(path, data={"csrf_token": token_b, "version": version_b, **form, "mobile": "13612345678"})
+    html = _body(resp)
+    assert "该记录已被 inst_admin 于" in html and "手机号码：您打开时为" in html and "现在为 13712345678" in html
+    assert 'value="13612345678"' in html
+    db.session.expire_all()
+    assert db.session.get(User, staff.id).mobile == "13712345678"
