@@ -31,7 +31,7 @@ def create_app(config=None):
 
     from app import models  # noqa: F401  (registers every table before the security manager maps them)
     from app.security.manager import AppSecurityManager, password_complexity
-    from app.services import audit
+    from app.services import audit, concurrency
     from app.services import sessions as session_epochs
 
     app.config["FAB_PASSWORD_COMPLEXITY_VALIDATOR"] = password_complexity
@@ -49,6 +49,7 @@ def create_app(config=None):
     audit.install()
     session_epochs.install()
     audit.set_actor_provider(_request_actor)
+    concurrency.install()
     _install_request_guards(app)
     _install_error_pages(app)
     _install_security_headers(app)
@@ -160,6 +161,17 @@ def _install_error_pages(app):
 
     for code in ERROR_MESSAGES:
         app.register_error_handler(code, handle)
+
+    def stale(exc):  # two saves raced past the form's version check (services.concurrency covers the forms)
+        from app.extensions import db
+        from app.services.concurrency import GENERIC
+
+        db.session.rollback()
+        return _error_response(409, GENERIC)
+
+    from sqlalchemy.orm.exc import StaleDataError
+
+    app.register_error_handler(StaleDataError, stale)
     app.jinja_env.globals["now"] = datetime.datetime.now
     app.jinja_env.globals["current_subsystem"] = current_subsystem
     app.jinja_env.globals["all_subsystems"] = SUBSYSTEMS

@@ -2,8 +2,10 @@
 from flask_appbuilder import Model
 from sqlalchemy import JSON, Boolean, Column, Integer, String, UniqueConstraint
 
+from app.models.versioning import Versioned
 
-class DictItem(Model):
+
+class DictItem(Versioned, Model):
     """One value of one code list; `extra` keeps the source columns a rule may need (regex, group…)."""
 
     __tablename__ = "dict_item"

@@ -5,8 +5,10 @@ from flask_appbuilder import Model
 from sqlalchemy import Boolean, Column, Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import backref, relationship
 
+from app.models.versioning import Versioned
 
-class Region(Model):
+
+class Region(Versioned, Model):
     """Administrative region per GB/T 2260: province (1) → city (2) → county (3)."""
 
     __tablename__ = "region"
@@ -32,7 +34,7 @@ def _internet_by_default(context):
     return not context.get_current_parameters().get("is_large_public")
 
 
-class Institution(Model):
+class Institution(Versioned, Model):
     """A health institution; code is its 统一社会信用代码."""
 
     __tablename__ = "institution"
@@ -71,7 +73,7 @@ class Institution(Model):
         return self.name
 
 
-class Branch(Model):
+class Branch(Versioned, Model):
     """分院 / 分支机构 of an institution."""
 
     __tablename__ = "branch"
@@ -122,7 +124,7 @@ class InstitutionFieldHistory(Model):
     changed_at = Column(DateTime, nullable=False, default=datetime.datetime.now)
 
 
-class Department(Model):
+class Department(Versioned, Model):
     """科室/部门 (spec 3.2): a tree under the institution; names are what import templates offer."""
 
     __tablename__ = "department"
@@ -145,7 +147,7 @@ class Department(Model):
         return self.name
 
 
-class StandardPost(Model):
+class StandardPost(Versioned, Model):
     """标准岗位: the regional list posts are mapped to (kept by 区域端; province level by default)."""
 
     __tablename__ = "standard_post"
@@ -164,7 +166,7 @@ class StandardPost(Model):
         return self.name
 
 
-class Post(Model):
+class Post(Versioned, Model):
     """机构岗位 (spec 3.3), mapped to one 标准岗位."""
 
     __tablename__ = "post"
@@ -184,7 +186,7 @@ class Post(Model):
         return self.name
 
 
-class QuotaAllocation(Model):
+class QuotaAllocation(Versioned, Model):
     """编制 allocated to an institution by 区域端 (spec 3.4): one row per decision; the newest per kind counts."""
 
     __tablename__ = "quota_allocation"
@@ -205,7 +207,7 @@ class QuotaAllocation(Model):
     institution = relationship("Institution")
 
 
-class DepartmentQuota(Model):
+class DepartmentQuota(Versioned, Model):
     """The part of the institution's 编制 given to one department."""
 
     __tablename__ = "department_quota"

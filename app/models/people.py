@@ -19,11 +19,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import backref, relationship
 
+from app.models.versioning import Versioned
+
 # Statuses that hold the ID number (spec 4.4: one active record per ID number across the province).
 ACTIVE_STATUS_SQL = "status IN ('在岗', '医师资格考试试用期考核人员', '借调', '长期病休')"
 
 
-class Person(Model):
+class Person(Versioned, Model):
     """A member of staff of one institution (基本信息)."""
 
     __tablename__ = "person"
@@ -71,7 +73,7 @@ class Person(Model):
         return self.name
 
 
-class _DetailMixin:
+class _DetailMixin(Versioned):
     """Columns every detail entry has: its person and institution (for scoping) and attachment images."""
 
     id = Column(Integer, primary_key=True)
@@ -175,7 +177,7 @@ key_group_member = Table(
 )
 
 
-class KeyGroup(Model):
+class KeyGroup(Versioned, Model):
     """人员标签 / 关键人员组 (spec 4.3); 封存 groups are read-only and hidden from pickers."""
 
     __tablename__ = "key_group"
@@ -194,7 +196,7 @@ class KeyGroup(Model):
         return self.name
 
 
-class ProbationWindow(Model):
+class ProbationWindow(Versioned, Model):
     """The registration window a region sets for probation filings (试用期填报)."""
 
     __tablename__ = "probation_window"
@@ -207,7 +209,7 @@ class ProbationWindow(Model):
     closes_on = Column(Date, nullable=False)
 
 
-class Probation(Model):
+class Probation(Versioned, Model):
     """试用期填报 of a person whose status is 医师资格考试试用期考核人员 (spec 4.2.6); reviewed by the county."""
 
     __tablename__ = "probation"

@@ -3,10 +3,11 @@ import datetime
 
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User as FabUser
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import backref, relationship
 
 from app.models.enums import SUBSYSTEMS
+from app.models.versioning import Versioned
 
 
 class AppUser(FabUser):
@@ -29,6 +30,11 @@ class AppUser(FabUser):
     # Copied into the session cookie and every JWT at login; raised by logout, password change or reset, lock,
     # delete, role deactivation and an internet-access change, so every earlier session and token dies.
     session_epoch = Column(Integer, nullable=False, default=0, server_default="0")
+    # Optimistic concurrency (app.models.versioning) checked by hand: SQLAlchemy's version_id_col puts no version in
+    # the WHERE of this subclass of FAB's mapped User, and a login's bookkeeping (last_login…) must not count as an
+    # edit. services.concurrency moves it with a conditional UPDATE when a real field changes.
+    version = Column(Integer, nullable=False, default=1, server_default=text("1"))
+    manual_version = True
 
     institution = relationship("Institution", foreign_keys=[institution_id])
     region = relationship("Region", foreign_keys=[region_id])
@@ -44,7 +50,7 @@ class AppUser(FabUser):
 ROLE_TYPES = ("卫健委管理员", "医疗机构", "科室", "其他")
 
 
-class RoleProfile(Model):
+class RoleProfile(Versioned, Model):
     """What FAB's flat role lacks: level (1 系统管理员, 2 总账号, 3 owner-made), owner institution, display name
     unique within the institution (FAB's role name is global), type, order, status, description."""
 
@@ -70,7 +76,7 @@ class RoleProfile(Model):
         return self.display_name
 
 
-class RealNameCertification(Model):
+class RealNameCertification(Versioned, Model):
     """实名认证 of one account (spec 2.1, 7.4); status per app.domain.review (草稿 shown as 未提交)."""
 
     __tablename__ = "realname_certification"

@@ -13,6 +13,7 @@ from app.domain.phone import mobile_problems
 from app.extensions import db
 from app.models.enums import SUBSYSTEMS
 from app.models.security import User
+from app.services import concurrency
 from app.services.scope import scope_of
 
 
@@ -203,9 +204,16 @@ def _require(manager, target):
         raise DomainError("无权管理该账号")
 
 
-def update_subaccount(manager, target, *, role_profile_id=None, mobile=None, subsystems=None, internet_access=None):
-    """修改: 账号 and 昵称 stay as they are; role, mobile, subsystems (and internet access for owners)."""
+LABELS = {"mobile": "手机号码", "subsystems": "所属子系统", "internet_access": "允许通过互联网访问", "roles": "角色",
+          "nickname": "用户昵称", "active": "状态"}
+
+
+def update_subaccount(manager, target, *, role_profile_id=None, mobile=None, subsystems=None, internet_access=None,
+                      version=None):
+    """修改: 账号 and 昵称 stay as they are; role, mobile, subsystems (and internet access for owners).
+    `version`: the version the form was opened with (an account changed since then is refused: EditConflict)."""
     _require(manager, target)
+    base = concurrency.check(target, version, LABELS)
     errors = []
     profile = None
     if not target.is_owner:
@@ -223,7 +231,7 @@ def update_subaccount(manager, target, *, role_profile_id=None, mobile=None, sub
     target.mobile = mobile or None
     if internet_access is not None and target.is_owner:
         target.internet_access = bool(internet_access)
-    db.session.commit()
+    concurrency.commit(target, base, LABELS)
 
 
 def unlock(manager, target):

@@ -95,8 +95,12 @@ def _jsonable(value):
 def _field_changes(obj, action):
     state = inspect(obj)
     changes = {}
+    version_col = state.mapper.version_id_col  # optimistic-concurrency bookkeeping, not data
     for attr in state.mapper.column_attrs:
         key = attr.key
+        if (version_col is not None and version_col in attr.columns) or (
+                key == "version" and getattr(obj.__class__, "manual_version", False)):
+            continue
         hist = state.attrs[key].history
         if action == "create":
             value = getattr(obj, key, None)

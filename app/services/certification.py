@@ -10,7 +10,7 @@ from app.domain.phone import mobile_problems
 from app.extensions import db
 from app.models.security import RealNameCertification, User
 from app.models.workflow import ReviewRecord
-from app.services import dictionaries, storage
+from app.services import concurrency, dictionaries, storage
 from app.services.scope import scope_of
 
 ENTITY = "certification"
@@ -40,11 +40,17 @@ def field_problems(name, id_type, id_number, mobile) -> list[str]:
     return errors
 
 
-def save(user, *, name, id_type, id_number, mobile, front=None, back=None):
-    """保存 the form: fields and both ID-card photos (new uploads replace the stored ones). Every error at once."""
+LABELS = {"name": "姓名", "id_type": "证件类型", "id_number": "证件号码", "mobile": "手机号码", "status": "状态",
+          "front_path": "身份证正面照片", "back_path": "身份证反面照片", "scan_path": "盖章扫描件"}
+
+
+def save(user, *, name, id_type, id_number, mobile, front=None, back=None, version=None):
+    """保存 the form: fields and both ID-card photos (new uploads replace the stored ones). Every error at once.
+    `version`: the version the form was opened with (a certification changed since then is refused)."""
     cert = for_user(user)
     if cert is not None and not review.can_edit(cert.status):
         raise DomainError(f"实名认证{STATUS_LABELS[cert.status]}，不能修改；如需修改请先撤回")
+    base = concurrency.check(cert, version, LABELS) if cert is not None else None
     errors = field_problems(name, id_type, id_number, mobile)
     accepted = {}
     for key, upload, label in (("front_path", front, "身份证正面照片"), ("back_path", back, "身份证反面照片")):
@@ -66,7 +72,7 @@ def save(user, *, name, id_type, id_number, mobile, front=None, back=None):
     cert.name, cert.id_type, cert.id_number, cert.mobile = name.strip(), id_type, id_number.strip().upper(), mobile
     for key, path in stored.items():
         setattr(cert, key, path)
-    db.session.commit()
+    concurrency.commit(cert, base, LABELS)
     return cert
 
 

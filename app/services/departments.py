@@ -13,7 +13,7 @@ from app.domain.errors import DomainError, ValidationFailed
 from app.extensions import db
 from app.models.org import Department, DepartmentQuota, Institution
 from app.models.people import Person
-from app.services import dictionaries
+from app.services import concurrency, dictionaries
 
 CATEGORIES = ("科室(部门)", "职能部门", "村卫生室", "其他")
 CLINICAL = CATEGORIES[0]
@@ -21,6 +21,8 @@ NAME_MAX = 50
 HEAD_MAX = 50
 PHONE_MAX = 30
 SEQ_MAX = 9999
+LABELS = {"name": "科室名称", "category": "科室(部门)类别", "standard_code": "科室标准名称", "parent_id": "上级",
+          "seq": "序号", "active": "状态", "head": "负责人", "phone": "电话"}
 PHONE_RE = re.compile(r"^\d[\d-]*(转\d+)?$")
 DICTIONARY = "standard_departments"
 
@@ -292,9 +294,12 @@ def _next_seq(institution_id, parent) -> int:
     return (top or 0) + 1
 
 
-def _commit(name_hint=""):
+def _commit(name_hint="", edited=None, base=None):
     try:
-        db.session.commit()
+        if edited is not None:
+            concurrency.commit(edited, base, LABELS, shown_value)
+        else:
+            db.session.commit()
     except IntegrityError as exc:  # a concurrent save won the race for the same name
         db.session.rollback()
         raise ValidationFailed([f"同一上级下已有名为“{name_hint}”的部门，请刷新后重试"]) from exc
@@ -316,13 +321,27 @@ def create(institution_id, *, name, category=CLINICAL, standard_code=None, paren
     return dept
 
 
+def shown_value(key, value):
+    """A department value as the form shows it (上级 by name): for edit-conflict messages."""
+    if key == "parent_id":
+        parent = db.session.get(Department, value) if value else None
+        return parent.name if parent is not None else "本机构"
+    if key == "standard_code" and value:
+        return standard_names().get(value, value)
+    if key == "active":
+        return "正常" if value else "停用"
+    return "（空）" if value in (None, "") else str(value)
+
+
 def update(institution_id, department_id, *, name, category, standard_code=None, parent_id=None, seq=None,
-           active=True, head=None, phone=None) -> Department:
-    """修改: every field, including 上级 (never itself or its own descendant). An empty 序号 keeps the old one."""
+           active=True, head=None, phone=None, version=None) -> Department:
+    """修改: every field, including 上级 (never itself or its own descendant). An empty 序号 keeps the old one.
+    `version`: the version the form was opened with; a department changed since then is refused (EditConflict)."""
     inst = _lock_institution(institution_id)
     dept = get(inst.id, department_id)
     if dept is None:
         raise DomainError("部门不存在或不属于本机构")
+    base = concurrency.check(dept, version, LABELS, shown_value)
     values = _check(inst, dept, name=name, category=category, standard_code=standard_code, parent_id=parent_id,
                     seq=seq, active=active, head=head, phone=phone)
     if values["seq"] is None:
@@ -332,7 +351,7 @@ def update(institution_id, department_id, *, name, category, standard_code=None,
         setattr(dept, key, value)
     if disabling:
         _disable_below(dept)
-    _commit(values["name"])
+    _commit(values["name"], dept, base)
     return dept
 
 

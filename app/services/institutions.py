@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models.enums import INSTITUTION_KINDS
 from app.models.org import Branch, Institution, InstitutionFieldHistory, InstitutionFile, Region
 from app.models.workflow import ChangeRequest, LocationReport, ReviewRecord
-from app.services import storage
+from app.services import concurrency, storage
 from app.services.scope import scope_of
 
 # 主体信息: read-only for the institution; changed only through an approved change request.
@@ -65,8 +65,11 @@ def _text(values, key, limit, label, errors, pattern=None, rule=""):
     return value or None
 
 
-def update_profile(institution, values: dict) -> None:
-    """确认保存 of the editable fields; every error at once, nothing saved when one is wrong."""
+def update_profile(institution, values: dict, version=None) -> None:
+    """确认保存 of the editable fields; every error at once, nothing saved when one is wrong. `version`: the version
+    the form was opened with (an institution changed since then — here or by an approved change request — is
+    refused: EditConflict)."""
+    base = concurrency.check(institution, version, {**EDITABLE_FIELDS, **SUBJECT_FIELDS})
     errors = []
     cleaned = {
         "address": _text(values, "address", 200, "地址", errors),
@@ -97,12 +100,17 @@ def update_profile(institution, values: dict) -> None:
         raise ValidationFailed(errors)
     for key, value in cleaned.items():
         setattr(institution, key, value)
-    db.session.commit()
+    concurrency.commit(institution, base, {**EDITABLE_FIELDS, **SUBJECT_FIELDS})
 
 
 # ---- branches and files -----------------------------------------------------------------------------------------
 
-def save_branch(institution, values: dict, branch=None) -> Branch:
+BRANCH_LABELS = {"name": "分院名称", "address": "分院地址", "phone": "分院电话", "head": "分院负责人",
+                 "latitude": "纬度", "longitude": "经度"}
+
+
+def save_branch(institution, values: dict, branch=None, version=None) -> Branch:
+    base = concurrency.check(branch, version, BRANCH_LABELS) if branch is not None else None
     errors = []
     name = _text(values, "name", 100, "分院名称", errors)
     if not name:
@@ -118,7 +126,7 @@ def save_branch(institution, values: dict, branch=None) -> Branch:
     branch.name, branch.address, branch.phone, branch.head = name, address, phone, head
     branch.latitude, branch.longitude = lat, lng
     db.session.add(branch)
-    db.session.commit()
+    concurrency.commit(branch, base, BRANCH_LABELS)
     return branch
 
 

@@ -11,6 +11,7 @@ from app.domain.errors import DomainError, ValidationFailed
 from app.domain.person import ACTIVE_STATUSES
 from app.extensions import db
 from app.models.people import KeyGroup, Person, key_group_member
+from app.services import concurrency
 
 NAME_MAX = 50
 DESCRIPTION_MAX = 500
@@ -154,14 +155,27 @@ def create(institution_id, *, name, description="", member_ids=()) -> KeyGroup:
     return group
 
 
-def update(institution_id, group_id, *, name, description="", member_ids=()) -> KeyGroup:
-    """修改 a group: name, 说明 and the whole member list (replaced). Refused while the group is 封存."""
+LABELS = {"name": "名称", "description": "说明", "members": "组成员", "archived": "状态"}
+
+
+def _shown(key, value):
+    if key == "members":
+        return "、".join(value) if value else "（无）"
+    if key == "archived":
+        return "封存" if value else "启用"
+    return "（空）" if value in (None, "") else str(value)
+
+
+def update(institution_id, group_id, *, name, description="", member_ids=(), version=None) -> KeyGroup:
+    """修改 a group: name, 说明 and the whole member list (replaced). Refused while the group is 封存.
+    `version`: the version the form was opened with (a group changed since then is refused: EditConflict)."""
     group = _get_or_raise(institution_id, group_id)
     _refuse_archived(group)
+    base = concurrency.check(group, version, LABELS, _shown)
     name, description, members = _check(institution_id, group, name=name, description=description,
                                         member_ids=member_ids)
     group.name, group.description, group.members = name, description, members
-    db.session.commit()
+    concurrency.commit(group, base, LABELS, _shown)
     return group
 
 

@@ -12,7 +12,7 @@ from app.domain.person import ACTIVE_STATUSES, CODED, LABELS, PROBATION_STATUS, 
 from app.extensions import db
 from app.models.org import Department, Institution, Post
 from app.models.people import Education, Person, PracticeCertificate, Qualification, TitleQualification, Training, WorkExperience
-from app.services import dictionaries, storage
+from app.services import concurrency, dictionaries, storage
 
 BASIC_FIELDS = tuple(LABELS)
 
@@ -75,8 +75,23 @@ def check_person(institution_id: int, raw: dict, person: Person | None = None, r
     return checked
 
 
-def save_person(institution: Institution, raw: dict, person: Person | None = None, photo=None):
-    """新增/修改 基本信息; returns (person, warnings). ValidationFailed lists every error, naming each field."""
+def shown_value(key, value):
+    """A 基本信息 value as a person reads it (dictionary names, department / post names): for conflict messages."""
+    if value in (None, ""):
+        return "（空）"
+    if key in CODED or key == "id_type":
+        names = {d.code: d.name for d in dictionaries.items(CODED.get(key, "id_types"), active_only=False)}
+        return names.get(str(value), str(value))
+    if key in ("department_id", "post_id"):
+        row = db.session.get(Department if key == "department_id" else Post, int(value)) if str(value).isdigit() else None
+        return row.name if row is not None else str(value)
+    return str(value)
+
+
+def save_person(institution: Institution, raw: dict, person: Person | None = None, photo=None, version=None):
+    """新增/修改 基本信息; returns (person, warnings). ValidationFailed lists every error, naming each field.
+    `version`: the version the form was opened with; a record changed since then is refused (EditConflict)."""
+    base = concurrency.check(person, version, LABELS, shown_value) if person is not None else None
     checked = check_person(institution.id, raw, person)
     errors = checked.messages()
     accepted = None
@@ -96,7 +111,7 @@ def save_person(institution: Institution, raw: dict, person: Person | None = Non
         person.photo_path, person.photo_thumb = stored.path, stored.thumb_path
     db.session.add(person)
     try:
-        db.session.commit()
+        concurrency.commit(person, base, LABELS, shown_value)
     except IntegrityError:
         # Two clerks saving the same ID at once: the partial unique index is the last word.
         db.session.rollback()
@@ -222,11 +237,17 @@ def check_detail(detail_set: DetailSet, raw: dict, person: Person | None = None)
     return values, errors
 
 
-def save_detail(person: Person, set_key: str, raw: dict, uploads=(), entry=None):
-    """新增/修改 one detail entry; an attachment is required for sets that prove something (spec 4.2.3)."""
+def _detail_labels(detail_set):
+    return {f.key: f.label for f in detail_set.fields}
+
+
+def save_detail(person: Person, set_key: str, raw: dict, uploads=(), entry=None, version=None):
+    """新增/修改 one detail entry; an attachment is required for sets that prove something (spec 4.2.3).
+    `version`: the version the form was opened with; an entry changed since then is refused (EditConflict)."""
     detail_set = DETAIL_SETS.get(set_key)
     if detail_set is None:
         raise DomainError("信息类别不存在")
+    base = concurrency.check(entry, version, _detail_labels(detail_set)) if entry is not None else None
     values, issues = check_detail(detail_set, raw, person)
     errors = [i.message for i in issues]
     accepted = []
@@ -249,7 +270,7 @@ def save_detail(person: Person, set_key: str, raw: dict, uploads=(), entry=None)
     for key, value in values.items():
         setattr(entry, key, value)
     entry.attachments = existing + stored
-    db.session.commit()
+    concurrency.commit(entry, base, _detail_labels(detail_set))
     return entry
 
 

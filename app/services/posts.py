@@ -16,7 +16,22 @@ from app.domain.errors import DomainError, ValidationFailed
 from app.extensions import db
 from app.models.org import Institution, Post, Region, StandardPost
 from app.models.people import Person
+from app.services import concurrency
 from app.services.scope import scope_of
+
+POST_LABELS = {"name": "岗位名称", "category": "岗位类别", "description": "岗位说明", "active": "状态",
+               "standard_post_id": "对应标准岗位"}
+STANDARD_LABELS = {"code": "编码", "name": "标准岗位名称", "category": "岗位类别", "active": "状态"}
+
+
+def _shown(key, value):
+    """A post's value as the pages show it (for edit-conflict messages)."""
+    if key == "active":
+        return "正常" if value else "停用"
+    if key == "standard_post_id" and value:
+        sp = db.session.get(StandardPost, value)
+        return f"{sp.name}（{sp.code}）" if sp is not None else str(value)
+    return "（空）" if value in (None, "") else str(value)
 
 CATEGORIES = ("专业技术岗", "管理岗", "工勤技能岗")
 NAME_MAX = 50
@@ -249,12 +264,15 @@ def create_standard_post(user, region: Region, *, code, name, category, active=T
     return sp
 
 
-def update_standard_post(user, sp: StandardPost, *, code, name, category, active=True) -> StandardPost:
-    """修改 an entry; institution posts mapped to it stay mapped (they refer to it by id)."""
+def update_standard_post(user, sp: StandardPost, *, code, name, category, active=True, version=None) -> StandardPost:
+    """修改 an entry; institution posts mapped to it stay mapped (they refer to it by id). `version`: the version
+    the form was opened with (a changed entry is refused: EditConflict)."""
     _refuse_unless_editor(user, sp.region)
+    base = concurrency.check(sp, version, STANDARD_LABELS, _shown)
     code, name = _check_standard(sp.region, sp, code=code, name=name, category=category)
     sp.code, sp.name, sp.category, sp.active = code, name, category, bool(active)
-    _commit_standard(code)
+    with concurrency.guard(sp, base, STANDARD_LABELS, _shown):
+        _commit_standard(code)
     return sp
 
 
@@ -410,15 +428,18 @@ def create(institution_id, *, name, category, description=None, active=True) -> 
     return post
 
 
-def update(institution_id, post_id, *, name, category, description=None, active=True) -> Post:
-    """修改 a post; staff holding it keep it (they refer to it by id, so a new name shows everywhere)."""
+def update(institution_id, post_id, *, name, category, description=None, active=True, version=None) -> Post:
+    """修改 a post; staff holding it keep it (they refer to it by id, so a new name shows everywhere).
+    `version`: the version the form was opened with (a changed post is refused: EditConflict)."""
     inst = _lock_institution(institution_id)
     post = get(inst.id, post_id)
     if post is None:
         raise DomainError("岗位不存在或不属于本机构")
+    base = concurrency.check(post, version, POST_LABELS, _shown)
     name, description = _check(inst, post, name=name, category=category, description=description)
     post.name, post.category, post.description, post.active = name, category, description, bool(active)
-    _commit(name)
+    with concurrency.guard(post, base, POST_LABELS, _shown):
+        _commit(name)
     return post
 
 
@@ -432,11 +453,12 @@ def set_active(institution_id, post_id, active: bool) -> int:
     return staff_counts(institution_id).get(post.id, 0)
 
 
-def set_mapping(institution_id, post_id, standard_post_id) -> Post:
+def set_mapping(institution_id, post_id, standard_post_id, version=None) -> Post:
     """映射管理: map the post to one enabled entry of the standard post list that applies to the institution."""
     post = get(institution_id, post_id)
     if post is None:
         raise DomainError("岗位不存在或不属于本机构")
+    base = concurrency.check(post, version, POST_LABELS, _shown)
     if standard_post_id in (None, ""):
         raise ValidationFailed(["请在列表中选择一个标准岗位（点击该行，变为深色即为选中），再点击“确定”"])
     try:
@@ -449,7 +471,7 @@ def set_mapping(institution_id, post_id, standard_post_id) -> Post:
     if not sp.active:
         raise ValidationFailed([f"标准岗位“{sp.name}”已停用，不能映射，请选择其他标准岗位"])
     post.standard_post_id = sp.id
-    db.session.commit()
+    concurrency.commit(post, base, POST_LABELS, _shown)
     return post
 
 

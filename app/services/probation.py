@@ -18,7 +18,7 @@ from app.extensions import db
 from app.models.org import Department, Region
 from app.models.people import Person, Probation, ProbationWindow
 from app.models.workflow import ReviewRecord
-from app.services import dictionaries, storage
+from app.services import concurrency, dictionaries, storage
 from app.services.scope import scope_of
 
 ENTITY = "probation"
@@ -138,8 +138,12 @@ def windows_of(user):
                                    .order_by(ProbationWindow.year.desc())))
 
 
-def set_window(user, year, opens_on, closes_on) -> ProbationWindow:
-    """报名时间 of one year for the caller's own region (replaces that year's window). Every error at once."""
+WINDOW_LABELS = {"opens_on": "报名开始日期", "closes_on": "报名截止日期"}
+
+
+def set_window(user, year, opens_on, closes_on, version=None) -> ProbationWindow:
+    """报名时间 of one year for the caller's own region (replaces that year's window). Every error at once.
+    `version`: that of the year's window when the form was opened (a window changed since then is refused)."""
     region = _regional_user_region(user)
     errors = []
     text = str(year or "").strip()
@@ -169,11 +173,12 @@ def set_window(user, year, opens_on, closes_on) -> ProbationWindow:
         raise ValidationFailed(errors)
     window = db.session.scalar(select(ProbationWindow).where(ProbationWindow.region_id == region.id,
                                                              ProbationWindow.year == year))
+    base = concurrency.check(window, version, WINDOW_LABELS) if window is not None else None
     if window is None:
         window = ProbationWindow(region_id=region.id, year=year)
         db.session.add(window)
     window.opens_on, window.closes_on = dates["opens_on"], dates["closes_on"]
-    db.session.commit()
+    concurrency.commit(window, base, WINDOW_LABELS)
     return window
 
 
@@ -211,7 +216,11 @@ def check_fields(raw: dict) -> tuple[dict, list[str]]:
     return values, errors
 
 
-def save(user, person_id, raw: dict, uploads=(), remove=()) -> Probation:
+def _labels():
+    return {key: spec[0] for key, spec in FIELDS.items()} | {"attachments": ATTACHMENT_LABEL, "status": "状态"}
+
+
+def save(user, person_id, raw: dict, uploads=(), remove=(), version=None) -> Probation:
     """保存 (as 草稿, or keeping 已驳回 until resubmitted): the fields and the attachments (JPG/PNG ≤ 3 MB, at least
     one; `remove` = indexes of stored ones to drop). ValidationFailed lists every error; nothing is written then."""
     person = get_person(user, person_id)
@@ -222,6 +231,7 @@ def save(user, person_id, raw: dict, uploads=(), remove=()) -> Probation:
     if filing is not None and not review.can_edit(filing.status):
         raise DomainError(f"{person.name}的试用期填报{STATUS_LABELS[filing.status]}，不能修改"
                           + ("；如需修改请先撤回" if filing.status == review.SUBMITTED else ""))
+    base = concurrency.check(filing, version, _labels()) if filing is not None else None
     values, errors = check_fields(raw)
     removed = {int(i) for i in remove if str(i).isdigit()}
     kept = [a for i, a in enumerate((filing.attachments or []) if filing else []) if i not in removed]
@@ -246,7 +256,7 @@ def save(user, person_id, raw: dict, uploads=(), remove=()) -> Probation:
     for key, value in values.items():
         setattr(filing, key, value)
     filing.attachments = kept + stored
-    db.session.commit()
+    concurrency.commit(filing, base, _labels())
     return filing
 
 

@@ -11,8 +11,9 @@ from dataclasses import dataclass, field
 from sqlalchemy import and_, func, select
 
 from app.domain.dates import parse_date
-from app.domain.errors import DomainError, ValidationFailed
+from app.domain.errors import DomainError, EditConflict, ValidationFailed
 from app.extensions import db
+from app.models.audit import AuditLog
 from app.models.org import Department, DepartmentQuota, Institution, QuotaAllocation, Region
 from app.models.people import Person
 from app.services.scope import scope_of
@@ -350,9 +351,29 @@ class DistributionRefused(ValidationFailed):
         self.department_ids = set(department_ids)
 
 
-def distribute(user, institution_id, amounts: dict, kind=DEFAULT_KIND) -> int:
+def _sheet_conflict(institution_id, shares, depts, opened) -> EditConflict | None:
+    """The sheet is one record made of rows (created, changed, deleted): compared by the amounts the page showed
+    when opened ({department id: amount}); who / when from the newest audit row of the institution's shares."""
+    differences = []
+    for key, raw in opened.items():
+        dept_id = int(key) if str(key).isdigit() else None
+        then = int(raw) if str(raw).strip().isdigit() else None
+        now = shares[dept_id].amount if dept_id in shares else 0
+        if dept_id in depts and then is not None and then != now:
+            differences.append(f"科室“{depts[dept_id][0].name}”的编制数：您打开时为 {then}，现在为 {now}")
+    if not differences:
+        return None
+    last = db.session.scalar(select(AuditLog).where(AuditLog.entity == DepartmentQuota.__tablename__,
+                                                    AuditLog.institution_id == institution_id)
+                             .order_by(AuditLog.id.desc()).limit(1))
+    when = last.at.strftime("%Y-%m-%d %H:%M") if last is not None and last.at else None
+    return EditConflict(last.username if last is not None else None, when, differences)
+
+
+def distribute(user, institution_id, amounts: dict, kind=DEFAULT_KIND, opened=None) -> int:
     """Set the 编制数 of the institution's departments ({department id: typed value}; blank = 0). Departments not
-    in `amounts` keep theirs. The sum may not exceed the current allocation. Returns the new sum."""
+    in `amounts` keep theirs. The sum may not exceed the current allocation. Returns the new sum. `opened`: the
+    amounts the page showed ({department id: amount}); a sheet changed since then is refused (EditConflict)."""
     if scope_of(user).kind != "institution" or user.institution_id != institution_id:
         raise DomainError("只有本机构的账号可以把编制分配到科室")
     inst = db.session.scalar(select(Institution).where(Institution.id == institution_id).with_for_update())
@@ -369,6 +390,9 @@ def distribute(user, institution_id, amounts: dict, kind=DEFAULT_KIND) -> int:
     name_uses = {}
     for d, _path in depts.values():
         name_uses[d.name] = name_uses.get(d.name, 0) + 1
+    conflict = _sheet_conflict(institution_id, shares, depts, opened or {})
+    if conflict is not None:
+        raise conflict
     errors, wanted, bad = [], {}, set()
     for key, raw in amounts.items():
         dept_id = int(key) if str(key).isdigit() else None

@@ -2,7 +2,10 @@
 
 
 def register(appbuilder):
+    from flask import current_app
+
     from app.security.subsystems import install_menu_filter
+    from app.views import concurrency
     from app.views.account import ChangePasswordView
     from app.views.accounts import AccountView, RolePermissionView, RoleProfileView
     from app.views.certification import CertificationView, CertReviewView
@@ -19,6 +22,7 @@ def register(appbuilder):
     from app.views.subsystems import SubsystemView
     from app.views.system import AuditLogView, DictItemView, RegionView
 
+    concurrency.install(current_app)
     appbuilder.add_view_no_menu(ChangePasswordView())
     appbuilder.add_view_no_menu(SubsystemView())
 

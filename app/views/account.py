@@ -30,6 +30,7 @@ class ChangePasswordForm(FlaskForm):
 
 class ChangePasswordView(BaseView):
     route_base = "/account/password"
+    edited_models = ()  # one's own password, not a shared record
     default_view = "form"
 
     @expose("/", methods=["GET", "POST"])

@@ -18,6 +18,7 @@ from app.security.permissions import implied_menu_permissions, permission_tree
 from app.security.tenancy import TenantModelView
 from app.services import accounts, roles
 from app.services.scope import scope_of
+from app.views.concurrency import VersionedEditMixin, opened_version
 
 SCOPE_NOTE = "子账号在被授权的页面中可以查看本机构的全部数据。"
 
@@ -32,7 +33,7 @@ def _unique_role_name(form, field):
         raise ValidationError(f"角色名称“{field.data}”在本机构已存在")
 
 
-class RoleProfileView(TenantModelView):
+class RoleProfileView(VersionedEditMixin, TenantModelView):
     """角色管理 (spec 7.1): the level-3 roles of the caller's institution."""
 
     datamodel = SQLAInterface(RoleProfile)
@@ -135,6 +136,7 @@ class AccountView(BaseView):
     """账号管理 (spec 7.2, 7.3): an institution 总账号's sub-accounts; a regional 总账号's institution owners."""
 
     route_base = "/accounts"
+    edited_models = (User,)  # what its forms edit (versioned)
     default_view = "list"
     class_permission_name = "账号管理"
     method_permission_name = {"list": "read", "add": "write", "edit": "write", "unlock": "write", "delete": "write",
@@ -216,7 +218,8 @@ class AccountView(BaseView):
                 internet = request.form.get("internet_access") == "y" if target.is_owner else None
                 try:
                     accounts.update_subaccount(g.user, target, role_profile_id=form.role.data, mobile=form.mobile.data,
-                                               subsystems=subsystems, internet_access=internet)
+                                               subsystems=subsystems, internet_access=internet,
+                                               version=opened_version())
                 except DomainError as exc:
                     db.session.rollback()
                     errors = getattr(exc, "errors", [exc.message])

@@ -10,6 +10,7 @@ from app.extensions import db
 from app.models.security import RealNameCertification
 from app.services import certification as certs
 from app.services import dictionaries, pdf
+from app.views.concurrency import opened_version
 from app.views.files import send_stored
 
 FILE_FIELDS = {"front": "front_path", "back": "back_path", "scan": "scan_path"}
@@ -28,6 +29,7 @@ class CertificationView(BaseView):
     """The applicant's page: fields, ID photos, the PDF letter, the stamped scan, submit / withdraw."""
 
     route_base = "/certification"
+    edited_models = (RealNameCertification,)  # what its forms edit (versioned)
     default_view = "form"
 
     def _render(self, errors=(), values=None):
@@ -52,7 +54,7 @@ class CertificationView(BaseView):
             return self._render(["页面已过期，请重新提交"], values)
         try:
             certs.save(g.user, front=request.files.get("front") or None, back=request.files.get("back") or None,
-                       **values)
+                       version=opened_version(), **values)
         except DomainError as exc:
             db.session.rollback()
             return self._render(_errors(exc), values)
@@ -119,6 +121,7 @@ class CertReviewView(BaseView):
     """审核队列: filter by status, every field beside the images and the scan, correct, approve or reject."""
 
     route_base = "/certreview"
+    edited_models = ()  # review decisions: guarded by the review state machine
     default_view = "list"
     class_permission_name = "实名认证审核"
     method_permission_name = {"list": "read", "show": "read", "file": "read", "decide": "audit"}

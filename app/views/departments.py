@@ -8,6 +8,7 @@ from app.domain.errors import DomainError, ValidationFailed
 from app.extensions import db
 from app.models.org import Department, Institution
 from app.services import departments, dictionaries
+from app.views.concurrency import opened_version
 
 EXPIRED = "页面已过期，请刷新后重新提交"
 
@@ -34,6 +35,7 @@ class DepartmentView(BaseView):
     """The department tree under the institution: 新增下级 / 修改 / 删除 (with moving staff) / 启用·停用."""
 
     route_base = "/departments"
+    edited_models = (Department,)  # what its forms edit (versioned)
     default_view = "list"
     class_permission_name = "部门管理"
     method_permission_name = {"list": "read", "initialize": "write", "add": "write", "add_child": "write",
@@ -158,7 +160,7 @@ class DepartmentView(BaseView):
                 errors = [EXPIRED]
             else:
                 try:
-                    departments.update(inst_id, dept.id, **self._values(form))
+                    departments.update(inst_id, dept.id, **self._values(form), version=opened_version())
                 except DomainError as exc:
                     db.session.rollback()
                     errors = _errors(exc)

@@ -21,6 +21,7 @@ from app.models.people import Person
 from app.security.display import sees_full_id, shown_id
 from app.services import attachment_batch, dictionaries, import_jobs
 from app.services import departments as departments_svc
+from app.services.people import DETAIL_SETS
 from app.views.files import send_stored
 
 EXPIRED = "页面已过期，请刷新页面后重新上传"
@@ -53,6 +54,7 @@ class ImportView(BaseView):
     """人员信息导入管理: upload pages per data set, the job list with live progress, templates, exports."""
 
     route_base = "/imports"
+    edited_models = (Person, *(s.model for s in DETAIL_SETS.values()))  # 更新: the export's versions
     default_view = "jobs"
     class_permission_name = "人员信息导入管理"
     # The uploaded file and its error workbook hold complete ID numbers: they are the importer's working files
@@ -263,6 +265,7 @@ class AttachmentBatchView(BaseView):
     delete, or upload a ZIP of images named by 证件号码."""
 
     route_base = "/attachmentbatch"
+    edited_models = ()  # adds files to entries (their version moves: an open entry form is then refused)
     default_view = "page"
     class_permission_name = "附件批量导入"
     method_permission_name = {"page": "read", "image": "read", "upload": "write", "delete": "write", "zip": "write"}

@@ -13,8 +13,10 @@ from app.domain import review
 from app.domain.errors import DomainError, ValidationFailed
 from app.extensions import db, limiter
 from app.models.enums import INSTITUTION_KINDS
+from app.models.org import Branch, Institution
 from app.models.workflow import ChangeRequest
 from app.services import institutions as svc
+from app.views.concurrency import opened_version
 from app.views.files import send_stored
 
 TABS = (("basic", "基本信息"), ("info", "机构信息"), ("branches", "分院信息"), ("files", "附件信息"))
@@ -28,6 +30,7 @@ class InstitutionProfileView(BaseView):
     """One page with tabs 基本信息 / 机构信息 / 分院信息 / 附件信息; 主体信息 changes go through a request."""
 
     route_base = "/institution"
+    edited_models = (Institution, Branch)  # what its forms edit (versioned)
     default_view = "profile"
     class_permission_name = "机构信息维护"
     method_permission_name = {"profile": "read", "file": "read", "save": "write", "branch": "write",
@@ -66,7 +69,7 @@ class InstitutionProfileView(BaseView):
         if not self._csrf_ok():
             return self._render("info", ["页面已过期，请重新提交"], values)
         try:
-            svc.update_profile(self._institution(), values)
+            svc.update_profile(self._institution(), values, version=opened_version())
         except DomainError as exc:
             db.session.rollback()
             return self._render("info", _errors(exc), values)
@@ -83,7 +86,7 @@ class InstitutionProfileView(BaseView):
             return self._render("branches", ["页面已过期，请重新提交"], branch_values=values)
         try:
             existing = svc.get_branch(inst, pk) if pk else None
-            svc.save_branch(inst, values, existing)
+            svc.save_branch(inst, values, existing, version=opened_version())
         except DomainError as exc:
             db.session.rollback()
             if pk and "分院不存在" in exc.message:
@@ -188,6 +191,7 @@ class LocationView(BaseView):
     sends the browser's position back; the desktop page polls for it."""
 
     route_base = "/location"
+    edited_models = ()  # a phone's position report, not an edit form
     class_permission_name = "机构信息维护"
     method_permission_name = {"start": "write", "poll": "read"}
     base_permissions = ["can_read", "can_write"]
@@ -249,6 +253,7 @@ class ChangeReviewView(BaseView):
     """机构信息变更审核: old and new values side by side, the files, approve / reject with an opinion."""
 
     route_base = "/changereview"
+    edited_models = ()  # review decisions: guarded by the review state machine
     default_view = "list"
     class_permission_name = "机构信息变更审核"
     method_permission_name = {"list": "read", "show": "read", "file": "read", "decide": "audit"}

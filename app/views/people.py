@@ -21,6 +21,7 @@ from app.models.people import Person
 from app.security.display import sees_full_id, shown_id
 from app.services import dictionaries, import_jobs, people
 from app.services.scope import scope_of
+from app.views.concurrency import opened_version
 from app.views.imports import ImportView
 
 PER_PAGE = 20
@@ -80,6 +81,7 @@ class PersonView(BaseView):
     """人员信息管理: list → 基本信息 → person page with the detail sets."""
 
     route_base = "/people"
+    edited_models = (Person, *(s.model for s in people.DETAIL_SETS.values()))  # what its forms edit (versioned)
     default_view = "list"
     class_permission_name = "人员信息管理"
     method_permission_name = {"list": "read", "show": "read", "add": "write", "edit": "write",
@@ -206,7 +208,8 @@ class PersonView(BaseView):
             return self._render_form(institution, person, values, [EXPIRED])
         photo = request.files.get("photo")
         try:
-            saved, warnings = people.save_person(institution, values, person, photo if photo else None)
+            saved, warnings = people.save_person(institution, values, person, photo if photo else None,
+                                                 version=opened_version())
         except DomainError as exc:
             db.session.rollback()
             field_errors = {}
@@ -305,7 +308,8 @@ class PersonView(BaseView):
         if not FlaskForm().validate_on_submit():
             return None, render(values, [EXPIRED], {})
         try:
-            saved = people.save_detail(person, detail_set.key, values, request.files.getlist("attachments"), entry)
+            saved = people.save_detail(person, detail_set.key, values, request.files.getlist("attachments"), entry,
+                                       version=opened_version())
         except DomainError as exc:
             db.session.rollback()
             field_errors = {}

@@ -11,6 +11,7 @@ from app.models.people import KeyGroup
 from app.security.display import sees_full_id, shown_id
 from app.services import keygroups
 from app.services import photowall as wall
+from app.views.concurrency import opened_version
 
 PEOPLE_PAGE = "人员信息管理"  # the page whose rights open a person's detail, photo and full ID number
 
@@ -100,6 +101,7 @@ class KeyGroupView(BaseView):
     """人员标签管理: 关键人员组 of the institution's staff; 封存 makes a group read-only, 启用 reopens it."""
 
     route_base = "/keygroups"
+    edited_models = (KeyGroup,)  # what its forms edit (versioned)
     default_view = "list"
     class_permission_name = "人员标签管理"
     method_permission_name = {"list": "read", "show": "read", "add": "write", "edit": "write", "archive": "write",
@@ -156,7 +158,8 @@ class KeyGroupView(BaseView):
                                                  description=values["description"], member_ids=values["members"])
                     else:
                         saved = keygroups.update(institution_id, group.id, name=values["name"],
-                                                 description=values["description"], member_ids=values["members"])
+                                                 description=values["description"], member_ids=values["members"],
+                                                 version=opened_version())
                 except DomainError as exc:
                     db.session.rollback()
                     errors = _errors(exc)

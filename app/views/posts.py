@@ -6,8 +6,9 @@ from wtforms import SelectField, StringField, TextAreaField
 
 from app.domain.errors import DomainError, ValidationFailed
 from app.extensions import db
-from app.models.org import Institution, Post
+from app.models.org import Institution, Post, StandardPost
 from app.services import posts
+from app.views.concurrency import opened_version
 
 EXPIRED = "页面已过期，请刷新后重新提交"
 STATUSES = [("正常", "正常"), ("停用", "停用")]
@@ -39,6 +40,7 @@ class PostView(BaseView):
     """The institution's posts: 新增 / 修改 / 映射管理 / 启用·停用 / 删除 (with moving the staff who hold it)."""
 
     route_base = "/posts"
+    edited_models = (Post,)  # what its forms edit (versioned)
     default_view = "list"
     class_permission_name = "机构岗位管理"
     method_permission_name = {"list": "read", "add": "write", "edit": "write", "mapping": "write",
@@ -114,7 +116,7 @@ class PostView(BaseView):
                 errors = [EXPIRED]
             else:
                 try:
-                    posts.update(g.user.institution_id, post.id, **self._values(form))
+                    posts.update(g.user.institution_id, post.id, **self._values(form), version=opened_version())
                 except DomainError as exc:
                     db.session.rollback()
                     errors = _errors(exc)
@@ -143,7 +145,7 @@ class PostView(BaseView):
                 errors = [EXPIRED]
             else:
                 try:
-                    posts.set_mapping(g.user.institution_id, post.id, chosen)
+                    posts.set_mapping(g.user.institution_id, post.id, chosen, version=opened_version())
                 except DomainError as exc:
                     db.session.rollback()
                     errors = _errors(exc)
@@ -222,6 +224,7 @@ class StandardPostView(BaseView):
     """标准岗位: the regional list; editable by the region that owns it (the province by default) and 系统管理员."""
 
     route_base = "/standardposts"
+    edited_models = (StandardPost,)  # what its forms edit (versioned)
     default_view = "list"
     class_permission_name = "标准岗位"
     method_permission_name = {"list": "read", "add": "write", "edit": "write", "toggle": "write"}
@@ -307,7 +310,7 @@ class StandardPostView(BaseView):
                 errors = [EXPIRED]
             else:
                 try:
-                    posts.update_standard_post(g.user, sp, **self._values(form))
+                    posts.update_standard_post(g.user, sp, **self._values(form), version=opened_version())
                 except DomainError as exc:
                     db.session.rollback()
                     errors = _errors(exc)

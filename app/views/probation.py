@@ -10,9 +10,10 @@ from app.domain.errors import DomainError, ValidationFailed
 from app.domain.person import PROBATION_STATUS
 from app.extensions import db
 from app.models.org import Region
-from app.models.people import Probation
+from app.models.people import Probation, ProbationWindow
 from app.services import dictionaries
 from app.services import probation as svc
+from app.views.concurrency import opened_version
 from app.views.files import send_stored
 
 EXPIRED = "页面已过期，请重新提交"
@@ -56,6 +57,7 @@ class ProbationView(BaseView):
     """The institution's list of probation-status staff, the filing form per person, submit / withdraw."""
 
     route_base = "/probation"
+    edited_models = (Probation,)  # what its forms edit (versioned)
     default_view = "list"
     class_permission_name = "试用期填报"
     method_permission_name = {"list": "read", "show": "read", "file": "read", "form": "write", "save": "write",
@@ -112,7 +114,8 @@ class ProbationView(BaseView):
             return self._render_form(person, svc.filing_of(person), [EXPIRED], values)
         uploads = [f for f in request.files.getlist("attachments") if f and f.filename]
         try:
-            filing = svc.save(g.user, person.id, values, uploads=uploads, remove=request.form.getlist("remove"))
+            filing = svc.save(g.user, person.id, values, uploads=uploads, remove=request.form.getlist("remove"),
+                              version=opened_version())
         except DomainError as exc:
             db.session.rollback()
             errors = _errors(exc)
@@ -170,6 +173,7 @@ class ProbationReviewView(BaseView):
     """County review: the queue of filings in the region subtree, approve / reject, and the registration window."""
 
     route_base = "/probationreview"
+    edited_models = (ProbationWindow,)  # what its forms edit (versioned)
     default_view = "list"
     class_permission_name = "试用期审核"
     method_permission_name = {"list": "read", "show": "read", "file": "read", "decide": "audit", "window": "write"}
@@ -240,7 +244,10 @@ class ProbationReviewView(BaseView):
                 errors = [EXPIRED]
             else:
                 try:
-                    saved = svc.set_window(g.user, values["year"], values["opens_on"], values["closes_on"])
+                    # the version belongs to the window of the year the form was opened with
+                    same_year = request.form.get("window_year") == values["year"]
+                    saved = svc.set_window(g.user, values["year"], values["opens_on"], values["closes_on"],
+                                           version=opened_version() if same_year else None)
                 except DomainError as exc:
                     db.session.rollback()
                     errors = _errors(exc)
@@ -251,5 +258,6 @@ class ProbationReviewView(BaseView):
         inherited = svc.window_for(region) if region is not None else None
         inherited_by = db.session.get(Region, inherited.region_id) if inherited is not None else None
         return self.render_template("probation/window.html", region=region, values=values, errors=errors,
+                                    current=current if region is not None else None,
                                     form=FlaskForm(), windows=svc.windows_of(g.user) if region is not None else [],
                                     inherited=inherited, inherited_by=inherited_by, today=datetime.date.today())

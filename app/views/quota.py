@@ -9,11 +9,12 @@ from wtforms import SelectField, StringField, TextAreaField
 
 from app.domain.errors import DomainError, ValidationFailed
 from app.extensions import db
-from app.models.org import Institution
+from app.models.org import DepartmentQuota, Institution
 from app.services import quota
 
 EXPIRED = "页面已过期，请刷新后重新提交"
 AMOUNT_PREFIX = "amount-"
+OPENED_PREFIX = "opened-"  # the amount shown when the sheet was opened (edit conflicts)
 
 
 def _errors(exc):
@@ -24,18 +25,20 @@ class QuotaView(BaseView):
     """机构端: the current allocation on top, then 编制数 / 在编人数 / 空编 / 超编 per department, with totals."""
 
     route_base = "/quota"
+    edited_models = (DepartmentQuota,)  # the sheet is compared by the amounts it showed
     default_view = "list"
     class_permission_name = "机构编制管理"
     method_permission_name = {"list": "read", "save": "write"}
     base_permissions = ["can_read", "can_write"]
 
-    def _render(self, *, errors=(), posted_kind=None, typed=None, bad=()):
+    def _render(self, *, errors=(), posted_kind=None, typed=None, bad=(), opened=None):
         inst_id = g.user.institution_id
         inst = db.session.get(Institution, inst_id) if inst_id else None
         sheets = [quota.sheet(inst.id, kind) for kind in quota.KINDS] if inst else []
         return self.render_template(
             "quota/sheet.html", institution=inst, sheets=sheets, form=FlaskForm(), errors=list(errors),
-            posted_kind=posted_kind, typed=typed or {}, bad=set(bad), split=quota.SPLIT,
+            posted_kind=posted_kind, typed=typed or {}, bad=set(bad), split=quota.SPLIT, opened=opened or {},
+            opened_prefix=OPENED_PREFIX,
             history=quota.history(inst.id) if inst else [], not_yet=quota.NOT_YET, prefix=AMOUNT_PREFIX,
             can_write=self.appbuilder.sm.has_access("can_write", self.class_permission_name))
 
@@ -52,13 +55,15 @@ class QuotaView(BaseView):
         kind = request.form.get("kind") or quota.DEFAULT_KIND
         typed = {int(k[len(AMOUNT_PREFIX):]): v for k, v in request.form.items()
                  if k.startswith(AMOUNT_PREFIX) and k[len(AMOUNT_PREFIX):].isdigit()}
+        opened = {int(k[len(OPENED_PREFIX):]): v for k, v in request.form.items()
+                  if k.startswith(OPENED_PREFIX) and k[len(OPENED_PREFIX):].isdigit()}
         if not FlaskForm().validate_on_submit():
             return self._render(errors=[EXPIRED], posted_kind=kind, typed=typed)
         try:
-            total = quota.distribute(g.user, g.user.institution_id, typed, kind=kind)
+            total = quota.distribute(g.user, g.user.institution_id, typed, kind=kind, opened=opened)
         except DomainError as exc:
             db.session.rollback()
-            return self._render(errors=_errors(exc), posted_kind=kind, typed=typed,
+            return self._render(errors=_errors(exc), posted_kind=kind, typed=typed, opened=opened,
                                 bad=getattr(exc, "department_ids", ()))
         flash(f"科室编制已保存：分配到科室的{kind}合计 {total} 名", "success")
         return redirect(url_for(".list"))
@@ -82,6 +87,7 @@ class QuotaAllocationView(BaseView):
     """区域端: the institutions of the caller's region subtree with their 编制; one institution's decisions."""
 
     route_base = "/quotaallocation"
+    edited_models = ()  # each allocation is a new decision row; none is edited
     default_view = "list"
     class_permission_name = "编制分配"
     method_permission_name = {"list": "read", "show": "read", "allocate": "write"}

@@ -9,6 +9,7 @@ from app.security.display import DisplayMixin, changes_table
 from app.security.tenancy import VIEW_METHOD_PERMISSIONS, SafeRoutesMixin, TenantModelView
 from app.services.audit import ACTION_LABELS, ENTITY_LABELS
 from app.services.dictionaries import TYPE_LABELS
+from app.views.concurrency import VersionedEditMixin
 
 
 class AuditLogView(TenantModelView):
@@ -33,7 +34,7 @@ class AuditLogView(TenantModelView):
     }
 
 
-class DictItemView(SafeRoutesMixin, DisplayMixin, ModelView):
+class DictItemView(SafeRoutesMixin, VersionedEditMixin, DisplayMixin, ModelView):
     """数据字典 (operators): names, order and 停用 of code values; codes are national and fixed."""
 
     datamodel = SQLAInterface(DictItem)
@@ -67,5 +68,5 @@ class RegionView(SafeRoutesMixin, DisplayMixin, ModelView):
     show_columns = list_columns
     search_columns = ["code", "name", "level"]
     label_columns = {"code": "区划代码", "name": "名称", "level": "级别（1 省 2 市 3 区县）", "parent": "上级",
-                     "children": "下级", "path": "路径"}
+                     "children": "下级", "path": "路径", "version": "版本号"}
     base_order = ("code", "asc")

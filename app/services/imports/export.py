@@ -1,5 +1,6 @@
 """Export of a set in the template's form (current data, re-importable as is: same columns, lists and hidden
-sheet; an open period is written as 至今)."""
+sheet; an open period is written as 至今). The hidden sheet also carries each record's version, so a re-import
+with 更新 reports a row whose record changed after the export instead of overwriting it."""
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -19,7 +20,10 @@ def export_set(institution: Institution, set_key: str, show_id=None) -> bytes:
     """Every record of the set for the institution (all staff, any status), as .xlsx bytes. `show_id` turns a
     stored 证件号码 into what the downloading user may see (the views pass security.display.shown_id)."""
     cat = Catalogue(institution, set_key)
-    return write_workbook(cat, _rows(cat, show_id or (lambda number: number)))
+    table = (Person if cat.detail_set is None else cat.detail_set.model).__table__
+    versions = {pk: version for pk, version in db.session.execute(
+        select(table.c.id, table.c.version).where(table.c.institution_id == cat.institution_id))}
+    return write_workbook(cat, _rows(cat, show_id or (lambda number: number)), record_versions=versions)
 
 
 def _display(cat: Catalogue, choice: str):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import os
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from python_calamine import CalamineWorkbook
 from sqlalchemy import select
@@ -19,7 +19,15 @@ from app.domain.errors import DomainError
 from app.extensions import db
 from app.models.org import Institution
 from app.services.imports.rows import INSTITUTION_LABEL, SETS, Catalogue, SourceRow, cell_text
-from app.services.imports.template import COLUMNS_LIST, ERROR_HEADER, GUIDE_SHEET, LIST_FIRST_COLUMN, META_SHEET
+from app.services.imports.template import (
+    COLUMNS_LIST,
+    ERROR_HEADER,
+    GUIDE_SHEET,
+    LIST_FIRST_COLUMN,
+    META_SHEET,
+    RECORD_VERSIONS,
+    decode_versions,
+)
 
 MB = 1024 * 1024
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -164,6 +172,7 @@ class Sheet:
     has_error_column: bool
     _book: object
     _sheet: object
+    record_versions: dict = field(default_factory=dict)  # {record id: version} of an exported file
 
     def rows(self):
         """SourceRow for every non-blank data row, in file order."""
@@ -215,6 +224,7 @@ def open_sheet(source, cat: Catalogue, limits: Limits | None = None) -> Sheet:
     book, _size = _load(source, limits)
     try:
         info, stored = _meta(book)
+        record_versions = decode_versions(stored.pop(RECORD_VERSIONS, None))
         code = info.get("institution_code")
         if code != cat.institution_code:
             owner = db.session.scalar(select(Institution.name).where(Institution.code == code)) if code else None
@@ -261,7 +271,8 @@ def open_sheet(source, cat: Catalogue, limits: Limits | None = None) -> Sheet:
                                 "或重新下载模板")
         positions = [where[c.label] for c in cat.columns]
         result = Sheet(catalogue=cat, positions=positions, first_row=start[0] + 1, total=max(0, sheet.height - 1),
-                       has_error_column=has_error_column, _book=book, _sheet=sheet)
+                       has_error_column=has_error_column, _book=book, _sheet=sheet,
+                       record_versions=record_versions)
         if result.total > limits.max_rows:  # blank rows do not count: count the others before refusing
             result.total = sum(1 for _ in result.rows())
             if result.total > limits.max_rows:

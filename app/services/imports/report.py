@@ -27,7 +27,9 @@ def marks_for(cat: Catalogue, errors) -> dict:
     return marks
 
 
-def build_report(cat: Catalogue, failed) -> bytes:
-    """`failed`: (cells as read, [(column key or None, message)]) per failed row, in file order."""
+def build_report(cat: Catalogue, failed, record_versions=None) -> bytes:
+    """`failed`: (cells as read, [(column key or None, message)]) per failed row, in file order.
+    `record_versions`: those of the uploaded export, kept so the corrected report is checked the same way (a row
+    refused because its record changed after the export stays refused: export again)."""
     return write_workbook(cat, (SheetRow(cells, reason_text(errors), marks_for(cat, errors))
-                                for cells, errors in failed), with_errors=True)
+                                for cells, errors in failed), with_errors=True, record_versions=record_versions)

@@ -24,9 +24,10 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from app.domain.errors import DomainError
 from app.domain.person import ACTIVE_STATUSES, LABELS, PROBATION_STATUS, Checked, FieldIssue, check_basic
 from app.extensions import db
+from app.models.audit import AuditLog
 from app.models.org import Department, Post
 from app.models.people import Person
-from app.services import dictionaries, people
+from app.services import concurrency, dictionaries, people
 
 BASIC = "basic"
 SETS = {BASIC: "基本信息", **{key: s.label for key, s in people.DETAIL_SETS.items()}}
@@ -440,6 +441,7 @@ class Outcome:
     target: object = None  # the existing record (update / unchanged / skip)
     person: object = None  # detail sets: the person the entry belongs to
     person_id: int | None = None  # its id (read when the row is written, after commits have expired `person`)
+    exported_version: int | None = None  # set when the record changed after the export: reported, not written
 
     @property
     def failed(self):
@@ -453,9 +455,10 @@ def _normal(value):
 class RowChecker:
     """Checks rows batch by batch; remembers the natural keys already seen so a file cannot duplicate itself."""
 
-    def __init__(self, catalogue: Catalogue, update_existing: bool):
+    def __init__(self, catalogue: Catalogue, update_existing: bool, record_versions: dict | None = None):
         self.cat = catalogue
         self.update_existing = update_existing
+        self.record_versions = record_versions or {}  # of an exported file: {record id: version at the export}
         self.seen: dict = {}
         self.refs = {"department_id": {r.id: r for r in catalogue.departments},
                      "post_id": {r.id: r for r in catalogue.posts}}
@@ -533,11 +536,51 @@ class RowChecker:
             return
         same = all(_normal(current(existing, k)) == _normal(out.values.get(k)) for k in fields)
         out.action = "unchanged" if same else "update"
+        if out.action == "update" and self.record_versions:
+            exported = self.record_versions.get(existing.id)
+            if exported is not None and (existing.version or 0) > exported:
+                out.action = "fail"  # changed since the export: the message is built per part (_explain_stale)
+                out.exported_version = exported
 
     def check(self, rows: list[SourceRow]) -> list[Outcome]:
+        outcomes = self._check_basic(rows) if self.cat.detail_set is None else self._check_detail(rows)
+        if self.record_versions:
+            self._explain_stale(outcomes)
+        return outcomes
+
+    def changed_since_export(self, out: Outcome) -> bool:
+        """For an update about to be written (its record re-read): changed after the export? Then the row fails
+        with the message of `_explain_stale`."""
+        exported = self.record_versions.get(out.target.id) if self.record_versions else None
+        if exported is None or (out.target.version or 0) <= exported:
+            return False
+        out.action, out.exported_version = "fail", exported
+        self._explain_stale([out])
+        return True
+
+    def _explain_stale(self, outcomes):
+        """"该记录在导出后已被 X 于 Y 修改…" for the rows whose record changed after the export: who, when and
+        the changed fields from the audit trail, read in one query for the part."""
+        stale = [o for o in outcomes if o.exported_version is not None]
+        if not stale:
+            return
+        table = self.table.name
+        trail = {}
+        for row in db.session.scalars(select(AuditLog).where(
+                AuditLog.entity == table, AuditLog.entity_id.in_([str(o.target.id) for o in stale]))
+                .order_by(AuditLog.id.desc())):
+            trail.setdefault(row.entity_id, []).append(row)
         if self.cat.detail_set is None:
-            return self._check_basic(rows)
-        return self._check_detail(rows)
+            labels, shown = LABELS, people.shown_value
+        else:
+            labels, shown = {f.key: f.label for f in self.cat.detail_set.fields}, None
+        for out in stale:
+            found = concurrency.conflict_from_audit(table, (out.target.id,), out.exported_version, out.target, labels,
+                                                    shown, rows=trail.get(str(out.target.id), []), since="导出时")
+            who = f"{found.who} 于 {found.when} " if found.who else ""
+            detail = "（" + "；".join(found.differences) + "）" if found.differences else ""
+            out.errors.append((None, f"该记录在导出后已被 {who}修改{detail}，本行未导入，以免覆盖他人的修改："
+                                     "请重新导出后再修改导入"))
 
     # -- 基本信息 --------------------------------------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ from itertools import islice
 from flask import current_app, has_app_context
 from sqlalchemy import JSON, Boolean, Date, DateTime, insert, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.exc import StaleDataError
 
 from app.domain.errors import DomainError
 from app.extensions import db
@@ -145,7 +146,7 @@ def run_import(institution, set_key: str, source, *, update_existing: bool = Fal
     cat = check_ready(institution, set_key)
     sheet = open_sheet(source, cat, limits())
     result = ImportResult()
-    checker = RowChecker(cat, update_existing)
+    checker = RowChecker(cat, update_existing, sheet.record_versions)
     failed_rows = []
     processed = 0
     if progress:
@@ -209,7 +210,7 @@ def run_import(institution, set_key: str, source, *, update_existing: bool = Fal
     if progress and sheet.total != result.total:
         progress(result.total, result.total)
     if failed_rows:
-        result.report = report_module.build_report(cat, failed_rows)
+        result.report = report_module.build_report(cat, failed_rows, sheet.record_versions)
     result.seconds = round(time.perf_counter() - started, 2)
     return result
 
@@ -360,15 +361,21 @@ def _update(checker: RowChecker, outcomes) -> None:
             checker.build(out)
         db.session.commit()
         return
-    except IntegrityError:
+    except (IntegrityError, StaleDataError):  # StaleDataError: a record changed since the check (version)
         db.session.rollback()
     for out in updates:
         try:
+            if checker.changed_since_export(out):  # re-read after the rollback
+                continue
             checker.build(out)
             db.session.commit()
         except IntegrityError:
             db.session.rollback()
             _conflict(out)
+        except StaleDataError:
+            db.session.rollback()
+            if not checker.changed_since_export(out):
+                _changed(out)
 
 
 def _settle(writer: _Writer, checker: RowChecker, outcomes, future: Future):
@@ -388,6 +395,12 @@ def _settle(writer: _Writer, checker: RowChecker, outcomes, future: Future):
         except IntegrityError:
             _conflict(out)
     return outcomes
+
+
+def _changed(out: Outcome) -> None:
+    out.action = "fail"
+    out.errors.append((None, "保存失败：该记录刚刚被其他人修改，本行未导入，以免覆盖他人的修改："
+                             "请刷新后核对，必要时重新导入此行"))
 
 
 def _conflict(out: Outcome) -> None:
@@ -410,11 +423,12 @@ def _audit_created(connection, table, ids: list, actor: dict, now: datetime.date
     head = ("INSERT INTO audit_log (at, user_id, username, client_addr, institution_id, action, entity, entity_id, "
             "changes) ")
     institution = "institution_id" if "institution_id" in table.c else "NULL"
+    audited = [c for c in table.columns if c.name != "version"]  # the version is bookkeeping, as in audit.py
     if dialect == "sqlite":
         # the JSON text by concatenation: {"id": […], then `, "column": […]` for each non-empty column, the
         # stamped ones last and alike for every row (a parameter); a third of the time of json_object with the
         # empty members removed by json_patch
-        members = "".join(_sqlite_member(c) for c in table.columns if c.name != "id" and c.name not in stamped)
+        members = "".join(_sqlite_member(c) for c in audited if c.name != "id" and c.name not in stamped)
         same = "".join(f", {_json_string(c)}: [null, {json.dumps(now.isoformat())}]" for c in stamped) + "}"
         select_ = (f"SELECT ?, ?, ?, ?, {institution}, 'create', '{table.name}', CAST(id AS TEXT), "
                    f"""'{{"id": [null, ' || id || ']'{members} || ? FROM {table.name} WHERE id IN """)
@@ -424,8 +438,8 @@ def _audit_created(connection, table, ids: list, actor: dict, now: datetime.date
             chunk = ids[start:start + per_chunk]
             connection.exec_driver_sql(head + select_ + "(" + ", ".join("?" * len(chunk)) + ")", (*params, *chunk))
         return
-    if dialect == "postgresql" and len(table.columns) <= 50:  # json_build_object takes at most 100 arguments
-        members = ", ".join(f"'{c.name}', {_postgresql_member(c)}" for c in table.columns)
+    if dialect == "postgresql" and len(audited) <= 50:  # json_build_object takes at most 100 arguments
+        members = ", ".join(f"'{c.name}', {_postgresql_member(c)}" for c in audited)
         connection.exec_driver_sql(
             head + f"SELECT %(at)s, %(user_id)s, %(username)s, %(client_addr)s, {institution}, 'create', "
                    f"'{table.name}', id::text, json_strip_nulls(json_build_object({members})) FROM {table.name} "
@@ -433,7 +447,7 @@ def _audit_created(connection, table, ids: list, actor: dict, now: datetime.date
         return
     entries = []
     for row in connection.execute(select(table).where(table.c.id.in_(ids))).mappings():
-        changes = {k: [None, audit.jsonable(v)] for k, v in row.items() if v is not None}
+        changes = {k: [None, audit.jsonable(v)] for k, v in row.items() if v is not None and k != "version"}
         entries.append(audit.log_row(table.name, str(row["id"]), row.get("institution_id"), "create", changes,
                                      actor, now))
     connection.execute(insert(AuditLog.__table__), entries)

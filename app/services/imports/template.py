@@ -38,6 +38,10 @@ META_SHEET = "_meta"
 GUIDE_SHEET = "填写须知"
 ERROR_HEADER = "错误原因"
 COLUMNS_LIST = "__columns__"
+# An export's record versions (optimistic concurrency): "id:version,…" in cells of at most VERSION_CELL characters,
+# a column of _meta. A re-imported row whose record has a newer version is reported, not written (rows.py).
+RECORD_VERSIONS = "__record_versions__"
+VERSION_CELL = 30000
 META_KEYS = ("institution_code", "institution_name", "set", "version", "format", "generated_at")
 LIST_FIRST_COLUMN = 4  # lists start in column D of _meta
 AUTHOR = "卫生健康基础资源管理系统"
@@ -284,8 +288,35 @@ def _guide_lines(cat: Catalogue, version: str, limit: int) -> list[str]:
     return lines
 
 
-def write_workbook(cat: Catalogue, rows=(), *, with_errors: bool = False) -> bytes:
-    """The template of `cat` with `rows` (SheetRow) in its data sheet; `with_errors` adds the 错误原因 column."""
+def encode_versions(versions: dict) -> list[str]:
+    """{record id: version} → the text cells of the RECORD_VERSIONS column."""
+    cells, current, size = [], [], 0
+    for pk, version in versions.items():
+        item = f"{pk}:{version}"
+        if current and size + len(item) + 1 > VERSION_CELL:
+            cells.append(",".join(current))
+            current, size = [], 0
+        current.append(item)
+        size += len(item) + 1
+    if current:
+        cells.append(",".join(current))
+    return cells
+
+
+def decode_versions(cells) -> dict:
+    """The RECORD_VERSIONS cells → {record id: version}; anything unreadable is left out (no check for it)."""
+    versions = {}
+    for cell in cells or ():
+        for item in str(cell).split(","):
+            pk, _, version = item.partition(":")
+            if pk.strip().isdigit() and version.strip().isdigit():
+                versions[int(pk)] = int(version)
+    return versions
+
+
+def write_workbook(cat: Catalogue, rows=(), *, with_errors: bool = False, record_versions: dict | None = None) -> bytes:
+    """The template of `cat` with `rows` (SheetRow) in its data sheet; `with_errors` adds the 错误原因 column;
+    `record_versions` ({id: version} of the exported records) go to _meta for the re-import's conflict check."""
     limit = max_rows()
     version = cat.version()
     lists = cat.lists()
@@ -369,6 +400,8 @@ def write_workbook(cat: Catalogue, rows=(), *, with_errors: bool = False) -> byt
             "set": cat.set_key, "version": version, "format": str(TEMPLATE_FORMAT),
             "generated_at": datetime.datetime.now().isoformat(timespec="seconds")}
     stored = {COLUMNS_LIST: cat.headers(), **lists}
+    if record_versions:
+        stored[RECORD_VERSIONS] = encode_versions(record_versions)
     height = max(len(META_KEYS), 1 + max(len(v) for v in stored.values()))
     keys = list(stored)
     for r in range(height):
