@@ -256,7 +256,7 @@ def test_recovery_with_rq_leaves_live_jobs_to_their_worker(app, db, queue, fake_
     assert import_jobs.recover_interrupted() == 2
     assert _fresh(db, live.id).status == "导入中"  # its worker is alive (fresh heartbeat)
     dead = _fresh(db, dead.id)
-    assert dead.status == "失败" and dead.message.startswith("服务重启，导入中断：已提交的 200 行已保存")
+    assert dead.status == "失败" and dead.message.startswith("导入进程已停止（服务重启或进程被结束），导入中断：已提交的 200 行已保存")
     assert _fresh(db, queued.id).status == "排队中" and queue.count == 1  # queued again, for a worker
 
     monkeypatch.setattr(import_jobs, "_worker_app", app)
