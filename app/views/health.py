@@ -9,7 +9,7 @@ import logging
 import threading
 import time
 
-from flask import current_app, jsonify, render_template, request
+from flask import current_app, jsonify, request
 from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 
@@ -58,9 +58,11 @@ def database_unavailable(error):
     if request.path.startswith("/api/"):
         response = jsonify(message=UNAVAILABLE)
     else:
-        response = current_app.make_response(render_template(
-            "db_unavailable.html", app_name=current_app.config.get("APP_NAME", ""), retry_url=request.full_path
-            if request.method == "GET" else "/"))
+        # Straight from the Jinja environment: render_template's context processors load the user (a query).
+        page = current_app.jinja_env.get_template("db_unavailable.html").render(
+            app_name=current_app.config.get("APP_NAME", ""),
+            retry_url=request.full_path if request.method == "GET" else "/")
+        response = current_app.make_response(page)
     response.status_code = 503
     response.headers["Retry-After"] = "30"
     return response
