@@ -647,8 +647,8 @@ def sync_with_queue(institution_id: int | None = None) -> int:
         lost = {}
         for job_id in ids:
             if rq_job_id(job_id) in failed:
-                rq_job = Job.fetch(rq_job_id(job_id), connection=connection)
-                info = rq_job.exc_info or ""
+                result = Job.fetch(rq_job_id(job_id), connection=connection).latest_result()
+                info = (result.exc_string if result is not None else "") or ""
                 lost[job_id] = ABANDONED if "AbandonedJobError" in info else CRASHED
     except Exception:  # Redis down: the heartbeat rule still applies
         log.warning("could not read RQ's registries", exc_info=True)
