@@ -4,7 +4,8 @@
 Where a job runs (IMPORT_JOB_RUNNER, see `runner_of`):
 - "thread", or "auto" without REDIS_URL or without the `rq` package: a daemon thread of the web process (waitress,
   as `python run.py` serves). Jobs of one process run one at a time (SQLite has one writer); the others wait 排队中.
-  Thread mode assumes one server process: several processes need REDIS_URL and RQ workers.
+  Several web processes (gunicorn -w N) may each run jobs: a job's owner and heartbeat keep one process from
+  failing another's live job.
 - "rq", or "auto" with REDIS_URL set and `rq` importable: the job is enqueued to RQ (queue "imports"). A worker
   (`flask --app run.py imports worker`, or plain `rq worker imports --url $REDIS_URL` from the project directory)
   runs `run_job_rq` in a work horse forked per job. If Redis cannot be reached the job runs in a thread instead of
