@@ -248,7 +248,8 @@ def test_jobs_are_scoped_to_their_institution(app, db, fake_runner):
     assert import_jobs.jobs_of(other.id) == ([], 0)
 
 
-def test_cli_commands_do_not_recover_the_servers_jobs(app, db, fake_runner):
+def test_cli_commands_leave_a_live_job_alone(app, db, fake_runner):
+    """`setup` recovers dead jobs only: a job that just started (fresh, no owner known yet) is not touched."""
     import click
 
     inst = _inst(db)
