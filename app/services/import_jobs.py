@@ -486,7 +486,9 @@ def _run_claimed(job_id: int) -> str | None:
     runner = _runner()
     t = _job_table()
 
-    def progress(processed, total, counts=None):
+    reported = {}  # the counts of the rows committed so far, as the engine reports them before each progress
+
+    def progress(processed, total):
         processed, total = int(processed or 0), int(total or 0)
         _live[job_id] = (processed, total)
         # The engine reports between batches, right after committing one: the figures (with the counts of the rows
@@ -494,7 +496,7 @@ def _run_claimed(job_id: int) -> str | None:
         # with ORM changes pending, they ride along in that transaction instead.
         session = db.session
         pending = bool(session.new or session.dirty or session.deleted)
-        values = {key: int(counts.get(key) or 0) for key in COUNTS if key in counts} if counts else {}
+        values = {key: int(reported[key] or 0) for key in COUNTS if key in reported}
         session.execute(update(t).where(t.c.id == job_id).values(
             processed=processed, total=total, heartbeat_at=datetime.datetime.now(), **values))
         if not pending:
@@ -509,7 +511,7 @@ def _run_claimed(job_id: int) -> str | None:
         with audit.acting_as(job.username or "批量导入", "后台导入任务"):
             result = runner.run_import(institution, job.set_key, absolute_path(job.upload_path),
                                        update_existing=job.update_existing, user=user, progress=progress,
-                                       batch_size=BATCH_SIZE, committed=committed)
+                                       batch_size=BATCH_SIZE, committed=committed, counted=reported.update)
     except runner.ImportRefused as exc:
         db.session.rollback()
         return _finish(job_id, FAILED, message=exc.message)

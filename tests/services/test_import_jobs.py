@@ -44,7 +44,7 @@ class FakeRunner(types.ModuleType):
         self.calls = []
 
     def run_import(self, institution, set_key, source, *, update_existing=False, user=None, progress=None,
-                   batch_size=1000, committed=None):
+                   batch_size=1000, committed=None, counted=None):
         from app.extensions import db
 
         with open(source, "rb") as fh:

@@ -140,14 +140,15 @@ def check_ready(institution, set_key: str) -> Catalogue:
 
 
 def run_import(institution, set_key: str, source, *, update_existing: bool = False, user=None, progress=None,
-               batch_size: int | None = None, committed=None) -> ImportResult:
+               batch_size: int | None = None, committed=None, counted=None) -> ImportResult:
     """Import a filled template (a path, bytes or a file-like object). Raises ImportRefused when the file itself is
     unusable (nothing is written then); otherwise every row ends counted in the result.
 
-    progress(processed, total, counts) is called after each batch is committed, with the counts (created, updated,
-    …) of the rows committed so far. committed(connection, counts) is called inside the transaction of each batch's
-    created rows, just before it commits, with {"created": rows created once it commits}: a caller keeping counts
-    (import jobs) stores them with the rows they count, so a process killed right after the commit loses neither."""
+    progress(processed, total) is called after each batch is committed, right after counted(counts) with the counts
+    (created, updated, …) of the rows committed so far. committed(connection, counts) is called inside the
+    transaction of each batch's created rows, just before it commits, with {"created": rows created once it commits}:
+    a caller keeping counts (import jobs) stores them with the rows they count, so a process killed right after the
+    commit loses neither."""
     started = time.perf_counter()
     cat = check_ready(institution, set_key)
     sheet = open_sheet(source, cat, limits())
@@ -178,8 +179,10 @@ def run_import(institution, set_key: str, source, *, update_existing: bool = Fal
                 if len(result.warnings_preview) < PREVIEW:
                     result.warnings_preview.append(f"第 {out.row.number} 行：{message}")
         processed += len(batch_outcomes)
+        if counted:
+            counted(_counts(result))
         if progress:
-            progress(processed, max(sheet.total, processed), _counts(result))
+            progress(processed, max(sheet.total, processed))
 
     def finish(done):
         """The previous batch, once its created rows are committed: its updates (the writer is idle), counts."""
@@ -218,7 +221,7 @@ def run_import(institution, set_key: str, source, *, update_existing: bool = Fal
     if result.total == 0:  # only blank rows under the header: nothing was written
         raise no_data(cat)
     if progress and sheet.total != result.total:
-        progress(result.total, result.total, _counts(result))
+        progress(result.total, result.total)
     if failed_rows:
         result.report = report_module.build_report(cat, failed_rows)
     result.seconds = round(time.perf_counter() - started, 2)
