@@ -240,6 +240,8 @@ def start_job(job_id: int):
     queue = _rq_queue(app)
     if queue is not None:
         try:
+            # Started again (recovery): an earlier failure of the same RQ job must not fail it now (sync_with_queue).
+            queue.failed_job_registry.remove(rq_job_id(job_id))
             rq_job = queue.enqueue(RQ_FUNC, job_id, job_id=rq_job_id(job_id), job_timeout=RQ_JOB_TIMEOUT,
                                    result_ttl=3600, failure_ttl=7 * 24 * 3600)
         except Exception:  # Redis down: run it here rather than leave it 排队中
