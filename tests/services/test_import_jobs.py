@@ -378,6 +378,7 @@ def test_with_redis_the_job_is_enqueued_and_falls_back_to_a_thread(app, db, fake
     class Queue:
         def __init__(self, fail=False):
             self.fail, self.enqueued = fail, []
+            self.failed_job_registry = types.SimpleNamespace(remove=lambda rq_id: 0)
 
         def enqueue(self, func, *args, **kwargs):
             if self.fail:
