@@ -175,3 +175,32 @@ def test_a_whole_failure_without_report_does_not_point_to_one(app, db, fake_runn
     assert import_jobs.run_job(job.id, app) == "失败"
     job = _fresh(db, job.id)
     assert job.report_path is None and "错误报告" not in job.message and "全部 2 行未通过校验" in job.message
+
+
+def test_an_interrupted_job_page_says_what_was_saved(app, db, fake_runner, login_as):  # noqa: F811
+    inst = _inst(db)
+    job_id = _running(db, inst, host="another-host", pid=1, heartbeat=datetime.datetime.now() - import_jobs.STALE_AFTER * 2)
+    assert import_jobs.recover_interrupted() == 1
+    page = login_as("inst_admin").get(f"/imports/upload/basic?job={job_id}").get_data(as_text=True)
+    assert "导入失败：已保存 390 行，其余未导入" in page and "均未导入" not in page
+    assert "已提交的 400 行已保存（新增 390 行），未处理的 500 行未导入" in page and "请下载错误报告" not in page
+
+
+def test_recovery_runs_on_the_first_request_and_in_setup(app, db, fake_runner):  # noqa: F811
+    from app.cli import run_setup
+    from app.views import health
+
+    inst = _inst(db)
+    stale = datetime.datetime.now() - import_jobs.STALE_AFTER * 2
+    first = _running(db, inst, host="another-host", pid=1, heartbeat=stale)
+    state = {"next": 0.0, "done": False, "lock": threading.Lock()}
+    with app.test_request_context("/"):
+        health._recover_once(state)
+    assert state["done"] and _fresh(db, first).status == "失败"
+    second = _running(db, inst, host="another-host", pid=1, heartbeat=stale)
+    with app.test_request_context("/"):
+        health._recover_once(state)  # once per process
+    assert _fresh(db, second).status == "导入中"
+
+    assert run_setup()["import_jobs_recovered"] == 1
+    assert _fresh(db, second).status == "失败"
