@@ -337,12 +337,15 @@ def worker(app):
     # whose process is gone end 失败 now rather than when somebody opens the job list.
     try:
         worker.clean_registries()
+    except Exception:  # Redis may come back later: the worker serves anyway
+        log.exception("RQ registry cleanup at worker start failed")
+    try:
         with app.app_context():
             try:
                 recover_interrupted(restart_queued=False)
             finally:
                 db.session.remove()
-    except Exception:  # the database or Redis may come back later: the worker serves anyway
+    except Exception:  # the database may come back later: the worker serves anyway
         log.exception("import job recovery at worker start failed")
     return worker
 
@@ -583,13 +586,19 @@ def _interrupt(job: ImportJob, message: str = INTERRUPTED) -> None:
 
 
 def _pid_alive(pid: int) -> bool:
+    """The process exists and is not a zombie (a killed work horse whose parent died too may stay one)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
     except PermissionError:  # exists, another user's
+        pass
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            state = fh.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):  # no /proc (not Linux): it exists
         return True
-    return True
+    return state not in ("Z", "X")
 
 
 def _is_dead(job: ImportJob, now: datetime.datetime | None = None) -> bool:
