@@ -89,6 +89,7 @@ PURGE_EVERY = 3600  # seconds: the job list runs the retention purge at most thi
 _live: dict[int, tuple[int, int]] = {}  # job id → (processed, total) reported by the engine in this process
 _threads: dict[int, threading.Thread] = {}
 _running: set[int] = set()  # jobs running in this process (thread, RQ work horse or a direct run_job)
+_running_lock = threading.Lock()
 _one_at_a_time = threading.Lock()  # thread mode: one import per process at a time
 _last_purge: float | None = None  # time.monotonic() of the last `purge_if_due` run in this process
 _purge_lock = threading.Lock()
@@ -466,20 +467,26 @@ def run_job(job_id: int, app=None) -> str | None:
             return _run(job_id, app)
         finally:
             _live.pop(job_id, None)
-            _running.discard(job_id)
             db.session.remove()
 
 
 def _run(job_id: int, app) -> str | None:
-    if not _claim(job_id):
-        return None
-    _running.add(job_id)
-    heartbeat = _Heartbeat(app, job_id)
-    heartbeat.start()
+    # Marked before the claim: a job list read meanwhile in this process must not take the job for dead.
+    with _running_lock:
+        if job_id in _running:  # already being run by another thread of this process
+            return None
+        _running.add(job_id)
     try:
-        return _run_claimed(job_id)
+        if not _claim(job_id):
+            return None
+        heartbeat = _Heartbeat(app, job_id)
+        heartbeat.start()
+        try:
+            return _run_claimed(job_id)
+        finally:
+            heartbeat.stop()
     finally:
-        heartbeat.stop()
+        _running.discard(job_id)
 
 
 def _run_claimed(job_id: int) -> str | None:

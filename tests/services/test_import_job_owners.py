@@ -204,3 +204,18 @@ def test_recovery_runs_on_the_first_request_and_in_setup(app, db, fake_runner): 
 
     assert run_setup()["import_jobs_recovered"] == 1
     assert _fresh(db, second).status == "失败"
+
+
+def test_a_job_running_in_this_process_is_not_taken_for_dead(app, db, fake_runner, monkeypatch):  # noqa: F811
+    """Its owner is this very process: the job list read meanwhile (here, from inside the run) leaves it alone."""
+    inst = _inst(db)
+    job = import_jobs.create_job(inst, "basic", fake_workbook(rows=3), "x.xlsx", user=_user(db))
+    seen, real = [], fake_runner.run_import
+
+    def checking(*args, **kwargs):
+        seen.append((import_jobs.expire_stale(inst.id), import_jobs.recover_interrupted(restart_queued=False)))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(fake_runner, "run_import", checking)
+    assert import_jobs.run_job(job.id, app) == "已完成"
+    assert seen == [(0, 0)]
