@@ -33,6 +33,9 @@ class Config:
         "DATABASE_URL", "sqlite:///" + os.path.join(INSTANCE_DIR, "app.db")
     )
     SQLALCHEMY_TRACK_MODIFICATIONS = False
+    # PostgreSQL: seconds to wait for a connection, and for one statement (0 = no limit); see app/views/health.py.
+    DB_CONNECT_TIMEOUT = int(os.environ.get("DB_CONNECT_TIMEOUT", "5"))
+    DB_STATEMENT_TIMEOUT = int(os.environ.get("DB_STATEMENT_TIMEOUT", "60"))
     REDIS_URL = os.environ.get("REDIS_URL") or None
     # Where import jobs run: "auto" = RQ workers when REDIS_URL is set and `rq` is installed, else a thread of the
     # web process; "thread" = always a thread (REDIS_URL then serves the rate limits only); "rq" = always RQ.

@@ -35,6 +35,11 @@ def create_app(config=None):
     from app.services import sessions as session_epochs
 
     app.config["FAB_PASSWORD_COMPLEXITY_VALIDATOR"] = password_complexity
+    from app.views import health
+
+    # Timeouts and pre-ping: an unanswering database fails a request in seconds (app/views/health.py).
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", health.engine_options(app.config["SQLALCHEMY_DATABASE_URI"],
+                                                                            app.config))
     appbuilder.security_manager_class = AppSecurityManager
     with app.app_context():
         db.init_app(app)
@@ -58,6 +63,7 @@ def create_app(config=None):
     from app.security import input_guard
 
     input_guard.install(app, appbuilder, _error_response)  # bad input → 400, anonymous → login page
+    health.install(app)  # Chinese 503 during a database outage, /health, import-job recovery on first use
 
     from app.cli import register_cli
 
@@ -67,21 +73,9 @@ def create_app(config=None):
     import_jobs.runner_of(app)  # a wrong IMPORT_JOB_RUNNER stops the start here, not at the first upload
     if app.config.get("PDF_WARM_UP"):
         _warm_up_pdf(app)
-    if app.config.get("RECOVER_IMPORT_JOBS"):
-        _recover_import_jobs(app)
+    # Nothing here touches the database (a worker booting during an outage must start): import-job recovery runs
+    # on first use (health.install), in `imports worker` and in `setup`.
     return app
-
-
-def _recover_import_jobs(app):
-    """Jobs interrupted by a restart are resumed or marked failed, never left 导入中 forever."""
-    from sqlalchemy import inspect
-
-    from app.services import import_jobs
-
-    with app.app_context():
-        if "import_job" in inspect(db.engine).get_table_names():
-            import_jobs.recover_interrupted()
-        db.session.remove()
 
 
 def _warm_up_pdf(app):

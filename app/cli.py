@@ -32,6 +32,10 @@ def run_setup(demo: bool = False, people: int = 0, org: bool = False) -> dict:
             started = time.perf_counter()
             result["people_created"] = seed.seed_people(people)
             result["people_seconds"] = round(time.perf_counter() - started, 2)
+    from app.services import import_jobs
+
+    # Jobs left 导入中 by a process that is gone end 失败 (queued ones are started by the server on first use).
+    result["import_jobs_recovered"] = import_jobs.recover_interrupted(restart_queued=False)
     db.session.remove()
     return result
 

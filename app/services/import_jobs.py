@@ -4,7 +4,8 @@
 Where a job runs (IMPORT_JOB_RUNNER, see `runner_of`):
 - "thread", or "auto" without REDIS_URL or without the `rq` package: a daemon thread of the web process (waitress,
   as `python run.py` serves). Jobs of one process run one at a time (SQLite has one writer); the others wait 排队中.
-  Thread mode assumes one server process: several processes need REDIS_URL and RQ workers.
+  Several web processes (gunicorn -w N) may each run jobs: a job's owner and heartbeat keep one process from
+  failing another's live job.
 - "rq", or "auto" with REDIS_URL set and `rq` importable: the job is enqueued to RQ (queue "imports"). A worker
   (`flask --app run.py imports worker`, or plain `rq worker imports --url $REDIS_URL` from the project directory)
   runs `run_job_rq` in a work horse forked per job. If Redis cannot be reached the job runs in a thread instead of
@@ -18,11 +19,19 @@ Progress is written by a Core UPDATE through the engine's own session, so it is 
 it describes: `processed` never claims rows that a crash rolled back. The same process also keeps the latest figure
 in memory (`_live`) so the progress bar moves between commits.
 
-Restart (`recover_interrupted`, called by create_app): 导入中 jobs of a dead process → 失败 with the number of rows
-committed; 排队中 jobs are started again. `flask` CLI commands (other than `flask run`) and RQ workers never recover:
-they are not the process that serves the jobs. `expire_stale` marks a 导入中 job without a heartbeat for STALE_AFTER as
-失败 when the job list is opened, so no job shows 导入中 forever. A worker started by `imports worker` also fails
-the job at once when its work horse dies (killed, out of memory); a plain `rq worker` leaves that to expire_stale.
+Owner and heartbeat: the process running a job stores itself (`owner_host`, `owner_pid`) when it claims the job, and
+keeps `heartbeat_at` fresh — with each committed batch and from a timer every HEARTBEAT_EVERY seconds. A 导入中 job
+is taken for dead (`_is_dead`) only when its owner is a process of this host that no longer exists, or its
+heartbeat is older than STALE_AFTER; a live job of another web worker or RQ work horse is never touched. The counts
+(created, updated, …) are stored with the batches they count: `created` inside the transaction of the batch's
+created rows (runner's `committed` hook), the others with the progress right after; a dead job ends 失败 with them.
+
+Recovery (`recover_interrupted`) runs on first use, never at app creation (create_app touches no database): on the
+first request of a web process (app/__init__.py), in `imports worker` at start and in `setup`; it fails dead
+导入中 jobs and, in a web process, starts 排队中 jobs again. `expire_stale` does the same for one institution when
+its job list or a job's status is read, and first follows RQ's registries (`sync_with_queue`): a job RQ moved to its
+FailedJobRegistry (AbandonedJobError: worker and work horse both killed; a timeout) ends 失败 within seconds. A
+worker started by `imports worker` also fails the job at once when its work horse dies (killed, out of memory).
 
 Files live under UPLOAD_FOLDER/imports/<job id>/ (upload.xlsx, report.xlsx); the names are ours, never the user's.
 They hold personal data (ID numbers, phones), so they do not stay forever: the institution deletes a finished job
@@ -39,6 +48,7 @@ import logging
 import os
 import re
 import shutil
+import socket
 import threading
 import time
 
@@ -58,19 +68,28 @@ QUEUED, RUNNING, DONE, PARTIAL, FAILED = "排队中", "导入中", "已完成", 
 FINAL = (DONE, PARTIAL, FAILED)
 ACTIVE = (QUEUED, RUNNING)
 BATCH_SIZE = None  # rows per engine commit: the engine's default (runner.BATCH_SIZE); also the granularity of `processed`
-STALE_AFTER = datetime.timedelta(minutes=10)  # a 导入中 job whose heartbeat is older than this has died
+STALE_AFTER = datetime.timedelta(seconds=60)  # a 导入中 job whose heartbeat is older than this has died
+HEARTBEAT_EVERY = 10  # seconds between the heartbeats a running job writes besides those of its batches
 PREVIEW_LINES = 10  # error reasons kept in `message` for the pages
 RQ_QUEUE = "imports"
 RQ_FUNC = "app.services.import_jobs.run_job_rq"
 RQ_JOB_TIMEOUT = 6 * 3600  # seconds; rq stops an import running longer than this (the job then fails)
 RUNNERS = ("auto", "thread", "rq")
-INTERRUPTED = "服务重启，导入中断：已提交的 {n} 行已保存，请下载错误报告/重新上传未完成的部分"
-CRASHED = "导入时发生系统错误，已中止：已提交的 {n} 行已保存。请重新上传原文件（已保存的行按证件号码识别），如仍出错请联系工程师"
+# Messages of a job that ended without its result: no error workbook exists then, so none is mentioned.
+_AGAIN = "请重新上传原文件（已保存的行按证件号码识别）"
+INTERRUPTED = ("导入进程已停止（服务重启或进程被结束），导入中断：已提交的 {n} 行已保存{detail}，未处理的 {left} 行未导入。"
+               + _AGAIN)
+ABANDONED = ("导入的工作进程被结束（队列已将任务记为中断），导入中断：已提交的 {n} 行已保存{detail}，未处理的 {left} 行未导入。"
+             + _AGAIN)
+CRASHED = "导入时发生系统错误，已中止：已提交的 {n} 行已保存{detail}。" + _AGAIN + "，如仍出错请联系工程师"
+INTERRUPTED_PREFIXES = ("导入进程已停止", "导入的工作进程被结束", "导入时发生系统错误", "服务重启")
 _RELATIVE = re.compile(r"^imports/\d+/(upload|report)\.xlsx$")
 PURGE_EVERY = 3600  # seconds: the job list runs the retention purge at most this often per process
 
 _live: dict[int, tuple[int, int]] = {}  # job id → (processed, total) reported by the engine in this process
 _threads: dict[int, threading.Thread] = {}
+_running: set[int] = set()  # jobs running in this process (thread, RQ work horse or a direct run_job)
+_running_lock = threading.Lock()
 _one_at_a_time = threading.Lock()  # thread mode: one import per process at a time
 _last_purge: float | None = None  # time.monotonic() of the last `purge_if_due` run in this process
 _purge_lock = threading.Lock()
@@ -225,8 +244,10 @@ def start_job(job_id: int):
     queue = _rq_queue(app)
     if queue is not None:
         try:
-            rq_job = queue.enqueue(RQ_FUNC, job_id, job_timeout=RQ_JOB_TIMEOUT, result_ttl=3600,
-                                   failure_ttl=7 * 24 * 3600)
+            # Started again (recovery): an earlier failure of the same RQ job must not fail it now (sync_with_queue).
+            queue.failed_job_registry.remove(rq_job_id(job_id))
+            rq_job = queue.enqueue(RQ_FUNC, job_id, job_id=rq_job_id(job_id), job_timeout=RQ_JOB_TIMEOUT,
+                                   result_ttl=3600, failure_ttl=7 * 24 * 3600)
         except Exception:  # Redis down: run it here rather than leave it 排队中
             log.exception("could not enqueue import job %s; running it in a thread", job_id)
         else:
@@ -236,6 +257,11 @@ def start_job(job_id: int):
     _threads[job_id] = thread
     thread.start()
     return thread
+
+
+def rq_job_id(job_id: int) -> str:
+    """The RQ job id of an import job: fixed, so the job list can find it in RQ's registries."""
+    return f"import-job-{int(job_id)}"
 
 
 def _warn_without_workers(queue) -> None:
@@ -309,8 +335,23 @@ def worker(app):
         if thread.name == "pdf-warm-up":
             thread.join(120)
     _worker_app, _worker_pid = app, os.getpid()
-    return Worker([RQ_QUEUE], connection=_redis(app, socket_connect_timeout=10),
-                  work_horse_killed_handler=functools.partial(_horse_killed, app))
+    worker = Worker([RQ_QUEUE], connection=_redis(app, socket_connect_timeout=10),
+                    work_horse_killed_handler=functools.partial(_horse_killed, app))
+    # Start-up: RQ's registry cleanup (abandoned jobs → FailedJobRegistry), then the job rows follow it, and jobs
+    # whose process is gone end 失败 now rather than when somebody opens the job list.
+    try:
+        worker.clean_registries()
+    except Exception:  # Redis may come back later: the worker serves anyway
+        log.exception("RQ registry cleanup at worker start failed")
+    try:
+        with app.app_context():
+            try:
+                recover_interrupted(restart_queued=False)
+            finally:
+                db.session.remove()
+    except Exception:  # the database may come back later: the worker serves anyway
+        log.exception("import job recovery at worker start failed")
+    return worker
 
 
 def _horse_killed(app, rq_job, retpid, ret_val, rusage) -> None:
@@ -321,14 +362,14 @@ def _horse_killed(app, rq_job, retpid, ret_val, rusage) -> None:
             return
         with app.app_context():
             try:
-                fail_lost(int(rq_job.args[0]))
+                fail_lost(int(rq_job.args[0]), CRASHED)
             finally:
                 db.session.remove()
     except Exception:  # an exception here would stop the worker
         log.exception("could not mark the import of RQ job %s as failed", getattr(rq_job, "id", "?"))
 
 
-def fail_lost(job_id: int) -> bool:
+def fail_lost(job_id: int, message: str = INTERRUPTED) -> bool:
     """The process running this job died: 失败 with the rows committed so far. False when the job had already ended."""
     from app.services import audit
 
@@ -336,12 +377,14 @@ def fail_lost(job_id: int) -> bool:
     if job is None or job.status not in ACTIVE:
         return False
     with audit.acting_as("系统", "导入任务检查"):
-        _interrupt(job, CRASHED)
+        _interrupt(job, message)
         db.session.commit()
     return True
 
 
 def is_running_here(job_id: int) -> bool:
+    if job_id in _running:
+        return True
     thread = _threads.get(job_id)
     return thread is not None and thread.is_alive()
 
@@ -390,9 +433,32 @@ def _claim(job_id: int) -> bool:
     now = datetime.datetime.now()
     t = _job_table()
     result = db.session.execute(update(t).where(t.c.id == job_id, t.c.status == QUEUED)
-                                .values(status=RUNNING, started_at=now, heartbeat_at=now, processed=0))
+                                .values(status=RUNNING, started_at=now, heartbeat_at=now, processed=0,
+                                        owner_host=socket.gethostname(), owner_pid=os.getpid()))
     db.session.commit()
     return result.rowcount == 1
+
+
+class _Heartbeat(threading.Thread):
+    """Writes the job's heartbeat every HEARTBEAT_EVERY seconds while it runs, on a connection of its own, so a
+    long batch (or a slow check) is not taken for a dead process. Failures are only logged: the next beat retries."""
+
+    def __init__(self, app, job_id: int):
+        super().__init__(name=f"import-heartbeat-{job_id}", daemon=True)
+        self.app, self.job_id, self.stopped = app, job_id, threading.Event()
+
+    def run(self):
+        t = _job_table()
+        while not self.stopped.wait(HEARTBEAT_EVERY):
+            try:
+                with self.app.app_context(), db.engine.begin() as connection:
+                    connection.execute(update(t).where(t.c.id == self.job_id, t.c.status == RUNNING)
+                                       .values(heartbeat_at=datetime.datetime.now()))
+            except Exception:
+                log.warning("import job %s: heartbeat not written", self.job_id, exc_info=True)
+
+    def stop(self):
+        self.stopped.set()
 
 
 def run_job(job_id: int, app=None) -> str | None:
@@ -401,49 +467,73 @@ def run_job(job_id: int, app=None) -> str | None:
     app = app or current_app._get_current_object()
     with app.app_context():
         try:
-            return _run(job_id)
+            return _run(job_id, app)
         finally:
             _live.pop(job_id, None)
             db.session.remove()
 
 
-def _run(job_id: int) -> str | None:
+def _run(job_id: int, app) -> str | None:
+    # Marked before the claim: a job list read meanwhile in this process must not take the job for dead.
+    with _running_lock:
+        if job_id in _running:  # already being run by another thread of this process
+            return None
+        _running.add(job_id)
+    try:
+        if not _claim(job_id):
+            return None
+        heartbeat = _Heartbeat(app, job_id)
+        heartbeat.start()
+        try:
+            return _run_claimed(job_id)
+        finally:
+            heartbeat.stop()
+    finally:
+        _running.discard(job_id)
+
+
+def _run_claimed(job_id: int) -> str | None:
     from app.services import audit
 
-    if not _claim(job_id):
-        return None
     job = db.session.get(ImportJob, job_id)
     institution = db.session.get(Institution, job.institution_id)
     user = db.session.get(User, job.user_id) if job.user_id else None
     runner = _runner()
     t = _job_table()
 
+    reported = {}  # the counts of the rows committed so far, as the engine reports them before each progress
+
     def progress(processed, total):
         processed, total = int(processed or 0), int(total or 0)
         _live[job_id] = (processed, total)
-        # The engine reports between batches, right after committing one: the figure gets a short transaction of
-        # its own, so `processed` is what is committed. Should it report with ORM changes pending, the figure rides
-        # along in that transaction instead (committed or rolled back with the rows it counts).
+        # The engine reports between batches, right after committing one: the figures (with the counts of the rows
+        # committed so far) get a short transaction of their own, so they are what is committed. Should it report
+        # with ORM changes pending, they ride along in that transaction instead.
         session = db.session
         pending = bool(session.new or session.dirty or session.deleted)
+        values = {key: int(reported[key] or 0) for key in COUNTS if key in reported}
         session.execute(update(t).where(t.c.id == job_id).values(
-            processed=processed, total=total, heartbeat_at=datetime.datetime.now()))
+            processed=processed, total=total, heartbeat_at=datetime.datetime.now(), **values))
         if not pending:
             session.commit()
+
+    def committed(connection, counts):
+        """In the transaction of a batch's created rows: `created` is committed with the rows it counts."""
+        connection.execute(update(t).where(t.c.id == job_id).values(
+            created=int(counts["created"]), heartbeat_at=datetime.datetime.now()))
 
     try:
         with audit.acting_as(job.username or "批量导入", "后台导入任务"):
             result = runner.run_import(institution, job.set_key, absolute_path(job.upload_path),
                                        update_existing=job.update_existing, user=user, progress=progress,
-                                       batch_size=BATCH_SIZE)
+                                       batch_size=BATCH_SIZE, committed=committed, counted=reported.update)
     except runner.ImportRefused as exc:
         db.session.rollback()
         return _finish(job_id, FAILED, message=exc.message)
     except Exception:
         log.exception("import job %s crashed", job_id)
         db.session.rollback()
-        committed = db.session.scalar(select(t.c.processed).where(t.c.id == job_id)) or 0
-        return _finish(job_id, FAILED, message=CRASHED.format(n=committed), crashed=True)
+        return _finish(job_id, FAILED, message=CRASHED, crashed=True)
 
     report_path = None
     if result.report:
@@ -455,7 +545,8 @@ def _run(job_id: int) -> str | None:
         status, message = FAILED, "文件中没有可导入的数据行，请在模板的数据行中填写后再上传"
     elif result.failed and result.failed >= result.total:
         status = FAILED
-        message = "\n".join([f"全部 {result.total} 行未通过校验，请下载错误报告，按第一列的错误原因修改后重新上传", *preview])
+        how = "请下载错误报告，按第一列的错误原因修改后重新上传" if report_path else "请按下列错误原因修改后重新上传"
+        message = "\n".join([f"全部 {result.total} 行未通过校验，{how}", *preview])
     elif result.failed:
         status, message = PARTIAL, "\n".join(preview)
     else:
@@ -480,49 +571,75 @@ def _finish(job_id, status, *, message=None, result=None, report_path=None, cras
             job.processed = job.total
             job.report_path = report_path
         elif crashed:
-            job.failed = max(job.total - job.processed, 0)
+            _interrupt(job, message)
+            job.status = status
         db.session.commit()
     return status
 
 
 # ---- recovery ------------------------------------------------------------------------------------------------------
 
+COUNTS = ("created", "updated", "unchanged", "skipped", "failed", "warnings")
+
+
 def _interrupt(job: ImportJob, message: str = INTERRUPTED) -> None:
+    """失败 with the counts committed so far; the rows never reached count as failed (not imported)."""
+    done = sum(int(getattr(job, key) or 0) for key in ("created", "updated", "unchanged", "skipped", "failed"))
+    processed = max(int(job.processed or 0), done)
+    left = max(int(job.total or 0) - processed, 0)
+    detail = "、".join(f"{label} {n} 行" for label, n in (("新增", job.created or 0), ("更新", job.updated or 0)) if n)
     job.status = FAILED
-    job.message = message.format(n=job.processed or 0)
-    job.failed = max((job.total or 0) - (job.processed or 0), 0)
+    job.message = message.format(n=processed, left=left, detail=f"（{detail}）" if detail else "")
+    job.processed = processed
+    job.failed = int(job.failed or 0) + left
     job.finished_at = datetime.datetime.now()
 
 
-def _in_cli_command() -> bool:
-    """True inside a `flask …` command other than `flask run` (`imports worker` included; a plain `rq worker` builds
-    its app without recovery): such processes do not own the web server's jobs, so they must not recover them."""
-    import click
+def _pid_alive(pid: int) -> bool:
+    """The process exists and is not a zombie (a killed work horse whose parent died too may stay one)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, another user's
+        pass
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            state = fh.read().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):  # no /proc (not Linux): it exists
+        return True
+    return state not in ("Z", "X")
 
-    ctx = click.get_current_context(silent=True)
-    return ctx is not None and ctx.info_name != "run"
+
+def _is_dead(job: ImportJob, now: datetime.datetime | None = None) -> bool:
+    """A 导入中 job whose process is gone: owned by a process of this host that no longer exists (or by this process,
+    which does not run it), or silent for longer than STALE_AFTER. A live job of another process is never dead."""
+    if is_running_here(job.id):
+        return False
+    if job.owner_pid and job.owner_host == socket.gethostname():
+        if job.owner_pid == os.getpid() or not _pid_alive(job.owner_pid):
+            return True
+    last = job.heartbeat_at or job.started_at or job.created_at
+    return last is None or last < (now or datetime.datetime.now()) - STALE_AFTER
 
 
-def recover_interrupted() -> int:
-    """At start-up of the server: jobs left 导入中 by a dead process are marked 失败 with how many rows were
-    committed, and jobs left 排队中 are started again. In thread mode the server is the only process running jobs,
-    so every 导入中 job belonged to a process that is gone; with RQ only those whose heartbeat is stale (a worker
-    may still be running the others). Returns how many jobs were touched."""
+def recover_interrupted(restart_queued: bool = True) -> int:
+    """Jobs left 导入中 by a dead process (`_is_dead`) are marked 失败 with the counts committed, and (with
+    `restart_queued`, in a web process) jobs left 排队中 are started again; the claim in run_job makes a duplicate
+    start harmless. Runs on first use (the first request of a web process), in `imports worker` and in `setup`, never
+    at app creation. Returns how many jobs were touched."""
     from app.services import audit
 
-    if _in_cli_command():
-        return 0
-    queued_mode = uses_queue()
-    stale_before = datetime.datetime.now() - STALE_AFTER
     touched = 0
-    with audit.acting_as("系统", "服务启动"):
+    now = datetime.datetime.now()
+    with audit.acting_as("系统", "导入任务检查"):
         for job in db.session.scalars(select(ImportJob).where(ImportJob.status == RUNNING)):
-            if is_running_here(job.id) or (queued_mode and job.heartbeat_at and job.heartbeat_at > stale_before):
-                continue
-            _interrupt(job)
-            touched += 1
+            if _is_dead(job, now):
+                _interrupt(job)
+                touched += 1
         db.session.commit()
-    # Started again (or enqueued again: the claim in run_job makes a duplicate harmless).
+    if not restart_queued:
+        return touched
     for job_id in list(db.session.scalars(select(ImportJob.id).where(ImportJob.status == QUEUED)
                                           .order_by(ImportJob.id))):
         if not is_running_here(job_id):
@@ -531,21 +648,53 @@ def recover_interrupted() -> int:
     return touched
 
 
+def sync_with_queue(institution_id: int | None = None) -> int:
+    """With RQ: active jobs that RQ has moved to its FailedJobRegistry (a new worker's start-up cleanup found their
+    worker and work horse dead: AbandonedJobError; or the job timed out) end 失败 now, with the counts committed and
+    a message saying what happened. Returns how many; 0 without RQ or when Redis cannot be reached."""
+    app = current_app._get_current_object()
+    if not uses_queue(app):
+        return 0
+    stmt = select(ImportJob.id).where(ImportJob.status.in_(ACTIVE))
+    if institution_id is not None:
+        stmt = stmt.where(ImportJob.institution_id == institution_id)
+    ids = list(db.session.scalars(stmt))
+    if not ids:
+        return 0
+    try:
+        from rq.job import Job
+        from rq.registry import FailedJobRegistry
+
+        connection = _redis(app, socket_connect_timeout=2, socket_timeout=5)
+        registry = FailedJobRegistry(RQ_QUEUE, connection=connection)
+        failed = set(registry.get_job_ids())
+        lost = {}
+        for job_id in ids:
+            if rq_job_id(job_id) in failed:
+                result = Job.fetch(rq_job_id(job_id), connection=connection).latest_result()
+                info = (result.exc_string if result is not None else "") or ""
+                lost[job_id] = ABANDONED if "AbandonedJobError" in info else CRASHED
+    except Exception:  # Redis down: the heartbeat rule still applies
+        log.warning("could not read RQ's registries", exc_info=True)
+        return 0
+    return sum(fail_lost(job_id, message) for job_id, message in lost.items())
+
+
 def expire_stale(institution_id: int) -> int:
-    """Jobs of this institution left 导入中 with no heartbeat for STALE_AFTER (their process died without a restart
-    of this one) are marked 失败, so no job shows 导入中 forever."""
+    """Jobs of this institution that RQ gave up (`sync_with_queue`) or whose process is gone (`_is_dead`) are marked
+    失败 with the counts committed, so no job shows 导入中 forever. Called when the job list or a status is read."""
     from app.services import audit
 
-    stale_before = datetime.datetime.now() - STALE_AFTER
+    touched = sync_with_queue(institution_id)
+    now = datetime.datetime.now()
     jobs = [j for j in db.session.scalars(select(ImportJob).where(
-        ImportJob.institution_id == institution_id, ImportJob.status == RUNNING,
-        func.coalesce(ImportJob.heartbeat_at, ImportJob.created_at) < stale_before)) if not is_running_here(j.id)]
+        ImportJob.institution_id == institution_id, ImportJob.status == RUNNING)) if _is_dead(j, now)]
     if jobs:
         with audit.acting_as("系统", "导入任务检查"):
             for job in jobs:
                 _interrupt(job)
             db.session.commit()
-    return len(jobs)
+    return touched + len(jobs)
 
 
 # ---- deleting and retention ----------------------------------------------------------------------------------------
@@ -648,7 +797,7 @@ def progress_of(job: ImportJob) -> tuple[int, int]:
 
 
 def is_interrupted(job: ImportJob) -> bool:
-    return job.status == FAILED and bool(job.message) and job.message.startswith(("服务重启", "导入时发生系统错误"))
+    return job.status == FAILED and bool(job.message) and job.message.startswith(INTERRUPTED_PREFIXES)
 
 
 def status_dict(job: ImportJob) -> dict:

@@ -3,7 +3,7 @@
 SQLAlchemy's version_id_col (app/models/versioning.py): existing rows start at 1 through the server default.
 
 Revision ID: b7c4e1d2a9f3
-Revises: 809fa2e68f98
+Revises: 5e55e0c0e9a1
 Create Date: 2026-11-30 18:40:00
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'b7c4e1d2a9f3'
-down_revision = '809fa2e68f98'
+down_revision = '5e55e0c0e9a1'
 branch_labels = None
 depends_on = None
 

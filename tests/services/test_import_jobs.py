@@ -44,7 +44,7 @@ class FakeRunner(types.ModuleType):
         self.calls = []
 
     def run_import(self, institution, set_key, source, *, update_existing=False, user=None, progress=None,
-                   batch_size=1000):
+                   batch_size=1000, committed=None, counted=None):
         from app.extensions import db
 
         with open(source, "rb") as fh:
@@ -204,9 +204,10 @@ def test_recovery_restarts_queued_jobs_and_fails_interrupted_ones(app, db, fake_
     inst = _inst(db)
     queued = import_jobs.create_job(inst, "basic", fake_workbook(rows=4), "queued.xlsx", user=_user(db))
     running = import_jobs.create_job(inst, "work", fake_workbook(rows=900), "running.xlsx", user=_user(db))
-    # What a process killed during the third batch leaves behind: two batches committed with their progress.
-    running.status, running.total, running.processed = "导入中", 900, 400
-    running.started_at = running.heartbeat_at = datetime.datetime.now()
+    # What a process killed during the third batch leaves behind: two batches committed with their counts, and a
+    # heartbeat that stopped.
+    running.status, running.total, running.processed, running.created = "导入中", 900, 400, 400
+    running.started_at = running.heartbeat_at = datetime.datetime.now() - import_jobs.STALE_AFTER * 2
     db.session.commit()
 
     assert import_jobs.recover_interrupted() == 2
@@ -214,8 +215,10 @@ def test_recovery_restarts_queued_jobs_and_fails_interrupted_ones(app, db, fake_
         import_jobs.wait(job_id, 30)
     running = _fresh(db, running.id)
     assert running.status == "失败" and running.finished_at is not None
-    assert running.message == "服务重启，导入中断：已提交的 400 行已保存，请下载错误报告/重新上传未完成的部分"
-    assert (running.processed, running.failed, running.total) == (400, 500, 900)
+    assert running.message == ("导入进程已停止（服务重启或进程被结束），导入中断：已提交的 400 行已保存（新增 400 行），"
+                               "未处理的 500 行未导入。请重新上传原文件（已保存的行按证件号码识别）")
+    assert "错误报告" not in running.message and running.report_path is None
+    assert (running.processed, running.created, running.failed, running.total) == (400, 400, 500, 900)
     queued = _fresh(db, queued.id)
     assert queued.status == "已完成" and queued.created == 4
     # Nothing left to recover.
@@ -245,7 +248,8 @@ def test_jobs_are_scoped_to_their_institution(app, db, fake_runner):
     assert import_jobs.jobs_of(other.id) == ([], 0)
 
 
-def test_cli_commands_do_not_recover_the_servers_jobs(app, db, fake_runner):
+def test_cli_commands_leave_a_live_job_alone(app, db, fake_runner):
+    """`setup` recovers dead jobs only: a job that just started (fresh, no owner known yet) is not touched."""
     import click
 
     inst = _inst(db)
@@ -374,6 +378,7 @@ def test_with_redis_the_job_is_enqueued_and_falls_back_to_a_thread(app, db, fake
     class Queue:
         def __init__(self, fail=False):
             self.fail, self.enqueued = fail, []
+            self.failed_job_registry = types.SimpleNamespace(remove=lambda rq_id: 0)
 
         def enqueue(self, func, *args, **kwargs):
             if self.fail:

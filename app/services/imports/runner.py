@@ -22,9 +22,11 @@ from __future__ import annotations
 import collections
 import contextlib
 import datetime
+import functools
 import gc
 import itertools
 import json
+import logging
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -139,9 +141,15 @@ def check_ready(institution, set_key: str) -> Catalogue:
 
 
 def run_import(institution, set_key: str, source, *, update_existing: bool = False, user=None, progress=None,
-               batch_size: int | None = None) -> ImportResult:
+               batch_size: int | None = None, committed=None, counted=None) -> ImportResult:
     """Import a filled template (a path, bytes or a file-like object). Raises ImportRefused when the file itself is
-    unusable (nothing is written then); otherwise every row ends counted in the result."""
+    unusable (nothing is written then); otherwise every row ends counted in the result.
+
+    progress(processed, total) is called after each batch is committed, right after counted(counts) with the counts
+    (created, updated, …) of the rows committed so far. committed(connection, counts) is called inside the
+    transaction of each batch's created rows, just before it commits, with {"created": rows created once it commits}:
+    a caller keeping counts (import jobs) stores them with the rows they count, so a process killed right after the
+    commit loses neither."""
     started = time.perf_counter()
     cat = check_ready(institution, set_key)
     sheet = open_sheet(source, cat, limits())
@@ -172,6 +180,8 @@ def run_import(institution, set_key: str, source, *, update_existing: bool = Fal
                 if len(result.warnings_preview) < PREVIEW:
                     result.warnings_preview.append(f"第 {out.row.number} 行：{message}")
         processed += len(batch_outcomes)
+        if counted:
+            counted(_counts(result))
         if progress:
             progress(processed, max(sheet.total, processed))
 
@@ -196,7 +206,11 @@ def run_import(institution, set_key: str, source, *, update_existing: bool = Fal
                         done, pending = pending, None
                         finish(done)
                     writer.add(checker, [o for o in checked if o.action == "create"], actor)
-                pending = (outcomes, writer.commit())
+                stamp = None
+                if committed is not None:
+                    created = result.created + sum(1 for o in outcomes if o.action == "create")
+                    stamp = functools.partial(committed, counts={"created": created})
+                pending = (outcomes, writer.commit(stamp))
             if pending is not None:
                 done, pending = pending, None
                 finish(done)
@@ -213,6 +227,10 @@ def run_import(institution, set_key: str, source, *, update_existing: bool = Fal
         result.report = report_module.build_report(cat, failed_rows, sheet.record_versions)
     result.seconds = round(time.perf_counter() - started, 2)
     return result
+
+
+def _counts(result: ImportResult) -> dict:
+    return {key: getattr(result, key) for key in (*COUNTED, "warnings")}
 
 
 class _Writer:
@@ -260,9 +278,10 @@ class _Writer:
             rows = [checker.insert_row(o, now) for o in outcomes]
             self.run(self._write, checker.table, checker.insert_columns, rows, actor, now, checker.stamped_columns)
 
-    def commit(self) -> Future:
-        """End the batch: its result raises what went wrong in it (IntegrityError on a conflict)."""
-        return self.run(self._commit)
+    def commit(self, stamp=None) -> Future:
+        """End the batch: its result raises what went wrong in it (IntegrityError on a conflict). `stamp(connection)`
+        runs in the batch's transaction just before the commit (in a savepoint: a failing stamp loses no row)."""
+        return self.run(self._commit, stamp)
 
     def submit(self, checker: RowChecker, outcomes, actor) -> Future:
         """Save `outcomes` in a transaction of their own (between batches)."""
@@ -285,10 +304,16 @@ class _Writer:
             self._failed = exc
             self._close(False)
 
-    def _commit(self):
+    def _commit(self, stamp=None):
         failed, self._failed = self._failed, None
         if failed is not None:
             raise failed
+        if stamp is not None and self._connection is not None:
+            try:
+                with self._connection.begin_nested():
+                    stamp(self._connection)
+            except Exception:  # the counts are written again after the commit (progress)
+                logging.getLogger(__name__).warning("could not store the batch counts with the batch", exc_info=True)
         self._close(True)
 
     def _close(self, commit: bool):
