@@ -80,6 +80,17 @@ class AppAuthDBView(AuthDBView):
             return redirect(next_url)
         return self.render_template(self.login_template, title="登录", form=form, appbuilder=self.appbuilder)
 
+    @expose("/logout/", methods=["GET", "POST"])
+    def logout(self):
+        """退出登录 by POST with the CSRF token (it ends every session of the account); a GET — an old bookmark, a link
+        on another site — changes nothing and asks first."""
+        if request.method == "GET":
+            if g.user is None or not g.user.is_authenticated:
+                return redirect(self.appbuilder.get_url_for_login)
+            return self.render_template("security/logout.html", title="退出登录", appbuilder=self.appbuilder)
+        super().logout()
+        return redirect(self.appbuilder.get_url_for_login)
+
 
 class AppSecurityApi(SecurityApi):
     """REST login: same checks and messages as the form; accounts that must change their password get no token."""

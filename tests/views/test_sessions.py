@@ -41,15 +41,21 @@ def _signed_in(client) -> bool:
     resp = client.get("/")
     if resp.status_code == 302:
         return "/account/password" in resp.headers["Location"]
-    return resp.status_code == 200 and 'href="/logout/"' in resp.get_data(as_text=True)
+    return resp.status_code == 200 and 'form="logout-form"' in resp.get_data(as_text=True)
 
 
 # ---- the events that end every session and token of an account -----------------------------------------------------
 
+def _post_logout(c):
+    """退出登录 as the menu does it: a POST with the page's CSRF token."""
+    resp = c.post("/logout/", data={"csrf_token": csrf_token(c, "/")})
+    assert resp.status_code == 302
+
+
 def _logout(app, db, username):
     c = app.test_client()
     login(c, username)
-    c.get("/logout/")
+    _post_logout(c)
 
 
 def _change_own_password(app, db, username):
@@ -157,7 +163,7 @@ def test_audit_log_does_not_record_the_epoch_alone(app, db, login_as):
 
     c = login_as("inst_staff")
     before = db.session.scalar(select(AuditLog.id).order_by(AuditLog.id.desc()).limit(1))
-    c.get("/logout/")
+    _post_logout(c)
     db.session.expire_all()
     after = db.session.scalar(select(AuditLog.id).order_by(AuditLog.id.desc()).limit(1))
     assert after == before
@@ -281,3 +287,19 @@ def test_role_deactivated_on_the_role_page_ends_its_holders_sessions(app, db, lo
     assert resp.status_code == 302
     assert not _signed_in(thief)
     assert _signed_in(owner)  # the owner's own role is untouched
+
+
+def test_logout_is_a_post_with_the_token_and_a_get_only_asks(app, db, login_as):
+    """A GET of /logout/ (a bookmark, an <img> on another site) ends nothing: it shows the question; a POST without
+    the token is refused; the menu's POST ends the session and every copy of its cookie."""
+    c = login_as("inst_staff")
+    epoch = _user(db, "inst_staff").session_epoch
+    page = c.get("/logout/")
+    assert page.status_code == 200 and "确定要退出登录吗" in page.get_data(as_text=True)
+    assert c.post("/logout/").status_code == 400
+    assert _signed_in(c) and _user(db, "inst_staff").session_epoch == epoch
+    thief = _steal(app, c)
+    _post_logout(c)
+    assert not _signed_in(c) and not _signed_in(thief)
+    assert _user(db, "inst_staff").session_epoch == epoch + 1
+    assert app.test_client().get("/logout/").headers["Location"].endswith("/login/")
