@@ -227,7 +227,10 @@ class AppSecurityManager(SecurityManager):
         # One counter per address for the form login and the REST login together (FAB limits only the form).
         if self.is_auth_limited:
             api = next(v for v in self.appbuilder.baseviews if isinstance(v, AppSecurityApi))
-            shared = self.limiter.shared_limit(self.auth_rate_limit, scope="login", methods=["POST"])
+            logins = {f"{self.auth_view.__class__.__name__}.login", f"{api.__class__.__name__}.login"}
+            # Only the two logins count: 退出登录 (a POST on the same blueprint) and the token refresh do not.
+            shared = self.limiter.shared_limit(self.auth_rate_limit, scope="login", methods=["POST"],
+                                               exempt_when=lambda: request.endpoint not in logins)
             shared(self.auth_view.blueprint)
             shared(api.blueprint)
 

@@ -251,6 +251,16 @@ def test_form_and_rest_login_share_one_counter(app, client):
     assert login(client, "nobody_here", "Wrong@Pw-2468").status_code == 429
 
 
+def test_logging_out_does_not_spend_the_login_limit(app, login_as):
+    """Many clerks behind one address log out all day: only the two logins count against the address."""
+    limit = int(app.config["AUTH_RATE_LIMIT"].split()[0])
+    c = login_as("inst_staff")  # one login counted
+    token = csrf_token(c, "/")
+    for _ in range(limit):
+        assert c.post("/logout/", data={"csrf_token": token}).status_code == 302
+    assert login(c, "inst_staff").status_code == 302
+
+
 # ---- behind a proxy: a request without X-Forwarded-For is not the health network ------------------------------------
 
 def test_missing_forwarded_for_behind_a_proxy_counts_as_internet(caplog):
