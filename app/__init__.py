@@ -176,7 +176,7 @@ def _error_response(code, text=None):
 
     title, default = ERROR_MESSAGES.get(code, ("出错了", "请求未能完成。"))
     text = text or default
-    if request.path.startswith("/api/"):
+    if request.path.startswith("/api/") or request.is_json:  # a script's request (the phone's position) reads JSON
         return jsonify(message=f"{title}：{text}"), code
     if "user" not in g:  # refused before FAB's own hook set it (CSRFProtect runs first)
         from flask_login import current_user

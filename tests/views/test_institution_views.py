@@ -58,7 +58,8 @@ def test_qr_location_pages(app, login_as, client):
     assert "获取并发送位置" in phone_page  # the phone needs no login
     phone_csrf = {"X-CSRFToken": re.search(r'"X-CSRFToken": "([^"]+)"', phone_page).group(1)}
     assert c.get(f"/location/poll/{data['token']}").get_json() == {"received": False}
-    assert client.post(phone_url, json={"latitude": 30.35, "longitude": 114.32}).status_code == 400  # no token
+    no_token = client.post(phone_url, json={"latitude": 30.35, "longitude": 114.32})
+    assert no_token.status_code == 400 and "页面已过期" in no_token.get_json()["message"]  # JSON the phone can show
     bad = client.post(phone_url, json={"latitude": 95, "longitude": 114}, headers=phone_csrf)
     assert bad.status_code == 400 and "纬度须在 3–54 之间" in bad.get_json()["message"]
     assert client.post(phone_url, json={"latitude": 30.35, "longitude": 114.32}, headers=phone_csrf).get_json()["ok"] is True
