@@ -24,6 +24,20 @@ def _secret_key() -> str:
         return fh.read().strip()
 
 
+def engine_options(uri: str, config) -> dict:
+    """Engine options for the database URI: stale pooled connections are tested (pool_pre_ping) and replaced;
+    PostgreSQL gets a connect timeout (DB_CONNECT_TIMEOUT seconds) and a statement timeout (DB_STATEMENT_TIMEOUT
+    seconds, 0 = none), so an unanswering database fails a request in seconds instead of hanging the worker."""
+    options = {"pool_pre_ping": True}
+    if uri.startswith("postgresql"):
+        connect_args = {"connect_timeout": int(config.get("DB_CONNECT_TIMEOUT") or 5)}
+        statement = int(config.get("DB_STATEMENT_TIMEOUT") or 0)
+        if statement > 0:
+            connect_args["options"] = f"-c statement_timeout={statement * 1000}"
+        options["connect_args"] = connect_args
+    return options
+
+
 class Config:
     APP_NAME = "卫生健康基础资源管理系统"
     APP_THEME = ""

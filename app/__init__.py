@@ -36,10 +36,12 @@ def create_app(config=None):
 
     app.config["FAB_PASSWORD_COMPLEXITY_VALIDATOR"] = password_complexity
     from app.views import health
+    from config import engine_options
 
-    # Timeouts and pre-ping: an unanswering database fails a request in seconds (app/views/health.py).
-    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", health.engine_options(app.config["SQLALCHEMY_DATABASE_URI"],
-                                                                            app.config))
+    # Timeouts and pre-ping: an unanswering database fails a request in seconds (config.engine_options); options a
+    # configuration sets itself are added to these, never dropped for them.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**engine_options(app.config["SQLALCHEMY_DATABASE_URI"], app.config),
+                                               **app.config.get("SQLALCHEMY_ENGINE_OPTIONS", {})}
     appbuilder.security_manager_class = AppSecurityManager
     with app.app_context():
         db.init_app(app)

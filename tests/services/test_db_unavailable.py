@@ -10,6 +10,7 @@ import sys
 from sqlalchemy.exc import OperationalError
 
 from app.views import health
+from config import engine_options
 
 PROJECT_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -40,6 +41,15 @@ def test_health_says_the_database_is_ok(client):
     assert resp.get_json()["database"] == "ok" and resp.get_json()["status"] == "ok"
 
 
+def test_health_tells_the_internet_only_ok_or_not(client, monkeypatch):
+    """Details (Redis, queue, workers) are for the health network's monitoring; from the internet only the status."""
+    resp = client.get("/health", environ_base={"REMOTE_ADDR": "8.8.8.8"})
+    assert resp.status_code == 200 and resp.get_json() == {"status": "ok"}
+    monkeypatch.setattr(health, "database_ok", lambda: False)
+    resp = client.get("/health", environ_base={"REMOTE_ADDR": "8.8.8.8"})
+    assert resp.status_code == 503 and resp.get_json() == {"status": "error"}
+
+
 def test_health_says_the_database_is_down(client, monkeypatch):
     monkeypatch.setattr(health, "database_ok", lambda: False)
     resp = client.get("/health")
@@ -47,10 +57,10 @@ def test_health_says_the_database_is_down(client, monkeypatch):
 
 
 def test_postgresql_gets_connect_and_statement_timeouts_and_pre_ping():
-    options = health.engine_options("postgresql+psycopg://u@h/d", {"DB_CONNECT_TIMEOUT": 3, "DB_STATEMENT_TIMEOUT": 20})
+    options = engine_options("postgresql+psycopg://u@h/d", {"DB_CONNECT_TIMEOUT": 3, "DB_STATEMENT_TIMEOUT": 20})
     assert options == {"pool_pre_ping": True,
                        "connect_args": {"connect_timeout": 3, "options": "-c statement_timeout=20000"}}
-    assert health.engine_options("sqlite:///x.db", {}) == {"pool_pre_ping": True}
+    assert engine_options("sqlite:///x.db", {}) == {"pool_pre_ping": True}
 
 
 CLOSED_PORT_APP = r"""
