@@ -65,12 +65,18 @@ def _birth_problem(value: str, today: datetime.date) -> str | None:
     return "证件号码中的出生日期晚于今天" if birth > (today or datetime.date.today()) else None
 
 
+MASKED_ID_MESSAGE = ("证件号码中间几位已按权限隐去（如 4201**********0159），不能用于保存或导入：请填写完整号码，"
+                     "或请有“查看完整证件号”权限的账号导出后再导入")
+
+
 def id_problems_by_type(value: str, type_name: str, regex: str | None, check: str | None,
                         today: datetime.date | None = None) -> list[str]:
     """证件号码 checked by its type (id_types.csv): GB 11643 for 身份证-like numbers, else the type's regex."""
     value = (value or "").strip().upper()
     if not value:
         return ["证件号码不能为空"]
+    if "*" in value:  # 4201**********0159: a masked number copied from a page or an export made without the right
+        return [MASKED_ID_MESSAGE]
     if "E+" in value and _SCIENTIFIC.fullmatch(value):
         return ["证件号码被 Excel 改成了科学计数法（如 4.2011E+17），请把该列设为文本后重新输入"]
     gb11643 = _gb11643(check)

@@ -142,6 +142,27 @@ def test_export_masks_numbers_without_the_right(app, db, login_as):
     assert p.id_number in owner
 
 
+def test_a_masked_export_imported_again_says_why_each_row_is_refused(app, db, login_as):
+    """An export made without 查看完整证件号 cannot update anyone (证件号码 is the key): each row says so plainly and
+    the stored record is untouched."""
+    import io
+
+    from app.domain.id_number import MASKED_ID_MESSAGE
+    from app.services.imports.runner import run_import
+    from app.services.seed import seed_org
+
+    p = _person(db)
+    seed_org(p.institution)
+    db.session.commit()
+    _clerk(app, db, "daochu01", [("can_read", "人员信息导入管理"), ("can_export", "人员信息导入管理")])
+    data = login_as("daochu01", "Good@Pw-2468").get("/imports/export/basic").data
+    result = run_import(p.institution, "basic", io.BytesIO(data), update_existing=True)
+    assert result.updated == 0 and result.failed >= 1
+    assert result.errors_preview and all(MASKED_ID_MESSAGE in line for line in result.errors_preview)
+    db.session.expire_all()
+    assert db.session.get(type(p), p.id).id_number == p.id_number
+
+
 def test_probation_filing_shows_the_owner_the_full_number(db, login_as):
     from app.domain.person import PROBATION_STATUS
 
