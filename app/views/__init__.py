@@ -77,8 +77,6 @@ def register(appbuilder):
         kept = [c for c in security.childs if c.name not in ("List Groups", "User's Statistics", "-")]
         system.childs = kept + system.childs
     install_menu_filter(appbuilder)
-    from flask import current_app
-
     from app.security.display import shown_id
 
     current_app.jinja_env.globals["shown_id"] = shown_id  # every template shows 证件号码 through the one rule
