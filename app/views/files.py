@@ -14,7 +14,7 @@ from app.services import storage
 
 # Files are never framed by another page, never load anything, and run no script (sandbox: an opaque origin).
 FILE_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'"
-# PDFs are shown inside our own review pages (<object>), so our pages may frame them; nothing else may.
+# PDFs are shown inside our own review pages (<iframe>), so our pages may frame them; nothing else may.
 PDF_CSP = "default-src 'none'; sandbox; frame-ancestors 'self'"
 
 
