@@ -2,6 +2,7 @@
 import datetime
 import random
 
+from flask_appbuilder.security.sqla.models import Permission, PermissionView, ViewMenu
 from sqlalchemy import func, select
 
 from app.domain.id_number import birth_date, check_digit, sex_code
@@ -65,6 +66,7 @@ def seed_demo() -> dict:
         if demo_pw:
             user.certified_at = datetime.datetime.now()  # demo accounts are already certified
         created["accounts"] += 1
+    _demo_role(institutions[JIANGXIA_CODE], "人事科")  # an older demo database's empty 人事科 gets its rights
     db.session.commit()
     created["wuchang_staff"] = _seed_wuchang(institutions[WUCHANG_CODE])
     return created
@@ -85,16 +87,38 @@ def _seed_wuchang(inst) -> int:
     db.session.commit()
     return 1
 
+# What the demo 人事科 role may do (README: inst_staff is the 人事专员): the personnel pages, without 查看完整证件号.
+DEMO_HR_GRANTS = {"人员信息管理": ("read", "write"), "人员信息查询": ("read",), "人员标签管理": ("read", "write"),
+                  "人员信息导入管理": ("read", "import", "export"), "附件批量导入": ("read", "write")}
+DEMO_HR_MENUS = ("机构人力资源", *DEMO_HR_GRANTS)  # the category and each page (menu names = page names)
+
+
+def _demo_hr_permissions() -> set[int]:
+    wanted = [(f"can_{perm}", page) for page, perms in DEMO_HR_GRANTS.items() for perm in perms]
+    wanted += [("menu_access", name) for name in DEMO_HR_MENUS]
+    ids = set()
+    for perm, resource in wanted:
+        pv_id = db.session.scalar(select(PermissionView.id).join(Permission).join(ViewMenu).where(
+            Permission.name == perm, ViewMenu.name == resource))
+        if pv_id is None:
+            raise RuntimeError(f"permission {perm} on {resource} does not exist (run the role sync first)")
+        ids.add(pv_id)
+    return ids
+
+
 def _demo_role(institution, display_name):
-    """The owner-made role of a demo institution (created once)."""
+    """The owner-made role of a demo institution (created once); a 人事科 without any right (an older demo
+    database) gets the personnel pages, so inst_staff does not log in to an empty menu."""
     profile = db.session.scalar(select(RoleProfile).where(RoleProfile.institution_id == institution.id,
                                                           RoleProfile.display_name == display_name))
+    owner = db.session.scalar(select(User).where(User.institution_id == institution.id, User.is_owner.is_(True)))
     if profile is None:
-        owner = db.session.scalar(select(User).where(User.institution_id == institution.id, User.is_owner.is_(True)))
         profile = roles.prepare_role(owner, RoleProfile(display_name=display_name, role_type="科室", seq=1,
                                                         status="正常", description="演示：人事科"))
         db.session.add(profile)
         db.session.flush()
+    if display_name == "人事科" and not profile.role.permissions:
+        roles.set_permissions(owner, profile, _demo_hr_permissions())
     return profile
 
 

@@ -1,9 +1,9 @@
 """系统管理: 角色管理 with the permission tree, 账号管理 (sub-accounts; owners for regional accounts)."""
 from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
-from flask_appbuilder.actions import action
 from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_appbuilder.widgets import ListWidget, ShowWidget
 from flask_wtf import FlaskForm
 from sqlalchemy import select
 from wtforms import IntegerField, SelectField, StringField, TextAreaField, ValidationError
@@ -31,6 +31,32 @@ def _unique_role_name(form, field):
         RoleProfile.id != int(current or 0)))
     if exists:
         raise ValidationError(f"角色名称“{field.data}”在本机构已存在")
+
+
+def _permission_pks():
+    """Ids of the roles whose 权限设置 page the caller may open: the level-3 roles of its own institution, for a
+    caller with 角色管理 编辑 (an institution 总账号). Others' roles (系统管理员 sees every institution's) get no link."""
+    if not g.user.institution_id or not current_app.appbuilder.sm.has_access("can_write", "角色管理"):
+        return set()
+    return {r.id for r in roles.own_roles(g.user)}
+
+
+class RoleListWidget(ListWidget):
+    """FAB's list with a 权限设置 link (a GET to the permission tree) beside 查看/修改/删除 in each row."""
+
+    template = "accounts/role_list_widget.html"
+
+    def __init__(self, **kwargs):
+        super().__init__(permission_pks=_permission_pks(), **kwargs)
+
+
+class RoleShowWidget(ShowWidget):
+    """FAB's detail page with a 权限设置 button."""
+
+    template = "accounts/role_show_widget.html"
+
+    def __init__(self, **kwargs):
+        super().__init__(permission_pks=_permission_pks(), **kwargs)
 
 
 class RoleProfileView(VersionedEditMixin, TenantModelView):
@@ -78,9 +104,8 @@ class RoleProfileView(VersionedEditMixin, TenantModelView):
         db.session.delete(self._role_to_delete)
         db.session.commit()
 
-    @action("permissions", "权限设置", icon="fa-check-square", multiple=False, single=True)
-    def permissions(self, item):
-        return redirect(url_for("RolePermissionView.edit", pk=item.id))
+    list_widget = RoleListWidget
+    show_widget = RoleShowWidget
 
 
 class RolePermissionView(BaseView):
