@@ -3,7 +3,7 @@ import datetime
 
 from flask_appbuilder import Model
 from flask_appbuilder.security.sqla.models import User as FabUser
-from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import backref, relationship
 
 from app.models.enums import SUBSYSTEMS
@@ -105,3 +105,17 @@ class RealNameCertification(Versioned, Model):
 
 # The class is registered as "AppUser": FAB's own relationships refer to its base by the name "User".
 User = AppUser
+
+
+class LoginAttempt(Model):
+    """One login attempt on a known account (form or REST): when, from where, and how it ended (个人中心 shows the
+    last 10, so a user notices a stranger). Bookkeeping, not business data: kept to the last 50 per account."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (Index("ix_login_attempt_user_at", "user_id", "at"),)
+
+    id = Column(Integer, primary_key=True)
+    user_id = Column(Integer, ForeignKey("ab_user.id", ondelete="CASCADE"), nullable=False)
+    at = Column(DateTime, nullable=False, default=datetime.datetime.now)
+    address = Column(String(45), nullable=True)  # client address (after ProxyFix)
+    result = Column(String(30), nullable=False)  # 成功 / 密码错误 / 账号锁定 / 互联网访问被拒 …

@@ -33,7 +33,7 @@ from app.security import sessions
 from app.security.display import DisplayMixin
 from app.security.roles import permission_label
 from app.security.tenancy import SafeRoutesMixin, TenantViewMixin
-from app.services import accounts
+from app.services import accounts, login_history
 from app.services import sessions as session_epochs
 from app.services.roles import active_roles
 from app.services.scope import scope_of
@@ -244,32 +244,42 @@ class AppSecurityManager(SecurityManager):
         session_epochs.end_all(user)
 
     def auth_user_db(self, username, password):
-        """Password check plus lockout (5 failures → 30 minutes) and the access channel (spec 二)."""
+        """Password check plus lockout (5 failures → 30 minutes) and the access channel (spec 二). Every attempt on
+        a known account is recorded with its outcome (个人中心 shows the last ones); unknown names are not."""
+        user = self.find_user(username=username) if username else None
+        result, outcome = self._check_login(user, username, password)
+        if user is not None:
+            login_history.record(user, request.remote_addr, outcome)
+        return result
+
+    def _check_login(self, user, username, password):
         g.login_error = None
         cfg = current_app.config
         now = datetime.datetime.now()
-        user = self.find_user(username=username) if username else None
         if user is not None and sessions.from_internet() and not self.internet_allowed(user):
             # Before any password check: from the internet this account learns nothing about its password.
             g.login_error = NO_INTERNET_MESSAGE
-            return None
+            return None, login_history.NO_INTERNET
         if user is not None and user.locked_until:
             if user.locked_until > now:
                 g.login_error = lockout_message(user.locked_until)
-                return None
+                return None, login_history.LOCKED
             user.locked_until = None  # the lock has run out: a fresh count of 5
             user.fail_login_count = 0
         result = super().auth_user_db(username, password)
         if result is None:
+            if user is not None and not user.is_active:
+                return None, login_history.INACTIVE
             if user is not None and user.is_active and (user.fail_login_count or 0) >= cfg["LOCKOUT_THRESHOLD"]:
                 user.locked_until = now + datetime.timedelta(minutes=cfg["LOCKOUT_MINUTES"])
                 self.update_user(user)
                 g.login_error = lockout_message(user.locked_until)
-            return None
+                return None, login_history.LOCKED_NOW
+            return None, login_history.WRONG_PASSWORD
         if result.roles and not active_roles(result):
             g.login_error = "您的角色已停用，暂时不能登录，请联系本机构总账号"
-            return None
-        return result
+            return None, login_history.ROLE_DISABLED
+        return result, login_history.SUCCESS
 
     def get_user_roles(self, user):
         """A 停用 role grants nothing (spec 7.1)."""

@@ -23,6 +23,7 @@ IGNORED_TABLES = {
     "ab_permission_view",
     "ab_permission_view_role",
     "alembic_version",
+    "login_attempt",  # login bookkeeping (个人中心), not an edit
 }
 MASKED_FIELDS = {"password"}
 ACTION_LABELS = {"create": "新增", "update": "修改", "delete": "删除"}

@@ -17,6 +17,7 @@ def register(appbuilder):
     from app.views.photowall import KeyGroupView, PhotoWallView
     from app.views.posts import PostView, StandardPostView
     from app.views.probation import ProbationReviewView, ProbationView
+    from app.views.profile import ProfileView
     from app.views.quota import QuotaAllocationView, QuotaView
     from app.views.region import RegionInstitutionView
     from app.views.subsystems import SubsystemView
@@ -25,6 +26,7 @@ def register(appbuilder):
     concurrency.install(current_app)
     appbuilder.add_view_no_menu(ChangePasswordView())
     appbuilder.add_view_no_menu(SubsystemView())
+    appbuilder.add_view_no_menu(ProfileView())
 
     # 机构信息管理 (spec 三)
     appbuilder.add_view(InstitutionProfileView, "机构信息维护", label="机构信息维护", icon="fa-hospital",
