@@ -7,6 +7,12 @@ from app.services import certification as certs
 from app.services import login_history
 
 
+def _cert_status(user, cert) -> str:
+    if cert is not None:
+        return certs.STATUS_LABELS[cert.status]
+    return f"已认证（{user.certified_at:%Y-%m-%d}）" if user.certified_at else "未填写"
+
+
 class ProfileView(BaseView):
     route_base = "/account/profile"
     default_view = "index"
@@ -18,5 +24,5 @@ class ProfileView(BaseView):
         cert = certs.for_user(user)
         roles = [r.profile.display_name if r.profile is not None else r.name for r in user.roles]
         return self.render_template("account/profile.html", title="个人中心", user=user, roles=roles, cert=cert,
-                                    cert_status=certs.STATUS_LABELS[cert.status] if cert else "未填写",
+                                    cert_status=_cert_status(user, cert),
                                     attempts=login_history.recent(user))

@@ -22,7 +22,7 @@ def test_the_user_menu_links_to_the_profile_page_with_the_account_data(app, db, 
     assert 'href="/account/profile/"' in home and "个人中心" in home
     page = c.get("/account/profile/").get_data(as_text=True)
     assert "江夏示例卫生院人事科" in page and "武汉市江夏区示例镇卫生院" in page and "人事科" in page
-    assert "未填写" in page  # no certification form filled (the demo account was certified by the seed)
+    assert 'id="profile-cert-status">已认证（' in page  # the demo account was certified by the seed, without a form
     assert 'href="/account/password/"' in page and 'href="/certification/"' in page
 
 
