@@ -175,7 +175,12 @@ def test_another_institutions_jobs_answer_404(db, login_as, fake_engine):
 
 
 def test_accounts_without_the_rights_get_403(db, login_as, fake_engine):
-    c = login_as("inst_staff")  # 人事科 role: no import rights granted
+    from app.models.security import RoleProfile
+
+    hr = db.session.scalar(select(RoleProfile).where(RoleProfile.display_name == "人事科"))
+    hr.role.permissions = []  # the demo 人事科 has the personnel pages (issue 11); here a role without them
+    db.session.commit()
+    c = login_as("inst_staff")
     for path in ("/imports/jobs/", "/imports/upload/basic", "/imports/template/basic", "/imports/export/basic",
                  "/attachmentbatch/"):
         assert c.get(path).status_code == 403, path
