@@ -294,8 +294,7 @@ def _install_request_guards(app):
         if user.must_change_password and endpoint not in FORCED_CHANGE_ALLOWED:
             if request.path.startswith("/api/"):
                 return jsonify(message="首次登录或密码被重置，请先修改密码"), 403
-            flash("首次登录或密码已被重置，请先修改密码后再使用系统", "warning")
-            return redirect(url_for("ChangePasswordView.form"))
+            return redirect(url_for("ChangePasswordView.form"))  # the page itself says why (once, not also a flash)
         if (user.certified_at is None and scope_of(user).kind != "all" and endpoint not in FORCED_CHANGE_ALLOWED
                 and not endpoint.startswith("CertificationView.")):
             if request.path.startswith("/api/"):

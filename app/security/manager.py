@@ -149,6 +149,8 @@ class AppUserDBModelView(TenantViewMixin, UserDBModelView):
         "password": "密码", "conf_password": "确认密码",
     }
 
+    # FAB's roles_or_groups_required reads a "groups" field these forms do not have (a 500 when no role is ticked).
+    validators_columns = {"roles": [validators.DataRequired("请至少选择一个角色")]}
     add_form_extra_fields = {
         "password": PasswordField("密码", description="须符合密码规则；新账号首次登录须修改密码",
                                   validators=[validators.DataRequired("请输入密码"), PasswordComplexityValidator()],

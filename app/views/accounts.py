@@ -198,8 +198,9 @@ class AccountView(BaseView):
                 else:
                     flash(f"账号 {form.username.data} 已创建；首次登录须修改密码并完成实名认证", "success")
                     return redirect(url_for(".list"))
-        if request.method == "GET":
-            form.password.data = current_app.config["DEFAULT_PASSWORD"]
+        # The system default (spec 7.3: shown in the field, published in the manual) is offered on a new form; a
+        # password typed by the manager is never written back after a refusal.
+        form.password.data = current_app.config["DEFAULT_PASSWORD"] if request.method == "GET" else ""
         return self.render_template("accounts/form.html", form=form, errors=errors, subsystems=subsystems,
                                     all_subsystems=SUBSYSTEMS, editing=None, owner_mode=not g.user.institution_id)
 
@@ -281,5 +282,5 @@ class AccountView(BaseView):
                 else:
                     flash(f"账号 {target.username} 的密码已重置，该账号下次登录须修改密码", "success")
                     return redirect(url_for(".list"))
-        return self.render_template("accounts/reset_password.html", target=target, form=form, errors=errors,
-                                    password=request.form.get("password", ""), confirm=request.form.get("confirm", ""))
+        # What was typed is never written back into the page.
+        return self.render_template("accounts/reset_password.html", target=target, form=form, errors=errors)
