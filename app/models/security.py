@@ -77,7 +77,7 @@ class RoleProfile(Versioned, Model):
 
 
 class RealNameCertification(Versioned, Model):
-    """实名认证 of one account (spec 2.1, 7.4); status per app.domain.review (草稿 shown as 未提交)."""
+    """实名认证 of one account (spec 2.1, 7.4); status per app.domain.review."""
 
     __tablename__ = "realname_certification"
 
