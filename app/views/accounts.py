@@ -13,7 +13,7 @@ from app.domain.errors import DomainError, ValidationFailed
 from app.extensions import db
 from app.models.enums import SUBSYSTEMS
 from app.models.org import Institution
-from app.models.security import ROLE_TYPES, RoleProfile, User
+from app.models.security import ROLE_TYPES, RoleProfile, User, original_username
 from app.security.permissions import implied_menu_permissions, permission_tree
 from app.security.tenancy import TenantModelView
 from app.services import accounts, roles
@@ -260,7 +260,7 @@ class AccountView(BaseView):
         if refused:
             return refused
         accounts.remove(g.user, target)
-        flash(f"账号 {target.username} 已删除（其操作记录保留）", "success")
+        flash(f"账号 {original_username(target.username)} 已删除（其操作记录保留；该账号名可以重新建立）", "success")
         return redirect(url_for(".list"))
 
     @expose("/resetpassword/<int:pk>", methods=["GET", "POST"])
