@@ -9,8 +9,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from app.extensions import appbuilder, csrf, db, migrate
 from app.models.enums import SUBSYSTEMS
 from app.security import sessions
-from app.security.subsystems import current_subsystem, subsystem_of_endpoint
-from app.services.scope import scope_of
+from app.security.subsystems import certification_pending, current_subsystem, subsystem_of_endpoint
 
 CONFIGS = {"": "config.Config", "development": "config.Config", "production": "config.ProductionConfig"}
 
@@ -294,9 +293,8 @@ def _install_request_guards(app):
         if user.must_change_password and endpoint not in FORCED_CHANGE_ALLOWED:
             if request.path.startswith("/api/"):
                 return jsonify(message="首次登录或密码被重置，请先修改密码"), 403
-            flash("首次登录或密码已被重置，请先修改密码后再使用系统", "warning")
-            return redirect(url_for("ChangePasswordView.form"))
-        if (user.certified_at is None and scope_of(user).kind != "all" and endpoint not in FORCED_CHANGE_ALLOWED
+            return redirect(url_for("ChangePasswordView.form"))  # the page itself says why (once, not also a flash)
+        if (certification_pending(user) and endpoint not in FORCED_CHANGE_ALLOWED
                 and not endpoint.startswith("CertificationView.")):
             if request.path.startswith("/api/"):
                 return jsonify(message="请先完成实名认证"), 403

@@ -1,11 +1,24 @@
 """Password policy (spec 2.2). The one check used by every path that sets a password."""
 import string
+import unicodedata
 
 from app.domain.errors import ValidationFailed
 
 MIN_LENGTH = 8
 FORBIDDEN = {"%": "%", " ": "空格"}
 SPECIALS = set(string.punctuation) - set(FORBIDDEN)
+
+
+def _full_width_symbol(ch: str) -> bool:
+    """A Chinese-keyboard symbol (！＠＃、。；…): the user meant a special character but typed it full-width."""
+    return not ch.isascii() and unicodedata.category(ch)[0] in "PS"
+
+
+def _ascii_twin(ch: str) -> str | None:
+    """The English symbol a full-width one stands for (！ → !), if any."""
+    code = ord(ch)
+    twin = chr(code - 0xFEE0) if 0xFF01 <= code <= 0xFF5E else None
+    return twin if twin in SPECIALS else None
 
 
 def _has_run(password: str, length: int = 3) -> str | None:
@@ -29,7 +42,9 @@ def password_problems(password: str, confirm: str | None = None) -> list[str]:
     non_ascii = sorted({c for c in password if not c.isascii() or not c.isprintable()})
     if non_ascii:
         shown = "".join(non_ascii)
-        problems.append(f"密码只能使用英文字母、数字和英文符号，不能包含中文、全角符号或不可见字符：{shown}")
+        twins = [f"“{c}”改为“{_ascii_twin(c)}”" for c in non_ascii if _ascii_twin(c)]
+        problems.append(f"密码只能使用英文字母、数字和英文符号，不能包含中文、全角符号或不可见字符：{shown}"
+                        + ("（请切换到英文输入法，" + "、".join(twins) + "）" if twins else ""))
     bad = [name for ch, name in FORBIDDEN.items() if ch in password]
     if bad:
         problems.append("密码不能包含以下字符：" + "、".join(bad))
@@ -40,7 +55,8 @@ def password_problems(password: str, confirm: str | None = None) -> list[str]:
         missing.append("小写字母")
     if not any(c.isdigit() and c.isascii() for c in password):
         missing.append("数字")
-    if not any(c in SPECIALS for c in password):
+    # A full-width symbol is reported above as full-width (with its English twin), not also as a missing special.
+    if not any(c in SPECIALS or _full_width_symbol(c) for c in password):
         missing.append("特殊字符（如 @ # $ ! - _ 等英文符号）")
     if missing:
         problems.append("密码必须同时包含大写字母、小写字母、数字和特殊字符，缺少：" + "、".join(missing))

@@ -10,6 +10,12 @@ SUBMITTED = "待审核"
 APPROVED = "已通过"
 REJECTED = "已驳回"
 STATUSES = (DRAFT, SUBMITTED, APPROVED, REJECTED)
+# The one vocabulary shown for these statuses on every page (certification, change requests, probation): the stored
+# values themselves. (Certification once showed 草稿 as 未提交; an application not yet saved is 未填写.)
+LABELS = {DRAFT: DRAFT, SUBMITTED: SUBMITTED, APPROVED: APPROVED, REJECTED: REJECTED}
+NOT_STARTED = "未填写"
+# What a withdrawal tells the applicant (the content goes back to 草稿 and may be changed).
+WITHDRAWN_MESSAGE = "已撤回，可修改后重新提交"
 
 APPLICANT = "applicant"
 REVIEWER = "reviewer"

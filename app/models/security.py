@@ -9,6 +9,15 @@ from sqlalchemy.orm import backref, relationship
 from app.models.enums import SUBSYSTEMS
 from app.models.versioning import Versioned
 
+# A deleted account's row keeps its id and audit trail but gives its name up (spec 7.3: 删除后重新建立): the name
+# becomes "<name>~<id>", which no new account can take ("~" is not allowed in a username).
+TOMBSTONE = "~"
+
+
+def original_username(username: str | None) -> str:
+    """The name an account was created with (a deleted account's tombstone without its "~<id>")."""
+    return (username or "").split(TOMBSTONE, 1)[0]
+
 
 class AppUser(FabUser):
     """An account: belongs to one institution (机构端) or one region (区域端); 系统管理员 have neither."""
@@ -46,6 +55,11 @@ class AppUser(FabUser):
     def get_full_name(self):
         return self.nickname or self.username
 
+    @property
+    def shown_username(self):
+        """The account name for people: a deleted account shows its original name, marked 已删除."""
+        return original_username(self.username) + ("（已删除）" if self.deleted_at is not None else "")
+
 
 ROLE_TYPES = ("卫健委管理员", "医疗机构", "科室", "其他")
 
@@ -77,7 +91,7 @@ class RoleProfile(Versioned, Model):
 
 
 class RealNameCertification(Versioned, Model):
-    """实名认证 of one account (spec 2.1, 7.4); status per app.domain.review (草稿 shown as 未提交)."""
+    """实名认证 of one account (spec 2.1, 7.4); status per app.domain.review."""
 
     __tablename__ = "realname_certification"
 

@@ -28,7 +28,7 @@ from app.domain.errors import DomainError
 from app.domain.network import NO_INTERNET_MESSAGE
 from app.domain.password import password_problems, validate_password
 from app.extensions import limiter
-from app.models.security import User
+from app.models.security import TOMBSTONE, User, original_username
 from app.security import sessions
 from app.security.display import DisplayMixin
 from app.security.roles import permission_label
@@ -149,6 +149,10 @@ class AppUserDBModelView(TenantViewMixin, UserDBModelView):
         "password": "密码", "conf_password": "确认密码",
     }
 
+    # A deleted account (renamed "<name>~<id>" to free its name) shows its original name, marked.
+    formatters_columns = {"username": lambda name: original_username(name) + ("（已删除）" if TOMBSTONE in (name or "") else "")}
+    # FAB's roles_or_groups_required reads a "groups" field these forms do not have (a 500 when no role is ticked).
+    validators_columns = {"roles": [validators.DataRequired("请至少选择一个角色")]}
     add_form_extra_fields = {
         "password": PasswordField("密码", description="须符合密码规则；新账号首次登录须修改密码",
                                   validators=[validators.DataRequired("请输入密码"), PasswordComplexityValidator()],
@@ -186,7 +190,7 @@ class AppUserDBModelView(TenantViewMixin, UserDBModelView):
             self.datamodel.session.rollback()
             flash(exc.message, "danger")
             return
-        flash(f"账号 {item.username} 已删除（其操作记录保留）", "success")
+        flash(f"账号 {original_username(item.username)} 已删除（其操作记录保留；该账号名可以重新建立）", "success")
 
 
 class AppRoleModelView(SafeRoutesMixin, DisplayMixin, RoleModelView):

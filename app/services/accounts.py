@@ -12,7 +12,7 @@ from app.domain.password import password_problems, validate_password
 from app.domain.phone import mobile_problems
 from app.extensions import db
 from app.models.enums import SUBSYSTEMS
-from app.models.security import User
+from app.models.security import TOMBSTONE, User, original_username
 from app.services import concurrency
 from app.services.scope import scope_of
 
@@ -243,8 +243,12 @@ def unlock(manager, target):
 
 
 def remove(manager, target):
-    """删除: the account loses its access and roles; the row stays so its audit history keeps a name."""
+    """删除: the account loses its access and roles; the row stays so its audit history keeps a name. Its name is
+    freed for a new account (spec 7.3: 删除后重新建立): the row is renamed "<name>~<id>" (models.security.TOMBSTONE),
+    its e-mail likewise (FAB keeps both unique); audit rows keep the name they were written with."""
     _require(manager, target)
+    target.username = f"{original_username(target.username)}{TOMBSTONE}{target.id}"
+    target.email = f"{target.id}{TOMBSTONE}{target.email or ''}"[:320]
     target.deleted_at = datetime.datetime.now()
     target.active = False
     target.roles = []

@@ -14,8 +14,7 @@ from app.services import concurrency, dictionaries, storage
 from app.services.scope import scope_of
 
 ENTITY = "certification"
-STATUS_LABELS = {review.DRAFT: "未提交", review.SUBMITTED: "待审核", review.APPROVED: "已通过",
-                 review.REJECTED: "已驳回"}
+STATUS_LABELS = review.LABELS
 
 
 def for_user(user) -> RealNameCertification | None:

@@ -31,7 +31,7 @@ FILE_KINDS = ("执业许可证", "法人登记证书", "营业执照", "其他")
 LAT_RANGE, LNG_RANGE = (3.0, 54.0), (73.0, 136.0)  # China
 LOCATION_MINUTES = 10
 ENTITY = "change_request"
-STATUS_LABELS = {review.DRAFT: "草稿", review.SUBMITTED: "待审核", review.APPROVED: "已通过", review.REJECTED: "已驳回"}
+STATUS_LABELS = review.LABELS
 
 
 def coordinate_problems(lat, lng, label="") -> tuple[list[str], float | None, float | None]:

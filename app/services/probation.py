@@ -22,8 +22,7 @@ from app.services import concurrency, dictionaries, storage
 from app.services.scope import scope_of
 
 ENTITY = "probation"
-STATUS_LABELS = {review.DRAFT: "草稿", review.SUBMITTED: "待审核", review.APPROVED: "已通过",
-                 review.REJECTED: "已驳回"}
+STATUS_LABELS = review.LABELS
 VILLAGE_CLINIC = "村卫生室"
 MAX_ATTACHMENTS = 10
 

@@ -22,10 +22,10 @@ RULES = (
 
 
 class ChangePasswordForm(FlaskForm):
-    # Typed values are kept when the form is shown again with its messages (nothing typed is lost).
-    old_password = PasswordField("原密码", widget=PasswordInput(hide_value=False))
-    password = PasswordField("新密码", widget=PasswordInput(hide_value=False))
-    confirm = PasswordField("确认新密码", widget=PasswordInput(hide_value=False))
+    # A password is never written back into a page: after a refusal the fields are empty (the messages stay).
+    old_password = PasswordField("原密码", widget=PasswordInput())
+    password = PasswordField("新密码", widget=PasswordInput())
+    confirm = PasswordField("确认新密码", widget=PasswordInput())
 
 
 class ChangePasswordView(BaseView):

@@ -13,7 +13,7 @@ from app.domain.errors import DomainError, ValidationFailed
 from app.extensions import db
 from app.models.enums import SUBSYSTEMS
 from app.models.org import Institution
-from app.models.security import ROLE_TYPES, RoleProfile, User
+from app.models.security import ROLE_TYPES, RoleProfile, User, original_username
 from app.security.permissions import implied_menu_permissions, permission_tree
 from app.security.tenancy import TenantModelView
 from app.services import accounts, roles
@@ -223,8 +223,9 @@ class AccountView(BaseView):
                 else:
                     flash(f"账号 {form.username.data} 已创建；首次登录须修改密码并完成实名认证", "success")
                     return redirect(url_for(".list"))
-        if request.method == "GET":
-            form.password.data = current_app.config["DEFAULT_PASSWORD"]
+        # The system default (spec 7.3: shown in the field, published in the manual) is offered on a new form; a
+        # password typed by the manager is never written back after a refusal.
+        form.password.data = current_app.config["DEFAULT_PASSWORD"] if request.method == "GET" else ""
         return self.render_template("accounts/form.html", form=form, errors=errors, subsystems=subsystems,
                                     all_subsystems=SUBSYSTEMS, editing=None, owner_mode=not g.user.institution_id)
 
@@ -284,7 +285,7 @@ class AccountView(BaseView):
         if refused:
             return refused
         accounts.remove(g.user, target)
-        flash(f"账号 {target.username} 已删除（其操作记录保留）", "success")
+        flash(f"账号 {original_username(target.username)} 已删除（其操作记录保留；该账号名可以重新建立）", "success")
         return redirect(url_for(".list"))
 
     @expose("/resetpassword/<int:pk>", methods=["GET", "POST"])
@@ -306,5 +307,5 @@ class AccountView(BaseView):
                 else:
                     flash(f"账号 {target.username} 的密码已重置，该账号下次登录须修改密码", "success")
                     return redirect(url_for(".list"))
-        return self.render_template("accounts/reset_password.html", target=target, form=form, errors=errors,
-                                    password=request.form.get("password", ""), confirm=request.form.get("confirm", ""))
+        # What was typed is never written back into the page.
+        return self.render_template("accounts/reset_password.html", target=target, form=form, errors=errors)

@@ -11,7 +11,7 @@ from app.models.security import RealNameCertification
 from app.services import certification as certs
 from app.services import dictionaries, pdf
 from app.views.concurrency import opened_version
-from app.views.files import send_stored
+from app.views.files import PDF_CSP, send_stored
 
 FILE_FIELDS = {"front": "front_path", "back": "back_path", "scan": "scan_path"}
 
@@ -38,7 +38,7 @@ class CertificationView(BaseView):
                              "mobile": cert.mobile} if cert else {"id_type": "01", "mobile": g.user.mobile or ""})
         return self.render_template(
             "certification/form.html", cert=cert, values=values, errors=list(errors), form=FlaskForm(),
-            id_types=dictionaries.items("id_types"), labels=certs.STATUS_LABELS,
+            id_types=dictionaries.items("id_types"), labels=certs.STATUS_LABELS, not_started=review.NOT_STARTED,
             editable=cert is None or review.can_edit(cert.status), history=certs.history(cert) if cert else [])
 
     @expose("/", methods=["GET"])
@@ -68,8 +68,13 @@ class CertificationView(BaseView):
         if cert is None:
             abort(404)
         data = pdf.render_pdf("certification.html", **certs.letter_context(cert, g.user))
-        return Response(data, mimetype="application/pdf",
-                        headers={"Content-Disposition": "inline; filename=certification.pdf"})
+        # Shown in the certification page itself (spec 2.1 "在下方"): our own pages may frame it, nothing else may.
+        resp = Response(data, mimetype="application/pdf",
+                        headers={"Content-Disposition": "inline; filename=certification.pdf",
+                                 "Content-Security-Policy": PDF_CSP, "X-Frame-Options": "SAMEORIGIN"})
+        resp.cache_control.private = True
+        resp.cache_control.no_store = True  # a personal letter; regenerated after each save
+        return resp
 
     @expose("/scan", methods=["POST"])
     @login_required
@@ -95,7 +100,7 @@ class CertificationView(BaseView):
     @expose("/withdraw", methods=["POST"])
     @login_required
     def withdraw(self):
-        return self._transition(certs.withdraw, "已撤回，可以修改后重新提交")
+        return self._transition(certs.withdraw, "实名认证" + review.WITHDRAWN_MESSAGE)
 
     def _transition(self, fn, message):
         if not FlaskForm().validate_on_submit():

@@ -171,6 +171,8 @@ class InstitutionProfileView(BaseView):
             if "申请不存在" in exc.message:
                 abort(404)
             flash(exc.message, "danger")
+        else:
+            flash("机构信息修改申请" + review.WITHDRAWN_MESSAGE, "success")
         return redirect(url_for(".profile"))
 
 

@@ -160,7 +160,7 @@ class ProbationView(BaseView):
     @expose("/withdraw/<int:pk>", methods=["POST"])
     @has_access
     def withdraw(self, pk):
-        return self._transition(pk, svc.withdraw, "{name}的试用期填报已撤回，可以修改后重新提交")
+        return self._transition(pk, svc.withdraw, "{name}的试用期填报" + review.WITHDRAWN_MESSAGE)
 
     @expose("/file/<int:pk>/<index>")
     @expose("/file/<int:pk>/<index>/<size>")

@@ -54,3 +54,11 @@ def test_validate_raises_with_all_errors():
         validate_password("short")
     assert len(exc.value.errors) >= 2
     assert "长度" in exc.value.message
+
+
+@pytest.mark.parametrize("pw, twin", [("Zjrj！2007", "“！”改为“!”"), ("Zjrj＠2007", "“＠”改为“@”"), ("Zjrj。2007", "")])
+def test_a_full_width_symbol_is_one_problem_not_also_a_missing_special(pw, twin):
+    problems = password_problems(pw)
+    assert len(problems) == 1, problems
+    assert "全角符号" in problems[0] and twin in problems[0]
+    assert not any("特殊字符" in p for p in problems)

@@ -22,7 +22,7 @@ def _image(path, color):
 def test_newcomer_changes_password_certifies_and_gets_in(app, db, live_server, page, tmp_path):
     login(page, live_server, "newcomer01", app.config["DEFAULT_PASSWORD"])
     page.wait_for_url("**/account/password/")
-    assert "首次登录或密码已被重置" in page.content()
+    assert page.content().count("首次登录或密码已被重置") == 1  # the page's own warning, not also a flash
     page.goto(f"{live_server}/auditlogview/list/")  # any other page sends the user back
     page.wait_for_url("**/account/password/")
 
@@ -34,12 +34,17 @@ def test_newcomer_changes_password_certifies_and_gets_in(app, db, live_server, p
     assert "缺少：大写字母、特殊字符" in errors and "发现：abc" in errors
     page.screenshot(path=str(tmp_path / "weak-password.png"), full_page=True)
 
+    assert page.get_by_label("原密码").input_value() == ""  # a refused form never shows a password again
+    page.get_by_label("原密码").fill(app.config["DEFAULT_PASSWORD"])
     page.get_by_label("新密码", exact=True).fill("Hb#2580wq")
     page.get_by_label("确认新密码").fill("Hb#2580wq")
     page.get_by_role("button", name="确认修改").click()
 
-    # Uncertified: only the certification page opens.
+    # Uncertified: only the certification page opens, and the menu offers nothing else.
     page.wait_for_url("**/certification/")
+    assert page.locator(".navbar-nav > li.dropdown > a.dropdown-toggle", has_text="机构人力资源").count() == 0
+    assert page.locator("#menu-certification").is_visible()
+    assert page.locator("#subsystem-switcher").count() == 0
     page.goto(f"{live_server}/")
     page.wait_for_url("**/certification/")
     page.get_by_label("姓名").fill("王新")
@@ -49,12 +54,19 @@ def test_newcomer_changes_password_certifies_and_gets_in(app, db, live_server, p
     page.get_by_label("身份证反面照片").set_input_files(_image(tmp_path / "back.jpg", "gray"))
     page.get_by_role("button", name="保存").click()
     page.wait_for_selector("#letter-link")
+    # The letter is shown in the page, below the form (spec 2.1 "在下方").
+    frame = page.locator("#letter-frame")
+    assert frame.is_visible() and frame.bounding_box()["height"] > 400
+    page.wait_for_load_state("load")  # the page's load event waits for its frames
+    assert any(f.url.endswith("/certification/letter.pdf") for f in page.frames)
+    page.screenshot(path=str(tmp_path / "letter-in-page.png"), full_page=True)
     letter = page.request.get(f"{live_server}/certification/letter.pdf")
     assert letter.ok and letter.body()[:5] == b"%PDF-"
     scan = tmp_path / "stamped.pdf"
     scan.write_bytes(letter.body())  # stands in for the stamped, scanned letter
     page.get_by_label("审核材料").set_input_files(str(scan))
     page.get_by_role("button", name="上传审核材料").click()
+    page.wait_for_selector("text=审核材料已上传")  # the upload's page, before 提交 is clicked
     page.get_by_role("button", name="提交证明材料").click()
     page.wait_for_selector("text=已提交，请等待审核")
     assert page.locator("#cert-status").inner_text() == "待审核"

@@ -116,8 +116,11 @@ def test_unlock_reset_and_delete(app, db):
     db.session.rollback()
     accounts.reset_password(owner, _user(db, "inst_staff"), "Hb#2580wq", "Hb#2580wq")
     assert _user(db, "inst_staff").must_change_password is True
+    staff_id = _user(db, "inst_staff").id
     accounts.remove(owner, _user(db, "inst_staff"))
-    gone = _user(db, "inst_staff")
+    assert _user(db, "inst_staff") is None  # the name is free again (spec 7.3: 删除后重新建立)
+    gone = db.session.get(User, staff_id)
+    assert gone.username == f"inst_staff~{staff_id}" and gone.shown_username == "inst_staff（已删除）"
     assert gone.deleted_at is not None and gone.active is False and gone.roles == []
     assert "inst_staff" not in [u.username for u in accounts.managed_accounts(owner)]
     with pytest.raises(DomainError, match="无权管理该账号"):
