@@ -43,13 +43,14 @@ class InstitutionProfileView(BaseView):
             abort(403)
         return g.user.institution
 
-    def _render(self, tab="basic", errors=(), values=None, change_values=None, reason="", branch_values=None):
+    def _render(self, tab="basic", errors=(), values=None, change_values=None, reason="", branch_values=None,
+                editing=None):
         inst = self._institution()
         values = values or {k: ("" if getattr(inst, k) is None else getattr(inst, k)) for k in svc.EDITABLE_FIELDS}
         return self.render_template(
             "institution/profile.html", inst=inst, tab=tab, tabs=TABS, errors=list(errors), values=values,
             subject_fields=svc.SUBJECT_FIELDS, editable_fields=svc.EDITABLE_FIELDS, kinds=INSTITUTION_KINDS,
-            change_values=change_values or {}, reason=reason, branch_values=branch_values or {},
+            change_values=change_values or {}, reason=reason, branch_values=branch_values or {}, editing=editing,
             pending=svc.pending_request(inst.id), requests=svc.requests_of(inst.id)[:5],
             field_history=svc.field_history(inst.id)[:20], file_kinds=svc.FILE_KINDS,
             files=sorted(_files(inst), key=lambda f: f.id), form=FlaskForm(), labels=svc.STATUS_LABELS)
@@ -57,7 +58,14 @@ class InstitutionProfileView(BaseView):
     @expose("/")
     @has_access
     def profile(self):
-        return self._render(request.args.get("tab", "basic"))
+        tab, editing = request.args.get("tab", "basic"), None
+        if request.args.get("branch", "").isdigit():  # 分院 修改: the form below the list opens with its values
+            try:
+                editing = svc.get_branch(self._institution(), int(request.args["branch"]))
+            except DomainError:
+                abort(404)
+            tab = "branches"
+        return self._render(tab, editing=editing)
 
     def _csrf_ok(self):
         return FlaskForm().validate_on_submit()
@@ -91,7 +99,8 @@ class InstitutionProfileView(BaseView):
             db.session.rollback()
             if pk and "分院不存在" in exc.message:
                 abort(404)
-            return self._render("branches", _errors(exc), branch_values={**values, "id": pk})
+            editing = svc.get_branch(inst, pk) if pk else None
+            return self._render("branches", _errors(exc), branch_values=values, editing=editing)
         flash("分院信息已保存", "success")
         return redirect(url_for(".profile", tab="branches"))
 

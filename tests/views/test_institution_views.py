@@ -90,3 +90,30 @@ def test_region_creates_an_institution_and_cannot_edit(db, login_as):
     assert region.get(f"/regioninstitutionview/edit/{created.id}").status_code == 403
     listing = region.get("/regioninstitutionview/list/").get_data(as_text=True)
     assert "江夏区五里界卫生院" in listing and "武昌" not in listing
+
+
+def test_a_branch_is_edited_from_its_row_with_the_version_it_was_opened_with(db, login_as):
+    from app.models.org import Branch
+    from app.services import institutions as svc
+
+    inst = db.session.scalar(select(Institution).where(Institution.code == JIANGXIA_CODE))
+    branch = svc.save_branch(inst, {"name": "东分院", "address": "东湖路 1 号"})
+    c = login_as("inst_admin")
+    listing = c.get("/institution/?tab=branches").get_data(as_text=True)
+    assert f"/institution/?tab=branches&amp;branch={branch.id}" in listing  # 修改 in the row
+    form = c.get(f"/institution/?tab=branches&branch={branch.id}").get_data(as_text=True)
+    assert "修改分院：东分院" in form and 'value="东湖路 1 号"' in form
+    assert f'action="/institution/branch/{branch.id}"' in form
+    version = re.search(r'name="version" value="(\d+)"', form).group(1)
+    token = csrf_token(c, "/institution/")
+    data = {"csrf_token": token, "version": version, "name": "东院区", "address": "东湖路 2 号"}
+    refused = c.post(f"/institution/branch/{branch.id}", data={**data, "phone": "abc"}).get_data(as_text=True)
+    assert "分院电话只能包含数字" in refused and 'value="东院区"' in refused and "修改分院" in refused
+    assert c.post(f"/institution/branch/{branch.id}", data=data).status_code == 302
+    db.session.expire_all()
+    assert (db.session.get(Branch, branch.id).name, db.session.get(Branch, branch.id).address) == ("东院区", "东湖路 2 号")
+    stale = c.post(f"/institution/branch/{branch.id}", data={**data, "name": "西院区"}).get_data(as_text=True)
+    assert "未保存" in stale  # opened before the save above: refused, not overwritten
+    db.session.expire_all()
+    assert db.session.get(Branch, branch.id).name == "东院区"
+    assert c.get("/institution/?tab=branches&branch=999999").status_code == 404
