@@ -191,6 +191,14 @@ def _files(inst):
     return db.session.scalars(select(InstitutionFile).where(InstitutionFile.institution_id == inst.id))
 
 
+def _phone_url(signed):
+    """The QR link: on PUBLIC_BASE_URL when set (a phone cannot reach the 专网 address the desktop used)."""
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    if base:
+        return base + url_for("LocationView.phone", signed=signed)
+    return url_for("LocationView.phone", signed=signed, _external=True)
+
+
 def _serializer():
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="location-qr")
 
@@ -215,7 +223,7 @@ class LocationView(BaseView):
         if g.user.institution is None:
             abort(403)
         report = svc.start_location(g.user.institution)
-        url = url_for(".phone", signed=_serializer().dumps(report.token), _external=True)
+        url = _phone_url(_serializer().dumps(report.token))
         svg = io.BytesIO()
         segno.make(url, error="m").save(svg, kind="svg", scale=5, border=2)
         return jsonify(token=report.token, url=url, svg=svg.getvalue().decode())

@@ -117,3 +117,17 @@ def test_a_branch_is_edited_from_its_row_with_the_version_it_was_opened_with(db,
     db.session.expire_all()
     assert db.session.get(Branch, branch.id).name == "东院区"
     assert c.get("/institution/?tab=branches&branch=999999").status_code == 404
+
+
+def test_qr_link_uses_public_base_url_when_set(app, login_as):
+    c = login_as("inst_admin")
+    token = csrf_token(c, "/institution/")
+    assert c.post("/location/start", headers={"X-CSRFToken": token}).get_json()["url"].startswith("http://localhost/")
+    app.config["PUBLIC_BASE_URL"] = "https://hr.example.gov.cn"
+    try:
+        url = c.post("/location/start", headers={"X-CSRFToken": token}).get_json()["url"]
+    finally:
+        app.config["PUBLIC_BASE_URL"] = None
+    assert url.startswith("https://hr.example.gov.cn/location/m/")
+    phone_page = app.test_client().get(url.replace("https://hr.example.gov.cn", "")).get_data(as_text=True)
+    assert "获取并发送位置" in phone_page  # the same signed link works on the public address
