@@ -393,6 +393,21 @@ def check_new_institution(creator, name, code, region, kind) -> list[str]:
     return errors
 
 
+def set_internet_access(user, institution_id, allowed: bool, version=None) -> Institution:
+    """允许互联网访问 of an institution in the caller's region subtree (a large public one is on the health network
+    only until its commission opens it). Changing it ends the sessions of the institution's accounts (the session
+    epoch listener); its accounts still need their own flag as well."""
+    s = scope_of(user)
+    inst = db.session.get(Institution, institution_id)
+    if inst is None or s.kind not in ("region", "all") or not s.allows_institution(inst.id):
+        raise DomainError("机构不存在或不在本辖区内")
+    labels = {"internet_access": "允许互联网访问"}
+    base = concurrency.check(inst, version, labels)
+    inst.internet_access = bool(allowed)
+    concurrency.commit(inst, base, labels)
+    return inst
+
+
 def regions_in_scope(user):
     s = scope_of(user)
     stmt = select(Region).order_by(Region.code)

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from app.domain.uscc import check_char
 from app.models.org import Institution
-from app.services.seed import JIANGXIA_CODE
+from app.services.seed import JIANGXIA_CODE, WUCHANG_CODE
 from tests.conftest import csrf_token
 from tests.services.test_storage import _minimal_pdf
 
@@ -131,3 +131,34 @@ def test_qr_link_uses_public_base_url_when_set(app, login_as):
     assert url.startswith("https://hr.example.gov.cn/location/m/")
     phone_page = app.test_client().get(url.replace("https://hr.example.gov.cn", "")).get_data(as_text=True)
     assert "获取并发送位置" in phone_page  # the same signed link works on the public address
+
+
+def test_region_opens_a_large_public_institutions_internet_access(app, db, login_as):
+    from app.domain.network import NO_INTERNET_MESSAGE
+    from tests.conftest import login
+
+    inst = db.session.scalar(select(Institution).where(Institution.code == JIANGXIA_CODE))
+    inst.is_large_public, inst.internet_access = True, False
+    db.session.commit()
+    outside = app.test_client()
+    outside.environ_base["REMOTE_ADDR"] = "8.8.8.8"
+    assert NO_INTERNET_MESSAGE in login(outside, "inst_admin", follow_redirects=True).get_data(as_text=True)
+
+    region = login_as("region_admin")
+    show = region.get(f"/regioninstitutionview/show/{inst.id}").get_data(as_text=True)
+    assert "允许通过互联网访问" in show and 'id="internet-form"' in show
+    version = re.search(r'name="version" value="(\d+)"', show).group(1)
+    token = csrf_token(region, f"/regioninstitutionview/show/{inst.id}")
+    resp = region.post(f"/regioninstitutionview/internet/{inst.id}",
+                       data={"csrf_token": token, "version": version, "internet_access": "y"})
+    assert resp.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Institution, inst.id).internet_access is True
+    assert login(outside, "inst_admin").status_code == 302  # now let in from the internet
+    # a stale form (opened before that change) is refused; another region's institution is not found
+    region.post(f"/regioninstitutionview/internet/{inst.id}", data={"csrf_token": token, "version": version})
+    db.session.expire_all()
+    assert db.session.get(Institution, inst.id).internet_access is True
+    other = db.session.scalar(select(Institution).where(Institution.code == WUCHANG_CODE))
+    assert region.post(f"/regioninstitutionview/internet/{other.id}",
+                       data={"csrf_token": token, "internet_access": "y"}).status_code == 404
