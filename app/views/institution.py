@@ -50,6 +50,7 @@ class InstitutionProfileView(BaseView):
         return self.render_template(
             "institution/profile.html", inst=inst, tab=tab, tabs=TABS, errors=list(errors), values=values,
             subject_fields=svc.SUBJECT_FIELDS, editable_fields=svc.EDITABLE_FIELDS, kinds=INSTITUTION_KINDS,
+            choices=svc.subject_choices(),
             change_values=change_values or {}, reason=reason, branch_values=branch_values or {}, editing=editing,
             pending=svc.pending_request(inst.id), requests=svc.requests_of(inst.id)[:5],
             field_history=svc.field_history(inst.id)[:20], file_kinds=svc.FILE_KINDS,

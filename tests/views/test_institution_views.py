@@ -162,3 +162,18 @@ def test_region_opens_a_large_public_institutions_internet_access(app, db, login
     other = db.session.scalar(select(Institution).where(Institution.code == WUCHANG_CODE))
     assert region.post(f"/regioninstitutionview/internet/{other.id}",
                        data={"csrf_token": token, "internet_access": "y"}).status_code == 404
+
+
+def test_coded_subject_fields_are_dropdowns_and_old_values_still_show(db, login_as):
+    inst = db.session.scalar(select(Institution).where(Institution.code == JIANGXIA_CODE))
+    inst.economic_type = "全民所有制"  # typed before the list existed
+    db.session.commit()
+    page = login_as("inst_admin").get("/institution/").get_data(as_text=True)
+    subject = page.split('id="subject-info"')[1].split("</table>")[0]
+    assert "全民所有制" in subject
+    form = page.split('id="change-form"')[1]
+    for key, sample in (("category", "乡卫生院"), ("economic_type", "国有"), ("grade", "二级甲等"),
+                        ("registration_authority", "市场监督管理部门")):
+        select_html = re.search(rf'<select[^>]*name="{key}"[^>]*>(.*?)</select>', form, re.S)
+        assert select_html and re.search(rf"<option[^>]*>{sample}</option>", select_html.group(1))
+    assert "全民所有制（原填写值，不在代码表中，请重新选择）" in form
