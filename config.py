@@ -76,6 +76,8 @@ class Config:
     ALLOWED_PROXIES = int(os.environ.get("ALLOWED_PROXIES", "0"))
 
     DEFAULT_PASSWORD = os.environ.get("DEFAULT_PASSWORD", "Zjrj@-2007")
+    # The address a phone opens (经纬度 QR link); blank: the address the desktop used (often a 专网 one).
+    PUBLIC_BASE_URL = (os.environ.get("PUBLIC_BASE_URL") or "").strip().rstrip("/") or None
     LOCKOUT_THRESHOLD = 5
     LOCKOUT_MINUTES = 30
 

@@ -24,6 +24,8 @@ TYPE_LABELS = {
     "multisite_unit_type": "多点执业单位类别", "practice_category": "执业类别", "practice_scope": "执业范围",
     "sex": "性别", "staff_category": "从事专业类别", "staff_flow": "人员流动", "standard_departments": "标准科室",
     "tech_title_level": "专业技术资格等级", "political_status": "政治面貌", "staff_status": "在职状态",
+    "institution_category": "机构类别", "economic_type": "经济类型", "institution_grade": "机构级别",
+    "registration_authority": "登记机关",
 }
 
 

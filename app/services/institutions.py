@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models.enums import INSTITUTION_KINDS
 from app.models.org import Branch, Institution, InstitutionFieldHistory, InstitutionFile, Region
 from app.models.workflow import ChangeRequest, LocationReport, ReviewRecord
-from app.services import concurrency, storage
+from app.services import concurrency, dictionaries, storage
 from app.services.scope import scope_of
 
 # 主体信息: read-only for the institution; changed only through an approved change request.
@@ -27,6 +27,10 @@ EDITABLE_FIELDS = {
     "beds": "编制床位", "opened_on": "开业日期", "head": "负责人", "head_phone": "负责人电话",
     "latitude": "纬度", "longitude": "经度", "description": "机构简介",
 }
+# 主体信息 fields chosen from a national code list (app/data/<type>.csv); the name is stored, so values typed
+# before the lists existed still display; a changed value must be one of the list.
+SUBJECT_DICTIONARIES = {"category": "institution_category", "economic_type": "economic_type",
+                        "grade": "institution_grade", "registration_authority": "registration_authority"}
 FILE_KINDS = ("执业许可证", "法人登记证书", "营业执照", "其他")
 LAT_RANGE, LNG_RANGE = (3.0, 54.0), (73.0, 136.0)  # China
 LOCATION_MINUTES = 10
@@ -189,9 +193,16 @@ def _subject_problems(field, value, institution_id) -> list[str]:
             return [f"机构名称“{value}”已被其他机构使用"]
     if field == "kind" and value not in INSTITUTION_KINDS:
         return ["机构类型须从下拉列表中选择：" + "、".join(INSTITUTION_KINDS)]
+    if field in SUBJECT_DICTIONARIES and value and value not in subject_choices()[field]:
+        return [f"{label}须从下拉列表中选择（国家标准代码），“{value}”不在列表中"]
     if value and len(value) > 100:
         return [f"{label}不能超过 100 个字"]
     return []
+
+
+def subject_choices() -> dict[str, list[str]]:
+    """{field: the names its dropdown offers} for the 主体信息 fields with a code list."""
+    return {field: [d.name for d in dictionaries.items(dtype)] for field, dtype in SUBJECT_DICTIONARIES.items()}
 
 
 def pending_request(institution_id):
@@ -391,6 +402,21 @@ def check_new_institution(creator, name, code, region, kind) -> list[str]:
     errors += _subject_problems("code", (code or "").strip().upper(), None)
     errors += _subject_problems("kind", kind, None)
     return errors
+
+
+def set_internet_access(user, institution_id, allowed: bool, version=None) -> Institution:
+    """允许互联网访问 of an institution in the caller's region subtree (a large public one is on the health network
+    only until its commission opens it). Changing it ends the sessions of the institution's accounts (the session
+    epoch listener); its accounts still need their own flag as well."""
+    s = scope_of(user)
+    inst = db.session.get(Institution, institution_id)
+    if inst is None or s.kind not in ("region", "all") or not s.allows_institution(inst.id):
+        raise DomainError("机构不存在或不在本辖区内")
+    labels = {"internet_access": "允许互联网访问"}
+    base = concurrency.check(inst, version, labels)
+    inst.internet_access = bool(allowed)
+    concurrency.commit(inst, base, labels)
+    return inst
 
 
 def regions_in_scope(user):

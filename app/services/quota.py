@@ -116,13 +116,23 @@ class Sheet:
     def total_established(self) -> int:
         return sum(line.established for line in self.lines) + self.unassigned_established
 
+    # The row 未分配到科室: the 编制 not given to a department (尚未分配) against the 在编 staff without one. With
+    # it the columns add up to the institution's figure: 空编合计 − 超编合计 = 核定 − 在编 (全院空编, or −全院超编).
+    @property
+    def undistributed_vacant(self) -> int:
+        return max(self.remaining - self.unassigned_established, 0)
+
+    @property
+    def undistributed_over(self) -> int:
+        return max(self.unassigned_established - self.remaining, 0)
+
     @property
     def total_vacant(self) -> int:
-        return sum(line.vacant for line in self.lines)
+        return sum(line.vacant for line in self.lines) + self.undistributed_vacant
 
     @property
     def total_over(self) -> int:
-        return sum(line.over for line in self.lines)
+        return sum(line.over for line in self.lines) + self.undistributed_over
 
     @property
     def remaining(self) -> int:
@@ -411,10 +421,15 @@ def distribute(user, institution_id, amounts: dict, kind=DEFAULT_KIND, opened=No
             errors.append(f"科室“{dept.name}”已停用，不能增加编制（当前 {before} 名）")
             bad.add(dept_id)
         wanted[dept_id] = value
+    # A wrongly typed department counts 0 here, so the sum is a lower bound and its excess is reported with the
+    # other problems (every error at once), not only after they are fixed.
+    for dept_id in bad:
+        wanted.setdefault(dept_id, 0)
     new_sum = sum(wanted.get(d, q.amount) for d, q in shares.items()) + sum(
         v for d, v in wanted.items() if d not in shares)
-    if not errors and new_sum > alloc.total:
-        errors.append(f"分配到科室的编制合计 {new_sum} 名，超过上级核定的 {alloc.total} 名，请调减后再保存")
+    if new_sum > alloc.total:
+        without = "（填写有误的科室按 0 计）" if bad else ""
+        errors.append(f"分配到科室的编制合计 {new_sum} 名{without}，超过上级核定的 {alloc.total} 名，请调减后再保存")
     if errors:
         raise DistributionRefused(errors, bad)
     for dept_id, value in wanted.items():

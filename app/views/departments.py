@@ -75,7 +75,8 @@ class DepartmentView(BaseView):
         return self.render_template("departments/form.html", form=form, dept=dept, errors=errors,
                                     parent_choices=parent_choices, standard_required=required,
                                     standard_groups=self._standard_groups(dept.standard_code if dept else None),
-                                    clinical=departments.CLINICAL, title="修改部门" if dept else "新增部门")
+                                    clinical=departments.CLINICAL, title="修改部门" if dept else "新增部门",
+                                    name_max=departments.NAME_MAX)
 
     def _values(self, form):
         return dict(name=form.name.data, category=form.category.data, standard_code=form.standard_code.data,

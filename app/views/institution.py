@@ -43,13 +43,15 @@ class InstitutionProfileView(BaseView):
             abort(403)
         return g.user.institution
 
-    def _render(self, tab="basic", errors=(), values=None, change_values=None, reason="", branch_values=None):
+    def _render(self, tab="basic", errors=(), values=None, change_values=None, reason="", branch_values=None,
+                editing=None):
         inst = self._institution()
         values = values or {k: ("" if getattr(inst, k) is None else getattr(inst, k)) for k in svc.EDITABLE_FIELDS}
         return self.render_template(
             "institution/profile.html", inst=inst, tab=tab, tabs=TABS, errors=list(errors), values=values,
             subject_fields=svc.SUBJECT_FIELDS, editable_fields=svc.EDITABLE_FIELDS, kinds=INSTITUTION_KINDS,
-            change_values=change_values or {}, reason=reason, branch_values=branch_values or {},
+            choices=svc.subject_choices(),
+            change_values=change_values or {}, reason=reason, branch_values=branch_values or {}, editing=editing,
             pending=svc.pending_request(inst.id), requests=svc.requests_of(inst.id)[:5],
             field_history=svc.field_history(inst.id)[:20], file_kinds=svc.FILE_KINDS,
             files=sorted(_files(inst), key=lambda f: f.id), form=FlaskForm(), labels=svc.STATUS_LABELS)
@@ -57,7 +59,14 @@ class InstitutionProfileView(BaseView):
     @expose("/")
     @has_access
     def profile(self):
-        return self._render(request.args.get("tab", "basic"))
+        tab, editing = request.args.get("tab", "basic"), None
+        if request.args.get("branch", "").isdigit():  # 分院 修改: the form below the list opens with its values
+            try:
+                editing = svc.get_branch(self._institution(), int(request.args["branch"]))
+            except DomainError:
+                abort(404)
+            tab = "branches"
+        return self._render(tab, editing=editing)
 
     def _csrf_ok(self):
         return FlaskForm().validate_on_submit()
@@ -91,7 +100,8 @@ class InstitutionProfileView(BaseView):
             db.session.rollback()
             if pk and "分院不存在" in exc.message:
                 abort(404)
-            return self._render("branches", _errors(exc), branch_values={**values, "id": pk})
+            editing = svc.get_branch(inst, pk) if pk else None
+            return self._render("branches", _errors(exc), branch_values=values, editing=editing)
         flash("分院信息已保存", "success")
         return redirect(url_for(".profile", tab="branches"))
 
@@ -184,6 +194,14 @@ def _files(inst):
     return db.session.scalars(select(InstitutionFile).where(InstitutionFile.institution_id == inst.id))
 
 
+def _phone_url(signed):
+    """The QR link: on PUBLIC_BASE_URL when set (a phone cannot reach the 专网 address the desktop used)."""
+    base = current_app.config.get("PUBLIC_BASE_URL")
+    if base:
+        return base + url_for("LocationView.phone", signed=signed)
+    return url_for("LocationView.phone", signed=signed, _external=True)
+
+
 def _serializer():
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="location-qr")
 
@@ -208,7 +226,7 @@ class LocationView(BaseView):
         if g.user.institution is None:
             abort(403)
         report = svc.start_location(g.user.institution)
-        url = url_for(".phone", signed=_serializer().dumps(report.token), _external=True)
+        url = _phone_url(_serializer().dumps(report.token))
         svg = io.BytesIO()
         segno.make(url, error="m").save(svg, kind="svg", scale=5, border=2)
         return jsonify(token=report.token, url=url, svg=svg.getvalue().decode())

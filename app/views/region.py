@@ -1,15 +1,20 @@
 """区域管理: pages of regional accounts over the institutions of their region subtree."""
-from flask import g
+from flask import abort, flash, g, redirect, request, url_for
+from flask_appbuilder import expose, has_access
 from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.models.sqla.interface import SQLAInterface
+from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, ValidationError
 from wtforms.validators import DataRequired, Length
 
+from app.domain.errors import DomainError
+from app.extensions import db
 from app.models.enums import INSTITUTION_KINDS
 from app.models.org import Institution
 from app.security.tenancy import TenantModelView
 from app.services import institutions as svc
 from app.services.scope import scope_of
+from app.views.concurrency import opened_version
 
 
 class RegionInScope(BaseFilter):
@@ -47,7 +52,9 @@ class RegionInstitutionView(TenantModelView):
     class_permission_name = "辖区机构"
     # Existing institutions are changed by their own accounts and the change-request review, never edited here.
     method_permission_name = {"list": "read", "show": "read", "add": "write", "edit": "none", "delete": "none",
-                              "download": "read", "action": "none", "action_post": "none"}
+                              "download": "read", "action": "none", "action_post": "none", "internet": "write"}
+    edited_models = (Institution,)  # the 允许互联网访问 form on the detail page (versioned)
+    show_template = "region/show.html"
     base_permissions = ["can_read", "can_write"]
     list_title = show_title = "辖区机构"
     add_title = "新增机构"
@@ -84,3 +91,31 @@ class RegionInstitutionView(TenantModelView):
         if problems:
             raise ValueError("；".join(problems))
         item.internet_access = not item.is_large_public
+
+    @expose("/show/<pk>", methods=["GET"])
+    @has_access
+    def show(self, pk):
+        pk = self._deserialize_pk_if_composite(pk)
+        widgets = self._show(pk)  # 404 outside the caller's scope
+        return self.render_template(self.show_template, pk=pk, title=self.show_title, widgets=widgets,
+                                    related_views=self._related_views, institution=self.datamodel.get(pk),
+                                    form=FlaskForm(), can_write=self.appbuilder.sm.has_access(
+                                        "can_write", self.class_permission_name))
+
+    @expose("/internet/<int:pk>", methods=["POST"])
+    @has_access
+    def internet(self, pk):
+        if not FlaskForm().validate_on_submit():
+            abort(400)
+        allowed = request.form.get("internet_access") == "y"
+        try:
+            inst = svc.set_internet_access(g.user, pk, allowed, version=opened_version())
+        except DomainError as exc:
+            db.session.rollback()
+            if "不在本辖区" in exc.message:
+                abort(404)
+            flash("未保存：" + "；".join(getattr(exc, "errors", None) or [exc.message]), "danger")
+            return redirect(url_for(".show", pk=pk))
+        flash(f"{inst.name}已{'允许' if allowed else '不再允许'}通过互联网访问；该机构账号的登录已失效，需重新登录",
+              "success")
+        return redirect(url_for(".show", pk=pk))

@@ -141,3 +141,23 @@ def test_regional_creation_rules(db):
     good_code += check_char(good_code)
     assert svc.check_new_institution(region_admin, "江夏区五里界卫生院", good_code, jiangxia, "乡镇卫生院") == []
     assert "所属区域须在本辖区内" in svc.check_new_institution(region_admin, "某某", good_code, wuchang, "乡镇卫生院")
+
+
+def test_coded_subject_fields_take_values_of_their_national_lists(db):
+    inst = _inst(db)
+    inst.category, inst.registration_authority = "乡镇卫生院（自填）", "江夏区编办"  # typed before the lists
+    db.session.commit()
+    choices = svc.subject_choices()
+    assert "乡卫生院" in choices["category"] and "国有" in choices["economic_type"]
+    assert "三级甲等" in choices["grade"] and "民政部门" in choices["registration_authority"]
+    user = _user(db, "inst_admin")
+    with pytest.raises(ValidationFailed) as refused:
+        svc.request_change(user, {"category": "卫生院", "economic_type": "公有", "grade": "三甲",
+                                  "registration_authority": "江夏区编办"}, "更正", [io.BytesIO(PDF)])
+    assert refused.value.errors == ["机构类别须从下拉列表中选择（国家标准代码），“卫生院”不在列表中",
+                                    "经济类型须从下拉列表中选择（国家标准代码），“公有”不在列表中",
+                                    "机构级别须从下拉列表中选择（国家标准代码），“三甲”不在列表中"]
+    db.session.rollback()
+    req = svc.request_change(user, {"category": "中心卫生院", "economic_type": "国有", "grade": "一级甲等",
+                                    "registration_authority": "江夏区编办"}, "更正", [io.BytesIO(PDF)])
+    assert set(req.changes) == {"category", "economic_type", "grade"}  # the unchanged old value is not re-checked

@@ -251,8 +251,10 @@ def test_sheet_counts_established_staff_and_vacancies(db):
     lines = {line.name: line for line in s.lines}
     assert (lines["内科"].amount, lines["内科"].established, lines["内科"].vacant, lines["内科"].over) == (3, 2, 1, 0)
     assert (lines["外科"].amount, lines["外科"].established, lines["外科"].vacant, lines["外科"].over) == (1, 3, 0, 2)
+    # 空编 of the departments (1) plus 未分配到科室 (16 not distributed − 1 without a department = 15)
     assert (s.total_amount, s.total_established, s.unassigned_established, s.total_vacant, s.total_over) == \
-        (4, 6, 1, 1, 2)
+        (4, 6, 1, 16, 2)
+    assert (s.undistributed_vacant, s.undistributed_over) == (15, 0)
     assert (s.allocation.total, s.remaining, s.institution_difference, s.over_distributed) == (20, 16, 14, False)
     assert quota.established_count(inst.id) == 6
 
@@ -271,3 +273,33 @@ def test_a_lower_later_allocation_is_flagged(db):
     assert refused.value.errors == ["分配到科室的编制合计 21 名，超过上级核定的 20 名，请调减后再保存"]
     quota.distribute(_user(db, "inst_admin"), inst.id, {a.id: "20"})
     assert not quota.sheet(inst.id).over_distributed
+
+
+def test_a_wrong_number_and_an_over_total_sum_are_reported_together(db):
+    inst = _inst(db)
+    a, b = _dept(db, inst, "内科", seq=1), _dept(db, inst, "外科", seq=2)
+    _allocate(db, "20")
+    with pytest.raises(quota.DistributionRefused) as refused:
+        quota.distribute(_user(db, "inst_admin"), inst.id, {a.id: "-1", b.id: "25"})
+    assert refused.value.errors == ["科室“内科”的编制数须为 0 或正整数，当前填写“-1”",
+                                    "分配到科室的编制合计 25 名（填写有误的科室按 0 计），超过上级核定的 20 名，请调减后再保存"]
+    assert refused.value.department_ids == {a.id}
+
+
+def test_the_columns_add_up_to_the_institution_figure(db):
+    """全院空编 (核定 − 在编) was 29 beside a 空编 column of 26: the column left out the 编制 not yet given to a
+    department. With the 未分配到科室 row, 空编合计 − 超编合计 is the institution's figure in every case."""
+    inst = _inst(db)
+    a, b = _dept(db, inst, "内科", seq=1), _dept(db, inst, "外科", seq=2)
+    _allocate(db, "40")
+    quota.distribute(_user(db, "inst_admin"), inst.id, {a.id: "30", b.id: "7"})  # 3 not distributed
+    for dept, n in ((a, 4), (b, 7)):
+        for _ in range(n):
+            _person(db, inst, dept)
+    s = quota.sheet(inst.id)
+    assert s.institution_difference == 29 and sum(line.vacant for line in s.lines) == 26  # the report's figures
+    assert (s.total_vacant, s.total_over) == (29, 0)
+    for extra in range(5):  # staff without a department take the undistributed 编制 first, then count as 超编
+        _person(db, inst, None)
+        s = quota.sheet(inst.id)
+        assert s.total_vacant - s.total_over == s.institution_difference == 28 - extra

@@ -174,3 +174,10 @@ def test_department_pages_are_chinese(db, login_as):
     # a regional account has no institution: a clear note instead of a tree
     region = login_as("sysadmin01").get("/departments/list/").get_data(as_text=True)
     assert "当前账号不属于任何机构" in region
+
+
+def test_name_hint_input_limit_and_rule_agree(db, login_as):
+    form = login_as("inst_admin").get("/departments/add").get_data(as_text=True)
+    name_input = re.search(r'<input[^>]*id="name"[^>]*>', form).group(0)
+    assert f'maxlength="{departments.NAME_MAX}"' in name_input
+    assert f"不超过 {departments.NAME_MAX} 个字" in form

@@ -79,7 +79,9 @@ def test_page_shows_allocation_departments_and_totals(db, login_as):
     assert _cells(_row(body, "内科"))[1:] == ["2", "1", ""]  # 在编 2, 空编 1
     assert _cells(_row(body, "外科"))[1:] == ["3", "", "2"]  # 在编 3 (合同制 not counted), 超编 2
     totals = _cells(body.split('id="quota-totals"')[1].split("</tr>")[0])
-    assert totals == ["4 / 20", "5", "1", "2"]
+    assert totals == ["4 / 20", "5", "17", "2"]  # 空编 1 in 内科 + 16 not distributed; 17 − 2 = 全院空编 15
+    assert _cells(body.split('id="quota-undistributed"')[1].split("</tr>")[0]) == ["16", "0", "16", ""]
+    assert "全院空编 <strong>15</strong>" in body
     assert "全院空编" in body and "quota-over-warning" not in body
     assert english_in(body) == []
 
