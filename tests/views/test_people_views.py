@@ -175,16 +175,20 @@ def test_add_then_edit_with_warnings_and_completeness(db, login_as):
     village = _org(db, inst, "李家村卫生室", category="村卫生室")
     c = login_as("inst_admin")
     token = csrf_token(c, "/people/add")
-    resp = c.post("/people/add", data={"csrf_token": token, "name": "李村医", "id_type": "01", "id_number": ID_A,
-                                       "status": "在岗", "department_id": str(village.id), "phone": "15412345678",
-                                       "photo": (_jpeg(), "me.jpg")}, content_type="multipart/form-data")
+    # spec 4.2.7: a 村卫生室 person in post with another 在职状态 is refused, not warned
+    form = {"csrf_token": token, "name": "李村医", "id_type": "01", "id_number": ID_A, "status": "在岗",
+            "department_id": str(village.id), "phone": "15412345678"}
+    refused = _body(c.post("/people/add", data=form))
+    assert "村卫生室人员的在职状态须为“医师资格考试试用期考核人员”（当前为“在岗”）" in refused
+    assert db.session.scalar(select(Person.id).where(Person.name == "李村医")) is None
+    resp = c.post("/people/add", data={**form, "status": "医师资格考试试用期考核人员", "photo": (_jpeg(), "me.jpg")},
+                  content_type="multipart/form-data")
     assert resp.status_code == 302
     person = db.session.scalar(select(Person).where(Person.name == "李村医"))
     assert resp.headers["Location"].endswith(f"/people/show/{person.id}")
     show = _body(c.get(resp.headers["Location"]))
     assert "李村医 的基本信息已保存" in show
     assert "手机号码号段 154 不在已分配的手机号段中" in show
-    assert "村卫生室人员的在职状态一定要选择“医师资格考试试用期考核人员”" in show
     assert f"/personfile/photo/{person.id}/thumb" in show
     assert c.get(f"/personfile/photo/{person.id}/thumb").mimetype == "image/jpeg"
 
@@ -192,13 +196,13 @@ def test_add_then_edit_with_warnings_and_completeness(db, login_as):
     assert f'value="{ID_A}"' in edit  # the person's own edit form shows the full number
     assert re.search(r"资料完整度 <strong>\d+%</strong>；尚未填写的重要信息：.*参加工作日期", edit)
     resp = c.post(f"/people/edit/{person.id}", data={"csrf_token": token, "name": "李村医", "id_type": "01",
-                                                     "id_number": ID_A, "status": "医师资格考试试用期考核人员",
+                                                     "id_number": ID_A, "status": "离职",
                                                      "department_id": str(village.id), "phone": "13912345678"})
     assert resp.status_code == 302
     show = _body(c.get(resp.headers["Location"]))
     assert "村卫生室人员的在职状态" not in show and "号段" not in show
     db.session.expire_all()
-    assert db.session.get(Person, person.id).status == "医师资格考试试用期考核人员"
+    assert db.session.get(Person, person.id).status == "离职"  # leaving the village clinic stays possible
 
 
 def test_expired_form_is_refused_before_the_view(db, login_as):
