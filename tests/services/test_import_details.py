@@ -5,7 +5,7 @@ import io
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.models.people import Education, PracticeCertificate, WorkExperience
 from app.services.imports import export, runner
@@ -139,3 +139,32 @@ def test_every_detail_set_imports_exports_and_reimports_unchanged(inst, db, set_
     again = runner.run_import(inst, set_key, export.export_set(inst, set_key), update_existing=True)
     assert (again.total, again.unchanged, again.created, again.failed) == (1, 1, 0, 0), again.errors_preview
     assert db.session.query(model).count() == 1
+
+
+def test_import_needs_no_attachment_and_never_duplicates_an_entry(inst, db):
+    """Attachments come afterwards by 附件批量导入 (spec 4.2.5), so the import does not require them, though
+    单条录入 does for every set. A row identical to an existing entry (entered by the form or imported) is that
+    entry (unchanged, or skipped without 更新), and twice in a file it is refused: never a second record."""
+    from app.models.people import Person
+    from app.services import people
+
+    _people(inst)
+    person = db.session.scalar(select(Person).where(Person.id_number == IDS[0]))
+    assert people.DETAIL_SETS["work"].attachment_required
+    result = import_rows(inst, "work", [work(inst, 1), work(inst, 1)])
+    assert (result.created, result.failed) == (1, 1) and "与第 2 行重复" in result.errors_preview[0]
+    entry = db.session.scalar(select(WorkExperience).where(WorkExperience.person_id != person.id))
+    assert entry.attachments in (None, [])
+    people.save_detail(person, "work", {"start_date": "1990-07", "end_date": "至今",
+                                        "employer": "武汉市江夏区示例镇卫生院", "position": "医师"}, [_jpeg()])
+    assert import_rows(inst, "work", [work(inst, 0)]).skipped == 1
+    assert import_rows(inst, "work", [work(inst, 0)], update_existing=True).unchanged == 1
+    assert db.session.scalar(select(func.count(WorkExperience.id)).where(WorkExperience.person_id == person.id)) == 1
+
+
+def _jpeg():
+    from PIL import Image
+    buf = io.BytesIO()
+    Image.new("RGB", (90, 120), "white").save(buf, "JPEG")
+    buf.seek(0)
+    return buf

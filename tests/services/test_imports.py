@@ -581,3 +581,23 @@ def test_the_writer_uses_a_thread_except_for_an_in_memory_database(tmp_path):
     assert runner._Writer(create_engine("sqlite://"))._pool is None
     with runner._Writer(create_engine(f"sqlite:///{tmp_path / 'x.db'}")) as writer:
         assert writer._pool is not None
+
+
+def test_import_applies_the_village_name_and_old_id_rules(inst, db):
+    """The import checks 基本信息 with the form's rules: a 村卫生室 person in post must be 试用期考核人员 (refused, not
+    warned), a name with digits is refused, a 15-digit number gives sex and birth date."""
+    departments.create(inst.id, name="东湖村卫生室", category="村卫生室")
+    result = import_rows(inst, "basic", [
+        basic(inst, 0, department_id="东湖村卫生室"),  # 在岗 in a village clinic
+        basic(inst, 1, department_id="东湖村卫生室", status="医师资格考试试用期考核人员"),
+        basic(inst, 2, name="张3"),
+        basic(inst, 3, id_type="居民身份证(15位旧号)", id_number="420115491231002", sex=None),
+    ])
+    assert (result.created, result.failed, result.warnings) == (2, 2, 0)
+    assert result.errors_preview == [
+        "第 2 行：所在科室“东湖村卫生室”是村卫生室：村卫生室人员的在职状态须为“医师资格考试试用期考核人员”（当前为“在岗”）",
+        "第 4 行：姓名不能包含数字（当前：张3）"]
+    db.session.expire_all()
+    old = db.session.scalar(select(Person).where(Person.id_number == "420115491231002"))
+    assert (old.id_type, old.sex, old.birth_date) == ("01-15", "2", datetime.date(1949, 12, 31))
+    assert db.session.scalar(select(Person.status).where(Person.id_number == IDS[1])) == "医师资格考试试用期考核人员"

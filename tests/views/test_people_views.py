@@ -264,7 +264,7 @@ def test_person_page_adds_edits_and_deletes_entries_in_place(db, login_as):
 
     resp = c.post(f"/people/show/{person.id}/detail/work",
                   data={"csrf_token": token, "start_date": "2010-07", "end_date": "至今", "employer": "江夏区人民医院",
-                        "position": "护士"}, content_type="multipart/form-data")
+                        "position": "护士", "attachments": (_jpeg(), "work.jpg")}, content_type="multipart/form-data")
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/people/show/{person.id}#set-work")
     resp = c.post(f"/people/show/{person.id}/detail/qualification",
                   data={"csrf_token": token, "kind": "护士资格证书", "certificate_no": "HS2010", "obtained_on": "2010-05",
@@ -319,7 +319,8 @@ def test_single_entry_finds_the_person_by_id_number_or_name(db, login_as):
     page = _body(resp)
     assert resp.status_code == 200 and "起始日期不是真实的日期" in page and 'value="某卫生院"' in page
     resp = c.post("/people/detail/work/new", data={"csrf_token": token, "person": str(person.id), "start_date": "2020-01",
-                                                   "end_date": "至今", "employer": "某卫生院"},
+                                                   "end_date": "至今", "employer": "某卫生院",
+                                                   "attachments": (_jpeg(), "work.jpg")},
                   content_type="multipart/form-data")
     assert resp.status_code == 302 and f"person={person.id}" in resp.headers["Location"]
     page = _body(c.get(resp.headers["Location"]))
@@ -328,10 +329,56 @@ def test_single_entry_finds_the_person_by_id_number_or_name(db, login_as):
     assert "请先按证件号码或姓名查找并选择人员" in _body(resp)
 
 
+def test_basic_form_refuses_digits_in_a_name_and_reads_a_15_digit_number(db, login_as):
+    inst = _inst(db)
+    dept = _org(db, inst)
+    c = login_as("inst_admin")
+    token = csrf_token(c, "/people/add")
+    form = {"csrf_token": token, "name": "张3", "id_type": "01", "id_number": ID_A, "status": "在岗",
+            "department_id": str(dept.id)}
+    page = _body(c.post("/people/add", data=form))
+    assert "姓名不能包含数字（当前：张3）" in page
+    assert db.session.scalar(select(Person.id).where(Person.id_number == ID_A)) is None
+    # 居民身份证(15位旧号): sex and birth date come from the number, as from an 18-digit one
+    resp = c.post("/people/add", data={**form, "name": "张三", "id_type": "01-15", "id_number": "420115491231002"})
+    assert resp.status_code == 302, _body(resp)
+    person = db.session.scalar(select(Person).where(Person.id_number == "420115491231002"))
+    assert (person.sex, person.birth_date) == ("2", datetime.date(1949, 12, 31))
+
+
+def test_detail_forms_star_required_fields_need_attachments_and_refuse_duplicates(db, login_as):
+    inst = _inst(db)
+    person = _person(db, inst, 103, name="郑医师")
+    c = login_as("inst_admin")
+    page = _body(c.get(f"/people/show/{person.id}"))
+    star = '<span class="star-important" role="img" aria-label="重要信息" title="重要信息">★</span>'
+    for ds in people.DETAIL_SETS.values():
+        form = page.split(f'id="{ds.key}-form"')[1].split("</form>")[0]
+        for f in ds.fields:
+            assert (f'{f.label}</span>{star}</label>' in form) == f.required, (ds.key, f.key)
+        assert f'附件图片</span>{star}' in form
+    token = csrf_token(c, f"/people/show/{person.id}")
+    training = {"csrf_token": token, "start_date": "2019-03-01", "end_date": "2019-03-05", "organiser": "省卫健委"}
+    # the person page's “+” form and 单条录入 alike: 培训经历 needs its attachment, then a second one is a duplicate
+    for url in (f"/people/show/{person.id}/detail/training", "/people/detail/training/new"):
+        data = {**training, "person": str(person.id)}
+        page = _body(c.post(url, data=data, content_type="multipart/form-data"))
+        assert "培训经历须上传附件图片" in page
+    resp = c.post(f"/people/show/{person.id}/detail/training", data={**training, "attachments": (_jpeg(), "t.jpg")},
+                  content_type="multipart/form-data")
+    assert resp.status_code == 302
+    for url in (f"/people/show/{person.id}/detail/training", "/people/detail/training/new"):
+        data = {**training, "person": str(person.id), "attachments": (_jpeg(), "t.jpg")}
+        page = _body(c.post(url, data=data, content_type="multipart/form-data"))
+        assert "与已有记录重复：郑医师 已有一条起始日期、培训机构相同的培训经历" in page
+    db.session.expire_all()
+    assert len(db.session.get(Person, person.id).trainings) == 1
+
+
 def test_pages_are_chinese(db, login_as):
     inst = _inst(db)
     person = _person(db, inst)
-    people.save_detail(person, "work", {"start_date": "2010-01", "employer": "甲医院"})
+    people.save_detail(person, "work", {"start_date": "2010-01", "employer": "甲医院"}, [_jpeg()])
     c = login_as("inst_admin")
     for path in ("/people/list/", "/people/add", f"/people/edit/{person.id}", f"/people/show/{person.id}",
                  "/people/detail/practice/new", f"/people/detail/practice/new?person={person.id}",
