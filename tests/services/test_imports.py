@@ -36,14 +36,14 @@ def setup_org(inst, names=("内科", "外科"), post_name="临床医师"):
     return depts, post
 
 
-def _digits(i: int) -> str:
-    """12 → 一二: names may not contain digits."""
+def digits_as_chinese(i) -> str:
+    """12 → 一二 (also "012" → 零一二): names may not contain digits."""
     return "".join("零一二三四五六七八九"[int(d)] for d in str(i))
 
 
 def basic(inst, i=0, **kw):
     """A valid 基本信息 row as a {column key: cell} dict."""
-    values = {"institution_name": inst.name, "staff_no": f"G{i:04d}", "name": f"张{'一二三四五六七八九十'[i % 10]}{_digits(i)}",
+    values = {"institution_name": inst.name, "staff_no": f"G{i:04d}", "name": f"张{'一二三四五六七八九十'[i % 10]}{digits_as_chinese(i)}",
               "id_type": "居民身份证", "id_number": IDS[i], "sex": "男性", "ethnicity": "汉族", "phone": "13912345678",
               "work_start": "1990-07", "department_id": "内科", "post_id": "临床医师", "status": "在岗",
               "education": "大学本科", "major": "临床医学"}
