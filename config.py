@@ -61,6 +61,9 @@ class Config:
     IMPORT_MAX_BYTES = 20 * 1024 * 1024
     IMPORT_MAX_UNCOMPRESSED = 200 * 1024 * 1024
     IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "100000"))
+    # Detail sets whose 单条录入 needs an attachment image (spec 4.2.3: all); keys or names, comma-separated, a
+    # province may shorten the list (e.g. "education,title,qualification,practice"). services.people.attachment_sets
+    DETAIL_ATTACHMENT_SETS = os.environ.get("DETAIL_ATTACHMENT_SETS", "work,education,title,qualification,practice,training")
     IMPORT_BACKGROUND_ROWS = 100  # more rows than this: a background job (spec 4.2.4 (7))
     # Days the uploaded workbook and error workbook of a finished import job are kept (they hold ID numbers and
     # phones); then they are removed and the job keeps its counts only. 0 = keep them as long as the job.

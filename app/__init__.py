@@ -52,6 +52,8 @@ def create_app(config=None):
         views.register(appbuilder)
         appbuilder.post_init()
 
+    from app.services.people import attachment_sets
+    attachment_sets(app.config)  # a misspelt DETAIL_ATTACHMENT_SETS stops the start, not a clerk's save
     audit.install()
     session_epochs.install()
     audit.set_actor_provider(_request_actor)

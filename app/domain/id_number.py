@@ -35,12 +35,15 @@ def id_problems(value: str, today: datetime.date | None = None) -> list[str]:
 
 
 def birth_date(value: str) -> datetime.date:
+    """The birth date in an 18-digit number, or in a 15-digit one (GB 11643-1989: YYMMDD, the year in 19xx)."""
+    if len(value) == 15:
+        return datetime.date(1900 + int(value[6:8]), int(value[8:10]), int(value[10:12]))
     return datetime.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
 
 
 def sex_code(value: str) -> str:
-    """'1' 男性 when the 17th digit is odd, '2' 女性 when even (GB/T 2261.1 codes)."""
-    return "1" if int(value[16]) % 2 else "2"
+    """'1' 男性 when the sex digit (the 17th of 18, the 15th of 15) is odd, '2' 女性 when even (GB/T 2261.1)."""
+    return "1" if int(value[16 if len(value) == 18 else 14]) % 2 else "2"
 
 
 _SCIENTIFIC = re.compile(r"\d(\.\d+)?E\+\d+")
@@ -55,6 +58,23 @@ def _compiled(regex: str) -> re.Pattern:
 def _gb11643(check: str | None) -> bool:
     """The ID type's `check` (id_types.csv) says its numbers follow GB 11643 (居民身份证-like)."""
     return (check or "").startswith(("ISO 7064", "同居民身份证", "同GB 11643", "MOD 11-2"))
+
+
+OLD_CITIZEN_CHECK = "GB 11643-1989"  # id_types.csv: the 15-digit 居民身份证 (no check digit, year 19xx)
+
+
+@functools.lru_cache(maxsize=64)
+def old_citizen_rule(check: str | None) -> bool:
+    """The ID type's `check` says its numbers are 15-digit GB 11643-1989 ones (birth date and sex inside)."""
+    return (check or "").startswith(OLD_CITIZEN_CHECK)
+
+
+def derived_birth_and_sex(value: str, check: str | None) -> tuple[datetime.date, str] | None:
+    """(出生日期, 性别 code) a valid number of this ID type gives: an 18-digit GB 11643 number or a 15-digit
+    GB 11643-1989 one; None for other types. Call only after `id_problems_by_type` found no problem."""
+    if (len(value) == 18 and _gb11643(check)) or (len(value) == 15 and old_citizen_rule(check)):
+        return birth_date(value), sex_code(value)
+    return None
 
 
 def _birth_problem(value: str, today: datetime.date) -> str | None:
@@ -93,6 +113,16 @@ def id_problems_by_type(value: str, type_name: str, regex: str | None, check: st
         return problems
     if gb11643:
         return [f"{type_name}号码应为 18 位"]
+    if old_citizen_rule(check):
+        if len(value) != 15 or not value.isdigit():
+            return [f"{type_name}号码应为 15 位数字"]
+        if regex and not _compiled(regex).match(value):
+            return [f"证件号码不符合{type_name}的格式"]
+        try:
+            birth = birth_date(value)
+        except ValueError:
+            return ["证件号码中的出生日期不是真实日期"]
+        return ["证件号码中的出生日期晚于今天"] if birth > (today or datetime.date.today()) else []
     if regex and not _compiled(regex).match(value):
         return [f"证件号码不符合{type_name}的格式"]
     return []

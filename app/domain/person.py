@@ -8,7 +8,7 @@ import functools
 from dataclasses import dataclass, field
 
 from app.domain.dates import parse_date
-from app.domain.id_number import id_problems_by_type
+from app.domain.id_number import derived_birth_and_sex, id_problems_by_type, old_citizen_rule
 from app.domain.phone import mobile_problems, mobile_warning
 
 ACTIVE_STATUSES = ("在岗", "医师资格考试试用期考核人员", "借调", "长期病休")
@@ -63,8 +63,9 @@ def _blank(value):
 
 @functools.lru_cache(maxsize=32)
 def _citizen_rule(check) -> bool:
-    """The ID type's number is checked (and its birth date and sex derived) as a 居民身份证 number."""
-    return (check or "").startswith(("ISO 7064", "同居民身份证"))
+    """The ID type's number is checked (and its birth date and sex derived) as a 居民身份证 number, 18 or 15
+    digits (the old GB 11643-1989 number)."""
+    return (check or "").startswith(("ISO 7064", "同居民身份证")) or old_citizen_rule(check)
 
 
 def coded_fields(dicts: dict) -> tuple:
@@ -103,9 +104,9 @@ def check_basic(raw: dict, *, dicts: dict, id_types: dict, statuses, mobile_pref
         type_name, regex, check = id_types[id_type]
         problems = id_problems_by_type(number, type_name, regex, check, today=today)
         id_errors = [FieldIssue("id_number", p) for p in problems]
-        if not problems and len(number) == 18 and citizen:
-            derived_birth = datetime.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
-            derived_sex = "1" if int(number[16]) % 2 else "2"
+        derived = derived_birth_and_sex(number, check) if not problems and citizen else None
+        if derived:
+            derived_birth, derived_sex = derived
     # "…不能为空" is not said of 出生日期 / 性别 when the number gives them — nor when a wrong 居民身份证 number was
     # meant to: it would only hide the real problem (the number), which is reported
     answered = ("birth_date", "sex") if derived_birth or (citizen and id_errors) else ()
@@ -116,6 +117,8 @@ def check_basic(raw: dict, *, dicts: dict, id_types: dict, statuses, mobile_pref
     name, staff_no = get("name"), get("staff_no")
     if name and len(name) > 50:
         errors.append(FieldIssue("name", "姓名不能超过 50 个字"))
+    if name and any(c.isdigit() for c in name):
+        errors.append(FieldIssue("name", f"姓名不能包含数字（当前：{name}）"))
     if staff_no and len(staff_no) > 30:
         errors.append(FieldIssue("staff_no", "工号不能超过 30 位"))
     errors += id_errors
@@ -149,7 +152,8 @@ def check_basic(raw: dict, *, dicts: dict, id_types: dict, statuses, mobile_pref
         sex = get("sex")
         if sex is not None and str(sex) in ("1", "2") and str(sex) != derived_sex:
             expected = dicts.get("sex", {}).get(derived_sex, derived_sex)
-            errors.append(FieldIssue("sex", f"性别与证件号码不一致：按证件号码第 17 位应为{expected}"))
+            digit = 17 if len(number) == 18 else 15
+            errors.append(FieldIssue("sex", f"性别与证件号码不一致：按证件号码第 {digit} 位应为{expected}"))
         values["sex"] = sex if sex is not None else derived_sex
     birth, work = get("birth_date"), get("work_start")
     if birth and work:
@@ -175,6 +179,19 @@ def check_basic(raw: dict, *, dicts: dict, id_types: dict, statuses, mobile_pref
     if str(get("education") or "") in MAJOR_REQUIRED_EDUCATION and get("major") is None:
         errors.append(FieldIssue("major", "学历为大专及以上时，所学专业不能为空"))
     return out
+
+
+VILLAGE_CLINIC = "村卫生室"  # the department category of village clinic staff (spec 4.2.7)
+
+
+def village_status_problem(department_category, department_name, status) -> FieldIssue | None:
+    """spec 4.2.7: a person entered under a 村卫生室 department is there for the physician exam, so while in post
+    their 在职状态 must be 医师资格考试试用期考核人员 (refused otherwise). A status out of post (离职, 退休…) stays
+    possible: the person must be able to leave, or the ID number would stay held here."""
+    if department_category != VILLAGE_CLINIC or status == PROBATION_STATUS or status not in ACTIVE_STATUSES:
+        return None
+    return FieldIssue("status", f"所在科室“{department_name}”是村卫生室：村卫生室人员的在职状态须为“{PROBATION_STATUS}”"
+                                f"（当前为“{status}”）")
 
 
 def completeness(values: dict) -> tuple[int, list[str]]:

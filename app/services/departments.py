@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.domain.errors import DomainError, ValidationFailed
+from app.domain.person import PROBATION_STATUS, village_status_problem
 from app.extensions import db
 from app.models.org import Department, DepartmentQuota, Institution
 from app.models.people import Person
@@ -481,6 +482,12 @@ def move_staff(institution_id, department_id, target_id, and_delete: bool = Fals
     people = list(db.session.scalars(select(Person).where(Person.department_id == dept.id)))
     if not people and not and_delete:
         errors.append(f"部门“{dept.name}”下没有人员，无需转移")
+    if target is not None:  # spec 4.2.7: in-post staff of a 村卫生室 are 试用期考核人员 (the rule of the staff form)
+        refused = [p for p in people if village_status_problem(target.category, target.name, p.status)]
+        if refused:
+            names = "、".join(p.name for p in refused[:5]) + (f" 等 {len(refused)} 人" if len(refused) > 5 else "")
+            errors.append(f"部门“{target.name}”是村卫生室：村卫生室人员的在职状态须为“{PROBATION_STATUS}”，"
+                          f"{names} 不是，不能转移进去")
     if and_delete and not errors:
         blocked = delete_problems(dept)
         if blocked:

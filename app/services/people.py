@@ -1,14 +1,25 @@
 """Staff records (spec 4.1–4.4): 基本信息 with its rules, the detail sets, photos. One rule set for every way in:
 forms, the batch import and the API call `check_person` / `save_person` / `save_detail`."""
 import datetime
+import re
 from dataclasses import dataclass
 
+from flask import current_app, has_app_context
 from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from app.domain.dates import UNTIL_NOW, parse_date
 from app.domain.errors import DomainError, ValidationFailed
-from app.domain.person import ACTIVE_STATUSES, CODED, LABELS, PROBATION_STATUS, Checked, FieldIssue, check_basic, coded_fields
+from app.domain.person import (
+    ACTIVE_STATUSES,
+    CODED,
+    LABELS,
+    Checked,
+    FieldIssue,
+    check_basic,
+    coded_fields,
+    village_status_problem,
+)
 from app.extensions import db
 from app.models.org import Department, Institution, Post
 from app.models.people import Education, Person, PracticeCertificate, Qualification, TitleQualification, Training, WorkExperience
@@ -62,11 +73,9 @@ def check_person(institution_id: int, raw: dict, person: Person | None = None, r
         else:
             values[key] = row.id
     department = db.session.get(Department, values["department_id"]) if values.get("department_id") else None
-    if department is not None and department.category == "村卫生室" and values.get("status") != PROBATION_STATUS:
-        # spec 4.2.7: village clinic staff are entered for the physician exam; a warning, not a refusal
-        checked.warnings.append(FieldIssue("status", (
-            f"所在科室“{department.name}”是村卫生室：村卫生室人员的在职状态一定要选择“{PROBATION_STATUS}”"
-            f"（当前为“{values.get('status')}”），请确认是否选错")))
+    village = department and village_status_problem(department.category, department.name, values.get("status"))
+    if village:  # spec 4.2.7: refused, not warned
+        checked.errors.append(village)
     number = values.get("id_number")
     if number and values.get("status") in ACTIVE_STATUSES and not any(e.field == "id_number" for e in checked.errors):
         holder = active_holder(number, person.id if person else None)
@@ -159,40 +168,68 @@ class DetailSet:
     label: str
     model: type
     fields: tuple
-    attachment_required: bool  # sets that prove something (certificates, education): spec 4.2.3
     relation: str
+    # the fields that tell one entry of a person from another: a second entry with the same values is a duplicate
+    # (the form refuses it; the import updates the entry it matches, so re-running a file never duplicates)
+    natural_key: tuple = ()
+
+    @property
+    def attachment_required(self) -> bool:
+        """单条录入 of this set needs an attachment image (spec 4.2.3; which sets: `attachment_sets`)."""
+        return self.key in attachment_sets()
 
 
 DETAIL_SETS = {
     s.key: s for s in (
         DetailSet("work", "工作经历", WorkExperience, (
             Field("start_date", "起始日期", "date", True), Field("end_date", "截止日期", "end_date"),
-            Field("employer", "工作单位", required=True), Field("position", "职务/岗位", limit=50)), False,
-            "work_experiences"),
+            Field("employer", "工作单位", required=True), Field("position", "职务/岗位", limit=50)),
+            "work_experiences", ("start_date", "employer")),
         DetailSet("education", "教育经历", Education, (
             Field("start_date", "入学日期", "date"), Field("end_date", "毕业日期", "date"),
             Field("school", "毕业学校", required=True), Field("major", "所学专业", limit=50),
             Field("education", "学历", "code:education", True), Field("degree", "学位", "code:degree"),
-            Field("certificate_no", "毕业证书编号", limit=50)), True, "educations"),
+            Field("certificate_no", "毕业证书编号", limit=50)), "educations", ("school", "education")),
         DetailSet("title", "专业技术资格", TitleQualification, (
             Field("title_name", "资格名称", required=True, limit=50),
             Field("level", "资格级别", "code:tech_title_level", True),
-            Field("obtained_on", "取得日期", "date", True), Field("certificate_no", "证书编号", limit=50)), True,
-            "titles"),
+            Field("obtained_on", "取得日期", "date", True), Field("certificate_no", "证书编号", limit=50)),
+            "titles", ("title_name", "level")),
         DetailSet("qualification", "资格证书", Qualification, (
             Field("kind", "证书类型", required=True, limit=50), Field("certificate_no", "证书编号", required=True, limit=50),
-            Field("category", "类别", "code:practice_category"), Field("obtained_on", "取得日期", "date", True)), True,
-            "qualifications"),
+            Field("category", "类别", "code:practice_category"), Field("obtained_on", "取得日期", "date", True)),
+            "qualifications", ("kind", "certificate_no")),
         DetailSet("practice", "执业证书", PracticeCertificate, (
             Field("certificate_no", "执业证书编号", required=True, limit=50),
             Field("category", "执业类别", "code:practice_category"), Field("scope", "执业范围", "code:practice_scope"),
             Field("registered_on", "注册日期", "date", True), Field("valid_until", "有效期至", "end_date"),
-            Field("practice_place", "执业地点")), True, "practice_certificates"),
+            Field("practice_place", "执业地点")), "practice_certificates", ("certificate_no",)),
         DetailSet("training", "培训经历", Training, (
             Field("start_date", "起始日期", "date", True), Field("end_date", "截止日期", "end_date"),
-            Field("organiser", "培训机构", required=True), Field("content", "培训内容", limit=200)), False, "trainings"),
+            Field("organiser", "培训机构", required=True), Field("content", "培训内容", limit=200)),
+            "trainings", ("start_date", "organiser")),
     )
 }
+
+
+def attachment_sets(config=None) -> frozenset:
+    """The detail sets whose 单条录入 needs an attachment (spec 4.2.3: all of them). A province changes the list
+    with the setting DETAIL_ATTACHMENT_SETS (config.py, from the environment): set keys or names, separated by
+    commas, e.g. "education,title,qualification,practice" or "教育经历，资格证书"; empty = none. The batch import
+    never needs one: attachments come afterwards by 附件批量导入 (spec 4.2.5). A name that is not a set stops the
+    start (create_app calls this) rather than silently dropping the rule."""
+    if config is None:
+        config = current_app.config if has_app_context() else {}
+    value = config.get("DETAIL_ATTACHMENT_SETS", None)
+    if value is None:
+        return frozenset(DETAIL_SETS)
+    names = [n.strip() for n in (re.split(r"[,，、;\s]+", value) if isinstance(value, str) else value)]
+    by_name = {**{k: k for k in DETAIL_SETS}, **{s.label: k for k, s in DETAIL_SETS.items()}}
+    unknown = [n for n in names if n and n not in by_name]
+    if unknown:
+        raise RuntimeError(f"DETAIL_ATTACHMENT_SETS: {'、'.join(unknown)} 不是详细信息类别；可用："
+                           + "、".join(f"{k}（{s.label}）" for k, s in DETAIL_SETS.items()))
+    return frozenset(by_name[n] for n in names if n)
 
 
 def check_detail(detail_set: DetailSet, raw: dict, person: Person | None = None) -> tuple[dict, list[FieldIssue]]:
@@ -241,8 +278,25 @@ def _detail_labels(detail_set):
     return {f.key: f.label for f in detail_set.fields}
 
 
+def duplicate_entry(person: Person, detail_set: DetailSet, values: dict, entry=None):
+    """Another entry of this person in the set with the same natural key (`DetailSet.natural_key`), if any."""
+    key = {k: values.get(k) for k in detail_set.natural_key}
+    if person.id is None or not key or any(v in (None, "") for v in key.values()):
+        return None
+    model = detail_set.model
+    stmt = select(model).where(model.person_id == person.id, *(getattr(model, k) == v for k, v in key.items()))
+    if entry is not None and entry.id is not None:
+        stmt = stmt.where(model.id != entry.id)
+    return db.session.scalar(stmt.limit(1))
+
+
+def duplicate_message(person: Person, detail_set: DetailSet) -> str:
+    keys = "、".join(f.label for f in detail_set.fields if f.key in detail_set.natural_key)
+    return f"与已有记录重复：{person.name} 已有一条{keys}相同的{detail_set.label}，请修改那一条，不要重复录入"
+
+
 def save_detail(person: Person, set_key: str, raw: dict, uploads=(), entry=None, version=None):
-    """新增/修改 one detail entry; an attachment is required for sets that prove something (spec 4.2.3).
+    """新增/修改 one detail entry; an attachment is required for the sets of `attachment_sets` (spec 4.2.3).
     `version`: the version the form was opened with; an entry changed since then is refused (EditConflict)."""
     detail_set = DETAIL_SETS.get(set_key)
     if detail_set is None:
@@ -257,6 +311,9 @@ def save_detail(person: Person, set_key: str, raw: dict, uploads=(), entry=None,
                                                  max_bytes=storage.IMAGE_MAX))
         except DomainError as exc:
             errors.append(exc.message)
+    duplicate = None if errors else duplicate_entry(person, detail_set, values, entry)
+    if duplicate is not None:
+        errors.append(duplicate_message(person, detail_set))
     existing = list(entry.attachments or []) if entry is not None else []
     if detail_set.attachment_required and not accepted and not existing:
         errors.append(f"{detail_set.label}须上传附件图片（JPG 或 PNG，不超过 3 MB）；没有附件请使用批量导入")

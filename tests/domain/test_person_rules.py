@@ -88,3 +88,53 @@ def test_completeness_and_mask():
     pct, missing = completeness({"name": "王新", "id_number": "x"})
     assert pct == 12 and "民族" in missing and "姓名" not in missing
     assert mask_id("420115199001010159") == "4201**********0159"
+
+
+OLD_ID_RE = r"^[1-8]\d{5}\d{2}(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])\d{3}$"
+OLD_RULES = {**RULES, "id_types": {**RULES["id_types"],
+                                   "01-15": ("居民身份证(15位旧号)", OLD_ID_RE, "GB 11643-1989: 无校验位")}}
+
+
+def test_a_15_digit_old_number_gives_birth_date_and_sex_like_an_18_digit_one():
+    out = check_basic({**GOOD, "id_type": "01-15", "id_number": "110105491231002"}, **OLD_RULES)
+    assert out.errors == []
+    assert out.values["birth_date"] == datetime.date(1949, 12, 31) and out.values["sex"] == "2"
+    male = check_basic({**GOOD, "id_type": "01-15", "id_number": "110105491231003"}, **OLD_RULES)
+    assert male.values["sex"] == "1"
+    wrong = check_basic({**GOOD, "id_type": "01-15", "id_number": "110105491231003", "sex": "2",
+                         "birth_date": "1949-12-30"}, **OLD_RULES)
+    assert [e.message for e in wrong.errors] == ["出生日期与证件号码中的出生日期（1949-12-31）不一致",
+                                                 "性别与证件号码不一致：按证件号码第 15 位应为男性"]
+    # a number of the old type that is not a real date, or not 15 digits, is refused, and its blanks left to it
+    bad = check_basic({**GOOD, "id_type": "01-15", "id_number": "110105490231002"}, **OLD_RULES)
+    assert [e.message for e in bad.errors] == ["证件号码中的出生日期不是真实日期"]
+    short = check_basic({**GOOD, "id_type": "01-15", "id_number": "11010549123100"}, **OLD_RULES)
+    assert [e.message for e in short.errors] == ["居民身份证(15位旧号)号码应为 15 位数字"]
+
+
+def test_the_id_types_list_marks_the_old_number_for_derivation():
+    import csv
+    import os
+
+    from app.domain.id_number import old_citizen_rule
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "app", "data", "id_types.csv")
+    with open(path, encoding="utf-8") as fh:
+        rows = {r["name"]: r for r in csv.DictReader(fh)}
+    assert old_citizen_rule(rows["居民身份证(15位旧号)"]["check"])
+    assert not any(old_citizen_rule(r["check"]) for name, r in rows.items() if name != "居民身份证(15位旧号)")
+
+
+@pytest.mark.parametrize("name", ["张3", "李四2号", "王５"])
+def test_a_name_with_digits_is_refused(name):
+    assert messages(name=name) == [f"姓名不能包含数字（当前：{name}）"]
+
+
+def test_village_clinic_staff_in_post_must_be_probation_staff():
+    from app.domain.person import village_status_problem
+    problem = village_status_problem("村卫生室", "王家村卫生室", "在岗")
+    assert problem.field == "status"
+    assert problem.message == ("所在科室“王家村卫生室”是村卫生室：村卫生室人员的在职状态须为“医师资格考试试用期考核人员”"
+                               "（当前为“在岗”）")
+    assert village_status_problem("村卫生室", "王家村卫生室", "医师资格考试试用期考核人员") is None
+    assert village_status_problem("村卫生室", "王家村卫生室", "离职") is None  # leaving stays possible
+    assert village_status_problem("科室(部门)", "内科", "在岗") is None

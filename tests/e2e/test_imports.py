@@ -16,6 +16,7 @@ from app.models.people import Person, Qualification
 from app.services import departments, import_jobs, posts
 from app.services.seed import JIANGXIA_CODE, synthetic_id
 from tests.e2e.helpers import login
+from tests.services.test_imports import digits_as_chinese
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -43,7 +44,7 @@ def _fill(path, inst_name, dept_name, post_name):
         number = synthetic_id(60000 + i)
         assert number != TAKEN
         numbers.append(number)
-        values = {"机构名称": inst_name, "姓名": f"导入测试{i:03d}", "证件类型": "居民身份证", "证件号码": number,
+        values = {"机构名称": inst_name, "姓名": f"导入测试{digits_as_chinese(f'{i:03d}')}", "证件类型": "居民身份证", "证件号码": number,
                   "所在科室": dept_name, "岗位": post_name, "在职状态": "在岗"}
         if BAD.get(i) == "id_number":
             values["证件号码"] = number[:-1] + ("0" if number[-1] != "0" else "1")  # wrong check digit

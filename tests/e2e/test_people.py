@@ -77,6 +77,10 @@ def test_owner_adds_a_person_and_details(app, db, live_server, page, tmp_path):
     assert work.get_by_label("截止日期").input_value() == "至今"
     work.get_by_label("工作单位").fill("江夏区第一人民医院")
     work.get_by_label("职务/岗位").fill("住院医师")
+    # ★ on the required fields of a detail form, as on the basic form (the attachment too: spec 4.2.3)
+    starred = work.locator("form label:has(.star-important)").all_inner_texts()
+    assert [t.rstrip("★").strip() for t in starred] == ["起始日期", "工作单位", "附件图片"]
+    work.get_by_label("附件图片").set_input_files(_image(tmp_path / "work.jpg", "#cde", (800, 560)))
     work.get_by_role("button", name="保存").click()
     page.wait_for_selector("text=已为 陈医生 新增一条工作经历")
     row = page.locator("#set-work table.entries tbody tr").first
@@ -126,6 +130,7 @@ def test_owner_adds_a_person_and_details(app, db, live_server, page, tmp_path):
     page.get_by_label("截止日期").fill("2019-03-05")
     page.get_by_label("培训机构").fill("湖北省卫生健康委员会")
     page.get_by_label("培训内容").fill("基层慢病管理")
+    page.get_by_label("附件图片").set_input_files(_image(tmp_path / "training.jpg", "#edc", (800, 560)))
     page.get_by_role("button", name="保存").click()
     page.wait_for_selector("text=已为 陈医生 保存一条培训经历")
     assert "湖北省卫生健康委员会" in page.locator("#chosen-person table.entries").inner_text()

@@ -291,3 +291,19 @@ def test_move_targets_leave_out_the_department_its_branch_and_disabled_ones(db):
     departments.set_active(inst.id, closed.id, False)
     _dept(inst, "公共卫生科")
     assert [name for _, name, _ in departments.move_targets(old)] == ["公共卫生科"]
+
+
+def test_in_post_staff_other_than_probation_cannot_be_moved_into_a_village_clinic(db):
+    """spec 4.2.7, the rule of the staff form: a 村卫生室 holds in-post staff only as 试用期考核人员."""
+    inst = _inst(db)
+    old = _dept(inst, "防保科", category="科室(部门)", standard_code="A01")
+    village = _dept(inst, "东湖村卫生室", category="村卫生室")
+    doctor, trainee = _person(db, inst, old, 1), _person(db, inst, old, 2)
+    trainee.status = "医师资格考试试用期考核人员"
+    db.session.commit()
+    with pytest.raises(ValidationFailed, match="部门“东湖村卫生室”是村卫生室：村卫生室人员的在职状态须为“医师资格考试"
+                                               "试用期考核人员”，张三1 不是，不能转移进去"):
+        departments.move_staff(inst.id, old.id, village.id)
+    doctor.status = "离职"
+    db.session.commit()
+    assert departments.move_staff(inst.id, old.id, village.id)[0] == 2

@@ -5,7 +5,7 @@ import io
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.models.people import Education, PracticeCertificate, WorkExperience
 from app.services.imports import export, runner
@@ -56,7 +56,7 @@ def test_work_entries_are_matched_to_persons_by_name_and_id(inst, db):
     reasons = [r for r, _ in out]
     assert "姓名“张一”与本机构证件号码为" in reasons[0] and out[0][1]["姓名"][1]
     assert "本机构没有姓名为“王五”" in reasons[1] and out[1][1]["证件号码"][1]
-    assert "与本机构人员“张二1”在基本信息中登记的证件号码不一致" in reasons[2] and out[2][1]["证件号码"][1]
+    assert "与本机构人员“张二一”在基本信息中登记的证件号码不一致" in reasons[2] and out[2][1]["证件号码"][1]
     assert "所在部门“内科”与此人基本信息中的所在科室“外科”不一致" in reasons[3] and out[3][1]["所在部门"][1]
     assert "截止日期不能早于起始日期" in reasons[4] and out[4][1]["截止日期"][1]
     assert "起始日期不能早于出生日期" in reasons[5] and out[5][1]["起始日期"][1]
@@ -76,7 +76,7 @@ def test_detail_rerun_update_and_round_trip(inst, db):
 
     data = export.export_set(inst, "work")
     ws = load_workbook(io.BytesIO(data)).worksheets[0]
-    assert [c.value for c in ws[2]][:6] == [inst.name, "张一0", IDS[0], "内科", datetime.datetime(1990, 7, 1), "至今"]
+    assert [c.value for c in ws[2]][:6] == [inst.name, "张一零", IDS[0], "内科", datetime.datetime(1990, 7, 1), "至今"]
     result = runner.run_import(inst, "work", data, update_existing=True)
     assert (result.total, result.unchanged, result.failed) == (2, 2, 0)
     assert db.session.query(WorkExperience).count() == 2
@@ -85,11 +85,11 @@ def test_detail_rerun_update_and_round_trip(inst, db):
 def test_coded_detail_fields_and_keys(inst, db):
     _people(inst)
     result = import_rows(inst, "education", [
-        {"institution_name": inst.name, "name": "张一0", "id_number": IDS[0], "school": "武汉大学",
+        {"institution_name": inst.name, "name": "张一零", "id_number": IDS[0], "school": "武汉大学",
          "education": "大学本科", "degree": "学士", "end_date": "1988-07", "certificate_no": "1048612345678"},
-        {"institution_name": inst.name, "name": "张一0", "id_number": IDS[0], "school": "武汉大学",
+        {"institution_name": inst.name, "name": "张一零", "id_number": IDS[0], "school": "武汉大学",
          "education": "本科", "degree": "学士"},  # not a dropdown value
-        {"institution_name": inst.name, "name": "张一0", "id_number": IDS[0], "school": "武汉大学",
+        {"institution_name": inst.name, "name": "张一零", "id_number": IDS[0], "school": "武汉大学",
          "education": "大学本科"},  # same school + education as the first row
     ])
     assert (result.created, result.failed) == (1, 2)
@@ -99,7 +99,7 @@ def test_coded_detail_fields_and_keys(inst, db):
     assert "与第 2 行重复" in result.errors_preview[1]
 
     practice = import_rows(inst, "practice", [
-        {"institution_name": inst.name, "name": "张二1", "id_number": IDS[1], "department": "外科",
+        {"institution_name": inst.name, "name": "张二一", "id_number": IDS[1], "department": "外科",
          "certificate_no": "110420000012345", "category": "临床", "scope": "外科专业", "registered_on": "2001-05-01",
          "valid_until": "至今"}])
     assert practice.created == 1
@@ -127,7 +127,7 @@ def test_every_detail_set_imports_exports_and_reimports_unchanged(inst, db, set_
 
     _people(inst)
     model = DETAIL_SETS[set_key].model
-    record = {"institution_name": inst.name, "name": "张一0", "id_number": IDS[0], "department": "内科",
+    record = {"institution_name": inst.name, "name": "张一零", "id_number": IDS[0], "department": "内科",
               **VALID[set_key]}
     result = import_rows(inst, set_key, [record])
     assert (result.created, result.failed) == (1, 0), result.errors_preview
@@ -139,3 +139,32 @@ def test_every_detail_set_imports_exports_and_reimports_unchanged(inst, db, set_
     again = runner.run_import(inst, set_key, export.export_set(inst, set_key), update_existing=True)
     assert (again.total, again.unchanged, again.created, again.failed) == (1, 1, 0, 0), again.errors_preview
     assert db.session.query(model).count() == 1
+
+
+def test_import_needs_no_attachment_and_never_duplicates_an_entry(inst, db):
+    """Attachments come afterwards by 附件批量导入 (spec 4.2.5), so the import does not require them, though
+    单条录入 does for every set. A row identical to an existing entry (entered by the form or imported) is that
+    entry (unchanged, or skipped without 更新), and twice in a file it is refused: never a second record."""
+    from app.models.people import Person
+    from app.services import people
+
+    _people(inst)
+    person = db.session.scalar(select(Person).where(Person.id_number == IDS[0]))
+    assert people.DETAIL_SETS["work"].attachment_required
+    result = import_rows(inst, "work", [work(inst, 1), work(inst, 1)])
+    assert (result.created, result.failed) == (1, 1) and "与第 2 行重复" in result.errors_preview[0]
+    entry = db.session.scalar(select(WorkExperience).where(WorkExperience.person_id != person.id))
+    assert entry.attachments in (None, [])
+    people.save_detail(person, "work", {"start_date": "1990-07", "end_date": "至今",
+                                        "employer": "武汉市江夏区示例镇卫生院", "position": "医师"}, [_jpeg()])
+    assert import_rows(inst, "work", [work(inst, 0)]).skipped == 1
+    assert import_rows(inst, "work", [work(inst, 0)], update_existing=True).unchanged == 1
+    assert db.session.scalar(select(func.count(WorkExperience.id)).where(WorkExperience.person_id == person.id)) == 1
+
+
+def _jpeg():
+    from PIL import Image
+    buf = io.BytesIO()
+    Image.new("RGB", (90, 120), "white").save(buf, "JPEG")
+    buf.seek(0)
+    return buf

@@ -19,6 +19,7 @@ from app.services import import_jobs
 from app.services.imports.runner import BATCH_SIZE as ENGINE_BATCH_SIZE
 from app.services.imports.runner import ImportRefused, ImportResult  # the real ones: the fake engine returns them
 from app.services.seed import JIANGXIA_CODE, synthetic_id
+from tests.services.test_imports import digits_as_chinese
 
 SETS = {"basic": "基本信息", "work": "工作经历", "education": "教育经历", "title": "专业技术资格",
         "qualification": "资格证书", "practice": "执业证书", "training": "培训经历"}
@@ -284,7 +285,7 @@ def _real_workbook(inst, rows, dept_name, post_name, bad=()):
     ws = wb.worksheets[0]
     headers = {str(c.value).lstrip("*"): c.column for c in ws[1] if c.value}
     for i in range(1, rows + 1):
-        values = {"机构名称": inst.name, "姓名": f"作业测试{i}", "证件类型": "居民身份证",
+        values = {"机构名称": inst.name, "姓名": f"作业测试{digits_as_chinese(i)}", "证件类型": "居民身份证",
                   "证件号码": synthetic_id(50000 + i), "所在科室": dept_name, "岗位": post_name, "在职状态": "在岗"}
         if i in bad:
             values["所在科室"] = "没有这个科室"
@@ -308,7 +309,7 @@ def test_real_engine_job_lifecycle(app, db):
     assert "第 3 行" in job.message and "没有这个科室" in job.message
     with open(import_jobs.absolute_path(job.report_path), "rb") as fh:
         assert fh.read(2) == b"PK"
-    assert db.session.scalar(select(Person.id).where(Person.name == "作业测试1")) is not None
+    assert db.session.scalar(select(Person.id).where(Person.name == "作业测试一")) is not None
 
     # The same file again without "update existing": nothing new, the rows are skipped, the bad one fails again.
     again = import_jobs.create_job(inst, "basic", data, "基本信息.xlsx", user=_user(db))

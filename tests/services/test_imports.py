@@ -36,9 +36,14 @@ def setup_org(inst, names=("内科", "外科"), post_name="临床医师"):
     return depts, post
 
 
+def digits_as_chinese(i) -> str:
+    """12 → 一二 (also "012" → 零一二): names may not contain digits."""
+    return "".join("零一二三四五六七八九"[int(d)] for d in str(i))
+
+
 def basic(inst, i=0, **kw):
     """A valid 基本信息 row as a {column key: cell} dict."""
-    values = {"institution_name": inst.name, "staff_no": f"G{i:04d}", "name": f"张{'一二三四五六七八九十'[i % 10]}{i}",
+    values = {"institution_name": inst.name, "staff_no": f"G{i:04d}", "name": f"张{'一二三四五六七八九十'[i % 10]}{digits_as_chinese(i)}",
               "id_type": "居民身份证", "id_number": IDS[i], "sex": "男性", "ethnicity": "汉族", "phone": "13912345678",
               "work_start": "1990-07", "department_id": "内科", "post_id": "临床医师", "status": "在岗",
               "education": "大学本科", "major": "临床医学"}
@@ -217,7 +222,7 @@ def test_valid_rows_are_created_with_codes_ids_and_derived_values(inst, db):
     db.session.expire_all()
     people_ = {p.id_number: p for p in db.session.scalars(select(Person).where(Person.institution_id == inst.id))}
     first, second = people_[IDS[0]], people_[IDS[1]]
-    assert (first.name, first.id_type, first.sex, first.ethnicity, first.education) == ("张一0", "01", "1", "01", "2")
+    assert (first.name, first.id_type, first.sex, first.ethnicity, first.education) == ("张一零", "01", "1", "01", "2")
     assert first.birth_date == datetime.date(1965, 1, 1) and first.work_start == datetime.date(1990, 7, 1)
     assert first.department.name == "内科" and first.post.name == "临床医师" and first.status == "在岗"
     assert first.staff_no == "G0000" and first.phone == "13912345678"
@@ -354,7 +359,7 @@ def test_same_id_twice_in_a_file_and_name_mismatch_fail(inst):
                                          basic(inst, 0, name="王改名")], update_existing=True)
     assert (result.created, result.failed) == (1, 2)
     assert "与第 2 行重复（证件号码" in result.errors_preview[0]
-    assert "在本机构登记的姓名为“张一0”，与填写的“王改名”不一致" in result.errors_preview[1]
+    assert "在本机构登记的姓名为“张一零”，与填写的“王改名”不一致" in result.errors_preview[1]
 
 
 def test_aliases_are_accepted_with_a_warning(inst, db):
@@ -530,7 +535,7 @@ def test_audit_rows_of_created_rows_are_what_the_session_listener_records(inst, 
     odd = next(p for p in created if p.id_number == IDS[1])
     assert "staff_no" not in audit._field_changes(odd, "create") and odd.major == 'A"\\b'
 
-    record = {"institution_name": inst.name, "name": "张一0", "id_number": IDS[0], "department": "内科",
+    record = {"institution_name": inst.name, "name": "张一零", "id_number": IDS[0], "department": "内科",
               "start_date": "2001-09", "end_date": "至今", "employer": "示例医院", "position": "医师"}
     assert import_rows(inst, "work", [record]).created == 1
     entry_model = DETAIL_SETS["work"].model
@@ -576,3 +581,23 @@ def test_the_writer_uses_a_thread_except_for_an_in_memory_database(tmp_path):
     assert runner._Writer(create_engine("sqlite://"))._pool is None
     with runner._Writer(create_engine(f"sqlite:///{tmp_path / 'x.db'}")) as writer:
         assert writer._pool is not None
+
+
+def test_import_applies_the_village_name_and_old_id_rules(inst, db):
+    """The import checks 基本信息 with the form's rules: a 村卫生室 person in post must be 试用期考核人员 (refused, not
+    warned), a name with digits is refused, a 15-digit number gives sex and birth date."""
+    departments.create(inst.id, name="东湖村卫生室", category="村卫生室")
+    result = import_rows(inst, "basic", [
+        basic(inst, 0, department_id="东湖村卫生室"),  # 在岗 in a village clinic
+        basic(inst, 1, department_id="东湖村卫生室", status="医师资格考试试用期考核人员"),
+        basic(inst, 2, name="张3"),
+        basic(inst, 3, id_type="居民身份证(15位旧号)", id_number="420115491231002", sex=None),
+    ])
+    assert (result.created, result.failed, result.warnings) == (2, 2, 0)
+    assert result.errors_preview == [
+        "第 2 行：所在科室“东湖村卫生室”是村卫生室：村卫生室人员的在职状态须为“医师资格考试试用期考核人员”（当前为“在岗”）",
+        "第 4 行：姓名不能包含数字（当前：张3）"]
+    db.session.expire_all()
+    old = db.session.scalar(select(Person).where(Person.id_number == "420115491231002"))
+    assert (old.id_type, old.sex, old.birth_date) == ("01-15", "2", datetime.date(1949, 12, 31))
+    assert db.session.scalar(select(Person.status).where(Person.id_number == IDS[1])) == "医师资格考试试用期考核人员"

@@ -144,37 +144,86 @@ def person(db):
     return people.save_person(inst, _raw(dept, post))[0]
 
 
-def test_work_experience_until_now_needs_no_attachment(db, person):
+def test_work_experience_until_now(db, person):
     entry = people.save_detail(person, "work", {"start_date": "2010-07", "end_date": "至今", "employer": "江夏区人民医院",
-                                                "position": "住院医师"})
+                                                "position": "住院医师"}, [_jpeg()])
     assert entry.end_date is None and entry.start_date == datetime.date(2010, 7, 1)
-    assert entry.attachments == [] and entry.institution_id == person.institution_id
+    assert len(entry.attachments) == 1 and entry.institution_id == person.institution_id
     assert person.work_experiences == [entry]
 
 
 def test_detail_end_before_start_and_bad_dates(db, person):
     with pytest.raises(ValidationFailed) as exc:
-        people.save_detail(person, "work", {"start_date": "2015-03-01", "end_date": "2014-12", "employer": ""})
+        people.save_detail(person, "work", {"start_date": "2015-03-01", "end_date": "2014-12", "employer": ""}, [_jpeg()])
     assert set(exc.value.errors) == {"工作单位不能为空", "截止日期不能早于起始日期"}
     with pytest.raises(ValidationFailed) as exc:
-        people.save_detail(person, "training", {"start_date": "至今", "end_date": "2020-13", "organiser": "卫健委"})
+        people.save_detail(person, "training", {"start_date": "至今", "end_date": "2020-13", "organiser": "卫健委"},
+                           [_jpeg()])
     text = "；".join(exc.value.errors)
     assert "起始日期不能填写“至今”" in text and "截止日期不是真实的日期" in text
     with pytest.raises(ValidationFailed, match="起始日期不能早于出生日期"):
-        people.save_detail(person, "work", {"start_date": "1950-01", "employer": "某单位"})
+        people.save_detail(person, "work", {"start_date": "1950-01", "employer": "某单位"}, [_jpeg()])
 
 
-def test_education_needs_an_attachment_work_does_not(db, person):
-    raw = {"start_date": "2001-09", "end_date": "2006-07", "school": "武汉大学", "major": "临床医学", "education": "2",
-           "degree": ""}
+RAW = {
+    "work": {"start_date": "2010-07", "end_date": "至今", "employer": "江夏区人民医院", "position": "住院医师"},
+    "education": {"start_date": "2001-09", "end_date": "2006-07", "school": "武汉大学", "major": "临床医学",
+                  "education": "2", "degree": ""},
+    "title": {"title_name": "主治医师", "level": "3", "obtained_on": "2015-05"},
+    "qualification": {"kind": "医师资格证书", "certificate_no": "Q1", "obtained_on": "2009-12"},
+    "practice": {"certificate_no": "P1", "registered_on": "2010-03"},
+    "training": {"start_date": "2019-03-01", "end_date": "2019-03-05", "organiser": "湖北省卫生健康委员会"},
+}
+
+
+@pytest.mark.parametrize("set_key", sorted(RAW))
+def test_every_detail_set_needs_an_attachment_by_default(db, person, set_key):
+    """spec 4.2.3: 单条录入 needs the attachment for every set (工作经历 and 培训经历 saved without one before)."""
+    label = people.DETAIL_SETS[set_key].label
     with pytest.raises(ValidationFailed) as exc:
-        people.save_detail(person, "education", raw)
-    assert exc.value.errors == ["教育经历须上传附件图片（JPG 或 PNG，不超过 3 MB）；没有附件请使用批量导入"]
-    entry = people.save_detail(person, "education", raw, [_jpeg()])
+        people.save_detail(person, set_key, RAW[set_key])
+    assert exc.value.errors == [f"{label}须上传附件图片（JPG 或 PNG，不超过 3 MB）；没有附件请使用批量导入"]
+    entry = people.save_detail(person, set_key, RAW[set_key], [_jpeg()])
     assert len(entry.attachments) == 1 and entry.attachments[0]["thumb"]
+
+
+def test_the_sets_needing_an_attachment_are_a_setting(app, db, person, monkeypatch):
+    monkeypatch.setitem(app.config, "DETAIL_ATTACHMENT_SETS", "education，资格证书")  # a key and a name
+    assert people.attachment_sets() == {"education", "qualification"}
+    entry = people.save_detail(person, "work", RAW["work"])  # not in the list: saved without one
+    assert entry.attachments == []
+    with pytest.raises(ValidationFailed, match="资格证书须上传附件图片"):
+        people.save_detail(person, "qualification", RAW["qualification"])
+    monkeypatch.setitem(app.config, "DETAIL_ATTACHMENT_SETS", "")
+    assert people.attachment_sets() == frozenset()
+    with pytest.raises(RuntimeError, match="DETAIL_ATTACHMENT_SETS: 工作经验 不是详细信息类别"):
+        people.attachment_sets({"DETAIL_ATTACHMENT_SETS": "work,工作经验"})
+
+
+def test_editing_keeps_the_attachment(db, person):
+    raw = RAW["education"]
+    entry = people.save_detail(person, "education", raw, [_jpeg()])
     # Editing keeps the attachment, so none has to be uploaded again.
     entry = people.save_detail(person, "education", {**raw, "school": "华中科技大学"}, [], entry)
     assert entry.school == "华中科技大学" and len(entry.attachments) == 1
+
+
+@pytest.mark.parametrize("set_key", sorted(RAW))
+def test_a_second_identical_entry_is_refused(db, person, set_key):
+    ds = people.DETAIL_SETS[set_key]
+    first = people.save_detail(person, set_key, RAW[set_key], [_jpeg()])
+    with pytest.raises(ValidationFailed) as exc:
+        people.save_detail(person, set_key, RAW[set_key], [_jpeg()])
+    keys = "、".join(f.label for f in ds.fields if f.key in ds.natural_key)
+    assert exc.value.errors == [f"与已有记录重复：{person.name} 已有一条{keys}相同的{ds.label}，请修改那一条，不要重复录入"]
+    assert len(getattr(person, ds.relation)) == 1
+    # the entry itself may be saved again (修改), and an entry differing in its key is another entry
+    people.save_detail(person, set_key, RAW[set_key], [], first)
+    changed = {"start_date": "2011-01", "education": "3", "level": "2"}.get(ds.natural_key[-1], "另一个")
+    other = {**RAW[set_key], ds.natural_key[-1]: changed}
+    people.save_detail(person, set_key, other, [_jpeg()])
+    db.session.expire_all()
+    assert len(getattr(db.session.get(Person, person.id), ds.relation)) == 2
 
 
 def test_detail_code_fields_and_delete_in_scope(db, person):
@@ -191,7 +240,7 @@ def test_detail_code_fields_and_delete_in_scope(db, person):
     assert db.session.get(Person, person.id).titles == []
 
 
-def test_village_clinic_staff_get_a_status_warning(db):
+def test_village_clinic_staff_in_post_must_be_probation_staff(db):
     from app.models.org import Department, Institution
     from app.services import people as svc
     from app.services.seed import JIANGXIA_CODE
@@ -202,10 +251,13 @@ def test_village_clinic_staff_get_a_status_warning(db):
     db.session.commit()
     raw = {"name": "王村医", "id_type": "01", "id_number": "11010519491231002X", "status": "在岗",
            "department_id": str(village.id)}
-    warned = svc.check_person(inst.id, raw)
-    assert warned.errors == [] and "村卫生室人员的在职状态一定要选择" in warned.warnings[0].message
+    refused = svc.check_person(inst.id, raw)
+    assert [(e.field, e.message) for e in refused.errors] == [("status", (
+        "所在科室“王家村卫生室”是村卫生室：村卫生室人员的在职状态须为“医师资格考试试用期考核人员”（当前为“在岗”）"))]
+    with pytest.raises(ValidationFailed):
+        svc.save_person(inst, raw)
     fine = svc.check_person(inst.id, {**raw, "status": "医师资格考试试用期考核人员"})
-    assert fine.warnings == []
+    assert fine.errors == [] and fine.warnings == []
 
 
 def test_a_refused_form_leaves_no_uploaded_file(app, db, tmp_path, monkeypatch):

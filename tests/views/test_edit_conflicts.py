@@ -86,7 +86,8 @@ def test_fresh_person_save_after_a_change_goes_through(db, login_as):
 def test_stale_work_experience_save_is_refused(db, login_as):
     person = _person(db)
     entry = WorkExperience(person_id=person.id, institution_id=person.institution_id,
-                           start_date=__import__("datetime").date(2010, 1, 1), employer="甲医院", position="医师")
+                           start_date=__import__("datetime").date(2010, 1, 1), employer="甲医院", position="医师",
+                           attachments=[{"path": "x.jpg", "thumb": "x_t.jpg", "filename": "工作证明.jpg"}])
     db.session.add(entry)
     db.session.commit()
     a, b = login_as("inst_admin"), login_as("inst_admin")

@@ -22,7 +22,7 @@ from sqlalchemy import String, any_, bindparam, func, select
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from app.domain.errors import DomainError
-from app.domain.person import ACTIVE_STATUSES, LABELS, PROBATION_STATUS, Checked, FieldIssue, check_basic
+from app.domain.person import ACTIVE_STATUSES, LABELS, Checked, FieldIssue, check_basic, village_status_problem
 from app.extensions import db
 from app.models.audit import AuditLog
 from app.models.org import Department, Post
@@ -32,15 +32,7 @@ from app.services import concurrency, dictionaries, people
 BASIC = "basic"
 SETS = {BASIC: "基本信息", **{key: s.label for key, s in people.DETAIL_SETS.items()}}
 # Natural key of an entry (besides the person, found by 证件号码): re-running a file never duplicates.
-NATURAL_KEYS = {
-    BASIC: ("id_number",),
-    "work": ("start_date", "employer"),
-    "education": ("school", "education"),
-    "title": ("title_name", "level"),
-    "qualification": ("kind", "certificate_no"),
-    "practice": ("certificate_no",),
-    "training": ("start_date", "organiser"),
-}
+NATURAL_KEYS = {BASIC: ("id_number",), **{key: s.natural_key for key, s in people.DETAIL_SETS.items()}}
 TEMPLATE_FORMAT = 1  # bump when the layout of the workbook changes: older templates are then refused
 INSTITUTION_LABEL = "机构名称"
 DATE_NOTE = "日期可填写 2020-09-01 或 2020-09（自动补为 01 日），也可以是 Excel 的日期单元格"
@@ -411,10 +403,9 @@ def check_person_batched(institution_id: int, raw: dict, person, rules: dict, re
         else:
             values[key] = row.id
     department = refs["department_id"].get(values["department_id"]) if values.get("department_id") else None
-    if department is not None and department.category == "村卫生室" and values.get("status") != PROBATION_STATUS:
-        checked.warnings.append(FieldIssue("status", (
-            f"所在科室“{department.name}”是村卫生室：村卫生室人员的在职状态一定要选择“{PROBATION_STATUS}”"
-            f"（当前为“{values.get('status')}”），请确认是否选错")))
+    village = department and village_status_problem(department.category, department.name, values.get("status"))
+    if village:
+        checked.errors.append(village)
     number = values.get("id_number")
     if number and values.get("status") in ACTIVE_STATUSES and not any(e.field == "id_number" for e in checked.errors):
         holder = holders.get(number)
