@@ -82,13 +82,11 @@ def create_app(config=None):
 
 def _warm_up_pdf(app):
     """Register the PDF font and render once in the background, so the first letter is not slow."""
-    import threading
-
     from app.services import pdf
 
     if pdf.font_path(app.instance_path).exists():
-        # The name lets `imports worker` wait for it before forking (import_jobs.worker).
-        threading.Thread(target=pdf.warm_up, args=(app.instance_path,), name="pdf-warm-up", daemon=True).start()
+        # Its thread is named pdf-warm-up: `imports worker` waits for it before forking (import_jobs.worker).
+        pdf.prepare_font(app.instance_path)
 
 
 def trust_proxies(app):

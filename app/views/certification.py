@@ -67,7 +67,12 @@ class CertificationView(BaseView):
         cert = certs.for_user(g.user)
         if cert is None:
             abort(404)
-        data = pdf.render_pdf("certification.html", **certs.letter_context(cert, g.user))
+        try:
+            data = pdf.render_pdf("certification.html", **certs.letter_context(cert, g.user))
+        except pdf.FontNotReady:
+            retry = 10
+            return (self.render_template("certification/font_pending.html", retry=retry), 503,
+                    {"Retry-After": str(retry), "Cache-Control": "no-store"})
         return Response(data, mimetype="application/pdf",
                         headers={"Content-Disposition": "inline; filename=certification.pdf"})
 
