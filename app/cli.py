@@ -1,9 +1,11 @@
 """flask commands. They call services only."""
+import contextlib
 import json
 import time
 
 import click
 from flask import current_app
+from sqlalchemy import event
 
 from app.extensions import appbuilder, db
 from app.services import audit, dictionaries, pdf, posts, seed
@@ -169,9 +171,31 @@ def prepare_run(app) -> str:
     with app.app_context():
         empty = "institution" not in inspect(db.engine).get_table_names() or db.session.scalar(
             select(Institution.id).limit(1)) is None
-        run_setup(demo=empty, font=False)
+        with _unsynced_sqlite(db.engine, empty):
+            run_setup(demo=empty, font=False)
     pdf.prepare_font(app.instance_path)
     return demo_accounts_text(app)
+
+
+@contextlib.contextmanager
+def _unsynced_sqlite(engine, fresh: bool):
+    """On a fresh SQLite database, setup's few hundred commits (FAB commits every permission) skip the fsync: on a
+    busy disk that was several seconds of the first start, and a crash then loses nothing (setup simply runs
+    again). The pool is emptied afterwards, so the server's connections have SQLite's default durability."""
+    if not (fresh and engine.dialect.name == "sqlite"):
+        yield
+        return
+
+    def unsynced(dbapi_connection, _record, _proxy):
+        dbapi_connection.execute("PRAGMA synchronous=OFF")
+
+    event.listen(engine, "checkout", unsynced)
+    try:
+        yield
+    finally:
+        event.remove(engine, "checkout", unsynced)
+        db.session.remove()
+        engine.dispose()
 
 
 def demo_accounts_text(app) -> str:

@@ -88,3 +88,33 @@ def test_the_conversion_in_a_child_process_writes_a_truetype_font(tmp_path):
     with open(target, "rb") as fh:
         assert fh.read(4) == b"\x00\x01\x00\x00"
     assert [p.name for p in target.parent.iterdir()] == [target.name]  # no temporary file left behind
+
+
+_FRESH_START = """
+from app.services import pdf
+pdf.prepare_font = lambda instance_path: None  # the font is not what this test is about
+from sqlalchemy import func, select, text
+from run import app
+from app.cli import prepare_run
+from app.extensions import db
+from app.models.org import Institution
+prepare_run(app)
+with app.app_context():
+    print("institutions", db.session.scalar(select(func.count(Institution.id))))
+    print("synchronous", db.session.execute(text("PRAGMA synchronous")).scalar())
+"""
+
+
+@pytest.mark.slow
+def test_first_start_on_a_fresh_sqlite_file_leaves_the_server_with_durable_commits(tmp_path):
+    """The first start skips fsync while it fills a fresh SQLite file; the server's connections afterwards do not."""
+    import os
+    import subprocess
+    import sys
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(__file__)))
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path}/fresh.db", "SECRET_KEY": "x" * 32}
+    out = subprocess.run([sys.executable, "-c", _FRESH_START], cwd=root, env=env, capture_output=True, text=True,
+                         timeout=300)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "institutions 2" in out.stdout and "synchronous 2" in out.stdout  # 2 = FULL, SQLite's default
