@@ -1,21 +1,14 @@
-"""`python run.py`: migrate, load dictionaries, seed demo data if the database is empty, serve with waitress."""
+"""`python run.py`: migrate, load dictionaries, seed demo data if the database is empty, serve with waitress
+(the PDF font is converted in the background meanwhile)."""
 from app import create_app
 
 app = create_app()
 
 
 def main():
-    from sqlalchemy import inspect, select
+    from app.cli import prepare_run
 
-    from app.cli import demo_accounts_text, run_setup
-    from app.extensions import db
-    from app.models.org import Institution
-
-    with app.app_context():
-        empty = "institution" not in inspect(db.engine).get_table_names() or db.session.scalar(
-            select(Institution.id).limit(1)) is None
-        run_setup(demo=empty)
-        print(demo_accounts_text(app))
+    print(prepare_run(app))  # the PDF font is converted in the background: the first page does not wait for it
     from waitress import serve
 
     host, port = app.config["HOST"], app.config["PORT"]

@@ -83,13 +83,11 @@ def create_app(config=None):
 
 def _warm_up_pdf(app):
     """Register the PDF font and render once in the background, so the first letter is not slow."""
-    import threading
-
     from app.services import pdf
 
     if pdf.font_path(app.instance_path).exists():
-        # The name lets `imports worker` wait for it before forking (import_jobs.worker).
-        threading.Thread(target=pdf.warm_up, args=(app.instance_path,), name="pdf-warm-up", daemon=True).start()
+        # Its thread is named pdf-warm-up: `imports worker` waits for it before forking (import_jobs.worker).
+        pdf.prepare_font(app.instance_path)
 
 
 def trust_proxies(app):
@@ -252,7 +250,10 @@ def _install_csp(app):
         # HTML pages only: a file shown in a page (a PDF in an <iframe>) must not carry frame-ancestors 'none'.
         # A policy set by the view itself (file downloads: default-src 'none'; sandbox) is kept.
         if response.mimetype == "text/html" and "Content-Security-Policy" not in response.headers:
-            response.headers["Content-Security-Policy"] = CSP.format(nonce=csp_nonce())
+            policy = CSP.format(nonce=csp_nonce())
+            if g.get("csp_frame_self"):  # a page our own pages show in a frame (the letter's 正在准备字体 page)
+                policy = policy.replace("frame-ancestors 'none'", "frame-ancestors 'self'")
+            response.headers["Content-Security-Policy"] = policy
         return response
 
 

@@ -1,22 +1,27 @@
 """flask commands. They call services only."""
+import contextlib
 import json
 import time
 
 import click
 from flask import current_app
+from sqlalchemy import event
 
 from app.extensions import appbuilder, db
 from app.services import audit, dictionaries, pdf, posts, seed
 
 
-def run_setup(demo: bool = False, people: int = 0, org: bool = False) -> dict:
-    """Migrate to the newest schema, create roles and permissions, load dictionaries, seed. Idempotent."""
+def run_setup(demo: bool = False, people: int = 0, org: bool = False, font: bool = True) -> dict:
+    """Migrate to the newest schema, create roles and permissions, load dictionaries, seed. Idempotent.
+
+    font=False leaves the PDF font to the caller (`python run.py` converts it in the background)."""
     from flask_migrate import upgrade
 
     from app.security.roles import sync_roles
 
     upgrade()
-    pdf.ensure_font()  # once per machine (about 40 s): no request ever waits for the font conversion
+    if font:
+        pdf.ensure_font()  # once per machine (half a minute): no request then waits for the font conversion
     result = {}
     with audit.acting_as("系统初始化"):
         sync_roles(appbuilder)
@@ -153,6 +158,44 @@ def register_cli(app):
         purged = import_jobs.purge_old_files(days)
         db.session.remove()
         click.echo(json.dumps({"days": days, "jobs_purged": purged}, ensure_ascii=False))
+
+
+def prepare_run(app) -> str:
+    """What `python run.py` does before it serves: setup, with the demo data when the database is empty, and the
+    PDF font conversion started in the background (the first page must not wait for it; a certification letter
+    asked for meanwhile waits or answers 请稍候). Returns the demo accounts text to print."""
+    from sqlalchemy import inspect, select
+
+    from app.models.org import Institution
+
+    with app.app_context():
+        empty = "institution" not in inspect(db.engine).get_table_names() or db.session.scalar(
+            select(Institution.id).limit(1)) is None
+        with _unsynced_sqlite(db.engine, empty):
+            run_setup(demo=empty, font=False)
+    pdf.prepare_font(app.instance_path)
+    return demo_accounts_text(app)
+
+
+@contextlib.contextmanager
+def _unsynced_sqlite(engine, fresh: bool):
+    """On a fresh SQLite database, setup's few hundred commits (FAB commits every permission) skip the fsync: on a
+    busy disk that was several seconds of the first start, and a crash then loses nothing (setup simply runs
+    again). The pool is emptied afterwards, so the server's connections have SQLite's default durability."""
+    if not (fresh and engine.dialect.name == "sqlite"):
+        yield
+        return
+
+    def unsynced(dbapi_connection, _record, _proxy):
+        dbapi_connection.execute("PRAGMA synchronous=OFF")
+
+    event.listen(engine, "checkout", unsynced)
+    try:
+        yield
+    finally:
+        event.remove(engine, "checkout", unsynced)
+        db.session.remove()
+        engine.dispose()
 
 
 def demo_accounts_text(app) -> str:

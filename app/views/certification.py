@@ -67,7 +67,13 @@ class CertificationView(BaseView):
         cert = certs.for_user(g.user)
         if cert is None:
             abort(404)
-        data = pdf.render_pdf("certification.html", **certs.letter_context(cert, g.user))
+        try:
+            data = pdf.render_pdf("certification.html", **certs.letter_context(cert, g.user))
+        except pdf.FontNotReady:
+            retry = 10
+            g.csp_frame_self = True  # the page shows this inside its own letter frame
+            return (self.render_template("certification/font_pending.html", retry=retry), 503,
+                    {"Retry-After": str(retry), "Cache-Control": "no-store", "X-Frame-Options": "SAMEORIGIN"})
         # Shown in the certification page itself (spec 2.1 "在下方"): our own pages may frame it, nothing else may.
         resp = Response(data, mimetype="application/pdf",
                         headers={"Content-Disposition": "inline; filename=certification.pdf",
