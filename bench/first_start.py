@@ -8,8 +8,10 @@ interpreter (the venv) on a free port, and polls /login/ until it answers 200. P
     .venv/bin/python bench/first_start.py [--keep] [--pdf] [--timeout 180]
 """
 import argparse
+import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -67,7 +69,9 @@ def main() -> None:
         load = None
     log = open(workdir / "run.log", "wb")
     started = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "run.py"], cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT)
+    # Its own process group: stopping it also stops the font conversion child that run.py starts.
+    proc = subprocess.Popen([sys.executable, "run.py"], cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
+                            start_new_session=True)
     first_page = font = None
     try:
         while time.perf_counter() - started < args.timeout and proc.poll() is None:
@@ -79,11 +83,12 @@ def main() -> None:
                 break
             time.sleep(0.1)
     finally:
-        proc.terminate()
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
         try:
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            proc.kill()
+            os.killpg(proc.pid, signal.SIGKILL)
         log.close()
     print(f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}" if load else "load average unknown")
     print(f"first 200 of /login/: {first_page:.1f} s" if first_page is not None else
