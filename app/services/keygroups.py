@@ -109,19 +109,6 @@ def search_staff(institution_id, text="", page=1, *, full_ids=True, per_page=PIC
     return rows, total, page, notice
 
 
-def staff_choices(institution_id, include_ids=()) -> list[Person]:
-    """The staff a group may be built from: the institution's serving staff, plus `include_ids` (current members
-    who may since have left, so editing a group never drops them silently). Department and post eager-loaded."""
-    include = {int(i) for i in include_ids if str(i).isdigit()}
-    condition = Person.status.in_(ACTIVE_STATUSES)
-    if include:
-        condition = condition | Person.id.in_(include)
-    stmt = (select(Person).where(Person.institution_id == institution_id, condition)
-            .options(selectinload(Person.department), selectinload(Person.post))
-            .order_by(Person.name, Person.id))
-    return list(db.session.scalars(stmt))
-
-
 # ---- checks ------------------------------------------------------------------------------------------------------
 
 def _parse_ids(raw_ids, errors) -> list[int]:
