@@ -291,9 +291,17 @@ def pages(app, username):
                                       .order_by(Person.id).offset(100).limit(1)) or \
             db.session.scalar(select(func.min(Person.id)).where(Person.institution_id == inst_id))
         surname = db.session.scalar(select(func.substr(Person.name, 1, 1)).where(Person.id == person_id)) or "王"
+        number = db.session.scalar(select(Person.id_number).where(Person.id == person_id)) or "420101"
         staff = db.session.scalar(select(func.count(Person.id)).where(Person.institution_id == inst_id))
     return staff, [("人员列表（20 行）", "/people/list/"), ("人员信息查询（照片墙）", "/photowall/"),
-                   (f"姓名搜索（{surname}）", f"/people/list/?q={surname}"), ("人员详情", f"/people/show/{person_id}")]
+                   (f"姓名搜索（{surname}）", f"/people/list/?q={surname}"),
+                   ("证件号后 4 位", f"/people/list/?q={number[-4:]}"), ("证件号后 6 位", f"/people/list/?q={number[-6:]}"),
+                   ("证件号前 6 位", f"/people/list/?q={number[:6]}"),
+                   ("按姓名排序、每页 100 行", "/people/list/?sort=name&size=100"),
+                   ("人员详情", f"/people/show/{person_id}"),
+                   ("人员标签 新增页", "/keygroups/add"), ("人员标签 选人（第 1 页）", "/keygroups/staff"),
+                   (f"人员标签 选人（{surname}）", f"/keygroups/staff?q={surname}"),
+                   ("人员标签 选人（证件号后 6 位）", f"/keygroups/staff?q={number[-6:]}")]
 
 
 def main(argv=None):

@@ -33,6 +33,11 @@ class Person(Versioned, Model):
         Index("uq_person_active_id_number", "id_number", unique=True,
               sqlite_where=text(ACTIVE_STATUS_SQL), postgresql_where=text(ACTIVE_STATUS_SQL)),
         Index("ix_person_institution_name", "institution_id", "name"),
+        # the staff list's 证件号码 search (services/people.py search_condition): a prefix is a range on the first,
+        # a suffix starts from the last four characters (the expression must read exactly as ID_TAIL_SQL; id_number
+        # makes it covering, so SQLite prefers it without statistics)
+        Index("ix_person_inst_id_number", "institution_id", "id_number"),
+        Index("ix_person_inst_id_tail", "institution_id", text("substr(id_number, length(id_number) - 3)"), "id_number"),
     )
 
     id = Column(Integer, primary_key=True)

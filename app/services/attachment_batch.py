@@ -30,6 +30,8 @@ SETS = ("qualification", "practice", "education", "title")
 _DATE_OF = {"qualification": "obtained_on", "practice": "registered_on", "education": "end_date",
             "title": "obtained_on"}
 UPLOADED, MISSING = "已上传", "未上传"
+NO_RECORD = "无此类记录"  # no entry of the set: nothing can receive an upload, so not 未上传 (a filter of its own)
+STATES = (MISSING, UPLOADED, NO_RECORD)
 ZIP_MAX_BYTES = 30 * 1024 * 1024
 ZIP_MAX_FILES = 500
 ZIP_NAME = re.compile(r"^([0-9A-Za-z]{5,30})(?:[_＿-](\d{1,3}))?\.(jpe?g)$", re.IGNORECASE)
@@ -46,6 +48,8 @@ class Row:
 
     @property
     def state(self) -> str:
+        if self.entry is None:
+            return NO_RECORD
         return UPLOADED if self.images else MISSING
 
 
@@ -87,7 +91,8 @@ def latest_entries(institution_id: int, set_key: str, person_ids=None) -> dict[i
 def rows(institution_id: int, set_key: str, *, department_ids=None, state: str = "", q: str = "",
          page: int = 1, per_page: int = 30) -> tuple[list[Row], int]:
     """Staff of the institution (optionally of some departments, matching a name or ID number) with the latest
-    entry of the set, filtered by 上传状态; one page of them and how many match. The filter needs every entry of
+    entry of the set, filtered by 上传状态 (未上传: an entry without images; 无此类记录: no entry at all); one
+    page of them and how many match. The filter needs every entry of
     the set, so ids are read for all, full rows only for the page."""
     detail_set(set_key)
     stmt = select(Person.id).where(Person.institution_id == institution_id)
@@ -98,9 +103,8 @@ def rows(institution_id: int, set_key: str, *, department_ids=None, state: str =
         stmt = stmt.where((Person.name.contains(q, autoescape=True)) | (Person.id_number == q.upper()))
     ids = list(db.session.scalars(stmt.order_by(Person.name, Person.id)))
     latest = latest_entries(institution_id, set_key)
-    if state in (UPLOADED, MISSING):
-        ids = [pid for pid in ids if (UPLOADED if latest.get(pid) is not None and latest[pid].attachments
-                                      else MISSING) == state]
+    if state in STATES:
+        ids = [pid for pid in ids if Row(None, latest.get(pid)).state == state]
     start = (max(page, 1) - 1) * per_page
     page_ids = ids[start:start + per_page]
     persons = {p.id: p for p in db.session.scalars(select(Person).options(joinedload(Person.department))

@@ -10,8 +10,10 @@ from sqlalchemy.orm import selectinload
 from app.domain.errors import DomainError, ValidationFailed
 from app.domain.person import ACTIVE_STATUSES
 from app.extensions import db
+from app.models.org import Department
 from app.models.people import KeyGroup, Person, key_group_member
 from app.services import concurrency
+from app.services import people as people_svc
 
 NAME_MAX = 50
 DESCRIPTION_MAX = 500
@@ -71,17 +73,40 @@ def members_of(group) -> list[Person]:
         .options(selectinload(Person.department), selectinload(Person.post)).order_by(Person.name, Person.id)))
 
 
-def staff_choices(institution_id, include_ids=()) -> list[Person]:
-    """The staff a group may be built from: the institution's serving staff, plus `include_ids` (current members
-    who may since have left, so editing a group never drops them silently). Department and post eager-loaded."""
-    include = {int(i) for i in include_ids if str(i).isdigit()}
-    condition = Person.status.in_(ACTIVE_STATUSES)
-    if include:
-        condition = condition | Person.id.in_(include)
-    stmt = (select(Person).where(Person.institution_id == institution_id, condition)
-            .options(selectinload(Person.department), selectinload(Person.post))
-            .order_by(Person.name, Person.id))
-    return list(db.session.scalars(stmt))
+PICKER_PAGE = 20
+
+
+def chosen_people(institution_id, ids) -> list[Person]:
+    """The chosen members of a group form (its members, or what was ticked when a save was refused), of this
+    institution only, by name; department and post eager-loaded."""
+    wanted = {int(i) for i in ids if str(i).isdigit()}
+    if not wanted:
+        return []
+    return list(db.session.scalars(
+        select(Person).where(Person.institution_id == institution_id, Person.id.in_(wanted))
+        .options(selectinload(Person.department), selectinload(Person.post)).order_by(Person.name, Person.id)))
+
+
+def search_staff(institution_id, text="", page=1, *, full_ids=True, per_page=PICKER_PAGE):
+    """One page of the member picker: the institution's serving staff matching a part of 姓名 or 科室, a 工号, or a
+    证件号码 (full, its first or last characters, by the staff list's rule and indexes, masked digits not
+    searchable). Returns (people, total, notice); department and post eager-loaded, two queries whatever the size."""
+    text = (text or "").strip()[:50]
+    stmt = select(Person).where(Person.institution_id == institution_id, Person.status.in_(ACTIVE_STATUSES))
+    notice = None
+    if text:
+        condition, notice = people_svc.search_condition(institution_id, text, full_ids)
+        if not people_svc.is_id_fragment(text.upper()):
+            in_department = select(Department.id).where(Department.institution_id == institution_id,
+                                                        Department.name.contains(text, autoescape=True))
+            condition = condition | Person.department_id.in_(in_department)
+        stmt = stmt.where(condition)
+    total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
+    page = min(max(int(page or 1), 1), max((total + per_page - 1) // per_page, 1))
+    rows = list(db.session.scalars(
+        stmt.options(selectinload(Person.department), selectinload(Person.post))
+        .order_by(Person.name, Person.id).limit(per_page).offset((page - 1) * per_page)))
+    return rows, total, page, notice
 
 
 # ---- checks ------------------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 
 from flask import current_app, has_app_context
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, literal_column, or_, select, union
 from sqlalchemy.exc import IntegrityError
 
 from app.domain.dates import UNTIL_NOW, parse_date
@@ -145,6 +145,76 @@ def find_people(institution_id: int, text: str, limit: int = 20):
     stmt = select(Person).where(Person.institution_id == institution_id,
                                 or_(Person.id_number == text.upper(), Person.name.contains(text)))
     return list(db.session.scalars(stmt.order_by(Person.name).limit(limit)))
+
+
+# ---- the staff list: search, sorting, page sizes ------------------------------------------------------------------
+
+PAGE_SIZES = (20, 50, 100)
+# SQL of the last four characters of 证件号码: the expression index ix_person_inst_id_tail is built on exactly this
+# text (an index on an expression is used only when the query spells the same expression).
+ID_TAIL_SQL = "substr(id_number, length(id_number) - 3)"
+ID_FRAGMENT_MIN = 4
+MASKED_FRAGMENT_MAX = 4  # without 查看完整证件号 only the shown characters (first 4, last 4) may be searched
+SORTS = {"staff_no": (Person.staff_no,), "name": (Person.name,), "sex": (Person.sex,), "id_number": (Person.id_number,),
+         "department_id": (Department.name,), "post_id": (Post.name,), "status": (Person.status,)}
+
+
+def is_id_fragment(text: str) -> bool:
+    body = text[:-1] if text[-1:] == "X" else text
+    return len(text) >= ID_FRAGMENT_MIN and body.isdigit()
+
+
+def search_condition(institution_id: int, text: str, full_ids: bool):
+    """(where-clause, notice) of the list's search box: 姓名 (part), 工号, or 证件号码 — the full number, its first
+    characters (index (institution_id, id_number), a range) or its last characters (expression index on the last
+    four, then the whole suffix); the branches are a UNION of ids so each uses its own index. Without
+    查看完整证件号 a part of a number may be only what the list shows (the first or last four characters); a longer
+    part is refused with a notice, never searched."""
+    text = (text or "").strip().upper()
+    if not text:
+        return None, None
+    if not is_id_fragment(text):
+        return or_(Person.name.contains(text, autoescape=True), Person.staff_no == text), None
+
+    def ids(*where):
+        return select(Person.id).where(Person.institution_id == institution_id, *where)
+
+    by_staff_no = ids(Person.staff_no == text)
+    if not full_ids and len(text) > MASKED_FRAGMENT_MAX:
+        if len(text) in (15, 18):
+            return Person.id.in_(union(ids(Person.id_number == text), by_staff_no)), None
+        return Person.id.in_(by_staff_no), (
+            f"证件号码：没有“查看完整证件号”权限时，只能按显示出的前 {MASKED_FRAGMENT_MAX} 位、"
+            f"后 {MASKED_FRAGMENT_MAX} 位或完整证件号码查找")
+    upper = text[:-1] + chr(ord(text[-1]) + 1)
+    tail = literal_column(ID_TAIL_SQL)  # unqualified: SQLite matches the index expression only as written
+    suffix = [tail == text[-4:]]
+    if len(text) > 4:
+        suffix.append(Person.id_number.endswith(text, autoescape=True))
+    return Person.id.in_(union(ids(Person.id_number >= text, Person.id_number < upper), ids(*suffix),
+                               by_staff_no)), None
+
+
+def list_statement(institution_id: int, *, text="", full_ids=True, department_ids=None, status="", sort="",
+                   descending=False):
+    """(select of the institution's staff for the list, notice): filters, then the chosen order (a column of
+    LIST_COLUMNS; 证件号码 only for those who see it in full), ties by 工号, 姓名, id."""
+    stmt = select(Person).where(Person.institution_id == institution_id)
+    condition, notice = search_condition(institution_id, text, full_ids)
+    if condition is not None:
+        stmt = stmt.where(condition)
+    if department_ids is not None:
+        stmt = stmt.where(Person.department_id.in_(department_ids))
+    if status:
+        stmt = stmt.where(Person.status == status)
+    order = []
+    if sort in SORTS and (sort != "id_number" or full_ids):
+        if sort == "department_id":
+            stmt = stmt.outerjoin(Department, Department.id == Person.department_id)
+        elif sort == "post_id":
+            stmt = stmt.outerjoin(Post, Post.id == Person.post_id)
+        order = [c.desc() if descending else c.asc() for c in SORTS[sort]]
+    return stmt.order_by(*order, Person.staff_no.is_(None), Person.staff_no, Person.name, Person.id), notice
 
 
 def count_people(institution_id: int) -> int:

@@ -319,6 +319,7 @@ class AttachmentBatchView(BaseView):
         args = {k: v for k, v in (("set", set_key), ("state", state), ("q", q), ("department", dept_arg)) if v}
         return self.render_template(
             "imports/attachments.html", inst=inst, set_key=set_key, sets=attachment_batch.labels(), state=state,
+            states=attachment_batch.STATES, no_record=attachment_batch.NO_RECORD,
             q=q, department=dept_arg, nodes=nodes, items=items, total=total, page=page, pages=pages, args=args,
             form=FlaskForm(), can_write=self._can("write"), zip_results=zip_results, zip_error=zip_error,
             zip_max_mb=attachment_batch.ZIP_MAX_BYTES // (1024 * 1024), zip_max_files=attachment_batch.ZIP_MAX_FILES,

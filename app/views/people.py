@@ -84,7 +84,7 @@ class PersonView(BaseView):
     edited_models = (Person, *(s.model for s in people.DETAIL_SETS.values()))  # what its forms edit (versioned)
     default_view = "list"
     class_permission_name = "人员信息管理"
-    method_permission_name = {"list": "read", "show": "read", "add": "write", "edit": "write",
+    method_permission_name = {"list": "read", "show": "read", "view": "read", "add": "write", "edit": "write",
                               "detail_add": "write", "detail_edit": "write", "detail_delete": "write",
                               "detail_new": "write", "fullid": "fullid"}
     base_permissions = ["can_read", "can_write", "can_fullid"]
@@ -125,30 +125,33 @@ class PersonView(BaseView):
         except ValueError:
             page = 1
         tree = _department_tree(inst.id)
-        stmt = select(Person).where(Person.institution_id == inst.id)
-        if q:
-            stmt = stmt.where(or_(Person.name.contains(q, autoescape=True), Person.id_number == q.upper(),
-                                  Person.staff_no == q))
-        if dept_id.isdigit():
-            stmt = stmt.where(Person.department_id.in_(self._subtree_ids(tree, int(dept_id))))
-        if status:
-            stmt = stmt.where(Person.status == status)
-        total = db.session.scalar(select(func.count()).select_from(stmt.subquery()))
-        pages = max(math.ceil(total / PER_PAGE), 1)
+        full_ids = sees_full_id()
+        sort = request.args.get("sort", "")
+        sort = sort if sort in people.SORTS and (sort != "id_number" or full_ids) else ""
+        descending = sort != "" and request.args.get("desc") == "1"
+        size = request.args.get("size", "")
+        per_page = int(size) if size.isdigit() and int(size) in people.PAGE_SIZES else PER_PAGE
+        stmt, notice = people.list_statement(
+            inst.id, text=q, full_ids=full_ids, status=status, sort=sort, descending=descending,
+            department_ids=self._subtree_ids(tree, int(dept_id)) if dept_id.isdigit() else None)
+        total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+        pages = max(math.ceil(total / per_page), 1)
         page = min(page, pages)
         rows = db.session.scalars(
             stmt.options(joinedload(Person.department), joinedload(Person.post))
-            .order_by(Person.staff_no.is_(None), Person.staff_no, Person.name, Person.id)
-            .limit(PER_PAGE).offset((page - 1) * PER_PAGE)).unique().all()
+            .limit(per_page).offset((page - 1) * per_page)).unique().all()
         sexes = {d.code: (d.extra or {}).get("short") or d.name for d in dictionaries.items("sex", active_only=False)}
-        full_ids = sees_full_id()
         items = [{"person": p, "id_number": self._shown_id(p.id_number, full_ids), "sex": sexes.get(p.sex or "", p.sex or ""),
                   "completeness": completeness({k: getattr(p, k) for k in IMPORTANT})[0]} for p in rows]
         args = {k: v for k, v in (("q", q), ("department", dept_id), ("status", status)) if v}
+        view_args = {**args, **({"sort": sort} if sort else {}), **({"desc": "1"} if descending else {}),
+                     **({"size": per_page} if per_page != PER_PAGE else {})}
         # 批量导入 / 导出 / 下载模板 lead to 人员信息导入管理 and follow its rights (导入; 导出 for exports and templates)
         imports = {right: self._can(right, ImportView.class_permission_name) for right in ("import", "export", "read")}
         return self.render_template(
-            "people/list.html", items=items, total=total, page=page, pages=pages, args=args, q=q,
+            "people/list.html", items=items, total=total, page=page, pages=pages, args=args, q=q, notice=notice,
+            view_args=view_args, sort=sort, descending=descending, per_page=per_page, page_sizes=people.PAGE_SIZES,
+            sortable=[k for k, _ in LIST_COLUMNS if k != "id_number" or full_ids],
             department=dept_id, status=status, columns=LIST_COLUMNS, important=IMPORTANT,
             departments=[(d.id, _indent(d.name, depth)) for d, depth in tree],
             statuses=[d.name for d in dictionaries.items("staff_status")], detail_sets=people.DETAIL_SETS,
@@ -272,18 +275,27 @@ class PersonView(BaseView):
         return {"detail_names": _names(code_types),
                 "detail_options": {t: [(d.code, d.name) for d in dictionaries.items(t)] for t in code_types}}
 
-    def _render_show(self, person, open_set=None, values=None, errors=(), field_errors=None, editing=None):
+    def _render_show(self, person, open_set=None, values=None, errors=(), field_errors=None, editing=None,
+                     read_only=False):
         percent, missing = completeness({k: getattr(person, k) for k in IMPORTANT})
+        can_write = self._can("write")
         return self.render_template(
             "people/show.html", person=person, summary=self._summary(person), percent=percent, missing=missing,
             detail_sets=people.DETAIL_SETS, open_set=open_set, values=values or {}, errors=list(errors),
-            field_errors=field_errors or {}, editing=editing, form=FlaskForm(), can_write=self._can("write"),
-            title=f"人员信息维护：{person.name}", **self._detail_context())
+            field_errors=field_errors or {}, editing=editing, form=FlaskForm(), read_only=read_only,
+            can_write=can_write and not read_only, may_edit=can_write,
+            title=f"人员信息：{person.name}" if read_only else f"人员信息维护：{person.name}", **self._detail_context())
 
     @expose("/show/<int:pk>")
     @has_access
     def show(self, pk):
         return self._render_show(self._person(pk))
+
+    @expose("/view/<int:pk>")
+    @has_access
+    def view(self, pk):
+        """The read-only person page (opened from the photo wall and the key groups); editing is a button there."""
+        return self._render_show(self._person(pk), read_only=True)
 
     # ---- detail entries ------------------------------------------------------------------------------------------
 

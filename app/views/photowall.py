@@ -1,5 +1,5 @@
 """机构人力资源: 人员信息查询 (the photo wall, spec 4.5) and 人员标签管理 (key-staff groups, spec 4.3)."""
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_wtf import FlaskForm
 from werkzeug.routing import BuildError
@@ -17,11 +17,11 @@ PEOPLE_PAGE = "人员信息管理"  # the page whose rights open a person's deta
 
 
 def detail_url(person_id) -> str:
-    """The person's detail page (人员信息管理 → show)."""
+    """The person's read-only page (人员信息管理 → view); editing is a button there."""
     try:
-        return url_for("PersonView.show", pk=person_id)
+        return url_for("PersonView.view", pk=person_id)
     except BuildError:  # the detail page is not registered yet: same path it will have
-        return f"/people/show/{person_id}"
+        return f"/people/view/{person_id}"
 
 
 def _errors(exc):
@@ -105,7 +105,7 @@ class KeyGroupView(BaseView):
     default_view = "list"
     class_permission_name = "人员标签管理"
     method_permission_name = {"list": "read", "show": "read", "add": "write", "edit": "write", "archive": "write",
-                              "reopen": "write", "delete": "write"}
+                              "reopen": "write", "delete": "write", "staff": "write"}
     base_permissions = ["can_read", "can_write"]
     scoped_model = KeyGroup  # the tenancy sweep calls every <pk> route with foreign group ids
 
@@ -171,10 +171,9 @@ class KeyGroupView(BaseView):
                       "members": [str(p.id) for p in group.members]}
         else:
             values = {"name": "", "description": "", "members": []}
-        chosen = {v for v in values["members"] if v.isdigit()}
-        staff = keygroups.staff_choices(institution_id, chosen)
+        chosen = keygroups.chosen_people(institution_id, values["members"])
         return self.render_template("keygroups/form.html", form=form, errors=errors, values=values, chosen=chosen,
-                                    staff=staff, editing=group, name_max=keygroups.NAME_MAX,
+                                    editing=group, name_max=keygroups.NAME_MAX,
                                     description_max=keygroups.DESCRIPTION_MAX,
                                     title="修改关键人员组" if group else "新增关键人员组")
 
@@ -182,6 +181,23 @@ class KeyGroupView(BaseView):
     @has_access
     def add(self):
         return self._form()
+
+    @expose("/staff")
+    @has_access
+    def staff(self):
+        """The member picker's search (GET, reads only): one page of the caller's institution's serving staff
+        matching ?q= (姓名, 科室, 工号, 证件号码), IDs shown by the one masking rule."""
+        institution_id = self._institution_id()
+        page = request.args.get("page", "1")
+        full_id = sees_full_id()
+        rows, total, page, notice = keygroups.search_staff(
+            institution_id, request.args.get("q", ""), int(page) if page.isdigit() else 1, full_ids=full_id)
+        per_page = keygroups.PICKER_PAGE
+        return jsonify(
+            total=total, page=page, pages=max((total + per_page - 1) // per_page, 1), notice=notice,
+            items=[{"id": p.id, "name": p.name, "department": p.department.name if p.department else "未分配科室",
+                    "post": p.post.name if p.post else "", "staff_no": p.staff_no or "",
+                    "id_number": shown_id(p.id_number, full_id), "status": p.status} for p in rows])
 
     @expose("/edit/<int:pk>", methods=["GET", "POST"])
     @has_access

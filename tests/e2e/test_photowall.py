@@ -87,11 +87,15 @@ def test_filter_wall_by_department_and_open_a_person(live_server, page, staff, t
     page.get_by_role("button", name="科室列表").click()
     assert page.locator("#dept-panel").is_visible()
 
-    # double-click opens the detail page
+    # double-click opens the read-only person page; 修改 there leads to the maintenance page
     li = staff["people"]["李静"]
     page.locator(f'.wall-card[data-person-id="{li.id}"]').dblclick()
+    page.wait_for_url(f"**/people/view/{li.id}")
+    assert page.locator("#person-page form").count() == 0
+    assert page.get_by_role("link", name="修改基本信息").count() == 0
+    page.locator("#edit-person").click()  # the 修改 button
     page.wait_for_url(f"**/people/show/{li.id}")
-    assert page.url.endswith(f"/people/show/{li.id}")
+    assert page.get_by_role("link", name="修改基本信息").is_visible()
 
     # Enter on a focused card does too
     page.goto(f"{live_server}/photowall/?q=王建")
@@ -100,26 +104,48 @@ def test_filter_wall_by_department_and_open_a_person(live_server, page, staff, t
     page.screenshot(path=str(tmp_path / "wall-focus.png"), full_page=True)
     page.keyboard.press("Enter")
     wang = staff["people"]["王建国"]
-    page.wait_for_url(f"**/people/show/{wang.id}")
+    page.wait_for_url(f"**/people/view/{wang.id}")
 
 
 def test_member_picker_filters_and_saves_a_group(db, live_server, page, staff, tmp_path):
+    """The picker searches the server page by page (issue 11: the form no longer renders every member)."""
+    inst = staff["inst"]
+    for i in range(30):  # more than a page of results for 批量
+        db.session.add(Person(institution_id=inst.id, name=f"批量{i:02d}", id_type="01", id_number=synthetic_id(900 + i),
+                              status="在岗", department_id=staff["depts"]["公共卫生科"].id))
+    db.session.commit()
     login(page, live_server)
-    page.goto(f"{live_server}/keygroups/add")
+    page.locator("a.dropdown-toggle", has_text="机构人力资源").first.click()
+    page.locator("ul.dropdown-menu a", has_text="人员标签管理").first.click()
+    page.get_by_role("link", name="新增", exact=True).click()
+    page.wait_for_url("**/keygroups/add")
     page.get_by_label("名称").fill("急救骨干")
     page.get_by_label("说明").fill("院前急救和院内抢救")
-    page.get_by_label("筛选人员").fill("外科")
-    visible = page.locator("#member-list .member-item:visible")
-    assert visible.count() == 2
-    page.get_by_role("checkbox", name=re.compile("^王建国")).check()
-    page.get_by_label("筛选人员").fill("张晓")
-    page.get_by_role("checkbox", name=re.compile("^张晓明")).check()
-    page.get_by_label("筛选人员").fill("")
+    results = page.locator("#member-results .member-item")
+    results.first.wait_for()
+    assert results.count() == 20 and "找到 36 人" in page.locator("#member-status").inner_text()
+    page.get_by_role("button", name="下一页").click()
+    page.wait_for_selector("text=第 2 / 2 页")
+    assert results.count() == 16
+    page.get_by_label("查找人员").fill("外科")
+    page.wait_for_selector("text=找到 2 人")
+    assert results.count() == 2
+    page.get_by_role("checkbox", name=re.compile("^ ?王建国")).check()
+    page.get_by_label("查找人员").fill("张晓")
+    page.wait_for_selector("text=找到 1 人")
+    page.locator("#member-results").get_by_role("checkbox", name=re.compile("张晓明")).check()
     assert page.locator("#member-count").inner_text() == "2"
-    page.get_by_label("只看已选").check()
-    assert page.locator("#member-list .member-item:visible").count() == 2
+    chosen = page.locator("#member-chosen")
+    assert "王建国" in chosen.inner_text() and "张晓明" in chosen.inner_text()
+    # last digits of the 证件号码 find a person too; unticking in the chosen list takes one out again
+    page.get_by_label("查找人员").fill(synthetic_id(4 * 37)[-6:])
+    page.wait_for_selector("text=找到 1 人")
+    page.locator("#member-results").get_by_role("checkbox", name=re.compile("赵丽")).check()
+    assert page.locator("#member-count").inner_text() == "3"
+    chosen.get_by_role("checkbox", name=re.compile("赵丽")).click()  # unticked: it leaves the list
+    assert page.locator("#member-count").inner_text() == "2" and "赵丽" not in chosen.inner_text()
     page.screenshot(path=str(tmp_path / "group-form.png"), full_page=True)
-    page.get_by_label("筛选人员").press("Enter")  # Enter in the filter does not submit
+    page.get_by_label("查找人员").press("Enter")  # Enter in the search box does not submit
     assert page.url.endswith("/keygroups/add")
     page.get_by_role("button", name="确定").click()
     page.wait_for_url("**/keygroups/list/")

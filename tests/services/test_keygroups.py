@@ -131,9 +131,13 @@ def test_delete_keeps_the_people(db, home):
     assert db.session.get(KeyGroup, group.id) is None and db.session.get(Person, a.id) is not None
 
 
-def test_staff_choices_are_serving_staff_plus_current_members(db, home, other):
+def test_picker_searches_serving_staff_and_keeps_chosen_members_who_left(db, home, other):
     serving, = _people(db, home, "在岗甲")
     left, = _people(db, home, "离职乙", start=50, status="离职")
     _people(db, other, "外院丙", start=100)
-    assert [p.name for p in keygroups.staff_choices(home.id)] == ["在岗甲"]
-    assert {p.name for p in keygroups.staff_choices(home.id, [str(left.id)])} == {"在岗甲", "离职乙"}
+    found, total, page, notice = keygroups.search_staff(home.id)
+    assert [p.name for p in found] == ["在岗甲"] and total == 1 and page == 1 and notice is None
+    # a current member who has since left stays in the chosen list (editing never drops them silently)
+    chosen = keygroups.chosen_people(home.id, [str(left.id), str(serving.id)])
+    assert {p.name for p in chosen} == {"在岗甲", "离职乙"}
+    assert keygroups.chosen_people(home.id, ["junk"]) == []

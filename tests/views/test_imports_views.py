@@ -328,7 +328,11 @@ def test_attachment_page_lists_staff_by_upload_state_and_department(db, login_as
     assert all(n in page for n in ("张有图", "李缺图", "赵无证", "科室列表", "上传状态", "内科"))
     assert "还没有资格证书记录" in page and _english(page) == []
     missing = _body(c.get("/attachmentbatch/?set=qualification&state=未上传"))
-    assert "李缺图" in missing and "赵无证" in missing and "张有图" not in missing
+    # 未上传: a record of the set without its image; people without a record are a filter of their own
+    assert "李缺图" in missing and "赵无证" not in missing and "张有图" not in missing
+    no_record = _body(c.get("/attachmentbatch/?set=qualification&state=无此类记录"))
+    assert "赵无证" in no_record and "李缺图" not in no_record and "张有图" not in no_record
+    assert "无此类记录（不能上传附件）" in page
     uploaded = _body(c.get("/attachmentbatch/?set=qualification&state=已上传"))
     assert "张有图" in uploaded and "李缺图" not in uploaded
     in_dept = _body(c.get(f"/attachmentbatch/?set=qualification&department={dept.id}"))

@@ -42,8 +42,10 @@ def test_add_list_edit(db, login_as, staff):
     c = login_as("inst_admin")
     assert "本机构还没有关键人员组" in c.get("/keygroups/list/").get_data(as_text=True)
     form = c.get("/keygroups/add").get_data(as_text=True)
-    assert "张医生" in form and "李护士" in form and "外院甲" not in form  # only the institution's own staff
+    assert "张医生" not in form and "外院甲" not in form  # the staff come page by page from the search
     assert 'id="member-filter"' in form and '<label for="member-filter"' in form and "确定" in form
+    found = c.get("/keygroups/staff").get_json()
+    assert {i["name"] for i in found["items"]} == {"张医生", "李护士", "王药师"}  # only the institution's own staff
     assert english_in(form) == []
     token = csrf_token(c, "/keygroups/add")
     resp = c.post("/keygroups/add", data={"csrf_token": token, "name": "急救骨干", "description": "院前急救",
@@ -65,7 +67,7 @@ def test_add_list_edit(db, login_as, staff):
     group = _group(db, "急救小组")
     assert [p.name for p in group.members] == ["王药师"] and group.description is None
     show = c.get(f"/keygroups/show/{group.id}").get_data(as_text=True)
-    assert "王药师" in show and f'href="/people/show/{staff["王药师"].id}"' in show and english_in(show) == []
+    assert "王药师" in show and f'href="/people/view/{staff["王药师"].id}"' in show and english_in(show) == []
 
 
 def test_refused_form_keeps_what_was_typed(db, login_as, staff):
@@ -158,3 +160,41 @@ def test_tenancy_sweep_with_key_groups_in_both_institutions(app, db, login_as, c
         keygroups.create(_inst(db, code).id, name="关键组")
     tenancy.test_no_view_reaches_a_foreign_row(app, db, login_as, caller, foreign_code)
     assert db.session.scalar(select(KeyGroup.id).where(KeyGroup.archived.is_(True))) is None
+
+
+def test_picker_searches_the_server_page_by_page_and_the_form_stays_small(db, login_as, staff):
+    """issue 11: the form no longer renders every member of the institution; the picker asks a JSON search
+    (name, 科室, 工号, 证件号码; 20 a page; the caller's institution only) and the form lists the chosen apart."""
+    home = staff["home"]
+    surgery = Department(institution_id=home.id, name="骨外科", seq=2)
+    db.session.add(surgery)
+    db.session.flush()
+    for i in range(45):
+        db.session.add(Person(institution_id=home.id, name=f"批量{i:02d}", id_type="01", id_number=synthetic_id(500 + i),
+                              status="在岗", department_id=surgery.id))
+    db.session.add(Person(institution_id=home.id, name="已离职者", id_type="01", id_number=synthetic_id(600),
+                          status="离职"))
+    db.session.commit()
+    c = login_as("inst_admin")
+    form = c.get("/keygroups/add").get_data(as_text=True)
+    assert "批量0" not in form and form.count('name="members"') == 0
+    first = c.get("/keygroups/staff").get_json()
+    assert first["total"] == 48 and first["pages"] == 3 and len(first["items"]) == 20
+    assert len(c.get("/keygroups/staff?page=3").get_json()["items"]) == 8
+    assert c.get("/keygroups/staff?q=骨外").get_json()["total"] == 45  # by department
+    assert [i["name"] for i in c.get("/keygroups/staff?q=批量07").get_json()["items"]] == ["批量07"]
+    number = synthetic_id(507)
+    for fragment in (number, number[-4:], number[-6:], number[-8:]):
+        names = [i["name"] for i in c.get(f"/keygroups/staff?q={fragment}").get_json()["items"]]
+        assert "批量07" in names, fragment
+    assert c.get("/keygroups/staff?q=G001").get_json()["items"][0]["name"] == "李护士"  # 工号
+    assert c.get("/keygroups/staff?q=外院甲").get_json()["total"] == 0  # another institution
+    assert c.get("/keygroups/staff?q=已离职者").get_json()["total"] == 0  # not serving
+    # a saved group: its members are listed apart, ticked, on 修改
+    token = csrf_token(c, "/keygroups/add")
+    c.post("/keygroups/add", data={"csrf_token": token, "name": "骨干", "members": [staff["王药师"].id]})
+    group = _group(db, "骨干")
+    edit = c.get(f"/keygroups/edit/{group.id}").get_data(as_text=True)
+    chosen = edit.split('id="member-chosen"')[1].split("</ul>")[0]
+    assert "王药师" in chosen and f'name="members" value="{staff["王药师"].id}" checked' in chosen
+    assert "批量0" not in edit

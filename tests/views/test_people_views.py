@@ -142,7 +142,7 @@ def test_starred_headers_and_completeness(db, login_as):
     page = _body(login_as("inst_admin").get("/people/list/"))
     header = page.split("<thead>")[1].split("</thead>")[0]
     assert header.count('aria-label="重要信息"') == 6  # 姓名 性别 证件号码 科室 岗位 在职状态; 工号 is not starred
-    assert "工号</th>" in header and "资料完整度" in header
+    assert "工号</a></th>" in header and "资料完整度" in header  # a sort link, no star
     # 姓名 证件类型 证件号码 性别 手机号码 在职状态: 6 of the 16 important fields
     assert completeness({k: getattr(p, k) for k in IMPORTANT})[0] == 38 and "<small>38%</small>" in page
 

@@ -85,7 +85,7 @@ def test_wall_shows_serving_staff_of_the_institution_with_department_list(db, lo
     assert counts == {"内科": "2", "心内科": "1", "外科": "1"}  # 内科 counts 心内科 too
     assert "未分配科室" in side and 'aria-expanded="true"' in page and "科室列表" in page
     card = page.split(f'data-person-id="{staff["张三"].id}"')[1].split("</dl>")[0]
-    assert f'data-href="/people/show/{staff["张三"].id}"' in card and 'tabindex="0"' in card and 'role="link"' in card
+    assert f'data-href="/people/view/{staff["张三"].id}"' in card and 'tabindex="0"' in card and 'role="link"' in card
     assert "内科" in card and "临床医师" in card and "中级" in card
     assert staff["张三"].id_number in card  # inst_admin holds 查看完整证件号
     photo = page.split(f'data-person-id="{staff["王五"].id}"')[1].split("</dl>")[0]
@@ -173,3 +173,18 @@ def test_a_page_costs_the_same_queries_for_2_or_24_people(app, db, login_as, sta
 def test_account_without_institution_gets_a_message(login_as):
     page = login_as("sysadmin01").get("/photowall/").get_data(as_text=True)
     assert "当前账号不属于任何机构" in page
+
+
+def test_a_card_opens_a_read_only_person_page_with_an_edit_button(db, login_as, staff):
+    """issue 11: double-click on the wall opens the person read-only; editing is a button there."""
+    c = login_as("inst_admin")
+    wall = c.get("/photowall/").get_data(as_text=True)
+    href = re.search(rf'data-person-id="{staff["张三"].id}"[^>]*data-href="([^"]+)"', wall).group(1)
+    page = c.get(href).get_data(as_text=True)
+    assert "张三" in page and "基本信息" in page and "人员信息维护" not in page
+    body = page.split('id="person-page"')[1].split('<form id="logout-form"')[0]
+    assert "<form" not in body and "<input" not in body  # nothing to fill in, nothing to delete
+    assert "修改基本信息" not in page and "新增</button>" not in page
+    assert f'id="edit-person" href="/people/show/{staff["张三"].id}"' in page  # 修改 leads to the maintenance page
+    maintenance = c.get(f"/people/show/{staff['张三'].id}").get_data(as_text=True)
+    assert "人员信息维护" in maintenance and "修改基本信息" in maintenance

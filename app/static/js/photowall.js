@@ -1,4 +1,4 @@
-// 人员信息查询 (photo wall) and 人员标签管理 (member picker). Each part runs only if its page elements exist.
+// 人员信息查询 (photo wall) and 人员标签管理 (member picker, searching the server). Each part runs only if its page elements exist.
 (function () {
   // ---- photo wall: the 科室列表 toggle (remembered in this browser) -------------------------------------------------
   var toggle = document.getElementById("dept-toggle");
@@ -35,39 +35,127 @@
     });
   }
 
-  // ---- key groups: filter the member checkboxes by typed text; count the ticked ones ------------------------------
-  var filter = document.getElementById("member-filter");
-  var list = document.getElementById("member-list");
-  if (filter && list) {
-    var items = Array.prototype.slice.call(list.querySelectorAll(".member-item"));
-    var chosenOnly = document.getElementById("member-chosen-only");
+  // ---- key groups: the member picker. Chosen members are ticked boxes named "members" in #member-chosen (what the
+  // form posts); the search asks the server for one page of the institution's staff (GET, JSON) and ticking a
+  // result adds that person to the chosen list, unticking (in either list) takes them out.
+  var picker = document.getElementById("member-picker");
+  if (picker) {
+    var filter = document.getElementById("member-filter");
+    var chosenList = document.getElementById("member-chosen");
+    var results = document.getElementById("member-results");
+    var status = document.getElementById("member-status");
+    var pager = document.getElementById("member-pager");
+    var pageLabel = document.getElementById("member-page");
+    var prev = document.getElementById("member-prev");
+    var next = document.getElementById("member-next");
     var count = document.getElementById("member-count");
-    var shown = document.getElementById("member-shown");
-    var empty = document.getElementById("member-empty");
-    var refresh = function () {
-      var words = filter.value.trim().toLowerCase().split(/\s+/).filter(Boolean);
-      var visible = 0;
-      var ticked = 0;
-      items.forEach(function (item) {
-        var box = item.querySelector("input[type=checkbox]");
-        if (box.checked) ticked += 1;
-        var text = (item.getAttribute("data-search") || item.textContent).toLowerCase();
-        var match = words.every(function (w) { return text.indexOf(w) !== -1; });
-        if (chosenOnly && chosenOnly.checked && !box.checked) match = false;
-        item.hidden = !match;
-        if (match) visible += 1;
-      });
-      if (count) count.textContent = String(ticked);
-      if (shown) shown.textContent = String(visible);
-      if (empty) empty.hidden = visible !== 0;
+    var chosenEmpty = document.getElementById("member-chosen-empty");
+    var current = {q: "", page: 1, pages: 1};
+    var timer = null;
+    var asked = 0;
+
+    var chosenBox = function (id) {
+      return chosenList.querySelector("input[name=members][value='" + id + "']");
     };
-    filter.addEventListener("input", refresh);
-    list.addEventListener("change", refresh);
-    if (chosenOnly) chosenOnly.addEventListener("change", refresh);
-    filter.addEventListener("keydown", function (event) {
-      if (event.key === "Enter") event.preventDefault();  // Enter in the filter must not submit the form
+    var refreshCount = function () {
+      var n = chosenList.querySelectorAll("input[name=members]:checked").length;
+      count.textContent = String(n);
+      chosenEmpty.hidden = chosenList.querySelectorAll("li").length !== 0;
+    };
+    var describe = function (p) {
+      var parts = [p.department];
+      if (p.post) parts.push(p.post);
+      if (p.staff_no) parts.push("工号 " + p.staff_no);
+      parts.push(p.id_number);
+      if (p.status !== "在岗") parts.push(p.status);
+      return parts.join(" · ");
+    };
+    var item = function (p, name, checked) {
+      var li = document.createElement("li");
+      li.className = "member-item";
+      var label = document.createElement("label");
+      var box = document.createElement("input");
+      box.type = "checkbox";
+      box.value = String(p.id);
+      if (name) box.name = name;
+      box.checked = checked;
+      box.setAttribute("data-person", JSON.stringify(p));
+      var extra = document.createElement("span");
+      extra.className = "text-muted";
+      extra.textContent = describe(p);
+      label.appendChild(box);
+      label.appendChild(document.createTextNode(" " + p.name));
+      label.appendChild(extra);
+      li.appendChild(label);
+      return li;
+    };
+    var render = function (data) {
+      results.textContent = "";
+      data.items.forEach(function (p) {
+        var existing = chosenBox(p.id);
+        results.appendChild(item(p, null, Boolean(existing && existing.checked)));
+      });
+      current.page = data.page;
+      current.pages = data.pages;
+      status.textContent = data.notice ? data.notice
+        : (data.total ? "找到 " + data.total + " 人" : "没有符合条件的在职人员");
+      pager.hidden = data.pages <= 1;
+      pageLabel.textContent = "第 " + data.page + " / " + data.pages + " 页";
+      prev.disabled = data.page <= 1;
+      next.disabled = data.page >= data.pages;
+    };
+    var search = function (page) {
+      var q = filter.value.trim();
+      current.q = q;
+      var ticket = ++asked;
+      status.textContent = "正在查找…";
+      var url = picker.getAttribute("data-search") + "?q=" + encodeURIComponent(q) + "&page=" + page;
+      fetch(url, {credentials: "same-origin", headers: {"Accept": "application/json"}})
+        .then(function (resp) {
+          if (!resp.ok) throw new Error(String(resp.status));
+          return resp.json();
+        })
+        .then(function (data) { if (ticket === asked) render(data); })
+        .catch(function () { if (ticket === asked) status.textContent = "查找失败，请稍后重试"; });
+    };
+
+    filter.addEventListener("input", function () {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(function () { search(1); }, 250);
     });
-    refresh();
+    filter.addEventListener("keydown", function (event) {
+      if (event.key === "Enter") {  // Enter in the search box searches, never submits the form
+        event.preventDefault();
+        window.clearTimeout(timer);
+        search(1);
+      }
+    });
+    document.getElementById("member-search").addEventListener("click", function () { search(1); });
+    prev.addEventListener("click", function () { if (current.page > 1) search(current.page - 1); });
+    next.addEventListener("click", function () { if (current.page < current.pages) search(current.page + 1); });
+    results.addEventListener("change", function (event) {
+      var box = event.target;
+      var existing = chosenBox(box.value);
+      if (box.checked) {
+        if (existing) { existing.checked = true; } else {
+          chosenList.appendChild(item(JSON.parse(box.getAttribute("data-person")), "members", true));
+        }
+      } else if (existing) {
+        existing.closest("li").remove();
+      }
+      refreshCount();
+    });
+    chosenList.addEventListener("change", function (event) {
+      var box = event.target;
+      if (!box.checked) {
+        box.closest("li").remove();
+        var shown = results.querySelector("input[value='" + box.value + "']");
+        if (shown) shown.checked = false;
+      }
+      refreshCount();
+    });
+    refreshCount();
+    search(1);
   }
 
   // Forms that ask first (封存, 删除) carry data-confirm; app.js asks, on every page.
