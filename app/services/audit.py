@@ -26,10 +26,6 @@ IGNORED_TABLES = {
 }
 MASKED_FIELDS = {"password"}
 ACTION_LABELS = {"create": "新增", "update": "修改", "delete": "删除"}
-ENTITY_LABELS = {
-    "ab_user": "账号", "ab_role": "角色", "ab_user_role": "账号角色", "ab_group": "用户组", "institution": "机构",
-    "region": "行政区划", "dict_item": "数据字典", "person": "人员",
-}
 # Login bookkeeping of FAB: recorded as part of a real change, but an update touching only these is noise.
 NOISE_FIELDS = {"last_login", "login_count", "changed_on", "session_epoch"}
 

@@ -7,7 +7,8 @@ from app.models.dictionary import DictItem
 from app.models.org import Region
 from app.security.display import DisplayMixin, changes_table
 from app.security.tenancy import VIEW_METHOD_PERMISSIONS, SafeRoutesMixin, TenantModelView
-from app.services.audit import ACTION_LABELS, ENTITY_LABELS
+from app.services.audit import ACTION_LABELS
+from app.services.audit_labels import entity_label, field_label
 from app.services.dictionaries import TYPE_LABELS
 from app.views.concurrency import VersionedEditMixin
 
@@ -23,15 +24,38 @@ class AuditLogView(TenantModelView):
     show_columns = ["at", "username", "client_addr", "action", "entity", "entity_id", "changes"]
     search_columns = ["at", "username", "client_addr", "action", "entity", "entity_id"]
     label_columns = {
-        "at": "时间", "username": "操作人", "client_addr": "来源地址", "action": "操作", "entity": "数据表",
+        "at": "时间", "username": "操作人", "client_addr": "来源地址", "action": "操作", "entity": "数据类别",
         "entity_id": "记录编号", "changes": "变更内容", "institution_id": "机构编号", "user_id": "操作人编号",
     }
     base_order = ("id", "desc")
     formatters_columns = {
         "action": lambda v: ACTION_LABELS.get(v, v),
-        "entity": lambda v: ENTITY_LABELS.get(v, v),
+        "entity": entity_label,
         "changes": changes_table,
     }
+
+    def _get_show_widget(self, pk, item, widgets=None, actions=None, show_fieldsets=None):
+        """变更内容 names the fields in Chinese: the column names depend on the row's entity."""
+        table = item.entity
+
+        def name_of(column):
+            return field_label(table, column) or column
+
+        def value_of(column, value):
+            # 机构信息变更记录 lists changed institution columns as values
+            if table == "institution_field_history" and column == "field" and isinstance(value, str):
+                return field_label("institution", value) or value
+            return value
+
+        widgets = widgets or {}
+        widgets["show"] = self.show_widget(
+            pk=pk, label_columns=self.label_columns, include_columns=self.show_columns,
+            value_columns=self.datamodel.get_values_item(item, self.show_columns),
+            formatters_columns={**self.formatters_columns,
+                                "changes": lambda changes: changes_table(changes, name_of, value_of)},
+            actions=actions or self.actions, fieldsets=show_fieldsets or self.show_fieldsets,
+            modelview_name=self.__class__.__name__)
+        return widgets
 
 
 class DictItemView(SafeRoutesMixin, VersionedEditMixin, DisplayMixin, ModelView):
