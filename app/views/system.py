@@ -1,11 +1,11 @@
 """系统管理: audit trail, dictionaries, regions."""
 from flask_appbuilder import ModelView
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 
 from app.models.audit import AuditLog
 from app.models.dictionary import DictItem
 from app.models.org import Region
 from app.security.display import DisplayMixin, changes_table
+from app.security.filters import AppInterface
 from app.security.tenancy import VIEW_METHOD_PERMISSIONS, SafeRoutesMixin, TenantModelView
 from app.services.audit import ACTION_LABELS
 from app.services.audit_labels import entity_label, field_label
@@ -16,7 +16,7 @@ from app.views.concurrency import VersionedEditMixin
 class AuditLogView(TenantModelView):
     """操作日志: who changed what; an institution sees its own rows, a region its subtree, operators all."""
 
-    datamodel = SQLAInterface(AuditLog)
+    datamodel = AppInterface(AuditLog)
     class_permission_name = "操作日志"
     base_permissions = ["can_read"]
     list_title = show_title = "操作日志"
@@ -61,7 +61,7 @@ class AuditLogView(TenantModelView):
 class DictItemView(SafeRoutesMixin, VersionedEditMixin, DisplayMixin, ModelView):
     """数据字典 (operators): names, order and 停用 of code values; codes are national and fixed."""
 
-    datamodel = SQLAInterface(DictItem)
+    datamodel = AppInterface(DictItem)
     class_permission_name = "数据字典"
     method_permission_name = VIEW_METHOD_PERMISSIONS
     base_permissions = ["can_read", "can_write"]
@@ -83,7 +83,7 @@ class DictItemView(SafeRoutesMixin, VersionedEditMixin, DisplayMixin, ModelView)
 class RegionView(SafeRoutesMixin, DisplayMixin, ModelView):
     """行政区划 (operators): the GB/T 2260 tree."""
 
-    datamodel = SQLAInterface(Region)
+    datamodel = AppInterface(Region)
     class_permission_name = "行政区划"
     method_permission_name = VIEW_METHOD_PERMISSIONS
     base_permissions = ["can_read"]
