@@ -227,6 +227,8 @@ def seed_people(count: int, institution_code: str = JIANGXIA_CODE) -> int:
         birth = today - datetime.timedelta(days=int(age * 365.25))
         id_number = _staff_id(rng, birth, woman, taken)
         schooling = _pick(rng, profile.education)
+        while START_AGE[schooling] > age - 1 and schooling != "4":  # a 23-year-old has not finished a 研究生 degree
+            schooling = str(int(schooling) + 1)
         start_age = START_AGE[schooling] + rng.randint(0, 2)
         work_start = min(datetime.date(birth.year + start_age, rng.choice((7, 8, 9)), 1),
                          today.replace(day=1))
