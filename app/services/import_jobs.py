@@ -541,7 +541,7 @@ def _run_claimed(job_id: int) -> str | None:
         report_path = f"imports/{job_id}/report.xlsx"
         _write(report_path, result.report)
     preview = list(result.errors_preview or [])[:PREVIEW_LINES]
-    notes = _notes_lines(result, bool(report_path))
+    notes = _notes_lines(result, bool(report_path), after_errors=bool(result.failed))
     if result.total == 0:
         status, message = FAILED, "文件中没有可导入的数据行，请在模板的数据行中填写后再上传"
     elif result.failed and result.failed >= result.total:
@@ -555,13 +555,14 @@ def _run_claimed(job_id: int) -> str | None:
     return _finish(job_id, status, message=message, result=result, report_path=report_path)
 
 
-def _notes_lines(result, has_report: bool) -> list[str]:
-    """The warnings of the imported rows for the job page: a heading, the first WARNING_LINES, how many more."""
+def _notes_lines(result, has_report: bool, after_errors: bool) -> list[str]:
+    """The warnings (and skipped rows) for the job page: the first WARNING_LINES and how many more; after the
+    errors of a 部分成功 job, under a heading that sets them apart."""
     shown = list(getattr(result, "warnings_preview", None) or [])[:WARNING_LINES]
     if not shown:
         return []
     total = len(getattr(result, "notes", None) or ()) or len(shown)
-    lines = [f"提醒（{total} 条，这些行已导入，请核对）：", *shown]
+    lines = [*([f"提醒（{total} 条，请核对）："] if after_errors else []), *shown]
     if total > len(shown):
         lines.append(f"……另有 {total - len(shown)} 条提醒" + ("，完整内容见错误报告的“提醒”工作表" if has_report else ""))
     return lines
