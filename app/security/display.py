@@ -79,13 +79,17 @@ def masked_changes(changes: dict, full=None) -> dict:
     return masked
 
 
-def changes_table(changes):
-    """An audit row's changes as a small table: 字段 / 原值 / 新值 (sensitive values masked, see masked_changes)."""
+def changes_table(changes, name_of=None, value_of=None):
+    """An audit row's changes as a small table: 字段 / 原值 / 新值 (sensitive values masked, see masked_changes).
+    `name_of(column)` gives a column's Chinese name; `value_of(column, value)` may rename a value (after masking)."""
     if not changes:
         return ""
     changes = masked_changes(changes)
+    name_of = name_of or (lambda k: k)
+    value_of = value_of or (lambda k, v: v)
     rows = "".join(
-        f"<tr><td>{escape(k)}</td><td>{escape(_plain(v[0]))}</td><td>{escape(_plain(v[1]))}</td></tr>"
+        f"<tr><td>{escape(name_of(k))}</td><td>{escape(_plain(value_of(k, v[0])))}</td>"
+        f"<td>{escape(_plain(value_of(k, v[1])))}</td></tr>"
         for k, v in changes.items()
     )
     return Markup(f'<table class="table table-condensed"><tr><th>字段</th><th>原值</th><th>新值</th></tr>{rows}</table>')

@@ -31,6 +31,7 @@ from app.extensions import limiter
 from app.models.security import TOMBSTONE, User, original_username
 from app.security import sessions
 from app.security.display import DisplayMixin
+from app.security.filters import AppInterface
 from app.security.roles import permission_label
 from app.security.tenancy import SafeRoutesMixin, TenantViewMixin
 from app.services import accounts, login_history
@@ -227,6 +228,9 @@ class AppSecurityManager(SecurityManager):
         return limiter
 
     def register_views(self):
+        for view, model in ((self.userdbmodelview, self.user_model), (self.rolemodelview, self.role_model),
+                            (self.groupmodelview, self.group_model)):
+            view.datamodel = AppInterface(model)  # search operations the form can use (security/filters.py)
         super().register_views()
         # One counter per address for the form login and the REST login together (FAB limits only the form).
         if self.is_auth_limited:
@@ -237,6 +241,18 @@ class AppSecurityManager(SecurityManager):
                                                exempt_when=lambda: request.endpoint not in logins)
             shared(self.auth_view.blueprint)
             shared(api.blueprint)
+
+    def add_permissions_view(self, base_permissions, view_menu):
+        """Several views share one permission name (人员信息管理: the pages and their files; 角色管理: the list and the
+        permission tree). FAB deletes the permissions of the name that the view being registered lacks, though
+        another view of the name uses them ("Refused to delete permission view" when a role holds them): register
+        the permissions of every view of the name instead. Likewise a menu item named like the view owns its
+        menu_access (added after the views on a first start, present on the next): a view does not remove it."""
+        shared = [p for v in self.appbuilder.baseviews if getattr(v, "class_permission_name", None) == view_menu
+                  for p in (getattr(v, "base_permissions", None) or ())]
+        if self.find_permission_view_menu("menu_access", view_menu) is not None:
+            shared.append("menu_access")
+        return super().add_permissions_view(list(dict.fromkeys([*base_permissions, *shared])), view_menu)
 
     def create_jwt_manager(self, app):
         jwt_manager = super().create_jwt_manager(app)

@@ -9,6 +9,7 @@ import contextvars
 import datetime
 import decimal
 import enum
+import functools
 
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import Session
@@ -27,10 +28,6 @@ IGNORED_TABLES = {
 }
 MASKED_FIELDS = {"password"}
 ACTION_LABELS = {"create": "新增", "update": "修改", "delete": "删除"}
-ENTITY_LABELS = {
-    "ab_user": "账号", "ab_role": "角色", "ab_user_role": "账号角色", "ab_group": "用户组", "institution": "机构",
-    "region": "行政区划", "dict_item": "数据字典", "person": "人员",
-}
 # Login bookkeeping of FAB: recorded as part of a real change, but an update touching only these is noise.
 NOISE_FIELDS = {"last_login", "login_count", "changed_on", "session_epoch"}
 
@@ -93,16 +90,25 @@ def _jsonable(value):
     return str(value)
 
 
+@functools.cache
+def _unrecorded(mapper) -> frozenset:
+    """The version column (optimistic-concurrency bookkeeping, not data). Computed once per model: comparing
+    columns with `in` builds a SQL expression per comparison (it took most of the time of a large seed)."""
+    version_col = mapper.version_id_col
+    manual = getattr(mapper.class_, "manual_version", False)
+    return frozenset(attr.key for attr in mapper.column_attrs
+                     if (version_col is not None and any(c is version_col for c in attr.columns))
+                     or (attr.key == "version" and manual))
+
+
 def _field_changes(obj, action):
     state = inspect(obj)
     changes = {}
-    version_col = state.mapper.version_id_col  # optimistic-concurrency bookkeeping, not data
+    skipped = _unrecorded(state.mapper)
     for attr in state.mapper.column_attrs:
         key = attr.key
-        if (version_col is not None and version_col in attr.columns) or (
-                key == "version" and getattr(obj.__class__, "manual_version", False)):
+        if key in skipped:
             continue
-        hist = state.attrs[key].history
         if action == "create":
             value = getattr(obj, key, None)
             if value is None:
@@ -113,6 +119,7 @@ def _field_changes(obj, action):
             if old is None:
                 continue
         else:
+            hist = state.attrs[key].history
             if not hist.has_changes():
                 continue
             old = hist.deleted[0] if hist.deleted else None

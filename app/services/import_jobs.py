@@ -71,6 +71,7 @@ BATCH_SIZE = None  # rows per engine commit: the engine's default (runner.BATCH_
 STALE_AFTER = datetime.timedelta(seconds=60)  # a 导入中 job whose heartbeat is older than this has died
 HEARTBEAT_EVERY = 10  # seconds between the heartbeats a running job writes besides those of its batches
 PREVIEW_LINES = 10  # error reasons kept in `message` for the pages
+WARNING_LINES = 50  # warnings kept in `message` (all of them are in the report's 提醒 sheet when there is one)
 RQ_QUEUE = "imports"
 RQ_FUNC = "app.services.import_jobs.run_job_rq"
 RQ_JOB_TIMEOUT = 6 * 3600  # seconds; rq stops an import running longer than this (the job then fails)
@@ -540,7 +541,7 @@ def _run_claimed(job_id: int) -> str | None:
         report_path = f"imports/{job_id}/report.xlsx"
         _write(report_path, result.report)
     preview = list(result.errors_preview or [])[:PREVIEW_LINES]
-    notes = list(getattr(result, "warnings_preview", None) or [])[:PREVIEW_LINES]
+    notes = _notes_lines(result, bool(report_path), after_errors=bool(result.failed))
     if result.total == 0:
         status, message = FAILED, "文件中没有可导入的数据行，请在模板的数据行中填写后再上传"
     elif result.failed and result.failed >= result.total:
@@ -548,10 +549,23 @@ def _run_claimed(job_id: int) -> str | None:
         how = "请下载错误报告，按第一列的错误原因修改后重新上传" if report_path else "请按下列错误原因修改后重新上传"
         message = "\n".join([f"全部 {result.total} 行未通过校验，{how}", *preview])
     elif result.failed:
-        status, message = PARTIAL, "\n".join(preview)
+        status, message = PARTIAL, "\n".join([*preview, *notes])
     else:
         status, message = DONE, "\n".join(notes) or None  # warnings and skipped rows, if any
     return _finish(job_id, status, message=message, result=result, report_path=report_path)
+
+
+def _notes_lines(result, has_report: bool, after_errors: bool) -> list[str]:
+    """The warnings (and skipped rows) for the job page: the first WARNING_LINES and how many more; after the
+    errors of a 部分成功 job, under a heading that sets them apart."""
+    shown = list(getattr(result, "warnings_preview", None) or [])[:WARNING_LINES]
+    if not shown:
+        return []
+    total = len(getattr(result, "notes", None) or ()) or len(shown)
+    lines = [*([f"提醒（{total} 条，请核对）："] if after_errors else []), *shown]
+    if total > len(shown):
+        lines.append(f"……另有 {total - len(shown)} 条提醒" + ("，完整内容见错误报告的“提醒”工作表" if has_report else ""))
+    return lines
 
 
 def _finish(job_id, status, *, message=None, result=None, report_path=None, crashed=False) -> str:

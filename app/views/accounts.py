@@ -2,7 +2,6 @@
 from flask import abort, current_app, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.models.sqla.filters import FilterEqual
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_appbuilder.widgets import ListWidget, ShowWidget
 from flask_wtf import FlaskForm
 from sqlalchemy import select
@@ -14,6 +13,7 @@ from app.extensions import db
 from app.models.enums import SUBSYSTEMS
 from app.models.org import Institution
 from app.models.security import ROLE_TYPES, RoleProfile, User, original_username
+from app.security.filters import AppInterface
 from app.security.permissions import implied_menu_permissions, permission_tree
 from app.security.tenancy import TenantModelView
 from app.services import accounts, roles
@@ -62,7 +62,7 @@ class RoleShowWidget(ShowWidget):
 class RoleProfileView(VersionedEditMixin, TenantModelView):
     """角色管理 (spec 7.1): the level-3 roles of the caller's institution."""
 
-    datamodel = SQLAInterface(RoleProfile)
+    datamodel = AppInterface(RoleProfile)
     class_permission_name = "角色管理"
     base_permissions = ["can_read", "can_write"]
     base_filters = [["level", FilterEqual, 3]]

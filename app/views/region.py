@@ -2,7 +2,6 @@
 from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import expose, has_access
 from flask_appbuilder.models.filters import BaseFilter
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, ValidationError
 from wtforms.validators import DataRequired, Length
@@ -11,6 +10,7 @@ from app.domain.errors import DomainError
 from app.extensions import db
 from app.models.enums import INSTITUTION_KINDS
 from app.models.org import Institution
+from app.security.filters import AppInterface
 from app.security.tenancy import TenantModelView
 from app.services import institutions as svc
 from app.services.scope import scope_of
@@ -47,7 +47,7 @@ def _name_rule(form, field):
 class RegionInstitutionView(TenantModelView):
     """辖区机构: the institutions of the caller's region subtree (list with filters, read-only detail), and 新增."""
 
-    datamodel = SQLAInterface(Institution)
+    datamodel = AppInterface(Institution)
     tenant_column = "id"
     class_permission_name = "辖区机构"
     # Existing institutions are changed by their own accounts and the change-request review, never edited here.

@@ -1,13 +1,14 @@
 """系统管理: audit trail, dictionaries, regions."""
 from flask_appbuilder import ModelView
-from flask_appbuilder.models.sqla.interface import SQLAInterface
 
 from app.models.audit import AuditLog
 from app.models.dictionary import DictItem
 from app.models.org import Region
 from app.security.display import DisplayMixin, changes_table
+from app.security.filters import AppInterface
 from app.security.tenancy import VIEW_METHOD_PERMISSIONS, SafeRoutesMixin, TenantModelView
-from app.services.audit import ACTION_LABELS, ENTITY_LABELS
+from app.services.audit import ACTION_LABELS
+from app.services.audit_labels import entity_label, field_label
 from app.services.dictionaries import TYPE_LABELS
 from app.views.concurrency import VersionedEditMixin
 
@@ -15,7 +16,7 @@ from app.views.concurrency import VersionedEditMixin
 class AuditLogView(TenantModelView):
     """操作日志: who changed what; an institution sees its own rows, a region its subtree, operators all."""
 
-    datamodel = SQLAInterface(AuditLog)
+    datamodel = AppInterface(AuditLog)
     class_permission_name = "操作日志"
     base_permissions = ["can_read"]
     list_title = show_title = "操作日志"
@@ -23,21 +24,44 @@ class AuditLogView(TenantModelView):
     show_columns = ["at", "username", "client_addr", "action", "entity", "entity_id", "changes"]
     search_columns = ["at", "username", "client_addr", "action", "entity", "entity_id"]
     label_columns = {
-        "at": "时间", "username": "操作人", "client_addr": "来源地址", "action": "操作", "entity": "数据表",
+        "at": "时间", "username": "操作人", "client_addr": "来源地址", "action": "操作", "entity": "数据类别",
         "entity_id": "记录编号", "changes": "变更内容", "institution_id": "机构编号", "user_id": "操作人编号",
     }
     base_order = ("id", "desc")
     formatters_columns = {
         "action": lambda v: ACTION_LABELS.get(v, v),
-        "entity": lambda v: ENTITY_LABELS.get(v, v),
+        "entity": entity_label,
         "changes": changes_table,
     }
+
+    def _get_show_widget(self, pk, item, widgets=None, actions=None, show_fieldsets=None):
+        """变更内容 names the fields in Chinese: the column names depend on the row's entity."""
+        table = item.entity
+
+        def name_of(column):
+            return field_label(table, column) or column
+
+        def value_of(column, value):
+            # 机构信息变更记录 lists changed institution columns as values
+            if table == "institution_field_history" and column == "field" and isinstance(value, str):
+                return field_label("institution", value) or value
+            return value
+
+        widgets = widgets or {}
+        widgets["show"] = self.show_widget(
+            pk=pk, label_columns=self.label_columns, include_columns=self.show_columns,
+            value_columns=self.datamodel.get_values_item(item, self.show_columns),
+            formatters_columns={**self.formatters_columns,
+                                "changes": lambda changes: changes_table(changes, name_of, value_of)},
+            actions=actions or self.actions, fieldsets=show_fieldsets or self.show_fieldsets,
+            modelview_name=self.__class__.__name__)
+        return widgets
 
 
 class DictItemView(SafeRoutesMixin, VersionedEditMixin, DisplayMixin, ModelView):
     """数据字典 (operators): names, order and 停用 of code values; codes are national and fixed."""
 
-    datamodel = SQLAInterface(DictItem)
+    datamodel = AppInterface(DictItem)
     class_permission_name = "数据字典"
     method_permission_name = VIEW_METHOD_PERMISSIONS
     base_permissions = ["can_read", "can_write"]
@@ -59,7 +83,7 @@ class DictItemView(SafeRoutesMixin, VersionedEditMixin, DisplayMixin, ModelView)
 class RegionView(SafeRoutesMixin, DisplayMixin, ModelView):
     """行政区划 (operators): the GB/T 2260 tree."""
 
-    datamodel = SQLAInterface(Region)
+    datamodel = AppInterface(Region)
     class_permission_name = "行政区划"
     method_permission_name = VIEW_METHOD_PERMISSIONS
     base_permissions = ["can_read"]

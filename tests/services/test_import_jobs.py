@@ -25,11 +25,11 @@ SETS = {"basic": "基本信息", "work": "工作经历", "education": "教育经
         "qualification": "资格证书", "practice": "执业证书", "training": "培训经历"}
 
 
-def fake_workbook(rows=3, fail=0, crash_at=None, refuse=False):
-    """Bytes the fake engine understands (the real one reads xlsx)."""
+def fake_workbook(rows=3, fail=0, crash_at=None, refuse=False, warn=0):
+    """Bytes the fake engine understands (the real one reads xlsx); `warn`: rows imported with a warning."""
     if refuse:
         return b"REFUSE"
-    return f"rows={rows} fail={fail} crash={crash_at or 0}".encode()
+    return f"rows={rows} fail={fail} crash={crash_at or 0} warn={warn}".encode()
 
 
 class FakeRunner(types.ModuleType):
@@ -55,8 +55,8 @@ class FakeRunner(types.ModuleType):
                            "batch_size": batch_size, "source": source})
         if data.startswith(b"REFUSE"):
             raise ImportRefused("不是本系统的导入模板，请重新下载模板填写")
-        m = re.match(rb"rows=(\d+) fail=(\d+) crash=(\d+)", data)
-        rows, fail, crash = (int(v) for v in m.groups())
+        m = re.match(rb"rows=(\d+) fail=(\d+) crash=(\d+)(?: warn=(\d+))?", data)
+        rows, fail, crash, warn = (int(v or 0) for v in m.groups())
         if progress:
             progress(0, rows)
         for i in range(1, rows + 1):
@@ -71,8 +71,30 @@ class FakeRunner(types.ModuleType):
                 db.session.commit()
         db.session.commit()
         report = b"PK\x03\x04fake-report" if fail else None
-        return ImportResult(total=rows, created=rows - fail, failed=fail, report=report,
-                            errors_preview=[f"第 {i + 2} 行：证件号码不正确" for i in range(min(fail, 3))])
+        notes = [(i + 2, f"张{i}", "性别“男”已按“男性”导入") for i in range(fail, min(fail + warn, rows))]
+        return ImportResult(total=rows, created=rows - fail, failed=fail, report=report, warnings=len(notes),
+                            errors_preview=[f"第 {i + 2} 行：证件号码不正确" for i in range(min(fail, 3))],
+                            warnings_preview=[f"第 {n} 行：{m}" for n, _, m in notes[:50]], notes=notes)
+
+
+def test_warnings_are_listed_on_the_job_beside_the_errors(app, db, fake_runner):
+    """A job with failed rows and warned rows lists both: the warnings are not lost behind the errors, and when
+    there are more than the page shows it says where the rest are (the report's 提醒 sheet)."""
+    inst = _inst(db)
+    job = import_jobs.create_job(inst, "basic", fake_workbook(rows=70, fail=1, warn=60), "提醒.xlsx", user=_user(db))
+    assert import_jobs.run_job(job.id, app) == "部分成功"
+    job = _fresh(db, job.id)
+    assert (job.status, job.warnings) == ("部分成功", 60)
+    lines = job.message.split("\n")
+    assert lines[0] == "第 2 行：证件号码不正确"
+    assert lines[1] == "提醒（60 条，请核对）："
+    assert lines[2] == "第 3 行：性别“男”已按“男性”导入" and len(lines) == 2 + 50 + 1
+    assert lines[-1] == "……另有 10 条提醒，完整内容见错误报告的“提醒”工作表"
+    done = import_jobs.create_job(inst, "basic", fake_workbook(rows=5, warn=2), "只有提醒.xlsx", user=_user(db))
+    assert import_jobs.run_job(done.id, app) == "已完成"
+    done = _fresh(db, done.id)
+    assert done.status == "已完成"
+    assert done.message.split("\n") == ["第 2 行：性别“男”已按“男性”导入", "第 3 行：性别“男”已按“男性”导入"]
 
 
 @pytest.fixture

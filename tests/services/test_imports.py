@@ -374,6 +374,35 @@ def test_aliases_are_accepted_with_a_warning(inst, db):
     assert import_rows(inst, "basic", [basic(inst, 2, sex="男人")]).failed == 1
 
 
+def test_the_report_lists_the_warnings_in_a_notes_sheet_and_still_uploads(inst, db):
+    records = [basic(inst, 0, sex="男"), basic(inst, 1, phone="139"), basic(inst, 2, ethnicity="崩龙族")]
+    result = import_rows(inst, "basic", records)
+    assert (result.created, result.failed, result.warnings) == (2, 1, 2)
+    wb = load_workbook(io.BytesIO(result.report))
+    assert wb.sheetnames == ["基本信息", "提醒", "填写须知", "_meta"]
+    notes = [tuple(c.value for c in r) for r in wb["提醒"].iter_rows()]
+    assert notes == [("行号", "姓名", "提醒内容"), (2, records[0]["name"], "性别“男”已按“男性”导入"),
+                     (4, records[2]["name"], "民族“崩龙族”是旧名称，已按“德昂族”导入")]
+    # the corrected report is uploaded as it is: the 提醒 sheet is not read
+    wb.worksheets[0].cell(row=2, column=1 + [c.key for c in rows.columns("basic")].index("phone") + 1,
+                          value="13912345678")
+    buf = io.BytesIO()
+    wb.save(buf)
+    again = runner.run_import(inst, "basic", buf.getvalue())
+    assert (again.created, again.failed) == (1, 0)
+
+
+def test_template_notes_name_no_internal_references(inst):
+    """What a clerk reads in a template (header notes, 填写须知) cites no spec section or other internal name."""
+    for set_key in rows.SETS:
+        wb = load_workbook(io.BytesIO(template.build_template(inst, set_key)))
+        data, guide = wb.worksheets[0], wb["填写须知"]
+        texts = [c.comment.text for c in data[1] if c.comment] + [str(c.value) for r in guide.iter_rows() for c in r
+                                                                  if c.value]
+        leaks = [t for t in texts if "spec" in t.lower() or "issue" in t.lower() or "4.2." in t]
+        assert leaks == [], (set_key, leaks)
+
+
 def test_export_then_import_round_trip_is_identical(inst, db):
     import_rows(inst, "basic", [basic(inst, i) for i in range(4)] +
                 [basic(inst, 4, political="中国共产党党员", degree="学士", tech_title="中级", staff_category="执业医师",

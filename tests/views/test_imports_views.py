@@ -234,6 +234,11 @@ def test_delete_is_refused_for_a_running_job_and_an_expired_page(app, db, login_
     db.session.commit()
     done = _finished_job(app, db, "已结束.xlsx")
     c = login_as("inst_admin")
+    page = _body(c.get("/imports/jobs/"))  # the running job's 删除 is hidden until it ends; the ended one's is shown
+    forms = re.findall(r'<form class="job-delete-form"[^>]*>', page)
+    running_form = next(f for f in forms if f"/imports/job/{running.id}/delete" in f)
+    done_form = next(f for f in forms if f"/imports/job/{done.id}/delete" in f)
+    assert " hidden" in running_form and " hidden" not in done_form
     token = csrf_token(c, "/imports/jobs/")
     page = _body(c.post(f"/imports/job/{running.id}/delete", data={"csrf_token": token}, follow_redirects=True))
     assert "导入任务“进行中.xlsx”导入中，不能删除" in page

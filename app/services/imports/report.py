@@ -27,9 +27,11 @@ def marks_for(cat: Catalogue, errors) -> dict:
     return marks
 
 
-def build_report(cat: Catalogue, failed, record_versions=None) -> bytes:
+def build_report(cat: Catalogue, failed, record_versions=None, notes=None) -> bytes:
     """`failed`: (cells as read, [(column key or None, message)]) per failed row, in file order.
     `record_versions`: those of the uploaded export, kept so the corrected report is checked the same way (a row
-    refused because its record changed after the export stays refused: export again)."""
+    refused because its record changed after the export stays refused: export again).
+    `notes`: (row number, name, message) per warning of the rows that were imported: the 提醒 sheet."""
     return write_workbook(cat, (SheetRow(cells, reason_text(errors), marks_for(cat, errors))
-                                for cells, errors in failed), with_errors=True, record_versions=record_versions)
+                                for cells, errors in failed), with_errors=True, record_versions=record_versions,
+                          notes=notes)

@@ -85,7 +85,7 @@ def _basic_columns() -> tuple[Column, ...]:
         c("staff_category", choice="staff_category", width=16, note=LIST_NOTE),
         c("establishment", choice="establishment", note=LIST_NOTE),
         c("education", choice="education", width=22, note=LIST_NOTE),
-        c("major", note="学历为大专及以上时必填（spec 4.2.4 (6)）"),
+        c("major", note="学历为大专及以上时必填"),
         c("degree", choice="degree", note=LIST_NOTE),
         c("tech_title", choice="tech_title_level", width=16, note=LIST_NOTE),
         c("tech_post", choice="tech_title_level", width=16, note=LIST_NOTE),

@@ -72,6 +72,7 @@ class ImportResult:
     report: bytes | None = None  # the error workbook when rows failed
     errors_preview: list[str] = field(default_factory=list)  # "第 5 行：…" for the first failed rows
     warnings_preview: list[str] = field(default_factory=list)  # warnings and skipped rows, same form
+    notes: list[tuple] = field(default_factory=list)  # (row number, name, message): every warning, the 提醒 sheet
 
     def summary(self) -> dict:
         """The figures (what `flask people import` prints)."""
@@ -157,6 +158,7 @@ def run_import(institution, set_key: str, source, *, update_existing: bool = Fal
     checker = RowChecker(cat, update_existing, sheet.record_versions)
     failed_rows = []
     processed = 0
+    name_at = next((i for i, c in enumerate(cat.columns) if c.key == "name"), None)
     if progress:
         progress(0, sheet.total)
     counter = _ACTION_COUNTER
@@ -176,7 +178,9 @@ def run_import(institution, set_key: str, source, *, update_existing: bool = Fal
                 continue
             result.warnings += len(out.warnings)
             notes = [m for _, m in out.warnings] + ([SKIPPED_MESSAGE] if out.action == "skip" else [])
+            name = out.row.cells[name_at] if name_at is not None and name_at < len(out.row.cells) else None
             for message in notes:
+                result.notes.append((out.row.number, name, message))
                 if len(result.warnings_preview) < PREVIEW:
                     result.warnings_preview.append(f"第 {out.row.number} 行：{message}")
         processed += len(batch_outcomes)
@@ -224,7 +228,7 @@ def run_import(institution, set_key: str, source, *, update_existing: bool = Fal
     if progress and sheet.total != result.total:
         progress(result.total, result.total)
     if failed_rows:
-        result.report = report_module.build_report(cat, failed_rows, sheet.record_versions)
+        result.report = report_module.build_report(cat, failed_rows, sheet.record_versions, result.notes)
     result.seconds = round(time.perf_counter() - started, 2)
     return result
 

@@ -36,6 +36,8 @@ from app.services.imports.rows import BASIC, NATURAL_KEYS, SETS, TEMPLATE_FORMAT
 
 META_SHEET = "_meta"
 GUIDE_SHEET = "填写须知"
+NOTES_SHEET = "提醒"  # a report's rows imported with a warning
+NOTES_HEADER = ("行号", "姓名", "提醒内容")
 ERROR_HEADER = "错误原因"
 COLUMNS_LIST = "__columns__"
 # An export's record versions (optimistic concurrency): "id:version,…" in cells of at most VERSION_CELL characters,
@@ -314,15 +316,20 @@ def decode_versions(cells) -> dict:
     return versions
 
 
-def write_workbook(cat: Catalogue, rows=(), *, with_errors: bool = False, record_versions: dict | None = None) -> bytes:
+def write_workbook(cat: Catalogue, rows=(), *, with_errors: bool = False, record_versions: dict | None = None,
+                   notes=None) -> bytes:
     """The template of `cat` with `rows` (SheetRow) in its data sheet; `with_errors` adds the 错误原因 column;
-    `record_versions` ({id: version} of the exported records) go to _meta for the re-import's conflict check."""
+    `record_versions` ({id: version} of the exported records) go to _meta for the re-import's conflict check;
+    `notes` ((row number, name, message) per warning) make a 提醒 sheet after the data sheet (the reader reads the
+    data sheet by name, so the report still uploads as it is)."""
     limit = max_rows()
     version = cat.version()
     lists = cat.lists()
     lead = 1 if with_errors else 0
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(cat.label)
+    if notes:
+        _notes_sheet(wb.create_sheet(NOTES_SHEET), notes)
     guide = wb.create_sheet(GUIDE_SHEET)
     meta = wb.create_sheet(META_SHEET)
     meta.sheet_state = "hidden"
@@ -420,6 +427,16 @@ def write_workbook(cat: Catalogue, rows=(), *, with_errors: bool = False, record
     first_shape = 1026 + len(cat.columns) + lead
     writer = _RowWriter(styles, {i for i, c in enumerate(cat.columns) if c.as_text}, lead, first_shape)
     return _assemble(skeleton, writer, rows)
+
+
+def _notes_sheet(ws, notes) -> None:
+    """The 提醒 sheet of a report: rows imported with a warning (an alias taken, a row skipped …), one line each."""
+    ws.column_dimensions["A"].width = 10
+    ws.column_dimensions["B"].width = 16
+    ws.column_dimensions["C"].width = 90
+    ws.append([_safe_cell(ws, t, font=Font(bold=True)) for t in NOTES_HEADER])
+    for number, name, message in notes:
+        ws.append([number, _safe_cell(ws, name or ""), _safe_cell(ws, message)])
 
 
 def _assemble(skeleton: io.BytesIO, writer: _RowWriter, rows) -> bytes:

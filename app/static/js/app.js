@@ -7,6 +7,32 @@
 (function () {
   "use strict";
 
+  // FAB's dropdowns (select2) in Chinese: the ×'s tooltip ("Remove all items"), the messages of the list, and the
+  // placeholder FAB's ab.js gives them ("Select a State"). The defaults are set before ab.js builds the dropdowns
+  // (it does so when the page is ready; this file is read before that).
+  var $ = window.jQuery;
+  if ($ && $.fn && $.fn.select2 && $.fn.select2.defaults) {
+    $.fn.select2.defaults.set("language", {
+      removeAllItems: function () { return "清除全部"; },
+      removeItem: function () { return "移除"; },
+      noResults: function () { return "没有找到匹配项"; },
+      searching: function () { return "正在搜索…"; },
+      loadingMore: function () { return "正在加载更多…"; },
+      errorLoading: function () { return "无法载入结果"; },
+      inputTooShort: function (args) { return "请再输入 " + (args.minimum - args.input.length) + " 个字"; },
+      inputTooLong: function (args) { return "请删掉 " + (args.input.length - args.maximum) + " 个字"; },
+      maximumSelected: function (args) { return "最多只能选择 " + args.maximum + " 项"; },
+      search: function () { return "搜索"; }
+    });
+    $(function () {  // after ab.js's handler: give its dropdowns a Chinese placeholder
+      $(".my_select2").each(function () {
+        var select = $(this);
+        if (!select.data("select2") || select.hasClass("readonly")) return;
+        select.select2({placeholder: "请选择", allowClear: true, theme: "bootstrap"});
+      });
+    });
+  }
+
   document.addEventListener("submit", function (event) {
     var form = event.target;
     var question = form.getAttribute && form.getAttribute("data-confirm");

@@ -98,6 +98,8 @@
       else text.textContent = s.status === "排队中" ? "等待开始" : (s.status === "导入中" ? "正在读取文件" : "—");
       if (!s.final) return;
       row.setAttribute("data-final", "true");
+      var deleteForm = row.querySelector(".job-delete-form");
+      if (deleteForm) deleteForm.hidden = false;  // an ended job can be deleted
       var counts = row.querySelector(".job-counts");
       counts.classList.remove("text-muted");
       if (s.interrupted) {
