@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import threading
+import uuid
 
 import pytest
 from flask.testing import FlaskClient
@@ -25,7 +26,10 @@ class _Database:
         if self.pg:
             url = make_url(base)
             self.admin_url = url
-            self.work_name, self.template_name = f"{url.database}_work", f"{url.database}_template"
+            # a name of this run's own: two runs against one server (two terminals, two CI jobs) cannot drop
+            # each other's databases
+            run = f"{url.database}_{os.getpid()}_{uuid.uuid4().hex[:6]}"
+            self.work_name, self.template_name = f"{run}_work", f"{run}_template"
             self.url = url.set(database=self.work_name).render_as_string(hide_password=False)
             self._admin(f'DROP DATABASE IF EXISTS "{self.work_name}" WITH (FORCE)',
                         f'DROP DATABASE IF EXISTS "{self.template_name}" WITH (FORCE)',
@@ -43,6 +47,12 @@ class _Database:
                              dbname=u.database, autocommit=True) as conn:
             for sql in statements:
                 conn.execute(sql)
+
+    def drop(self):
+        """The run's databases go with the run (PostgreSQL)."""
+        if self.pg:
+            self._admin(f'DROP DATABASE IF EXISTS "{self.work_name}" WITH (FORCE)',
+                        f'DROP DATABASE IF EXISTS "{self.template_name}" WITH (FORCE)')
 
     def save_template(self, engine):
         engine.dispose()
@@ -71,7 +81,9 @@ class IsolatedClient(FlaskClient):
 
 @pytest.fixture(scope="session")
 def _database(tmp_path_factory):
-    return _Database(str(tmp_path_factory.mktemp("db")))
+    database = _Database(str(tmp_path_factory.mktemp("db")))
+    yield database
+    database.drop()
 
 
 @pytest.fixture(scope="session")

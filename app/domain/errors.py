@@ -1,4 +1,9 @@
-"""Errors that carry a user-safe Chinese message."""
+"""Errors that carry a user-safe Chinese message.
+
+A refusal names its field: `ValidationFailed` holds `FieldError(field, message)` items (field None for a rule of
+the whole form), so a page shows each message next to its input and never runs the check again to find out which
+field was meant (docs/architecture.md "Field errors")."""
+from dataclasses import dataclass
 
 
 class DomainError(Exception):
@@ -9,12 +14,39 @@ class DomainError(Exception):
         self.message = message
 
 
+@dataclass(frozen=True, slots=True)
+class FieldError:
+    field: str | None
+    message: str
+
+
+def field_error(item) -> FieldError:
+    """A FieldError from what a check produced: a message, a (field, message) pair or anything with .field and
+    .message (domain.person.FieldIssue)."""
+    if isinstance(item, FieldError):
+        return item
+    if isinstance(item, str):
+        return FieldError(None, item)
+    if isinstance(item, tuple) and len(item) == 2:
+        return FieldError(item[0], str(item[1]))
+    if hasattr(item, "message"):
+        return FieldError(getattr(item, "field", None), item.message)
+    return FieldError(None, str(item))
+
+
 class ValidationFailed(DomainError):
-    """Every broken rule of one input, collected (never just the first)."""
+    """Every broken rule of one input, collected (never just the first).
+
+    `items`: FieldError per problem, in the order found; `errors`: their messages (what a list of problems shows)."""
 
     def __init__(self, errors):
-        self.errors = list(errors)
+        self.items = [field_error(e) for e in errors]
+        self.errors = [e.message for e in self.items]
         super().__init__("；".join(self.errors))
+
+    def of(self, field: str) -> list[str]:
+        """The messages about one field."""
+        return [e.message for e in self.items if e.field == field]
 
 
 class EditConflict(ValidationFailed):
