@@ -54,10 +54,15 @@ def _compiled(regex: str) -> re.Pattern:
     return re.compile(regex)
 
 
+# How id_types.csv's `check` column names the GB 11643-1999 rule (18 characters, ISO 7064 MOD 11-2 check digit,
+# birth date at 7–14, sex digit 17): 居民身份证, 户口簿 / 驾驶证 (同居民身份证), 港澳台居民居住证, 外国人永久居留身份证.
+GB11643_CHECKS = ("ISO 7064", "同居民身份证", "同GB 11643", "MOD 11-2")
+
+
 @functools.lru_cache(maxsize=64)
-def _gb11643(check: str | None) -> bool:
-    """The ID type's `check` (id_types.csv) says its numbers follow GB 11643 (居民身份证-like)."""
-    return (check or "").startswith(("ISO 7064", "同居民身份证", "同GB 11643", "MOD 11-2"))
+def gb11643_rule(check: str | None) -> bool:
+    """The ID type's `check` (id_types.csv) says its numbers are 18-character GB 11643-1999 ones."""
+    return (check or "").startswith(GB11643_CHECKS)
 
 
 OLD_CITIZEN_CHECK = "GB 11643-1989"  # id_types.csv: the 15-digit 居民身份证 (no check digit, year 19xx)
@@ -69,10 +74,17 @@ def old_citizen_rule(check: str | None) -> bool:
     return (check or "").startswith(OLD_CITIZEN_CHECK)
 
 
+@functools.lru_cache(maxsize=64)
+def citizen_rule(check: str | None) -> bool:
+    """The ID type's numbers carry a birth date and sex (checked, and 出生日期 / 性别 derived, from the number):
+    GB 11643-1999 (18) or GB 11643-1989 (15). The one predicate of "a 居民身份证-like type"."""
+    return gb11643_rule(check) or old_citizen_rule(check)
+
+
 def derived_birth_and_sex(value: str, check: str | None) -> tuple[datetime.date, str] | None:
     """(出生日期, 性别 code) a valid number of this ID type gives: an 18-digit GB 11643 number or a 15-digit
     GB 11643-1989 one; None for other types. Call only after `id_problems_by_type` found no problem."""
-    if (len(value) == 18 and _gb11643(check)) or (len(value) == 15 and old_citizen_rule(check)):
+    if (len(value) == 18 and gb11643_rule(check)) or (len(value) == 15 and old_citizen_rule(check)):
         return birth_date(value), sex_code(value)
     return None
 
@@ -99,7 +111,7 @@ def id_problems_by_type(value: str, type_name: str, regex: str | None, check: st
         return [MASKED_ID_MESSAGE]
     if "E+" in value and _SCIENTIFIC.fullmatch(value):
         return ["证件号码被 Excel 改成了科学计数法（如 4.2011E+17），请把该列设为文本后重新输入"]
-    gb11643 = _gb11643(check)
+    gb11643 = gb11643_rule(check)
     if gb11643 and len(value) == 18:
         problems = [] if not regex or _compiled(regex).match(value) else [f"证件号码不符合{type_name}的格式"]
         if not problems and not value[:17].isdigit():

@@ -4,13 +4,14 @@ Pure: the caller passes the dictionaries (code → name per type), the ID-type r
 is the cleaned values plus every error and warning, each naming its field.
 """
 import datetime
-import functools
 from dataclasses import dataclass, field
 
 from app.domain.dates import parse_date
-from app.domain.id_number import derived_birth_and_sex, id_problems_by_type, old_citizen_rule
+from app.domain.id_number import citizen_rule, derived_birth_and_sex, id_problems_by_type
 from app.domain.phone import mobile_problems, mobile_warning
 
+# Statuses that hold the ID number (spec 4.4: one active record per ID number across the province); the partial
+# unique index of models/people.py is built from this list (ACTIVE_STATUS_SQL).
 ACTIVE_STATUSES = ("在岗", "医师资格考试试用期考核人员", "借调", "长期病休")
 PROBATION_STATUS = "医师资格考试试用期考核人员"
 MAJOR_REQUIRED_EDUCATION = {"1", "2", "3"}  # 研究生, 大学本科, 大专 (spec 4.2.4 (6))
@@ -61,13 +62,6 @@ def _blank(value):
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-@functools.lru_cache(maxsize=32)
-def _citizen_rule(check) -> bool:
-    """The ID type's number is checked (and its birth date and sex derived) as a 居民身份证 number, 18 or 15
-    digits (the old GB 11643-1989 number)."""
-    return (check or "").startswith(("ISO 7064", "同居民身份证")) or old_citizen_rule(check)
-
-
 def coded_fields(dicts: dict) -> tuple:
     """(field, its dictionary's codes) for every coded field: what `check_basic` looks values up in, prepared once
     by a caller that checks many rows (`services.people.lookups`)."""
@@ -95,7 +89,7 @@ def check_basic(raw: dict, *, dicts: dict, id_types: dict, statuses, mobile_pref
     values["id_number"] = number or None
     citizen = False  # the number is of a type whose birth date and sex come from it
     if id_type and id_type in id_types:
-        citizen = _citizen_rule(id_types[id_type][2])
+        citizen = citizen_rule(id_types[id_type][2])
     derived_birth = derived_sex = None
     id_errors = ()
     if id_type and id_type not in id_types:

@@ -19,10 +19,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import backref, relationship
 
+from app.domain.person import ACTIVE_STATUSES
 from app.models.versioning import Versioned
 
-# Statuses that hold the ID number (spec 4.4: one active record per ID number across the province).
-ACTIVE_STATUS_SQL = "status IN ('在岗', '医师资格考试试用期考核人员', '借调', '长期病休')"
+# Statuses that hold the ID number (spec 4.4: one active record per ID number across the province): the domain's
+# list, written as the SQL of the partial unique index (the migration that built it spells the same text).
+ACTIVE_STATUS_SQL = "status IN (" + ", ".join(f"'{s}'" for s in ACTIVE_STATUSES) + ")"
 
 
 class Person(Versioned, Model):

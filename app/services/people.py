@@ -24,6 +24,7 @@ from app.extensions import db
 from app.models.org import Department, Institution, Post
 from app.models.people import Education, Person, PracticeCertificate, Qualification, TitleQualification, Training, WorkExperience
 from app.services import concurrency, dictionaries, storage
+from app.services.transaction import transaction, transactional
 
 BASIC_FIELDS = tuple(LABELS)
 
@@ -54,31 +55,53 @@ def holder_message(holder: Person) -> str:
     return f"该证件号码已在 {holder.institution.name} 在职，需原单位办理离职后方可录入"
 
 
-def check_person(institution_id: int, raw: dict, person: Person | None = None, rules: dict | None = None) -> Checked:
-    """Every rule of 基本信息 plus the ones that need the database: department and post of this institution,
-    one active record per ID number."""
-    rules = rules or lookups()
-    checked = check_basic(raw, **rules)
+class PersonLookup:
+    """What `check_person` asks the database, one query per question (the single-entry form). The batch import
+    passes `imports.checks.PrefetchedLookup`, which answers the same questions from maps read once per batch (a
+    test holds the two to the same answers). A department / post is anything with id, name, active,
+    institution_id and category."""
+
+    def department(self, department_id: int):
+        return db.session.get(Department, department_id)
+
+    def post(self, post_id: int):
+        return db.session.get(Post, post_id)
+
+    def holder(self, id_number: str, person=None) -> Person | None:
+        """The active record holding the number in the province, other than `person`."""
+        return active_holder(id_number, person.id if person is not None else None)
+
+
+def check_person(institution_id: int, raw: dict, person: Person | None = None, rules: dict | None = None,
+                 lookup=None, *, stripped: bool = False, today=None) -> Checked:
+    """Every rule of 基本信息 (`domain.person.check_basic`) plus the ones that need the database, asked through
+    `lookup` (default: `PersonLookup`, a query each): department and post of this institution and in use, the
+    村卫生室 status rule, one active record per ID number. `rules`: `lookups()`, read once by a caller that checks
+    many rows; `stripped` / `today`: see check_basic."""
+    lookup = lookup or PersonLookup()
+    checked = check_basic(raw, stripped=stripped, today=today, **(rules or lookups()))
     values = checked.values
-    for key, model, label in (("department_id", Department, "所在科室"), ("post_id", Post, "岗位")):
+    refs = {}
+    for key, find, label in (("department_id", lookup.department, "所在科室"), ("post_id", lookup.post, "岗位")):
         ref = values.get(key)
         if ref in (None, ""):
             values[key] = None
             continue
-        row = db.session.get(model, int(ref)) if str(ref).isdigit() else None
+        row = find(int(ref)) if str(ref).isdigit() else None
         if row is None or row.institution_id != institution_id:
             checked.errors.append(FieldIssue(key, f"{label}须从本机构的{label}中选择"))
         elif not row.active and (person is None or getattr(person, key) != row.id):
             checked.errors.append(FieldIssue(key, f"{label}“{row.name}”已停用，请选择其他{label}"))
         else:
-            values[key] = row.id
-    department = db.session.get(Department, values["department_id"]) if values.get("department_id") else None
-    village = department and village_status_problem(department.category, department.name, values.get("status"))
-    if village:  # spec 4.2.7: refused, not warned
-        checked.errors.append(village)
+            values[key], refs[key] = row.id, row
+    department = refs.get("department_id")
+    if department is not None:
+        village = village_status_problem(department.category, department.name, values.get("status"))
+        if village:  # spec 4.2.7: refused, not warned
+            checked.errors.append(village)
     number = values.get("id_number")
     if number and values.get("status") in ACTIVE_STATUSES and not any(e.field == "id_number" for e in checked.errors):
-        holder = active_holder(number, person.id if person else None)
+        holder = lookup.holder(number, person)
         if holder is not None:
             checked.errors.append(FieldIssue("id_number", holder_message(holder)))
     return checked
@@ -98,34 +121,36 @@ def shown_value(key, value):
 
 
 def save_person(institution: Institution, raw: dict, person: Person | None = None, photo=None, version=None):
-    """新增/修改 基本信息; returns (person, warnings). ValidationFailed lists every error, naming each field.
-    `version`: the version the form was opened with; a record changed since then is refused (EditConflict)."""
+    """新增/修改 基本信息; returns (person, warnings). ValidationFailed lists every error as (field, message), so
+    the form shows each next to its input (the photo's as "photo"). `version`: the version the form was opened
+    with; a record changed since then is refused (EditConflict). One transaction: nothing is written on a refusal."""
     base = concurrency.check(person, version, LABELS, shown_value) if person is not None else None
-    checked = check_person(institution.id, raw, person)
-    errors = checked.messages()
-    accepted = None
-    if photo:
-        try:
-            accepted = storage.check_upload(photo, field_label="照片", kinds={"jpeg", "png"}, max_bytes=storage.IMAGE_MAX)
-        except DomainError as exc:
-            errors.append(exc.message)
-    if errors:
-        raise ValidationFailed(errors)
-    stored = accepted.store() if accepted else None  # only now: a refused form leaves no file behind
-    person = person or Person(institution_id=institution.id)
-    for key in BASIC_FIELDS:
-        if key in checked.values:
-            setattr(person, key, checked.values[key] if checked.values[key] != "" else None)
-    if stored:
-        person.photo_path, person.photo_thumb = stored.path, stored.thumb_path
-    db.session.add(person)
     try:
-        concurrency.commit(person, base, LABELS, shown_value)
+        with transaction(conflict=(person, base, LABELS, shown_value) if person is not None else None) as session:
+            checked = check_person(institution.id, raw, person)
+            errors = list(checked.errors)
+            accepted = None
+            if photo:
+                try:
+                    accepted = storage.check_upload(photo, field_label="照片", kinds={"jpeg", "png"},
+                                                    max_bytes=storage.IMAGE_MAX)
+                except DomainError as exc:
+                    errors.append(("photo", exc.message))
+            if errors:
+                raise ValidationFailed(errors)
+            stored = accepted.store() if accepted else None  # only now: a refused form leaves no file behind
+            person = person or Person(institution_id=institution.id)
+            for key in BASIC_FIELDS:
+                if key in checked.values:
+                    setattr(person, key, checked.values[key] if checked.values[key] != "" else None)
+            if stored:
+                person.photo_path, person.photo_thumb = stored.path, stored.thumb_path
+            session.add(person)
     except IntegrityError:
-        # Two clerks saving the same ID at once: the partial unique index is the last word.
-        db.session.rollback()
+        # Two clerks saving the same ID at once: the partial unique index is the last word (rolled back by now).
         holder = active_holder(checked.values.get("id_number"), person.id)
-        raise ValidationFailed([holder_message(holder) if holder else "证件号码与已有人员重复"]) from None
+        message = holder_message(holder) if holder else "证件号码与已有人员重复"
+        raise ValidationFailed([("id_number", message)]) from None
     return person, [w.message for w in checked.warnings]
 
 
@@ -367,26 +392,33 @@ def duplicate_message(person: Person, detail_set: DetailSet) -> str:
 
 def save_detail(person: Person, set_key: str, raw: dict, uploads=(), entry=None, version=None):
     """新增/修改 one detail entry; an attachment is required for the sets of `attachment_sets` (spec 4.2.3).
+    ValidationFailed names each field (the attachments' problems as "attachments"; a duplicate entry names none).
     `version`: the version the form was opened with; an entry changed since then is refused (EditConflict)."""
     detail_set = DETAIL_SETS.get(set_key)
     if detail_set is None:
         raise DomainError("信息类别不存在")
-    base = concurrency.check(entry, version, _detail_labels(detail_set)) if entry is not None else None
+    labels = _detail_labels(detail_set)
+    base = concurrency.check(entry, version, labels) if entry is not None else None
+    with transaction(conflict=(entry, base, labels) if entry is not None else None):
+        return _write_detail(person, detail_set, raw, uploads, entry)
+
+
+def _write_detail(person: Person, detail_set: DetailSet, raw: dict, uploads, entry):
     values, issues = check_detail(detail_set, raw, person)
-    errors = [i.message for i in issues]
+    errors = list(issues)
     accepted = []
     for upload in [u for u in uploads if u]:
         try:
             accepted.append(storage.check_upload(upload, field_label=f"{detail_set.label}附件", kinds={"jpeg", "png"},
                                                  max_bytes=storage.IMAGE_MAX))
         except DomainError as exc:
-            errors.append(exc.message)
+            errors.append(("attachments", exc.message))
     duplicate = None if errors else duplicate_entry(person, detail_set, values, entry)
     if duplicate is not None:
         errors.append(duplicate_message(person, detail_set))
     existing = list(entry.attachments or []) if entry is not None else []
     if detail_set.attachment_required and not accepted and not existing:
-        errors.append(f"{detail_set.label}须上传附件图片（JPG 或 PNG，不超过 3 MB）；没有附件请使用批量导入")
+        errors.append(("attachments", f"{detail_set.label}须上传附件图片（JPG 或 PNG，不超过 3 MB）；没有附件请使用批量导入"))
     if errors:
         raise ValidationFailed(errors)
     stored = [{"path": s.path, "thumb": s.thumb_path, "filename": s.original_filename}
@@ -397,7 +429,6 @@ def save_detail(person: Person, set_key: str, raw: dict, uploads=(), entry=None,
     for key, value in values.items():
         setattr(entry, key, value)
     entry.attachments = existing + stored
-    concurrency.commit(entry, base, _detail_labels(detail_set))
     return entry
 
 
@@ -409,7 +440,7 @@ def get_detail(scope, set_key, entry_id):
     return detail_set, entry
 
 
+@transactional
 def delete_detail(scope, set_key, entry_id) -> None:
     _, entry = get_detail(scope, set_key, entry_id)
     db.session.delete(entry)
-    db.session.commit()

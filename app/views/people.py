@@ -13,7 +13,7 @@ from flask_wtf import FlaskForm
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import joinedload
 
-from app.domain.errors import DomainError, ValidationFailed
+from app.domain.errors import DomainError
 from app.domain.person import CODED, IMPORTANT, LABELS, PROBATION_STATUS, REQUIRED, completeness, mask_id
 from app.extensions import db
 from app.models.org import Department, Post
@@ -23,10 +23,10 @@ from app.services import dictionaries, import_jobs, people
 from app.services.scope import scope_of
 from app.views.concurrency import opened_version
 from app.views.imports import ImportView
+from app.views.pages import Errors, act, form_page
 
 PER_PAGE = 20
 VILLAGE_CATEGORY = "村卫生室"
-EXPIRED = "页面已过期，请重新提交"
 # The 基本信息 form in three groups (every key of LABELS appears once).
 GROUPS = (
     ("身份信息", ("staff_no", "name", "id_type", "id_number", "sex", "birth_date", "ethnicity", "political", "phone")),
@@ -36,10 +36,6 @@ GROUPS = (
 DATE_FIELDS = ("birth_date", "work_start")
 LIST_COLUMNS = (("staff_no", "工号"), ("name", "姓名"), ("sex", "性别"), ("id_number", "证件号码"),
                 ("department_id", "科室"), ("post_id", "岗位"), ("status", "在职状态"))
-
-
-def _errors(exc):
-    return exc.errors if isinstance(exc, ValidationFailed) else [exc.message]
 
 
 def _text(value):
@@ -190,55 +186,50 @@ class PersonView(BaseView):
         coded["post_id"] = posts
         return coded, {v: cat for v, _, cat in departments}
 
-    def _render_form(self, institution, person, values, errors=(), field_errors=None):
+    def _render_form(self, institution, person, values, errors=None):
         if person is not None and values.get("id_number") == person.id_number:
             values = {**values, "id_number": shown_id(person.id_number)}  # masked without 查看完整证件号
         choices, dept_categories = self._choices(institution.id, person)
         percent, missing = completeness({k: getattr(person, k) for k in IMPORTANT}) if person else (None, [])
         return self.render_template(
-            "people/form.html", person=person, values=values, errors=list(errors), field_errors=field_errors or {},
+            "people/form.html", person=person, values=values, errors=errors or Errors(),
             groups=GROUPS, labels=LABELS, choices=choices, dept_categories=dept_categories, required=REQUIRED,
             important=IMPORTANT, date_fields=DATE_FIELDS, percent=percent, missing=missing, form=FlaskForm(),
             probation=PROBATION_STATUS, village=VILLAGE_CATEGORY,
             title=f"修改基本信息：{person.name}" if person else "新增人员")
 
-    def _save_basic(self, institution, person):
-        """POST of the add/edit form: save, or re-render with every message and what was typed."""
-        values = {k: request.form.get(k, "") for k in LABELS}
-        if person is not None and not sees_full_id() and values["id_number"].strip() == mask_id(person.id_number):
-            values["id_number"] = person.id_number  # the masked number left as shown: the stored one is kept
-        if not FlaskForm().validate_on_submit():
-            return self._render_form(institution, person, values, [EXPIRED])
+    def _basic_page(self, institution, person, values):
+        """The add/edit form: shown with `values`; its POST saves, or shows it again with every message next to
+        its field and what was typed."""
+        if request.method == "POST":
+            values = {k: request.form.get(k, "") for k in LABELS}
+            if person is not None and not sees_full_id() and values["id_number"].strip() == mask_id(person.id_number):
+                values["id_number"] = person.id_number  # the masked number left as shown: the stored one is kept
         photo = request.files.get("photo")
-        try:
-            saved, warnings = people.save_person(institution, values, person, photo if photo else None,
-                                                 version=opened_version())
-        except DomainError as exc:
-            db.session.rollback()
-            field_errors = {}
-            for issue in people.check_person(institution.id, values, person).errors:
-                field_errors.setdefault(issue.field, []).append(issue.message)
-            return self._render_form(institution, person, values, _errors(exc), field_errors)
-        flash(f"{saved.name} 的基本信息已保存", "success")
-        for message in warnings:
-            flash(message, "warning")
-        return redirect(url_for(".show", pk=saved.id))
+
+        def saved(result):
+            person, warnings = result
+            flash(f"{person.name} 的基本信息已保存", "success")
+            for message in warnings:
+                flash(message, "warning")
+            return redirect(url_for(".show", pk=person.id))
+
+        return form_page(
+            save=lambda: people.save_person(institution, values, person, photo if photo else None,
+                                            version=opened_version()),
+            render=lambda errors: self._render_form(institution, person, values, errors),
+            done=saved)
 
     @expose("/add", methods=["GET", "POST"])
     @has_access
     def add(self):
-        inst = self._institution()
-        if request.method == "POST":
-            return self._save_basic(inst, None)
-        return self._render_form(inst, None, {**{k: "" for k in LABELS}, "id_type": "01", "status": "在岗"})
+        return self._basic_page(self._institution(), None, {**{k: "" for k in LABELS}, "id_type": "01", "status": "在岗"})
 
     @expose("/edit/<int:pk>", methods=["GET", "POST"])
     @has_access
     def edit(self, pk):
         person = self._person(pk)
-        if request.method == "POST":
-            return self._save_basic(person.institution, person)
-        return self._render_form(person.institution, person, {k: _text(getattr(person, k)) for k in LABELS})
+        return self._basic_page(person.institution, person, {k: _text(getattr(person, k)) for k in LABELS})
 
     @expose("/fullid/<int:pk>")
     @has_access
@@ -275,14 +266,13 @@ class PersonView(BaseView):
         return {"detail_names": _names(code_types),
                 "detail_options": {t: [(d.code, d.name) for d in dictionaries.items(t)] for t in code_types}}
 
-    def _render_show(self, person, open_set=None, values=None, errors=(), field_errors=None, editing=None,
-                     read_only=False):
+    def _render_show(self, person, open_set=None, values=None, errors=None, editing=None, read_only=False):
         percent, missing = completeness({k: getattr(person, k) for k in IMPORTANT})
         can_write = self._can("write")
         return self.render_template(
             "people/show.html", person=person, summary=self._summary(person), percent=percent, missing=missing,
-            detail_sets=people.DETAIL_SETS, open_set=open_set, values=values or {}, errors=list(errors),
-            field_errors=field_errors or {}, editing=editing, form=FlaskForm(), read_only=read_only,
+            detail_sets=people.DETAIL_SETS, open_set=open_set, values=values or {}, errors=errors or Errors(),
+            editing=editing, form=FlaskForm(), read_only=read_only,
             can_write=can_write and not read_only, may_edit=can_write,
             title=f"人员信息：{person.name}" if read_only else f"人员信息维护：{person.name}", **self._detail_context())
 
@@ -314,21 +304,15 @@ class PersonView(BaseView):
             values[f.key] = "至今" if value is None and f.kind == "end_date" and f.key == "end_date" else _text(value)
         return values
 
-    def _save_entry(self, person, detail_set, entry, render):
-        """POST of an entry form: save, or call render(values, errors, field_errors) to show it again."""
-        values = {f.key: request.form.get(f.key, "") for f in detail_set.fields}
-        if not FlaskForm().validate_on_submit():
-            return None, render(values, [EXPIRED], {})
-        try:
-            saved = people.save_detail(person, detail_set.key, values, request.files.getlist("attachments"), entry,
-                                       version=opened_version())
-        except DomainError as exc:
-            db.session.rollback()
-            field_errors = {}
-            for issue in people.check_detail(detail_set, values, person)[1]:
-                field_errors.setdefault(issue.field, []).append(issue.message)
-            return None, render(values, _errors(exc), field_errors)
-        return saved, None
+    def _entry_page(self, person, detail_set, entry, values, render, done):
+        """An entry form: shown with `values`; its POST saves (done(saved entry) → message, url) or calls
+        render(values, errors) to show it again with the messages next to the fields."""
+        if request.method == "POST":
+            values = {f.key: request.form.get(f.key, "") for f in detail_set.fields}
+        return form_page(
+            save=lambda: people.save_detail(person, detail_set.key, values, request.files.getlist("attachments"), entry,
+                                            version=opened_version()),
+            render=lambda errors: render(values, errors), done=done)
 
     @expose("/show/<int:pk>/detail/<set_key>", methods=["POST"])
     @has_access
@@ -336,45 +320,36 @@ class PersonView(BaseView):
         """The in-place “+” form of a section on the person page (pk = the person)."""
         person = self._person(pk)
         detail_set = self._detail_set(set_key)
-        saved, page = self._save_entry(person, detail_set, None, lambda v, e, fe: self._render_show(
-            person, set_key, v, e, fe))
-        if page is not None:
-            return page
-        flash(f"已为 {person.name} 新增一条{detail_set.label}", "success")
-        return redirect(url_for(".show", pk=person.id, _anchor=f"set-{set_key}"))
+        return self._entry_page(
+            person, detail_set, None, {}, lambda v, errors: self._render_show(person, set_key, v, errors),
+            lambda _: (f"已为 {person.name} 新增一条{detail_set.label}",
+                       url_for(".show", pk=person.id, _anchor=f"set-{set_key}")))
+
+    def _entry(self, set_key, pk):
+        try:
+            return people.get_detail(scope_of(g.user), set_key, pk)
+        except DomainError:
+            abort(404)
 
     @expose("/detail/<set_key>/edit/<int:pk>", methods=["GET", "POST"])
     @has_access
     def detail_edit(self, set_key, pk):
         """修改 one entry (pk = the entry): the person page with that entry's form open."""
-        try:
-            detail_set, entry = people.get_detail(scope_of(g.user), set_key, pk)
-        except DomainError:
-            abort(404)
+        detail_set, entry = self._entry(set_key, pk)
         person = entry.person
-        if request.method == "GET":
-            return self._render_show(person, set_key, self._entry_values(detail_set, entry), editing=entry)
-        saved, page = self._save_entry(person, detail_set, entry, lambda v, e, fe: self._render_show(
-            person, set_key, v, e, fe, editing=entry))
-        if page is not None:
-            return page
-        flash(f"{person.name} 的{detail_set.label}已保存", "success")
-        return redirect(url_for(".show", pk=person.id, _anchor=f"set-{set_key}"))
+        return self._entry_page(
+            person, detail_set, entry, self._entry_values(detail_set, entry),
+            lambda v, errors: self._render_show(person, set_key, v, errors, editing=entry),
+            lambda _: (f"{person.name} 的{detail_set.label}已保存",
+                       url_for(".show", pk=person.id, _anchor=f"set-{set_key}")))
 
     @expose("/detail/<set_key>/delete/<int:pk>", methods=["POST"])
     @has_access
     def detail_delete(self, set_key, pk):
-        try:
-            detail_set, entry = people.get_detail(scope_of(g.user), set_key, pk)
-        except DomainError:
-            abort(404)
-        person_id = entry.person_id
-        if not FlaskForm().validate_on_submit():
-            flash(EXPIRED, "danger")
-        else:
-            people.delete_detail(scope_of(g.user), set_key, pk)
-            flash(f"已删除一条{detail_set.label}", "success")
-        return redirect(url_for(".show", pk=person_id, _anchor=f"set-{set_key}"))
+        detail_set, entry = self._entry(set_key, pk)
+        back = url_for(".show", pk=entry.person_id, _anchor=f"set-{set_key}")
+        return act(lambda: people.delete_detail(scope_of(g.user), set_key, pk),
+                   done=lambda _: (f"已删除一条{detail_set.label}", back), back=back)
 
     @expose("/detail/<set_key>/new", methods=["GET", "POST"])
     @has_access
@@ -388,22 +363,21 @@ class PersonView(BaseView):
         if person is not None and person.institution_id != inst.id:
             abort(404)
 
-        def render(values=None, errors=(), field_errors=None):
+        def render(values=None, errors=None):
             found = people.find_people(inst.id, q) if q and person is None else []
             full_ids = sees_full_id()
             return self.render_template(
                 "people/detail_new.html", detail_set=detail_set, detail_sets=people.DETAIL_SETS, q=q, person=person,
                 found=[(p, self._shown_id(p.id_number, full_ids)) for p in found], searched=bool(q), values=values or {},
-                errors=list(errors), field_errors=field_errors or {}, form=FlaskForm(),
+                errors=errors or Errors(), form=FlaskForm(),
                 shown_id=self._shown_id(person.id_number) if person else "",
                 title=f"{detail_set.label}单条录入", **self._detail_context())
 
-        if request.method == "GET":
-            return render()
+        if request.method == "POST" and person is None:
+            return render(errors=Errors(["请先按证件号码或姓名查找并选择人员"]))
         if person is None:
-            return render(errors=["请先按证件号码或姓名查找并选择人员"])
-        saved, page = self._save_entry(person, detail_set, None, render)
-        if page is not None:
-            return page
-        flash(f"已为 {person.name} 保存一条{detail_set.label}；可继续为其录入，或查找其他人员", "success")
-        return redirect(url_for(".detail_new", set_key=set_key, person=person.id))
+            return render()
+        return self._entry_page(
+            person, detail_set, None, {}, render,
+            lambda _: (f"已为 {person.name} 保存一条{detail_set.label}；可继续为其录入，或查找其他人员",
+                       url_for(".detail_new", set_key=set_key, person=person.id)))
