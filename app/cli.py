@@ -60,7 +60,7 @@ def register_cli(app):
 
     import sys
 
-    from app.services.imports.rows import SETS
+    from app.services.imports.columns import SETS
 
     @app.cli.group("people")
     def people_group():

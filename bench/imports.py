@@ -145,7 +145,7 @@ def build(url, workdir, sizes, error_rows):
 
 
 def write_file(inst, path, n, offset, valid):
-    from app.services.imports.rows import Catalogue
+    from app.services.imports.columns import Catalogue
     from app.services.imports.template import SheetRow, write_workbook
     from app.services.seed import GIVEN, SURNAMES, synthetic_id
 

@@ -366,13 +366,13 @@ def test_real_engine_crash_between_batches_counts_the_committed_rows(app, db, mo
 
 def test_a_crash_while_the_writer_saves_a_batch_still_counts_that_batch(app, db, monkeypatch):
     """The main thread fails checking batch 2 while the writer thread commits batch 1: batch 1 is counted."""
-    from app.services.imports import rows as rows_module
+    from app.services.imports import checks as checks_module
 
     inst = _inst(db)
     dept_name, post_name = _ready(db, inst)
     job = import_jobs.create_job(inst, "basic", _real_workbook(inst, 5, dept_name, post_name), "x.xlsx")
     monkeypatch.setattr(import_jobs, "BATCH_SIZE", 2)
-    real_check = rows_module.RowChecker.check
+    real_check = checks_module.RowChecker.check
     calls = []
 
     def failing(self, batch):
@@ -381,7 +381,7 @@ def test_a_crash_while_the_writer_saves_a_batch_still_counts_that_batch(app, db,
             raise RuntimeError("out of memory")
         return real_check(self, batch)
 
-    monkeypatch.setattr(rows_module.RowChecker, "check", failing)
+    monkeypatch.setattr(checks_module.RowChecker, "check", failing)
     assert import_jobs.run_job(job.id, app) == "失败"
     job = _fresh(db, job.id)
     assert (job.processed, job.failed) == (2, 3) and "已提交的 2 行已保存" in job.message

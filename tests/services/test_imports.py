@@ -13,7 +13,7 @@ from app.models.audit import AuditLog
 from app.models.org import Institution
 from app.models.people import Person
 from app.services import departments, people, posts
-from app.services.imports import export, rows, runner, template
+from app.services.imports import columns, export, runner, template
 from app.services.imports.runner import ImportRefused
 from app.services.seed import JIANGXIA_CODE, WUCHANG_CODE, WUCHANG_PERSON, synthetic_id
 
@@ -52,7 +52,7 @@ def basic(inst, i=0, **kw):
 
 
 def row_cells(set_key, values: dict) -> list:
-    return [values.get(c.key) for c in rows.columns(set_key)]
+    return [values.get(c.key) for c in columns.columns(set_key)]
 
 
 def fill(template_bytes: bytes, set_key: str, records, start_row=2) -> bytes:
@@ -116,7 +116,7 @@ def test_template_has_headers_guide_hidden_sheet_dropdowns_and_text_columns(inst
 
     info = {meta.cell(r, 1).value: meta.cell(r, 2).value for r in range(1, 7)}
     assert info["institution_code"] == JIANGXIA_CODE and info["set"] == "basic"
-    assert info["version"] == rows.Catalogue(inst, "basic").version()
+    assert info["version"] == columns.Catalogue(inst, "basic").version()
     lists = {meta.cell(1, c).value: [meta.cell(r, c).value for r in range(2, meta.max_row + 1)
                                      if meta.cell(r, c).value] for c in range(4, meta.max_column + 1)}
     assert lists["sex"][:3] == ["未知的性别", "男性", "女性"]
@@ -239,7 +239,7 @@ def test_valid_rows_are_created_with_codes_ids_and_derived_values(inst, db):
 def test_rows_inserted_in_several_statements_get_their_own_ids_and_audit_rows(inst, db, monkeypatch):
     # SQLite: a batch is split into multi-row INSERTs of at most SQLITE_VARIABLES parameters; 3 rows per statement
     # here, so the ids come back from several statements and are matched to rows by the natural key
-    monkeypatch.setattr(runner, "SQLITE_VARIABLES", 3 * len(rows.columns("basic")) + 10)
+    monkeypatch.setattr(runner, "SQLITE_VARIABLES", 3 * len(columns.columns("basic")) + 10)
     records = [basic(inst, i, work_start=f"{1990 + i}-0{1 + i % 9}") for i in range(8)]
     result = import_rows(inst, "basic", records, batch_size=5)
     assert (result.created, result.failed) == (8, 0)
@@ -277,7 +277,7 @@ def test_every_rule_is_reported_in_the_error_workbook_and_good_rows_are_saved(in
     assert result.errors_preview[0].startswith("第 3 行：")
 
     headers, out = report_rows(result.report)
-    assert headers[0] == "错误原因" and headers[1:] == [c.header for c in rows.columns("basic")]
+    assert headers[0] == "错误原因" and headers[1:] == [c.header for c in columns.columns("basic")]
     assert len(out) == 6
     reason, cells = out[0]
     assert "证件号码校验位不正确" in reason and "手机号码须为 11 位数字" in reason
@@ -384,7 +384,7 @@ def test_the_report_lists_the_warnings_in_a_notes_sheet_and_still_uploads(inst, 
     assert notes == [("行号", "姓名", "提醒内容"), (2, records[0]["name"], "性别“男”已按“男性”导入"),
                      (4, records[2]["name"], "民族“崩龙族”是旧名称，已按“德昂族”导入")]
     # the corrected report is uploaded as it is: the 提醒 sheet is not read
-    wb.worksheets[0].cell(row=2, column=1 + [c.key for c in rows.columns("basic")].index("phone") + 1,
+    wb.worksheets[0].cell(row=2, column=1 + [c.key for c in columns.columns("basic")].index("phone") + 1,
                           value="13912345678")
     buf = io.BytesIO()
     wb.save(buf)
@@ -394,7 +394,7 @@ def test_the_report_lists_the_warnings_in_a_notes_sheet_and_still_uploads(inst, 
 
 def test_template_notes_name_no_internal_references(inst):
     """What a clerk reads in a template (header notes, 填写须知) cites no spec section or other internal name."""
-    for set_key in rows.SETS:
+    for set_key in columns.SETS:
         wb = load_workbook(io.BytesIO(template.build_template(inst, set_key)))
         data, guide = wb.worksheets[0], wb["填写须知"]
         texts = [c.comment.text for c in data[1] if c.comment] + [str(c.value) for r in guide.iter_rows() for c in r
@@ -424,10 +424,12 @@ def test_export_then_import_round_trip_is_identical(inst, db):
     assert snapshot() == before
 
 
-def test_batched_check_gives_the_same_result_as_check_person(inst, db):
-    """The import's batched rules are those of the form: same errors and warnings on the same inputs."""
+def test_the_prefetched_lookup_answers_as_the_querying_one(inst, db):
+    """One check_person for the form and the import: the import's lookup (maps read once per batch) answers what the
+    form's (a query each) answers — the same departments, posts and holders, so the same errors and warnings."""
     from app.models.org import Department, Post
-    from app.services.imports.rows import Ref, check_person_batched, prefetch_people
+    from app.services.imports.checks import PrefetchedLookup, prefetch_people
+    from app.services.imports.columns import Ref
 
     wuchang = institution(db, WUCHANG_CODE)
     foreign, _ = setup_org(wuchang, names=("外院科室",), post_name="外院岗位")
@@ -459,9 +461,18 @@ def test_batched_check_gives_the_same_result_as_check_person(inst, db):
     seen = []
     for change, existing in cases:
         raw = {**base, **change}
-        expected = people.check_person(inst.id, dict(raw), existing, rules)
-        holders = prefetch_people({raw["id_number"]}, inst.id)[1]
-        got = check_person_batched(inst.id, dict(raw), existing, rules, refs, holders)
+        queried = people.PersonLookup()
+        prefetched = PrefetchedLookup(refs, prefetch_people({raw["id_number"]}, inst.id)[1])
+        for key, ask in (("department_id", "department"), ("post_id", "post")):
+            if raw[key].isdigit():
+                one, other = getattr(queried, ask)(int(raw[key])), getattr(prefetched, ask)(int(raw[key]))
+                assert (one is None) == (other is None), change
+                if one is not None:
+                    assert (one.id, one.name, bool(one.active), one.institution_id, one.category) == tuple(other)
+        holder, prefetched_holder = queried.holder(raw["id_number"], existing), prefetched.holder(raw["id_number"], existing)
+        assert getattr(holder, "id", None) == getattr(prefetched_holder, "id", None), change
+        expected = people.check_person(inst.id, dict(raw), existing, rules, queried)
+        got = people.check_person(inst.id, dict(raw), existing, rules, prefetched)
         assert [(e.field, e.message) for e in got.errors] == [(e.field, e.message) for e in expected.errors], change
         assert [(w.field, w.message) for w in got.warnings] == [(w.field, w.message) for w in expected.warnings]
         assert got.values == expected.values
@@ -484,7 +495,7 @@ def test_report_is_a_well_formed_package_with_a_note_shape_per_note(inst):
     notes = parts["xl/comments/comment1.xml"]
     ns = {"m": "http://schemas.openxmlformats.org/spreadsheetml/2006/main"}
     refs = [c.get("ref") for c in notes.findall(".//m:comment", ns)]
-    headers = len(rows.columns("basic")) + 1
+    headers = len(columns.columns("basic")) + 1
     assert len(refs) == headers + 3 and refs[headers:] == ["K2", "G3", "I3"]
     shapes = parts["xl/drawings/commentsDrawing1.vml"].findall("{urn:schemas-microsoft-com:vml}shape")
     assert len(shapes) == len(refs) and len({s.get("id") for s in shapes}) == len(shapes)
@@ -531,12 +542,12 @@ def test_batches_mixing_creates_updates_and_failures_are_counted_in_order(inst, 
 
 def test_a_conflict_at_commit_fails_only_that_row(inst, db, monkeypatch):
     """Someone saved the same ID number between the check and the write: the batch is retried row by row."""
-    from app.services.imports import rows as rows_module
+    from app.services.imports import checks as checks_module
 
     other = institution(db, WUCHANG_CODE)
     db.session.add(Person(institution_id=other.id, name="抢先", id_type="01", id_number=IDS[1], status="在岗"))
     db.session.commit()
-    monkeypatch.setattr(rows_module, "prefetch_people", lambda numbers, institution_id: ({}, {}))
+    monkeypatch.setattr(checks_module, "prefetch_people", lambda numbers, institution_id: ({}, {}))
     result = import_rows(inst, "basic", [basic(inst, 0), basic(inst, 1), basic(inst, 2)])
     assert (result.created, result.failed) == (2, 1)
     assert "保存失败" in result.errors_preview[0] and result.errors_preview[0].startswith("第 3 行")
@@ -577,14 +588,14 @@ def test_audit_rows_of_created_rows_are_what_the_session_listener_records(inst, 
 def test_a_conflict_at_commit_of_an_update_fails_only_that_row(inst, db, monkeypatch):
     """Two updates in one batch; one makes a record active while someone else's active record holds the number
     (saved after the check): only that row fails, the other update is saved."""
-    from app.services.imports import rows as rows_module
+    from app.services.imports import checks as checks_module
 
     assert import_rows(inst, "basic", [basic(inst, 0, status="离职"), basic(inst, 1)]).created == 2
     other = institution(db, WUCHANG_CODE)
     db.session.add(Person(institution_id=other.id, name="抢先", id_type="01", id_number=IDS[0], status="在岗"))
     db.session.commit()
-    real = rows_module.prefetch_people
-    monkeypatch.setattr(rows_module, "prefetch_people", lambda numbers, institution_id: (
+    real = checks_module.prefetch_people
+    monkeypatch.setattr(checks_module, "prefetch_people", lambda numbers, institution_id: (
         real(numbers, institution_id)[0], {}))  # the check does not see the other holder
     result = import_rows(inst, "basic", [basic(inst, 0, status="在岗"), basic(inst, 1, phone="13700000000")],
                          update_existing=True)

@@ -79,7 +79,7 @@ def _ids(db, model, user):
 
 def _candidates(db, rule, user, extra):
     """Values to try for each argument of `rule`."""
-    from app.services.imports.rows import SETS
+    from app.services.imports.columns import SETS
     from app.views.certification import FILE_FIELDS
 
     view = _view_of(rule.endpoint)

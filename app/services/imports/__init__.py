@@ -6,6 +6,7 @@
                       batch_size=1000) -> runner.ImportResult   raises runner.ImportRefused for an unusable file
     runner.SETS                                                 set key → Chinese label
 
-Modules: rows (columns, dropdown lists, template version, the row rules), template (every workbook in the template's
-form), reader (limits and template checks, python-calamine), report (the error workbook), export, runner.
+Modules: columns (columns, dropdown lists, template version), cells (cell values), checks (the row rules), template
+(every workbook in the template's form), reader (limits and template checks, python-calamine), report (the error
+workbook), export, runner.
 """

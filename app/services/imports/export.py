@@ -9,7 +9,7 @@ from app.extensions import db
 from app.models.org import Institution
 from app.models.people import Person
 from app.services import dictionaries
-from app.services.imports.rows import Catalogue
+from app.services.imports.columns import Catalogue
 from app.services.imports.template import SheetRow, write_workbook
 from app.services.people import DETAIL_SETS
 

@@ -18,7 +18,8 @@ from sqlalchemy import select
 from app.domain.errors import DomainError
 from app.extensions import db
 from app.models.org import Institution
-from app.services.imports.rows import INSTITUTION_LABEL, SETS, Catalogue, SourceRow, cell_text
+from app.services.imports.cells import SourceRow, cell_text
+from app.services.imports.columns import INSTITUTION_LABEL, SETS, Catalogue
 from app.services.imports.template import (
     COLUMNS_LIST,
     ERROR_HEADER,

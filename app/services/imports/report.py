@@ -3,7 +3,7 @@ every error of the row, each offending cell filled red with a note. It is the te
 sheet, dropdowns and formats), so it can be corrected and uploaded again as it is: the reader ignores 错误原因."""
 from __future__ import annotations
 
-from app.services.imports.rows import Catalogue
+from app.services.imports.columns import Catalogue
 from app.services.imports.template import SheetRow, write_workbook
 
 

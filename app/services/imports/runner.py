@@ -43,8 +43,9 @@ from app.extensions import db
 from app.models.audit import AuditLog
 from app.services import audit, posts
 from app.services.imports import report as report_module
+from app.services.imports.checks import Outcome, RowChecker
+from app.services.imports.columns import BASIC, SETS, SKIPPED_MESSAGE, Catalogue
 from app.services.imports.reader import ImportRefused, Limits, no_data, open_sheet
-from app.services.imports.rows import BASIC, SETS, SKIPPED_MESSAGE, Catalogue, Outcome, RowChecker
 
 __all__ = ["SETS", "ImportRefused", "ImportResult", "run_import"]
 PREVIEW = 50

@@ -32,7 +32,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.utils.datetime import to_excel
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from app.services.imports.rows import BASIC, NATURAL_KEYS, SETS, TEMPLATE_FORMAT, Catalogue
+from app.services.imports.columns import BASIC, NATURAL_KEYS, SETS, TEMPLATE_FORMAT, Catalogue
 
 META_SHEET = "_meta"
 GUIDE_SHEET = "填写须知"
