@@ -2,7 +2,8 @@
 
 Every function takes the caller's institution id; a group of another institution is "not found". Members are
 staff of that institution only. A 封存 (archived) group is read-only and left out of pickers (`active_groups`)
-until it is 启用 (reopened). Writes validate first, collecting every problem into ValidationFailed, then commit once.
+until it is 启用 (reopened). Writes validate first, collecting every problem into ValidationFailed (naming the
+field: name, description, members), then write in one transaction (services/transaction.py).
 """
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
@@ -14,6 +15,7 @@ from app.models.org import Department
 from app.models.people import KeyGroup, Person, key_group_member
 from app.services import concurrency
 from app.services import people as people_svc
+from app.services.transaction import transaction, transactional
 
 NAME_MAX = 50
 DESCRIPTION_MAX = 500
@@ -123,7 +125,7 @@ def _parse_ids(raw_ids, errors) -> list[int]:
         if int(text) not in ids:
             ids.append(int(text))
     if bad:
-        errors.append("组成员须从本机构的人员中选择")
+        errors.append(("members", "组成员须从本机构的人员中选择"))
     return ids
 
 
@@ -135,7 +137,7 @@ def _members(institution_id, ids, errors) -> list[Person]:
     own = [p for p in found if p.institution_id == institution_id]
     foreign = len(ids) - len(own)
     if foreign:
-        errors.append(f"组成员须从本机构的人员中选择：有 {foreign} 人不是本机构的人员，不能加入")
+        errors.append(("members", f"组成员须从本机构的人员中选择：有 {foreign} 人不是本机构的人员，不能加入"))
     return own
 
 
@@ -145,17 +147,17 @@ def _check(institution_id, group, *, name, description, member_ids):
     name = (name or "").strip()
     description = (description or "").strip()
     if not name:
-        errors.append("名称不能为空，请填写关键人员组名称")
+        errors.append(("name", "名称不能为空，请填写关键人员组名称"))
     elif len(name) > NAME_MAX:
-        errors.append(f"名称不能超过 {NAME_MAX} 个字（现在 {len(name)} 个字）")
+        errors.append(("name", f"名称不能超过 {NAME_MAX} 个字（现在 {len(name)} 个字）"))
     else:
         stmt = select(KeyGroup.id).where(KeyGroup.institution_id == institution_id, KeyGroup.name == name)
         if group is not None and group.id is not None:
             stmt = stmt.where(KeyGroup.id != group.id)
         if db.session.scalar(stmt.limit(1)) is not None:
-            errors.append(f"名称“{name}”在本机构已存在（含已封存的组），请换一个名称")
+            errors.append(("name", f"名称“{name}”在本机构已存在（含已封存的组），请换一个名称"))
     if len(description) > DESCRIPTION_MAX:
-        errors.append(f"说明不能超过 {DESCRIPTION_MAX} 个字（现在 {len(description)} 个字）")
+        errors.append(("description", f"说明不能超过 {DESCRIPTION_MAX} 个字（现在 {len(description)} 个字）"))
     members = _members(institution_id, _parse_ids(member_ids, errors), errors)
     if errors:
         raise ValidationFailed(errors)
@@ -169,6 +171,7 @@ def _refuse_archived(group, doing="修改"):
 
 # ---- writing -----------------------------------------------------------------------------------------------------
 
+@transactional
 def create(institution_id, *, name, description="", member_ids=()) -> KeyGroup:
     """新增 a group of the institution's staff."""
     name, description, members = _check(institution_id, None, name=name, description=description,
@@ -176,7 +179,6 @@ def create(institution_id, *, name, description="", member_ids=()) -> KeyGroup:
     group = KeyGroup(institution_id=institution_id, name=name, description=description, archived=False,
                      members=members)
     db.session.add(group)
-    db.session.commit()
     return group
 
 
@@ -197,38 +199,38 @@ def update(institution_id, group_id, *, name, description="", member_ids=(), ver
     group = _get_or_raise(institution_id, group_id)
     _refuse_archived(group)
     base = concurrency.check(group, version, LABELS, _shown)
-    name, description, members = _check(institution_id, group, name=name, description=description,
-                                        member_ids=member_ids)
-    group.name, group.description, group.members = name, description, members
-    concurrency.commit(group, base, LABELS, _shown)
+    with transaction(conflict=(group, base, LABELS, _shown)):
+        name, description, members = _check(institution_id, group, name=name, description=description,
+                                            member_ids=member_ids)
+        group.name, group.description, group.members = name, description, members
     return group
 
 
+@transactional
 def archive(institution_id, group_id) -> KeyGroup:
     """封存: the group becomes read-only and disappears from pickers; its members are kept."""
     group = _get_or_raise(institution_id, group_id)
     if group.archived:
         raise DomainError(f"关键人员组“{group.name}”已经是封存状态")
     group.archived = True
-    db.session.commit()
     return group
 
 
+@transactional
 def reopen(institution_id, group_id) -> KeyGroup:
     """启用: a 封存 group can be edited and picked again."""
     group = _get_or_raise(institution_id, group_id)
     if not group.archived:
         raise DomainError(f"关键人员组“{group.name}”没有封存，无需启用")
     group.archived = False
-    db.session.commit()
     return group
 
 
+@transactional
 def delete(institution_id, group_id) -> str:
     """删除 a group (its members stay staff, only the grouping goes). Refused while 封存. Returns its name."""
     group = _get_or_raise(institution_id, group_id)
     _refuse_archived(group, "删除")
     name = group.name
     db.session.delete(group)
-    db.session.commit()
     return name

@@ -4,14 +4,13 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_wtf import FlaskForm
 from werkzeug.routing import BuildError
 
-from app.domain.errors import DomainError, ValidationFailed
 from app.domain.person import ACTIVE_STATUSES
-from app.extensions import db
 from app.models.people import KeyGroup
 from app.security.display import sees_full_id, shown_id
 from app.services import keygroups
 from app.services import photowall as wall
 from app.views.concurrency import opened_version
+from app.views.pages import act, form_page
 
 PEOPLE_PAGE = "人员信息管理"  # the page whose rights open a person's detail, photo and full ID number
 
@@ -22,10 +21,6 @@ def detail_url(person_id) -> str:
         return url_for("PersonView.view", pk=person_id)
     except BuildError:  # the detail page is not registered yet: same path it will have
         return f"/people/view/{person_id}"
-
-
-def _errors(exc):
-    return exc.errors if isinstance(exc, ValidationFailed) else [exc.message]
 
 
 class PhotoWallView(BaseView):
@@ -142,40 +137,33 @@ class KeyGroupView(BaseView):
                                     can_write=self._can_write(), can_detail=can_detail, detail_url=detail_url)
 
     def _form(self, group=None):
-        """新增/修改: on a refused save the page comes back with every message and what was typed."""
+        """新增/修改: on a refused save the page comes back with every message (next to its field) and what was
+        typed."""
         institution_id = self._institution_id()
-        form = FlaskForm()
-        errors = []
         if request.method == "POST":
             values = {"name": request.form.get("name", ""), "description": request.form.get("description", ""),
                       "members": [v for v in request.form.getlist("members") if v]}
-            if not form.validate_on_submit():
-                errors = ["页面已过期，请重新提交"]
-            else:
-                try:
-                    if group is None:
-                        saved = keygroups.create(institution_id, name=values["name"],
-                                                 description=values["description"], member_ids=values["members"])
-                    else:
-                        saved = keygroups.update(institution_id, group.id, name=values["name"],
-                                                 description=values["description"], member_ids=values["members"],
-                                                 version=opened_version())
-                except DomainError as exc:
-                    db.session.rollback()
-                    errors = _errors(exc)
-                else:
-                    flash(f"关键人员组“{saved.name}”已保存，共 {len(saved.members)} 人", "success")
-                    return redirect(url_for(".list"))
         elif group is not None:
             values = {"name": group.name, "description": group.description or "",
                       "members": [str(p.id) for p in group.members]}
         else:
             values = {"name": "", "description": "", "members": []}
-        chosen = keygroups.chosen_people(institution_id, values["members"])
-        return self.render_template("keygroups/form.html", form=form, errors=errors, values=values, chosen=chosen,
-                                    editing=group, name_max=keygroups.NAME_MAX,
-                                    description_max=keygroups.DESCRIPTION_MAX,
-                                    title="修改关键人员组" if group else "新增关键人员组")
+
+        def save():
+            if group is None:
+                return keygroups.create(institution_id, name=values["name"], description=values["description"],
+                                        member_ids=values["members"])
+            return keygroups.update(institution_id, group.id, name=values["name"], description=values["description"],
+                                    member_ids=values["members"], version=opened_version())
+
+        def render(errors):
+            return self.render_template(
+                "keygroups/form.html", form=FlaskForm(), errors=errors, values=values, editing=group,
+                chosen=keygroups.chosen_people(institution_id, values["members"]), name_max=keygroups.NAME_MAX,
+                description_max=keygroups.DESCRIPTION_MAX, title="修改关键人员组" if group else "新增关键人员组")
+
+        return form_page(save=save, render=render, done=lambda saved: (
+            f"关键人员组“{saved.name}”已保存，共 {len(saved.members)} 人", url_for(".list")))
 
     @expose("/add", methods=["GET", "POST"])
     @has_access
@@ -210,18 +198,9 @@ class KeyGroupView(BaseView):
 
     def _post(self, pk, change, done):
         group = self._group(pk)  # a foreign group is 404 before anything else
-        if not FlaskForm().validate_on_submit():
-            flash("页面已过期，请刷新后重试", "danger")
-            return redirect(url_for(".list"))
-        try:
-            name = change(group.institution_id, group.id)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-        else:
-            flash(done.format(name=getattr(name, "name", name)), "success")
-        return redirect(request.form.get("next") if request.form.get("next") == url_for(".show", pk=pk)
-                        else url_for(".list"))
+        back = request.form.get("next") if request.form.get("next") == url_for(".show", pk=pk) else url_for(".list")
+        return act(lambda: change(group.institution_id, group.id),
+                   done=lambda name: (done.format(name=getattr(name, "name", name)), back), back=back)
 
     @expose("/archive/<int:pk>", methods=["POST"])
     @has_access
