@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from flask import current_app, has_app_context
 from sqlalchemy import func, literal_column, or_, select, union
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.domain.dates import UNTIL_NOW, parse_date
 from app.domain.errors import DomainError, ValidationFailed
@@ -31,15 +32,16 @@ BASIC_FIELDS = tuple(LABELS)
 
 def lookups() -> dict:
     """What the pure rules need from the dictionaries (read once per call site)."""
-    dicts = {dtype: {d.code: d.name for d in dictionaries.items(dtype)} for dtype in set(CODED.values())}
+    lists = dictionaries.items_of({*CODED.values(), "id_types", "staff_status", "mobile_prefixes"})
+    dicts = {dtype: {d.code: d.name for d in lists[dtype]} for dtype in set(CODED.values())}
     id_types = {d.code: (d.name, (d.extra or {}).get("regex"), (d.extra or {}).get("check"))
-                for d in dictionaries.items("id_types")}
+                for d in lists["id_types"]}
     return {
         "dicts": dicts,
         "coded": coded_fields(dicts),
         "id_types": id_types,
-        "statuses": [d.name for d in dictionaries.items("staff_status")],
-        "mobile_prefixes": {d.code for d in dictionaries.items("mobile_prefixes")},
+        "statuses": [d.name for d in lists["staff_status"]],
+        "mobile_prefixes": {d.code for d in lists["mobile_prefixes"]},
     }
 
 
@@ -154,9 +156,14 @@ def save_person(institution: Institution, raw: dict, person: Person | None = Non
     return person, [w.message for w in checked.warnings]
 
 
-def get_person(scope, person_id) -> Person:
-    """A person the caller's scope includes (DomainError otherwise: views answer 404)."""
-    person = db.session.get(Person, person_id)
+def get_person(scope, person_id, *, details=False) -> Person:
+    """A person the caller's scope includes (DomainError otherwise: views answer 404), department and post loaded
+    with it; `details`: every detail set too, one statement per set (the person page: a fixed number of
+    statements whatever the entries)."""
+    options = [joinedload(Person.department), joinedload(Person.post)]
+    if details:
+        options += [selectinload(getattr(Person, s.relation)) for s in DETAIL_SETS.values()]
+    person = db.session.get(Person, person_id, options=options)
     if person is None or not scope.allows_institution(person.institution_id):
         raise DomainError("人员不存在，或不在您的权限范围内")
     return person

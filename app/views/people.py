@@ -46,9 +46,10 @@ def _text(value):
     return str(value)
 
 
-def _names(types, active_only=False):
-    """dictionary type → {code: name} (inactive codes included, so stored values still show their names)."""
-    return {t: {d.code: d.name for d in dictionaries.items(t, active_only=active_only)} for t in set(types)}
+def _names(lists):
+    """dictionary type → {code: name} of `dictionaries.items_of(…, active_only=False)` (inactive codes included, so
+    stored values still show their names)."""
+    return {t: {d.code: d.name for d in items} for t, items in lists.items()}
 
 
 def _department_tree(institution_id):
@@ -93,9 +94,9 @@ class PersonView(BaseView):
             abort(403)
         return g.user.institution
 
-    def _person(self, pk):
+    def _person(self, pk, details=False):
         try:
-            return people.get_person(scope_of(g.user), pk)
+            return people.get_person(scope_of(g.user), pk, details=details)
         except DomainError:
             abort(404)
 
@@ -136,7 +137,8 @@ class PersonView(BaseView):
         rows = db.session.scalars(
             stmt.options(joinedload(Person.department), joinedload(Person.post))
             .limit(per_page).offset((page - 1) * per_page)).unique().all()
-        sexes = {d.code: (d.extra or {}).get("short") or d.name for d in dictionaries.items("sex", active_only=False)}
+        lists = dictionaries.items_of(("sex", "staff_status"), active_only=False)
+        sexes = {d.code: (d.extra or {}).get("short") or d.name for d in lists["sex"]}
         items = [{"person": p, "id_number": self._shown_id(p.id_number, full_ids), "sex": sexes.get(p.sex or "", p.sex or ""),
                   "completeness": completeness({k: getattr(p, k) for k in IMPORTANT})[0]} for p in rows]
         args = {k: v for k, v in (("q", q), ("department", dept_id), ("status", status)) if v}
@@ -150,7 +152,7 @@ class PersonView(BaseView):
             sortable=[k for k, _ in LIST_COLUMNS if k != "id_number" or full_ids],
             department=dept_id, status=status, columns=LIST_COLUMNS, important=IMPORTANT,
             departments=[(d.id, _indent(d.name, depth)) for d, depth in tree],
-            statuses=[d.name for d in dictionaries.items("staff_status")], detail_sets=people.DETAIL_SETS,
+            statuses=[d.name for d in lists["staff_status"] if d.active], detail_sets=people.DETAIL_SETS,
             can_write=self._can("write"), inst=inst, can_import=imports["import"], can_export=imports["export"],
             can_see_jobs=imports["read"], import_sets=import_jobs.set_labels() if any(imports.values()) else {},
             title="人员信息管理")
@@ -179,9 +181,10 @@ class PersonView(BaseView):
         posts = [(str(p.id), p.name + ("（已停用）" if not p.active else "")) for p in db.session.scalars(
             select(Post).where(Post.institution_id == institution_id,
                                or_(Post.active.is_(True), Post.id == (current_post or 0))).order_by(Post.name))]
-        coded = {f: [(d.code, d.name) for d in dictionaries.items(t)] for f, t in CODED.items()}
-        coded["id_type"] = [(d.code, d.name) for d in dictionaries.items("id_types")]
-        coded["status"] = [(d.name, d.name) for d in dictionaries.items("staff_status")]
+        lists = dictionaries.items_of({*CODED.values(), "id_types", "staff_status"})
+        coded = {f: [(d.code, d.name) for d in lists[t]] for f, t in CODED.items()}
+        coded["id_type"] = [(d.code, d.name) for d in lists["id_types"]]
+        coded["status"] = [(d.name, d.name) for d in lists["staff_status"]]
         coded["department_id"] = [(v, label) for v, label, _ in departments]
         coded["post_id"] = posts
         return coded, {v: cat for v, _, cat in departments}
@@ -240,9 +243,8 @@ class PersonView(BaseView):
 
     # ---- person page ---------------------------------------------------------------------------------------------
 
-    def _summary(self, person):
-        """(label, shown value, starred) of every 基本信息 field, dictionary codes as names."""
-        names = _names(list(CODED.values()) + ["id_types"])
+    def _summary(self, person, names):
+        """(label, shown value, starred) of every 基本信息 field, dictionary codes as names (`names`: `_names`)."""
         rows = []
         for key, label in LABELS.items():
             value = getattr(person, key)
@@ -261,31 +263,38 @@ class PersonView(BaseView):
             rows.append((label, shown, key in IMPORTANT))
         return rows
 
-    def _detail_context(self):
+    @staticmethod
+    def _detail_context(extra_types=()):
+        """The dictionaries of the detail forms and tables (and `extra_types`), read in one statement: names with
+        inactive codes (stored values keep their names), options of active codes only."""
         code_types = {f.kind[5:] for s in people.DETAIL_SETS.values() for f in s.fields if f.kind.startswith("code:")}
-        return {"detail_names": _names(code_types),
-                "detail_options": {t: [(d.code, d.name) for d in dictionaries.items(t)] for t in code_types}}
+        lists = dictionaries.items_of(code_types | set(extra_types), active_only=False)
+        names = _names(lists)
+        return {"detail_names": names,
+                "detail_options": {t: [(d.code, d.name) for d in lists[t] if d.active] for t in code_types}}
 
     def _render_show(self, person, open_set=None, values=None, errors=None, editing=None, read_only=False):
         percent, missing = completeness({k: getattr(person, k) for k in IMPORTANT})
         can_write = self._can("write")
+        context = self._detail_context({*CODED.values(), "id_types"})
         return self.render_template(
-            "people/show.html", person=person, summary=self._summary(person), percent=percent, missing=missing,
+            "people/show.html", person=person, summary=self._summary(person, context["detail_names"]), percent=percent,
+            missing=missing,
             detail_sets=people.DETAIL_SETS, open_set=open_set, values=values or {}, errors=errors or Errors(),
             editing=editing, form=FlaskForm(), read_only=read_only,
             can_write=can_write and not read_only, may_edit=can_write,
-            title=f"人员信息：{person.name}" if read_only else f"人员信息维护：{person.name}", **self._detail_context())
+            title=f"人员信息：{person.name}" if read_only else f"人员信息维护：{person.name}", **context)
 
     @expose("/show/<int:pk>")
     @has_access
     def show(self, pk):
-        return self._render_show(self._person(pk))
+        return self._render_show(self._person(pk, details=True))
 
     @expose("/view/<int:pk>")
     @has_access
     def view(self, pk):
         """The read-only person page (opened from the photo wall and the key groups); editing is a button there."""
-        return self._render_show(self._person(pk), read_only=True)
+        return self._render_show(self._person(pk, details=True), read_only=True)
 
     # ---- detail entries ------------------------------------------------------------------------------------------
 

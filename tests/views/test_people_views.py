@@ -419,3 +419,78 @@ def test_every_person_route_refuses_foreign_people_and_entries(app, db, login_as
     db.session.expire_all()
     person = db.session.get(Person, person.id)
     assert person.name == "被访问者" and len(person.work_experiences) == len(person.qualifications) == 1
+
+
+def _field_errors(page, field):
+    """The messages shown under one input (the _errors.html field_error macro)."""
+    return re.findall(rf'<div class="invalid-feedback d-block field-error" data-field="{field}">([^<]*)</div>', page)
+
+
+def test_basic_form_shows_each_refusal_next_to_its_field_from_one_check(db, login_as, monkeypatch):
+    """The service names the field of each problem: the page puts it under that input, and nothing runs the
+    check a second time to find out which field was meant."""
+    inst = _inst(db)
+    dept = _org(db, inst)
+    calls = []
+    real = people.check_person
+    monkeypatch.setattr(people, "check_person", lambda *a, **kw: calls.append(1) or real(*a, **kw))
+    c = login_as("inst_admin")
+    token = csrf_token(c, "/people/add")
+    page = _body(c.post("/people/add", data={
+        "csrf_token": token, "name": "", "id_type": "01", "id_number": ID_A, "status": "在岗", "phone": "1391234",
+        "department_id": str(dept.id), "education": "2", "photo": (io.BytesIO(b"GIF89a...."), "a.gif")},
+        content_type="multipart/form-data"))
+    assert calls == [1]
+    assert _field_errors(page, "name") == ["姓名不能为空"]
+    assert _field_errors(page, "phone") and all("手机号码" in m for m in _field_errors(page, "phone"))
+    assert _field_errors(page, "major") == ["学历为大专及以上时，所学专业不能为空"]
+    assert _field_errors(page, "photo") and "GIF" in _field_errors(page, "photo")[0]
+    assert _field_errors(page, "id_number") == [] and _field_errors(page, "department_id") == []
+    assert 'value="1391234"' in page  # what was typed stays
+
+
+def test_detail_form_shows_each_refusal_next_to_its_field(db, login_as):
+    inst = _inst(db)
+    person = _person(db, inst, 102, name="钱护士")
+    c = login_as("inst_admin")
+    token = csrf_token(c, f"/people/show/{person.id}")
+    page = _body(c.post(f"/people/show/{person.id}/detail/education", data={
+        "csrf_token": token, "school": "", "education": "2", "start_date": "2001-09", "end_date": "2000-07"},
+        content_type="multipart/form-data"))
+    assert _field_errors(page, "school") == ["毕业学校不能为空"]
+    assert _field_errors(page, "end_date") == ["截止日期不能早于起始日期"]
+    assert _field_errors(page, "attachments") and "教育经历须上传附件图片" in _field_errors(page, "attachments")[0]
+    assert _field_errors(page, "education") == []
+    db.session.expire_all()
+    assert db.session.get(Person, person.id).educations == []
+
+
+def test_person_page_reads_its_records_in_a_fixed_number_of_statements(app, db, login_as):
+    """Issue 12 item 9: the person page's own reads (the person with department and post, one statement per
+    detail set, the dictionaries once) do not grow with entries; security reads (permissions, menu) are counted
+    by the registry's test."""
+    inst = _inst(db)
+    dept = _org(db, inst)
+    person = _person(db, inst, 103, dept=dept, name="孙医生", post_id=_post(db, inst).id)
+    for year in range(2001, 2006):
+        db.session.add(Qualification(person_id=person.id, institution_id=inst.id, kind=f"证书{year}",
+                                     certificate_no=f"C{year}", obtained_on=datetime.date(year, 1, 1)))
+    db.session.commit()
+    c = login_as("inst_admin")
+    assert c.get(f"/people/show/{person.id}").status_code == 200  # warm
+    statements = []
+
+    def before(_conn, _cursor, statement, *_args):
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    try:
+        page = _body(c.get(f"/people/show/{person.id}"))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", before)
+    assert "证书2005" in page and "内科" in page and "临床医师" in page
+    own = [s for s in statements if not any(t in s for t in ("ab_", "role_profile"))]
+    assert sum("FROM dict_item" in s for s in own) == 1, own
+    assert not any(s.lstrip().startswith("SELECT department.") or s.lstrip().startswith("SELECT post.") for s in own)
+    # the person, six detail sets, the dictionaries, the scope check, the institution (page header): 10
+    assert len(own) <= 10, "\n".join(s[:90] for s in own)  # six detail sets, the person, dictionaries, scope and institution
