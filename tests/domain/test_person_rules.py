@@ -138,3 +138,28 @@ def test_village_clinic_staff_in_post_must_be_probation_staff():
     assert village_status_problem("村卫生室", "王家村卫生室", "医师资格考试试用期考核人员") is None
     assert village_status_problem("村卫生室", "王家村卫生室", "离职") is None  # leaving stays possible
     assert village_status_problem("科室(部门)", "内科", "在岗") is None
+
+
+def test_one_predicate_names_the_id_types_whose_numbers_carry_birth_and_sex():
+    """id_types.csv: every type whose check is GB 11643 (18) or GB 11643-1989 (15) is recognised by the one
+    predicate, the others are not; so 出生日期 / 性别 are derived for all of them alike."""
+    import csv
+    import os
+
+    from app.domain.id_number import citizen_rule, gb11643_rule
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "app", "data", "id_types.csv")
+    with open(path, encoding="utf-8") as fh:
+        rows = {r["name"]: r for r in csv.DictReader(fh)}
+    carrying = {name for name, r in rows.items() if citizen_rule(r["check"])}
+    assert carrying == {"居民身份证", "居民身份证(15位旧号)", "居民户口簿", "驾驶证", "港澳台居民居住证",
+                        "外国人永久居留身份证(2023版)"}
+    assert {name for name, r in rows.items() if gb11643_rule(r["check"])} == carrying - {"居民身份证(15位旧号)"}
+
+
+def test_a_residence_permit_number_gives_birth_date_and_sex_like_a_citizen_number():
+    body = "81000019850612003"
+    number = body + check_digit(body)
+    rules = {**RULES, "id_types": {**RULES["id_types"], "20": ("港澳台居民居住证", None, "同GB 11643 MOD 11-2")}}
+    out = check_basic({**GOOD, "id_type": "20", "id_number": number}, **rules)
+    assert out.errors == []
+    assert out.values["birth_date"] == datetime.date(1985, 6, 12) and out.values["sex"] == "1"

@@ -84,6 +84,11 @@ def test_every_error_is_reported_at_once(db):
                      "参加工作日期不能晚于今天", "学历为大专及以上时，所学专业不能为空", "性别须从下拉列表中选择", "照片："):
         assert fragment in text, fragment
     assert db.session.scalar(select(Person.id).where(Person.institution_id == jiangxia.id)) is None
+    # each refusal names its field, so a form shows it next to that input
+    assert exc.value.of("name") == ["姓名不能为空"] and exc.value.of("phone") and exc.value.of("photo")
+    assert exc.value.of("department_id") == ["所在科室须从本机构的所在科室中选择"]
+    assert {i.field for i in exc.value.items} >= {"name", "status", "id_number", "phone", "department_id",
+                                                   "work_start", "major", "sex", "photo"}
 
 
 def test_an_id_number_active_in_another_institution_is_refused_until_it_leaves(db):
@@ -156,6 +161,7 @@ def test_detail_end_before_start_and_bad_dates(db, person):
     with pytest.raises(ValidationFailed) as exc:
         people.save_detail(person, "work", {"start_date": "2015-03-01", "end_date": "2014-12", "employer": ""}, [_jpeg()])
     assert set(exc.value.errors) == {"工作单位不能为空", "截止日期不能早于起始日期"}
+    assert exc.value.of("employer") == ["工作单位不能为空"] and exc.value.of("end_date") == ["截止日期不能早于起始日期"]
     with pytest.raises(ValidationFailed) as exc:
         people.save_detail(person, "training", {"start_date": "至今", "end_date": "2020-13", "organiser": "卫健委"},
                            [_jpeg()])

@@ -198,3 +198,18 @@ def test_picker_searches_the_server_page_by_page_and_the_form_stays_small(db, lo
     chosen = edit.split('id="member-chosen"')[1].split("</ul>")[0]
     assert "王药师" in chosen and f'name="members" value="{staff["王药师"].id}" checked' in chosen
     assert "批量0" not in edit
+
+
+def test_refusals_show_next_to_their_fields(db, login_as, staff):
+    c = login_as("inst_admin")
+    token = csrf_token(c, "/keygroups/add")
+    page = c.post("/keygroups/add", data={"csrf_token": token, "name": "", "description": "说" * 501,
+                                          "members": [staff["外院甲"].id]}).get_data(as_text=True)
+
+    def under(field):
+        return re.findall(rf'data-field="{field}">([^<]*)</div>', page)
+
+    assert under("name") == ["名称不能为空，请填写关键人员组名称"]
+    assert under("description") == ["说明不能超过 500 个字（现在 501 个字）"]
+    assert under("members") == ["组成员须从本机构的人员中选择：有 1 人不是本机构的人员，不能加入"]
+    assert _group(db, "") is None

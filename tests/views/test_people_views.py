@@ -493,4 +493,4 @@ def test_person_page_reads_its_records_in_a_fixed_number_of_statements(app, db, 
     assert sum("FROM dict_item" in s for s in own) == 1, own
     assert not any(s.lstrip().startswith("SELECT department.") or s.lstrip().startswith("SELECT post.") for s in own)
     # the person, six detail sets, the dictionaries, the scope check, the institution (page header): 10
-    assert len(own) <= 10, "\n".join(s[:90] for s in own)  # six detail sets, the person, dictionaries, scope and institution
+    assert len(own) <= 10, "\n".join(s[:90] for s in own)
