@@ -41,7 +41,7 @@ NOTES_HEADER = ("行号", "姓名", "提醒内容")
 ERROR_HEADER = "错误原因"
 COLUMNS_LIST = "__columns__"
 # An export's record versions (optimistic concurrency): "id:version,…" in cells of at most VERSION_CELL characters,
-# a column of _meta. A re-imported row whose record has a newer version is reported, not written (rows.py).
+# a column of _meta. A re-imported row whose record has a newer version is reported, not written (checks.py).
 RECORD_VERSIONS = "__record_versions__"
 VERSION_CELL = 30000
 META_KEYS = ("institution_code", "institution_name", "set", "version", "format", "generated_at")
