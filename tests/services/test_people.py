@@ -281,3 +281,17 @@ def test_a_refused_form_leaves_no_uploaded_file(app, db, tmp_path, monkeypatch):
     entry = people.save_detail(person, "qualification", {"kind": "医师资格证书", "certificate_no": "Q1",
                                                           "obtained_on": "2001-10"}, uploads=[_jpeg()])
     assert (tmp_path / "uploads" / entry.attachments[0]["path"]).is_file()
+
+
+def test_a_race_on_the_id_number_ends_in_the_same_field_refusal(db, monkeypatch):
+    """Two clerks save one ID number at once: the check saw no holder, the partial unique index refuses at the
+    commit; the refusal names 证件号码 and nothing of the second save stays."""
+    jiangxia, wuchang = _inst(db, JIANGXIA_CODE), _inst(db, WUCHANG_CODE)
+    dept, post = _org(db, jiangxia)
+    w_dept, w_post = _org(db, wuchang, "测试全科")
+    people.save_person(wuchang, _raw(w_dept, w_post))
+    monkeypatch.setattr(people.PersonLookup, "holder", lambda self, number, person=None: None)
+    with pytest.raises(ValidationFailed) as exc:
+        people.save_person(jiangxia, _raw(dept, post))
+    assert exc.value.of("id_number") == ["该证件号码已在 武汉市武昌区示例社区卫生服务中心 在职，需原单位办理离职后方可录入"]
+    assert db.session.scalar(select(Person.id).where(Person.institution_id == jiangxia.id)) is None
