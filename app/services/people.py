@@ -129,7 +129,7 @@ def save_person(institution: Institution, raw: dict, person: Person | None = Non
     base = concurrency.check(person, version, LABELS, shown_value) if person is not None else None
     try:
         with transaction(conflict=(person, base, LABELS, shown_value) if person is not None else None) as session:
-            checked = check_person(institution.id, raw, person)
+            checked = check_person(institution.id, raw, person, lookup=PersonLookup())
             errors = list(checked.errors)
             accepted = None
             if photo:
