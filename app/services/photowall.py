@@ -50,9 +50,15 @@ class WallPage:
         return min(self.page * self.per_page, self.total)
 
 
-def status_options() -> list[tuple[str, str]]:
-    """(value, label) of the 在职状态 filter: serving staff (default), everyone, then each status."""
-    statuses = [d.name for d in dictionaries.items("staff_status", active_only=False)]
+def dictionary_lists() -> dict:
+    """The dictionaries of the wall (在职状态, 职称), read in one statement."""
+    return dictionaries.items_of(("staff_status", "tech_title_level"), active_only=False)
+
+
+def status_options(lists=None) -> list[tuple[str, str]]:
+    """(value, label) of the 在职状态 filter: serving staff (default), everyone, then each status. `lists`:
+    `dictionary_lists()` when the caller has it."""
+    statuses = [d.name for d in (lists or dictionary_lists())["staff_status"]]
     return [(SERVING, "在职人员"), (EVERYONE, "全部人员")] + [(s, s) for s in statuses]
 
 
@@ -123,6 +129,6 @@ def wall_page(institution_id, *, department_ids=None, unassigned=False, status=S
     return WallPage(people=people, total=total, page=page, pages=pages, per_page=per_page)
 
 
-def title_names() -> dict[str, str]:
+def title_names(lists=None) -> dict[str, str]:
     """tech_title_level code → name (正高, 副高…) for the 职称 line of a card."""
-    return {d.code: d.name for d in dictionaries.items("tech_title_level", active_only=False)}
+    return {d.code: d.name for d in (lists or dictionary_lists())["tech_title_level"]}

@@ -39,7 +39,8 @@ class PhotoWallView(BaseView):
         if not institution_id:
             return self.render_template("photowall/wall.html", institution=None, title="人员信息查询")
         sm = self.appbuilder.sm
-        options = wall.status_options()
+        lists = wall.dictionary_lists()
+        options = wall.status_options(lists)
         status = request.args.get("status", wall.SERVING)
         if status not in {v for v, _ in options}:
             status = wall.SERVING
@@ -65,7 +66,7 @@ class PhotoWallView(BaseView):
 
         can_detail = sm.has_access("can_read", PEOPLE_PAGE)
         full_id = sees_full_id()
-        titles = wall.title_names()
+        titles = wall.title_names(lists)
         cards = []
         for p in result.people:
             cards.append({

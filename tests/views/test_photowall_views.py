@@ -162,6 +162,7 @@ def test_a_page_costs_the_same_queries_for_2_or_24_people(app, db, login_as, sta
 
     few, person_queries = run()
     assert len(person_queries) == 3  # the page, its count, the department counts
+    assert sum("FROM dict_item" in s for s in statements) == 1  # 在职状态 and 职称 lists in one statement
     post = _db.session.scalar(select(Post).where(Post.institution_id == staff["home"].id))
     for i in range(30):
         _person(db, staff["home"], f"员工{i:02d}", 200 + i, staff["外科"], post_id=post.id)
