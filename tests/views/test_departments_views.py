@@ -15,14 +15,10 @@ def _inst(db, code=JIANGXIA_CODE):
     return db.session.scalar(select(Institution).where(Institution.code == code))
 
 
-def _errors(html):
-    """Every refusal on the page in document order: the box above the form, then those next to their inputs."""
-    found = []
+def box_errors(html):
+    """The refusals listed above the form (those not about one input)."""
     block = re.search(r'id="form-errors">(.*?)</div>', html, re.S)
-    if block:
-        found += [(block.start(), e) for e in re.findall(r"<li>(.*?)</li>", block.group(1))]
-    found += [(m.start(), m.group(2)) for m in re.finditer(r'class="[^"]*field-error" data-field="(.*?)">(.*?)</div>', html)]
-    return [e for _, e in sorted(found)]
+    return re.findall(r"<li>(.*?)</li>", block.group(1)) if block else []
 
 
 def field_errors(html):
