@@ -399,21 +399,6 @@ def _delete(department):
     db.session.delete(department)
 
 
-def _move_target(department, target_id, errors):
-    target = get(department.institution_id, target_id) if str(target_id or "").strip() else None
-    if not str(target_id or "").strip():
-        errors.append((orgtree.TARGET, "请选择人员要转移到的部门"))
-    elif target is None:
-        errors.append((orgtree.TARGET, "转移到的部门须为本机构的部门"))
-    elif target.id == department.id or target.id in descendant_ids(department):
-        errors.append((orgtree.TARGET, f"人员不能转移到“{department.name}”自己或它的下级部门"))
-        target = None
-    elif not target.active:
-        errors.append((orgtree.TARGET, f"部门“{target.name}”已停用，不能把人员转移进去"))
-        target = None
-    return target
-
-
 def _village_problems(department, target, people) -> list[str]:
     """spec 4.2.7: in-post staff of a 村卫生室 are 试用期考核人员 (the rule of the staff form)."""
     refused = [p for p in people if village_status_problem(target.category, target.name, p.status)]
@@ -423,9 +408,12 @@ def _village_problems(department, target, people) -> list[str]:
     return [f"部门“{target.name}”是村卫生室：村卫生室人员的在职状态须为“{PROBATION_STATUS}”，{names} 不是，不能转移进去"]
 
 
-DEPARTMENTS = orgtree.Kind(model=Department, column="department_id", owner_only=OWNER_ONLY, missing=MISSING,
-                           nobody="部门“{name}”下没有人员，无需转移", delete_problems=delete_problems,
-                           move_target=_move_target, move_problems=_village_problems, remove=_delete)
+DEPARTMENTS = orgtree.Kind(
+    model=Department, column="department_id", owner_only=OWNER_ONLY, missing=MISSING,
+    nobody="部门“{name}”下没有人员，无需转移", delete_problems=delete_problems,
+    choose="请选择人员要转移到的部门", foreign="转移到的部门须为本机构的部门",
+    itself="人员不能转移到“{name}”自己或它的下级部门", disabled="部门“{target}”已停用，不能把人员转移进去",
+    excluded=lambda dept: {dept.id} | descendant_ids(dept), move_problems=_village_problems, remove=_delete)
 
 
 def delete(institution_id, department_id) -> str:

@@ -41,7 +41,13 @@ class Kind:
     missing: str  # the refusal for a unit that is not the institution's
     nobody: str  # "…“{name}”下没有人员，无需转移"
     delete_problems: Callable  # (unit, staff_moved=False) -> DeleteBlocked | None
-    move_target: Callable  # (unit, target_id, errors) -> target | None, appending (field, message) problems
+    # the refusals of a move target: none chosen, not the institution's, the unit itself ("{name}"), disabled
+    # ("{target}")
+    choose: str
+    foreign: str
+    itself: str
+    disabled: str
+    excluded: Callable = None  # (unit) -> ids staff cannot move to; default: the unit itself
     move_problems: Callable = None  # (unit, target, people) -> [messages] the target refuses
     remove: Callable = None  # (unit) deletes it with what hangs on it; default: the unit alone
 
@@ -148,6 +154,20 @@ def _found(kind: Kind, institution_id, unit_id):
     return unit
 
 
+def _move_target(kind: Kind, unit, target_id):
+    """(target, problems) of the unit the staff of `unit` are to be moved to."""
+    if not str(target_id or "").strip():
+        return None, [(TARGET, kind.choose)]
+    target = get(kind.model, unit.institution_id, target_id)
+    if target is None:
+        return None, [(TARGET, kind.foreign)]
+    if target.id in (kind.excluded(unit) if kind.excluded else {unit.id}):
+        return None, [(TARGET, kind.itself.format(name=unit.name))]
+    if not target.active:
+        return None, [(TARGET, kind.disabled.format(target=target.name))]
+    return target, []
+
+
 def _remove(kind: Kind, unit):
     (kind.remove or db.session.delete)(unit)
 
@@ -169,8 +189,7 @@ def move_staff(kind: Kind, institution_id, unit_id, target_id, and_delete: bool 
     is deleted too. One transaction: all or nothing. Returns (people moved, target)."""
     with transaction():
         unit = _found(kind, institution_id, unit_id)
-        errors = []
-        target = kind.move_target(unit, target_id, errors)
+        target, errors = _move_target(kind, unit, target_id)
         people = list(db.session.scalars(select(Person).where(kind.person_column() == unit.id)))
         if not people and not and_delete:
             errors.append(kind.nobody.format(name=unit.name))

@@ -470,24 +470,11 @@ def move_targets(post: Post) -> list[Post]:
     return [p for p in all_posts(post.institution_id) if p.id != post.id and p.active]
 
 
-def _move_target(post, target_id, errors):
-    target = get(post.institution_id, target_id) if str(target_id or "").strip() else None
-    if not str(target_id or "").strip():
-        errors.append((orgtree.TARGET, "请选择要转移到的岗位"))
-    elif target is None:
-        errors.append((orgtree.TARGET, "要转移到的岗位不存在或不属于本机构"))
-    elif target.id == post.id:
-        errors.append((orgtree.TARGET, "不能转移到同一个岗位，请选择其他岗位"))
-    elif not target.active:
-        errors.append((orgtree.TARGET, f"岗位“{target.name}”已停用，不能把人员转移到停用的岗位"))
-    else:
-        return target
-    return None
-
-
-POSTS = orgtree.Kind(model=Post, column="post_id", owner_only=OWNER_ONLY, missing=MISSING,
-                     nobody="岗位“{name}”下没有人员，无需转移", delete_problems=delete_problems,
-                     move_target=_move_target)
+POSTS = orgtree.Kind(
+    model=Post, column="post_id", owner_only=OWNER_ONLY, missing=MISSING,
+    nobody="岗位“{name}”下没有人员，无需转移", delete_problems=delete_problems,
+    choose="请选择要转移到的岗位", foreign="要转移到的岗位不存在或不属于本机构",
+    itself="不能转移到同一个岗位，请选择其他岗位", disabled="岗位“{target}”已停用，不能把人员转移到停用的岗位")
 
 
 def delete(institution_id, post_id) -> str:

@@ -47,6 +47,14 @@ def _row(page, name):
     return page.split(f'data-department="{name}"')[1].split("</tr>")[0]
 
 
+def _sheet(db, login_as):
+    """The 机构编制管理 page of 内科 and 外科 under an allocation of 20, opened by the institution's clerk."""
+    internal, surgery = _depts(db, "内科", "外科")
+    _allocate(db, "20")
+    c = login_as("inst_admin")
+    return c, csrf_token(c, "/quota/list/"), internal, surgery
+
+
 def _cells(row):
     return [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
 
@@ -88,10 +96,7 @@ def test_page_shows_allocation_departments_and_totals(db, login_as):
 
 
 def test_saving_a_distribution(db, login_as):
-    internal, surgery = _depts(db, "内科", "外科")
-    _allocate(db, "20")
-    c = login_as("inst_admin")
-    token = csrf_token(c, "/quota/list/")
+    c, token, internal, surgery = _sheet(db, login_as)
     resp = c.post("/quota/save", data={"csrf_token": token, "kind": "事业编制", f"amount-{internal.id}": "12",
                                        f"amount-{surgery.id}": "8"})
     assert resp.status_code == 302
@@ -100,10 +105,7 @@ def test_saving_a_distribution(db, login_as):
 
 
 def test_refused_distribution_keeps_the_typed_numbers(db, login_as):
-    internal, surgery = _depts(db, "内科", "外科")
-    _allocate(db, "20")
-    c = login_as("inst_admin")
-    token = csrf_token(c, "/quota/list/")
+    c, token, internal, surgery = _sheet(db, login_as)
     resp = c.post("/quota/save", data={"csrf_token": token, "kind": "事业编制", f"amount-{internal.id}": "15",
                                        f"amount-{surgery.id}": "10"})
     body = resp.get_data(as_text=True)
@@ -126,10 +128,7 @@ def test_refused_distribution_keeps_the_typed_numbers(db, login_as):
 
 
 def test_a_refused_distribution_shows_each_department_s_problem_in_its_row(db, login_as):
-    internal, surgery = _depts(db, "内科", "外科")
-    _allocate(db, "20")
-    c = login_as("inst_admin")
-    token = csrf_token(c, "/quota/list/")
+    c, token, internal, surgery = _sheet(db, login_as)
     body = c.post("/quota/save", data={"csrf_token": token, "kind": "事业编制", f"amount-{internal.id}": "-1",
                                        f"amount-{surgery.id}": "25"}).get_data(as_text=True)
     assert field_errors(_row(body, "内科")) == {f"amount-{internal.id}": ["科室“内科”的编制数须为 0 或正整数，当前填写“-1”"]}
