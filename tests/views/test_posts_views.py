@@ -88,6 +88,8 @@ def test_add_goes_to_mapping_and_a_refused_form_keeps_what_was_typed(db, login_a
     assert field_errors(html) == {"name": ["岗位名称“全科医生”在本机构已存在"],
                                   "category": ["岗位类别须从下拉列表中选择：专业技术岗、管理岗、工勤技能岗"]}
     assert 'id="form-errors"' not in html  # each refusal is under its input, none above the form
+    marked = re.findall(r'<div class="form-group has-error">\s*<label[^>]*for="(\w+)"', html)
+    assert marked == ["name", "category"]  # the inputs refused are marked, the others not
     assert 'value=" 全科医生 "' in html and "负责门诊</textarea>" in html
     assert '<option selected value="停用">' in html
 
