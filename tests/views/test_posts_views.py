@@ -13,7 +13,7 @@ from app.services.seed import JIANGXIA_CODE, WUCHANG_CODE
 from tests import factories
 from tests.conftest import csrf_token
 from tests.views.test_chinese_ui import english_in
-from tests.views.test_departments_views import field_errors
+from tests.views.test_departments_views import box_errors, field_errors
 from tests.views.test_tenancy import _fill, _pk_routes
 
 
@@ -302,3 +302,25 @@ def test_sysadmin_edits_any_list_through_the_region_chooser(db, login_as):
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/standardposts/list/?region=420000")
     db.session.expire_all()
     assert _sp(db, "ZJ06").name == "护士（师）"
+
+
+def test_moving_the_holders_only_keeps_the_post_and_comes_back_to_its_page(db, login_as):
+    inst = _inst(db)
+    old = posts.create(inst.id, name="护理员", category="工勤技能岗")
+    new = posts.create(inst.id, name="护士", category="专业技术岗")
+    for n in range(2):
+        _person(db, inst, old, n)
+    c = login_as("inst_admin")
+    token = csrf_token(c, f"/posts/delete/{old.id}")
+    resp = c.post(f"/posts/move/{old.id}", data={"csrf_token": token, "target": str(new.id), "then": "move"})
+    assert resp.headers["Location"].endswith(f"/posts/delete/{old.id}")
+    page = c.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "已把 2 名人员从岗位“护理员”转移到“护士”" in page
+    assert "确认删除" in page and "不能删除" not in page  # now empty: the plain confirmation
+    # moving again: nobody is left; the refusal is about the whole unit, so it stands above the page
+    page = c.post(f"/posts/move/{old.id}", data={"csrf_token": token, "target": str(new.id), "then": "move"}
+                  ).get_data(as_text=True)
+    assert box_errors(page) == ["岗位“护理员”下没有人员，无需转移"]
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(Person.id)).where(Person.post_id == new.id)) == 2
+    assert db.session.get(Post, old.id) is not None
