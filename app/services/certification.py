@@ -101,7 +101,13 @@ def upload_scan(user, upload):
         raise DomainError("请先填写并保存实名认证信息，再上传审核材料")
     if not review.can_edit(cert.status):
         raise DomainError(f"实名认证{STATUS_LABELS[cert.status]}，不能更换审核材料")
-    stored = storage.save_upload(upload, field_label="审核材料", kinds={"pdf", "jpeg", "png"}, max_bytes=storage.SCAN_MAX)
+    if not upload:
+        raise ValidationFailed([("scan", "请选择盖章后的扫描件（PDF、JPG 或 PNG，不超过 10 MB）")])
+    try:
+        stored = storage.save_upload(upload, field_label="审核材料", kinds={"pdf", "jpeg", "png"},
+                                     max_bytes=storage.SCAN_MAX)
+    except DomainError as exc:  # named, so the page shows it under the file input
+        raise ValidationFailed([("scan", exc.message)]) from None
     cert.scan_path, cert.scan_kind = stored.path, stored.kind
     return cert
 

@@ -148,10 +148,16 @@ def delete_branch(institution, branch_id) -> None:
 
 @transactional
 def add_file(institution, kind, upload) -> InstitutionFile:
+    """附件信息: one file of a kind (PDF, JPG or PNG, ≤ 10 MB); refusals name the field ("kind" or "file")."""
     if kind not in FILE_KINDS:
-        raise DomainError("附件类型须从下拉列表中选择：" + "、".join(FILE_KINDS))
-    stored = storage.save_upload(upload, field_label=f"附件（{kind}）", kinds={"pdf", "jpeg", "png"},
-                                 max_bytes=storage.SCAN_MAX)
+        raise ValidationFailed([("kind", "附件类型须从下拉列表中选择：" + "、".join(FILE_KINDS))])
+    if not upload:
+        raise ValidationFailed([("file", "请选择要上传的文件（PDF、JPG 或 PNG，不超过 10 MB）")])
+    try:
+        stored = storage.save_upload(upload, field_label=f"附件（{kind}）", kinds={"pdf", "jpeg", "png"},
+                                     max_bytes=storage.SCAN_MAX)
+    except DomainError as exc:
+        raise ValidationFailed([("file", exc.message)]) from None
     item = InstitutionFile(institution_id=institution.id, kind=kind, path=stored.path, file_kind=stored.kind,
                            filename=stored.original_filename or f"{kind}.{stored.kind}")
     db.session.add(item)
@@ -166,12 +172,22 @@ def get_file(user, file_id) -> InstitutionFile:
     return item
 
 
-@transactional
-def delete_file(institution, file_id) -> None:
+def own_file(institution, file_id) -> InstitutionFile:
+    """A file of this institution (DomainError otherwise: views answer 404)."""
     item = db.session.get(InstitutionFile, file_id)
     if item is None or item.institution_id != institution.id:
         raise DomainError("附件不存在")
-    db.session.delete(item)
+    return item
+
+
+def files_of(institution_id) -> list[InstitutionFile]:
+    return list(db.session.scalars(select(InstitutionFile).where(InstitutionFile.institution_id == institution_id)
+                                   .order_by(InstitutionFile.id)))
+
+
+@transactional
+def delete_file(institution, file_id) -> None:
+    db.session.delete(own_file(institution, file_id))
 
 
 # ---- 主体信息 change requests (机构信息修改) ----------------------------------------------------------------------
@@ -252,11 +268,16 @@ def request_change(user, new_values: dict, reason: str, uploads=()) -> ChangeReq
     return reviews.submit(REVIEW, request_, user)
 
 
-def withdraw_request(user, request_id) -> ChangeRequest:
+def own_request(user, request_id) -> ChangeRequest:
+    """A change request of the user's institution (DomainError otherwise: views answer 404)."""
     request_ = db.session.get(ChangeRequest, request_id)
     if request_ is None or request_.institution_id != user.institution_id:
         raise DomainError("申请不存在")
-    return reviews.withdraw(REVIEW, request_, user)
+    return request_
+
+
+def withdraw_request(user, request_id) -> ChangeRequest:
+    return reviews.withdraw(REVIEW, own_request(user, request_id), user)
 
 
 def requests_of(institution_id):

@@ -1,29 +1,35 @@
-"""机构信息维护 (spec 3.1), the 经纬度 QR helper, and 机构信息变更审核 for the county commission."""
+"""The pages of services/institutions.py: 机构信息维护 (spec 3.1, the institution's own profile), the 经纬度 QR
+helper, and 机构信息变更审核 (the county commission's review of 主体信息 change requests)."""
 import io
 
 import segno
-from flask import abort, current_app, flash, g, jsonify, redirect, request, url_for
+from flask import abort, current_app, g, jsonify, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_wtf import FlaskForm
-from flask_wtf.csrf import CSRFError, validate_csrf
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
-from wtforms import ValidationError
 
 from app.domain import review
-from app.domain.errors import DomainError, ValidationFailed
-from app.extensions import db, limiter
+from app.domain.errors import DomainError
+from app.extensions import limiter
 from app.models.enums import INSTITUTION_KINDS
 from app.models.org import Branch, Institution
 from app.models.workflow import ChangeRequest
 from app.services import institutions as svc
+from app.services import reviews
 from app.views.concurrency import opened_version
 from app.views.files import send_stored
+from app.views.pages import Errors, act, attempt, form_page
 
 TABS = (("basic", "基本信息"), ("info", "机构信息"), ("branches", "分院信息"), ("files", "附件信息"))
+BRANCH_FIELDS = ("name", "address", "phone", "head", "latitude", "longitude")
 
 
-def _errors(exc):
-    return exc.errors if isinstance(exc, ValidationFailed) else [exc.message]
+def _found(call, *args):
+    """call(*args), or 404 when it refuses (an id outside the caller's institution or scope)."""
+    try:
+        return call(*args)
+    except DomainError:
+        abort(404)
 
 
 class InstitutionProfileView(BaseView):
@@ -43,116 +49,78 @@ class InstitutionProfileView(BaseView):
             abort(403)
         return g.user.institution
 
-    def _render(self, tab="basic", errors=(), values=None, change_values=None, reason="", branch_values=None,
+    def _render(self, tab="basic", errors=Errors(), values=None, change_values=None, reason="", branch_values=None,
                 editing=None):
         inst = self._institution()
         values = values or {k: ("" if getattr(inst, k) is None else getattr(inst, k)) for k in svc.EDITABLE_FIELDS}
         return self.render_template(
-            "institution/profile.html", inst=inst, tab=tab, tabs=TABS, errors=list(errors), values=values,
+            "institution/profile.html", inst=inst, tab=tab, tabs=TABS, errors=errors, values=values,
             subject_fields=svc.SUBJECT_FIELDS, editable_fields=svc.EDITABLE_FIELDS, kinds=INSTITUTION_KINDS,
             choices=svc.subject_choices(),
             change_values=change_values or {}, reason=reason, branch_values=branch_values or {}, editing=editing,
             pending=svc.pending_request(inst.id), requests=svc.requests_of(inst.id)[:5],
             field_history=svc.field_history(inst.id)[:20], file_kinds=svc.FILE_KINDS,
-            files=sorted(_files(inst), key=lambda f: f.id), form=FlaskForm(), labels=svc.STATUS_LABELS)
+            files=svc.files_of(inst.id), form=FlaskForm(), labels=svc.STATUS_LABELS)
 
     @expose("/")
     @has_access
     def profile(self):
         tab, editing = request.args.get("tab", "basic"), None
         if request.args.get("branch", "").isdigit():  # 分院 修改: the form below the list opens with its values
-            try:
-                editing = svc.get_branch(self._institution(), int(request.args["branch"]))
-            except DomainError:
-                abort(404)
+            editing = _found(svc.get_branch, self._institution(), int(request.args["branch"]))
             tab = "branches"
         return self._render(tab, editing=editing)
-
-    def _csrf_ok(self):
-        return FlaskForm().validate_on_submit()
 
     @expose("/save", methods=["POST"])
     @has_access
     def save(self):
         values = {k: request.form.get(k, "") for k in svc.EDITABLE_FIELDS}
-        if not self._csrf_ok():
-            return self._render("info", ["页面已过期，请重新提交"], values)
-        try:
-            svc.update_profile(self._institution(), values, version=opened_version())
-        except DomainError as exc:
-            db.session.rollback()
-            return self._render("info", _errors(exc), values)
-        flash("机构信息已保存", "success")
-        return redirect(url_for(".profile", tab="info"))
+        return form_page(save=lambda: svc.update_profile(self._institution(), values, version=opened_version()),
+                         render=lambda errors: self._render("info", errors, values),
+                         done=lambda _: ("机构信息已保存", url_for(".profile", tab="info")))
 
     @expose("/branch", methods=["POST"])
     @expose("/branch/<int:pk>", methods=["POST"])
     @has_access
     def branch(self, pk=None):
         inst = self._institution()
-        values = {k: request.form.get(k, "") for k in ("name", "address", "phone", "head", "latitude", "longitude")}
-        if not self._csrf_ok():
-            return self._render("branches", ["页面已过期，请重新提交"], branch_values=values)
-        try:
-            existing = svc.get_branch(inst, pk) if pk else None
-            svc.save_branch(inst, values, existing, version=opened_version())
-        except DomainError as exc:
-            db.session.rollback()
-            if pk and "分院不存在" in exc.message:
-                abort(404)
-            editing = svc.get_branch(inst, pk) if pk else None
-            return self._render("branches", _errors(exc), branch_values=values, editing=editing)
-        flash("分院信息已保存", "success")
-        return redirect(url_for(".profile", tab="branches"))
+        existing = _found(svc.get_branch, inst, pk) if pk else None
+        values = {k: request.form.get(k, "") for k in BRANCH_FIELDS}
+        return form_page(
+            save=lambda: svc.save_branch(inst, values, existing, version=opened_version()),
+            render=lambda errors: self._render("branches", errors, branch_values=values,
+                                               editing=svc.get_branch(inst, pk) if pk else None),
+            done=lambda _: ("分院信息已保存", url_for(".profile", tab="branches")))
 
     @expose("/branch/<int:pk>/delete", methods=["POST"])
     @has_access
     def branch_delete(self, pk):
-        if not self._csrf_ok():
-            abort(400)
-        try:
-            svc.delete_branch(self._institution(), pk)
-        except DomainError:
-            abort(404)
-        flash("分院已删除", "success")
-        return redirect(url_for(".profile", tab="branches"))
+        inst = self._institution()
+        _found(svc.get_branch, inst, pk)
+        back = url_for(".profile", tab="branches")
+        return act(lambda: svc.delete_branch(inst, pk), done=lambda _: ("分院已删除", back), back=back)
 
     @expose("/upload", methods=["POST"])
     @has_access
     def upload(self):
-        if not self._csrf_ok():
-            return self._render("files", ["页面已过期，请重新提交"])
-        upload = request.files.get("file")
-        if not upload:
-            return self._render("files", ["请选择要上传的文件（PDF、JPG 或 PNG，不超过 10 MB）"])
-        try:
-            svc.add_file(self._institution(), request.form.get("kind", ""), upload)
-        except DomainError as exc:
-            db.session.rollback()
-            return self._render("files", _errors(exc))
-        flash("附件已上传", "success")
-        return redirect(url_for(".profile", tab="files"))
+        return form_page(
+            save=lambda: svc.add_file(self._institution(), request.form.get("kind", ""), request.files.get("file")),
+            render=lambda errors: self._render("files", errors),
+            done=lambda _: ("附件已上传", url_for(".profile", tab="files")))
 
     @expose("/file/<int:pk>")
     @has_access
     def file(self, pk):
-        try:
-            item = svc.get_file(g.user, pk)
-        except DomainError:
-            abort(404)
+        item = _found(svc.get_file, g.user, pk)
         return send_stored(item.path, item.filename)
 
     @expose("/file/<int:pk>/delete", methods=["POST"])
     @has_access
     def file_delete(self, pk):
-        if not self._csrf_ok():
-            abort(400)
-        try:
-            svc.delete_file(self._institution(), pk)
-        except DomainError:
-            abort(404)
-        flash("附件已删除", "success")
-        return redirect(url_for(".profile", tab="files"))
+        inst = self._institution()
+        _found(svc.own_file, inst, pk)
+        back = url_for(".profile", tab="files")
+        return act(lambda: svc.delete_file(inst, pk), done=lambda _: ("附件已删除", back), back=back)
 
     @expose("/change", methods=["POST"])
     @has_access
@@ -160,38 +128,18 @@ class InstitutionProfileView(BaseView):
         inst = self._institution()
         wanted = {k: request.form.get(k, "") for k in svc.SUBJECT_FIELDS if request.form.get(f"change_{k}")}
         reason = request.form.get("reason", "")
-        if not self._csrf_ok():
-            return self._render("basic", ["页面已过期，请重新提交"], change_values=wanted, reason=reason)
-        try:
-            svc.request_change(g.user, wanted, reason, request.files.getlist("files"))
-        except DomainError as exc:
-            db.session.rollback()
-            return self._render("basic", _errors(exc), change_values=wanted, reason=reason)
-        flash(f"{inst.name}的机构信息修改申请已提交，等待上级卫健委审核", "success")
-        return redirect(url_for(".profile"))
+        return form_page(
+            save=lambda: svc.request_change(g.user, wanted, reason, request.files.getlist("files")),
+            render=lambda errors: self._render("basic", errors, change_values=wanted, reason=reason),
+            done=lambda _: (f"{inst.name}的机构信息修改申请已提交，等待上级卫健委审核", url_for(".profile")))
 
     @expose("/change/<int:pk>/withdraw", methods=["POST"])
     @has_access
     def withdraw(self, pk):
-        if not self._csrf_ok():
-            abort(400)
-        try:
-            svc.withdraw_request(g.user, pk)
-        except DomainError as exc:
-            if "申请不存在" in exc.message:
-                abort(404)
-            flash(exc.message, "danger")
-        else:
-            flash("机构信息修改申请" + review.WITHDRAWN_MESSAGE, "success")
-        return redirect(url_for(".profile"))
-
-
-def _files(inst):
-    from sqlalchemy import select
-
-    from app.models.org import InstitutionFile
-
-    return db.session.scalars(select(InstitutionFile).where(InstitutionFile.institution_id == inst.id))
+        _found(svc.own_request, g.user, pk)
+        return act(lambda: svc.withdraw_request(g.user, pk),
+                   done=lambda _: ("机构信息修改申请" + review.WITHDRAWN_MESSAGE, url_for(".profile")),
+                   back=url_for(".profile"))
 
 
 def _phone_url(signed):
@@ -219,10 +167,6 @@ class LocationView(BaseView):
     @expose("/start", methods=["POST"])
     @has_access
     def start(self):
-        try:
-            validate_csrf(request.headers.get("X-CSRFToken", ""))
-        except (CSRFError, ValidationError):
-            return jsonify(message="页面已过期，请刷新后重试"), 400
         if g.user.institution is None:
             abort(403)
         report = svc.start_location(g.user.institution)
@@ -236,10 +180,7 @@ class LocationView(BaseView):
     def poll(self, token):
         if g.user.institution is None:
             abort(404)  # only an institution's own account has a location request
-        try:
-            report = svc.poll_location(g.user.institution, token)
-        except DomainError:
-            abort(404)
+        report = _found(svc.poll_location, g.user.institution, token)
         if report.received_at is None:
             return jsonify(received=False)
         return jsonify(received=True, latitude=report.latitude, longitude=report.longitude)
@@ -255,11 +196,9 @@ class LocationView(BaseView):
             abort(404)
         if request.method == "POST":
             data = request.get_json(silent=True) or {}
-            try:
-                report = svc.receive_location(token, data.get("latitude"), data.get("longitude"))
-            except DomainError as exc:
-                db.session.rollback()
-                return jsonify(ok=False, message="；".join(_errors(exc))), 400
+            report, errors = attempt(svc.receive_location, token, data.get("latitude"), data.get("longitude"))
+            if errors:
+                return jsonify(ok=False, message=errors.text()), 400
             return jsonify(ok=True, latitude=report.latitude, longitude=report.longitude,
                            message=f"位置已发送到电脑：纬度 {report.latitude}，经度 {report.longitude}。"
                                    "请回到电脑上查看；此二维码已失效")
@@ -284,20 +223,18 @@ class ChangeReviewView(BaseView):
     @has_access
     def list(self):
         status = request.args.get("status", review.SUBMITTED)
-        return self.render_template("institution/review_list.html", items=svc.review_queue(g.user, status or None),
+        return self.render_template("institution/review_list.html",
+                                    items=reviews.queue(svc.REVIEW, g.user, status or None),
                                     status=status, statuses=review.STATUSES, labels=svc.STATUS_LABELS,
                                     fields=svc.SUBJECT_FIELDS)
 
     def _get(self, pk):
-        try:
-            return svc.get_for_review(g.user, pk)
-        except DomainError:
-            abort(404)
+        return _found(reviews.get_for_review, svc.REVIEW, g.user, pk)
 
-    def _render(self, item, errors=(), opinion=""):
-        return self.render_template("institution/review.html", item=item, errors=list(errors), opinion=opinion,
+    def _render(self, item, errors=Errors(), opinion=""):
+        return self.render_template("institution/review.html", item=item, errors=errors, opinion=opinion,
                                     fields=svc.SUBJECT_FIELDS, labels=svc.STATUS_LABELS, form=FlaskForm(),
-                                    history=svc.history(item), pending=item.status == review.SUBMITTED)
+                                    history=reviews.history(svc.REVIEW, item), pending=item.status == review.SUBMITTED)
 
     @expose("/show/<int:pk>")
     @has_access
@@ -317,16 +254,9 @@ class ChangeReviewView(BaseView):
     @has_access
     def decide(self, pk):
         item = self._get(pk)
-        opinion = request.form.get("opinion", "")
-        if not FlaskForm().validate_on_submit():
-            return self._render(item, ["页面已过期，请重新提交"], opinion)
-        action = request.form.get("action")
-        try:
-            svc.decide(g.user, pk, action, opinion)
-        except DomainError as exc:
-            db.session.rollback()
-            return self._render(self._get(pk), _errors(exc), opinion)
-        flash(f"已{'通过' if action == 'approve' else '驳回'}{item.institution.name}的机构信息修改申请", "success")
-        return redirect(url_for(".list"))
-
-
+        opinion, action = request.form.get("opinion", ""), request.form.get("action")
+        return form_page(
+            save=lambda: reviews.decide(svc.REVIEW, g.user, pk, action, opinion),
+            render=lambda errors: self._render(self._get(pk), errors, opinion),
+            done=lambda _: (f"已{'通过' if action == 'approve' else '驳回'}{item.institution.name}的机构信息修改申请",
+                            url_for(".list")))
