@@ -5,13 +5,13 @@ from flask_login import login_required
 from flask_wtf import FlaskForm
 
 from app.domain import review
-from app.domain.errors import DomainError
 from app.models.security import RealNameCertification
 from app.services import certification as certs
 from app.services import dictionaries, pdf, reviews
 from app.views.concurrency import opened_version
 from app.views.files import PDF_CSP, send_stored
 from app.views.pages import Errors, act, form_page
+from app.views.review_pages import DECIDED, ReviewPages
 
 FILE_FIELDS = {"front": "front_path", "back": "back_path", "scan": "scan_path"}
 FIELDS = ("name", "id_type", "id_number", "mobile")
@@ -107,54 +107,25 @@ class CertificationView(BaseView):
         return _send_stored(cert, kind)
 
 
-class CertReviewView(BaseView):
+class CertReviewView(ReviewPages, BaseView):
     """审核队列: filter by status, every field beside the images and the scan, correct, approve or reject."""
 
     route_base = "/certreview"
-    edited_models = ()  # review decisions: guarded by the review state machine
-    default_view = "list"
-    class_permission_name = "实名认证审核"
-    method_permission_name = {"list": "read", "show": "read", "file": "read", "decide": "audit"}
-    base_permissions = ["can_read", "can_audit"]
+    class_permission_name = "实名认证审核"  # rights: ReviewPages
     scoped_model = RealNameCertification
+    reviewable = certs.REVIEW
+    list_template, show_template, item_name = "certification/queue.html", "certification/review.html", "cert"
 
-    @expose("/list/")
-    @has_access
-    def list(self):
-        status = request.args.get("status", review.SUBMITTED)
-        items = reviews.queue(certs.REVIEW, g.user, status or None)
-        return self.render_template("certification/queue.html", items=items, status=status,
-                                    statuses=review.STATUSES, labels=certs.STATUS_LABELS)
+    def show_context(self, cert, refused):
+        values = _typed() if refused else {"name": cert.name, "id_type": cert.id_type, "id_number": cert.id_number,
+                                           "mobile": cert.mobile}
+        return {"values": values, "id_types": dictionaries.items("id_types")}
 
-    def _get(self, pk):
-        try:
-            return reviews.get_for_review(certs.REVIEW, g.user, pk)
-        except DomainError:
-            abort(404)
+    def decide_call(self, pk, action, opinion):
+        return certs.decide(g.user, pk, action, opinion, corrections=_typed())
 
-    def _render(self, cert, errors=Errors(), values=None, opinion=""):
-        values = values or {"name": cert.name, "id_type": cert.id_type, "id_number": cert.id_number,
-                            "mobile": cert.mobile}
-        return self.render_template("certification/review.html", cert=cert, values=values, errors=errors,
-                                    opinion=opinion, form=FlaskForm(), id_types=dictionaries.items("id_types"),
-                                    labels=certs.STATUS_LABELS, history=reviews.history(certs.REVIEW, cert),
-                                    pending=cert.status == review.SUBMITTED)
-
-    @expose("/show/<int:pk>")
-    @has_access
-    def show(self, pk):
-        return self._render(self._get(pk))
-
-    @expose("/decide/<int:pk>", methods=["POST"])
-    @has_access
-    def decide(self, pk):
-        cert = self._get(pk)
-        values, opinion, action = _typed(), request.form.get("opinion", ""), request.form.get("action")
-        return form_page(
-            save=lambda: certs.decide(g.user, pk, action, opinion, corrections=values),
-            render=lambda errors: self._render(self._get(pk), errors, values, opinion),
-            done=lambda _: (f"已{'通过' if action == 'approve' else '驳回'} {cert.user.username} 的实名认证",
-                            url_for(".list")))
+    def decided(self, cert, action):
+        return f"已{DECIDED[action]} {cert.user.username} 的实名认证"
 
     @expose("/file/<int:pk>/<kind>")
     @has_access

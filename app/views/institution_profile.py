@@ -15,10 +15,10 @@ from app.models.enums import INSTITUTION_KINDS
 from app.models.org import Branch, Institution
 from app.models.workflow import ChangeRequest
 from app.services import institutions as svc
-from app.services import reviews
 from app.views.concurrency import opened_version
 from app.views.files import send_stored
 from app.views.pages import Errors, act, attempt, form_page
+from app.views.review_pages import DECIDED, ReviewPages
 
 TABS = (("basic", "基本信息"), ("info", "机构信息"), ("branches", "分院信息"), ("files", "附件信息"))
 BRANCH_FIELDS = ("name", "address", "phone", "head", "latitude", "longitude")
@@ -95,10 +95,14 @@ class InstitutionProfileView(BaseView):
     @expose("/branch/<int:pk>/delete", methods=["POST"])
     @has_access
     def branch_delete(self, pk):
+        return self._delete(svc.get_branch, svc.delete_branch, pk, "branches", "分院已删除")
+
+    def _delete(self, find, delete, pk, tab, message):
+        """A 删除 button of a row of the institution's own: 404 for another's id, then flash and back to the tab."""
         inst = self._institution()
-        _found(svc.get_branch, inst, pk)
-        back = url_for(".profile", tab="branches")
-        return act(lambda: svc.delete_branch(inst, pk), done=lambda _: ("分院已删除", back), back=back)
+        _found(find, inst, pk)
+        back = url_for(".profile", tab=tab)
+        return act(lambda: delete(inst, pk), done=lambda _: (message, back), back=back)
 
     @expose("/upload", methods=["POST"])
     @has_access
@@ -117,10 +121,7 @@ class InstitutionProfileView(BaseView):
     @expose("/file/<int:pk>/delete", methods=["POST"])
     @has_access
     def file_delete(self, pk):
-        inst = self._institution()
-        _found(svc.own_file, inst, pk)
-        back = url_for(".profile", tab="files")
-        return act(lambda: svc.delete_file(inst, pk), done=lambda _: ("附件已删除", back), back=back)
+        return self._delete(svc.own_file, svc.delete_file, pk, "files", "附件已删除")
 
     @expose("/change", methods=["POST"])
     @has_access
@@ -208,38 +209,23 @@ class LocationView(BaseView):
         return self.render_template("institution/phone.html", error=None)
 
 
-class ChangeReviewView(BaseView):
+class ChangeReviewView(ReviewPages, BaseView):
     """机构信息变更审核: old and new values side by side, the files, approve / reject with an opinion."""
 
     route_base = "/changereview"
-    edited_models = ()  # review decisions: guarded by the review state machine
-    default_view = "list"
-    class_permission_name = "机构信息变更审核"
-    method_permission_name = {"list": "read", "show": "read", "file": "read", "decide": "audit"}
-    base_permissions = ["can_read", "can_audit"]
+    class_permission_name = "机构信息变更审核"  # rights: ReviewPages
     scoped_model = ChangeRequest
+    reviewable = svc.REVIEW
+    list_template, show_template = "institution/review_list.html", "institution/review.html"
 
-    @expose("/list/")
-    @has_access
-    def list(self):
-        status = request.args.get("status", review.SUBMITTED)
-        return self.render_template("institution/review_list.html",
-                                    items=reviews.queue(svc.REVIEW, g.user, status or None),
-                                    status=status, statuses=review.STATUSES, labels=svc.STATUS_LABELS,
-                                    fields=svc.SUBJECT_FIELDS)
+    def list_context(self):
+        return {"fields": svc.SUBJECT_FIELDS}
 
-    def _get(self, pk):
-        return _found(reviews.get_for_review, svc.REVIEW, g.user, pk)
+    def show_context(self, item, refused):
+        return {"fields": svc.SUBJECT_FIELDS}
 
-    def _render(self, item, errors=Errors(), opinion=""):
-        return self.render_template("institution/review.html", item=item, errors=errors, opinion=opinion,
-                                    fields=svc.SUBJECT_FIELDS, labels=svc.STATUS_LABELS, form=FlaskForm(),
-                                    history=reviews.history(svc.REVIEW, item), pending=item.status == review.SUBMITTED)
-
-    @expose("/show/<int:pk>")
-    @has_access
-    def show(self, pk):
-        return self._render(self._get(pk))
+    def decided(self, item, action):
+        return f"已{DECIDED[action]}{item.institution.name}的机构信息修改申请"
 
     @expose("/file/<int:pk>/<int:index>")
     @has_access
@@ -249,14 +235,3 @@ class ChangeReviewView(BaseView):
             abort(404)
         entry = item.files[index]
         return send_stored(entry.get("path"), entry.get("filename"))
-
-    @expose("/decide/<int:pk>", methods=["POST"])
-    @has_access
-    def decide(self, pk):
-        item = self._get(pk)
-        opinion, action = request.form.get("opinion", ""), request.form.get("action")
-        return form_page(
-            save=lambda: reviews.decide(svc.REVIEW, g.user, pk, action, opinion),
-            render=lambda errors: self._render(self._get(pk), errors, opinion),
-            done=lambda _: (f"已{'通过' if action == 'approve' else '驳回'}{item.institution.name}的机构信息修改申请",
-                            url_for(".list")))

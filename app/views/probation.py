@@ -16,6 +16,7 @@ from app.services import probation as svc
 from app.views.concurrency import opened_version
 from app.views.files import send_stored
 from app.views.pages import Errors, act, form_page
+from app.views.review_pages import DECIDED, ReviewPages
 
 UPLOADS_LOST = "本次选择的附件没有保存，请修改后重新选择附件"
 NOT_SUBMITTED = "已保存为草稿，但未能提交："
@@ -157,59 +158,33 @@ class ProbationView(BaseView):
         return _send_attachment(self._filing(pk), index, size)
 
 
-class ProbationReviewView(BaseView):
+class ProbationReviewView(ReviewPages, BaseView):
     """County review: the queue of filings in the region subtree, approve / reject, and the registration window."""
 
     route_base = "/probationreview"
     edited_models = (ProbationWindow,)  # what its forms edit (versioned)
-    default_view = "list"
     class_permission_name = "试用期审核"
     method_permission_name = {"list": "read", "show": "read", "file": "read", "decide": "audit", "window": "write"}
     base_permissions = ["can_read", "can_audit", "can_write"]
     scoped_model = Probation
+    reviewable = svc.REVIEW
+    list_template, show_template, item_name = "probation/review_list.html", "probation/review.html", "filing"
+    statuses = [s for s in review.STATUSES if s != review.DRAFT]  # drafts stay with the institution
 
-    @expose("/list/")
-    @has_access
-    def list(self):
-        status = request.args.get("status", review.SUBMITTED)
-        return self.render_template("probation/review_list.html",
-                                    items=reviews.queue(svc.REVIEW, g.user, status or None),
-                                    status=status, statuses=[s for s in review.STATUSES if s != review.DRAFT],
-                                    labels=svc.STATUS_LABELS, categories=svc.category_names())
+    def list_context(self):
+        return {"categories": svc.category_names()}
 
-    def _get(self, pk):
-        try:
-            return reviews.get_for_review(svc.REVIEW, g.user, pk)
-        except DomainError:
-            abort(404)
+    def show_context(self, filing, refused):
+        return {"fields": svc.FIELDS, "category_names": svc.category_names(), "village": svc.VILLAGE_CLINIC}
 
-    def _render(self, filing, errors=Errors(), opinion=""):
-        return self.render_template("probation/review.html", filing=filing, errors=errors, opinion=opinion,
-                                    fields=svc.FIELDS, labels=svc.STATUS_LABELS, category_names=svc.category_names(),
-                                    form=FlaskForm(), history=reviews.history(svc.REVIEW, filing),
-                                    pending=filing.status == review.SUBMITTED, village=svc.VILLAGE_CLINIC)
-
-    @expose("/show/<int:pk>")
-    @has_access
-    def show(self, pk):
-        return self._render(self._get(pk))
+    def decided(self, filing, action):
+        return f"已{DECIDED[action]}{filing.person.name}的试用期填报"
 
     @expose("/file/<int:pk>/<index>")
     @expose("/file/<int:pk>/<index>/<size>")
     @has_access
     def file(self, pk, index, size="full"):
         return _send_attachment(self._get(pk), index, size)
-
-    @expose("/decide/<int:pk>", methods=["POST"])
-    @has_access
-    def decide(self, pk):
-        filing = self._get(pk)
-        opinion, action = request.form.get("opinion", ""), request.form.get("action")
-        return form_page(
-            save=lambda: reviews.decide(svc.REVIEW, g.user, pk, action, opinion),
-            render=lambda errors: self._render(self._get(pk), errors, opinion),
-            done=lambda _: (f"已{'通过' if action == 'approve' else '驳回'}{filing.person.name}的试用期填报",
-                            url_for(".list")))
 
     @expose("/window", methods=["GET", "POST"])
     @has_access
