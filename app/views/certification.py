@@ -40,7 +40,8 @@ class CertificationView(BaseView):
         return self.render_template(
             "certification/form.html", cert=cert, values=values, errors=errors, form=FlaskForm(),
             id_types=dictionaries.items("id_types"), labels=certs.STATUS_LABELS, not_started=review.NOT_STARTED,
-            editable=cert is None or review.can_edit(cert.status), history=reviews.history(certs.REVIEW, cert))
+            editable=cert is None or review.can_edit(cert.status), history=reviews.history(certs.REVIEW, cert),
+            actions=review.ACTION_LABELS)
 
     @expose("/", methods=["GET"])
     @login_required

@@ -96,6 +96,7 @@ class ProbationView(BaseView):
             labels=svc.STATUS_LABELS,
             editable=editable and person.status == PROBATION_STATUS, status_problem=svc.status_problem(person),
             window=_window_info(person.institution.region), history=reviews.history(svc.REVIEW, filing),
+            actions=review.ACTION_LABELS,
             village=svc.VILLAGE_CLINIC, max_attachments=svc.MAX_ATTACHMENTS)
 
     @expose("/form/<int:person_id>")

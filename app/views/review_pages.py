@@ -58,7 +58,8 @@ class ReviewPages:
 
     def _render_item(self, item, errors=Errors(), opinion="", refused=False):
         return self.render_template(self.show_template, **{self.item_name: item}, errors=errors, opinion=opinion,
-                                    labels=review.LABELS, history=reviews.history(self.reviewable, item),
+                                    labels=review.LABELS, actions=review.ACTION_LABELS,
+                                    history=reviews.history(self.reviewable, item),
                                     pending=item.status == review.SUBMITTED, form=FlaskForm(),
                                     **self.show_context(item, refused))
 
