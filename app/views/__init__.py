@@ -11,7 +11,7 @@ def register(appbuilder):
     from app.views.certification import CertificationView, CertReviewView
     from app.views.departments import DepartmentView
     from app.views.imports import AttachmentBatchView, ImportView
-    from app.views.institution import ChangeReviewView, InstitutionProfileView, LocationView
+    from app.views.institution_profile import ChangeReviewView, InstitutionProfileView, LocationView
     from app.views.people import PersonView
     from app.views.person_files import PersonFileView
     from app.views.photowall import KeyGroupView, PhotoWallView
