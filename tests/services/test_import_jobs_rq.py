@@ -1,4 +1,4 @@
-"""Import jobs through RQ (services/import_jobs.py with IMPORT_JOB_RUNNER="rq"), against the real Redis that CI starts:
+"""Import jobs through RQ (services/imports/jobs.py with IMPORT_JOB_RUNNER="rq"), against the real Redis that CI starts:
 a job is queued, a worker runs it (in this process, or as the documented commands in a subprocess), a work horse that
 dies mid-job leaves no job 导入中 forever, and an unreachable Redis falls back to a thread.
 
@@ -16,8 +16,9 @@ import urllib.parse
 import pytest
 from sqlalchemy import func, select
 
+from app import worker as app_worker
 from app.models.people import KeyGroup, Person
-from app.services import import_jobs
+from app.services.imports import jobs as import_jobs
 from tests.services.test_import_jobs import (  # noqa: F401 (fixture)
     FakeRunner,
     _fresh,
@@ -55,8 +56,8 @@ def queue(app, monkeypatch):
     monkeypatch.setitem(app.config, "REDIS_URL", url)
     monkeypatch.setitem(app.config, "IMPORT_JOB_RUNNER", "rq")
     # Whatever a test sets up for the workers is undone afterwards.
-    monkeypatch.setattr(import_jobs, "_worker_app", None)
-    monkeypatch.setattr(import_jobs, "_worker_pid", None)
+    monkeypatch.setattr(app_worker, "_worker_app", None)
+    monkeypatch.setattr(app_worker, "_worker_pid", None)
     connection = Redis.from_url(url)
     q = Queue(import_jobs.RQ_QUEUE, connection=connection)
     _clear(q)
@@ -127,13 +128,13 @@ def test_tests_run_jobs_in_threads_even_with_redis_url(app, db, queue, fake_runn
 def test_job_is_queued_then_run_by_a_worker(app, db, queue, monkeypatch):
     from rq.job import Job
 
-    monkeypatch.setattr(import_jobs, "_worker_app", app)  # the worker runs jobs on the test database
+    monkeypatch.setattr(app_worker, "_worker_app", app)  # the worker runs jobs on the test database
     inst = _inst(db)
     dept_name, post_name = _ready(db, inst)
     job = import_jobs.create_job(inst, "basic", _real_workbook(inst, 3, dept_name, post_name), "基本信息.xlsx",
                                  user=_user(db))
     rq_job = import_jobs.start_job(job.id)
-    assert isinstance(rq_job, Job) and rq_job.func_name == "app.services.import_jobs.run_job_rq"
+    assert isinstance(rq_job, Job) and rq_job.func_name == "app.worker.run_job_rq"
     assert rq_job.args == (job.id,) and rq_job.timeout == import_jobs.RQ_JOB_TIMEOUT
     assert queue.count == 1 and queue.job_ids == [rq_job.id]
     assert job.id not in import_jobs._threads
@@ -153,7 +154,7 @@ def test_upload_page_queues_the_job_and_the_status_follows_the_worker(app, db, q
     from app.views import imports as views
     from tests.conftest import csrf_token
 
-    monkeypatch.setattr(import_jobs, "_worker_app", app)
+    monkeypatch.setattr(app_worker, "_worker_app", app)
     monkeypatch.setattr(views, "INLINE_WAIT_SECONDS", 0.5)  # nobody runs it while the request waits
     c = login_as("inst_admin")
     data = {"csrf_token": csrf_token(c, "/imports/upload/basic"), "file": (io.BytesIO(fake_workbook(rows=5)), "队列.xlsx")}
@@ -216,11 +217,11 @@ def test_work_horse_killed_mid_job(app, db, queue, monkeypatch, kind):
     rq_job = import_jobs.start_job(job.id)
     db.session.commit()
     if kind == "imports worker":
-        worker = import_jobs.worker(app)
-        assert import_jobs._worker_app is app and import_jobs._worker_pid == os.getpid()
+        worker = app_worker.rq_worker(app)
+        assert app_worker._worker_app is app and app_worker._worker_pid == os.getpid()
     else:
-        monkeypatch.setattr(import_jobs, "_worker_app", app)
-        monkeypatch.setattr(import_jobs, "_worker_pid", os.getpid())
+        monkeypatch.setattr(app_worker, "_worker_app", app)
+        monkeypatch.setattr(app_worker, "_worker_pid", os.getpid())
         worker = Worker([queue], connection=queue.connection)
 
     _work(worker)
@@ -257,7 +258,7 @@ def test_recovery_with_rq_leaves_live_jobs_to_their_worker(app, db, queue, fake_
     assert dead.status == "失败" and dead.message.startswith("导入进程已停止（服务重启或进程被结束），导入中断：已提交的 200 行已保存")
     assert _fresh(db, queued.id).status == "排队中" and queue.count == 1  # queued again, for a worker
 
-    monkeypatch.setattr(import_jobs, "_worker_app", app)
+    monkeypatch.setattr(app_worker, "_worker_app", app)
     assert _work(_simple_worker(queue)) is True
     assert _fresh(db, queued.id).status == "已完成"
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from app.models.imports import ImportJob
 from app.models.org import Department, Institution
 from app.models.people import Person, PracticeCertificate, Qualification
-from app.services import import_jobs
+from app.services.imports import jobs as import_jobs
 from app.services.seed import JIANGXIA_CODE, WUCHANG_CODE, synthetic_id
 from tests.conftest import csrf_token
 from tests.services.test_import_jobs import fake_runner, fake_workbook  # noqa: F401 (fixture)
