@@ -2,8 +2,8 @@
 a job is queued, a worker runs it (in this process, or as the documented commands in a subprocess), a work horse that
 dies mid-job leaves no job 导入中 forever, and an unreachable Redis falls back to a thread.
 
-Redis: the host of REDIS_URL (else 127.0.0.1:6379), database 15, used by these tests only; each test empties the
-"imports" queue and its registries before and after. The app's database is the test database, as everywhere."""
+Redis: a database of this test run only (tests/services/rq_redis.py: REDIS_URL's when it names one other than 0, else
+a free one of 15…1 claimed for the run); each test empties the "imports" queue and its registries before and after. The app's database is the test database, as everywhere."""
 import datetime
 import io
 import os
@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from app import worker as app_worker
 from app.models.people import KeyGroup, Person
 from app.services.imports import jobs as import_jobs
+from tests.services import rq_redis
 from tests.services.test_import_jobs import (  # noqa: F401 (fixture)
     FakeRunner,
     _fresh,
@@ -30,13 +31,8 @@ from tests.services.test_import_jobs import (  # noqa: F401 (fixture)
     fake_workbook,
 )
 
-REDIS_DB = 15
 PROJECT_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def _redis_url():
-    base = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
-    return urllib.parse.urlsplit(base)._replace(path=f"/{REDIS_DB}").geturl()
+_redis_url = rq_redis.redis_url
 
 
 def _clear(queue):
@@ -301,3 +297,18 @@ def test_documented_worker_commands_run_a_queued_job(app, db, queue, _database, 
     assert _people(db) == 3 and queue.count == 0
     # Run once: the worker process did not "recover" the queued job and enqueue it a second time.
     assert queue.finished_job_registry.count == 1 and queue.failed_job_registry.count == 0
+
+
+def test_two_test_runs_get_two_redis_databases(queue):
+    """Two runs at once must not empty each other's queue: a second claim skips the database this run holds."""
+    from redis import Redis
+
+    mine = _redis_url()
+    assert queue.connection.get(rq_redis.CLAIM_KEY) is not None  # this run's database is marked
+    other = rq_redis._claim(urllib.parse.urlsplit(mine)._replace(path="/0").geturl())
+    try:
+        assert other != mine and rq_redis._db_of(other) != 0
+    finally:
+        connection = Redis.from_url(other)
+        connection.delete(rq_redis.CLAIM_KEY)
+        connection.close()

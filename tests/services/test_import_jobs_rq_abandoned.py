@@ -7,13 +7,12 @@ seconds — with real Redis and real forking RQ worker processes:
   opening the job list fails it, with a message saying the worker was killed.
 
 Either way: 失败 with the counts committed (equal to the rows in the database), no mention of an error report.
-Redis: REDIS_URL's database (else 15), the "imports" queue emptied before and after."""
+Redis: this test run's database (tests/services/rq_redis.py), the "imports" queue emptied before and after."""
 import os
 import signal
 import subprocess
 import sys
 import time
-import urllib.parse
 
 import pytest
 from sqlalchemy import func, select, update
@@ -21,6 +20,7 @@ from sqlalchemy import func, select, update
 from app.models.imports import ImportJob
 from app.models.people import Person
 from app.services.imports import jobs as import_jobs
+from tests.services import rq_redis
 from tests.services.test_import_jobs import _fresh, _inst, _ready, _real_workbook, _user
 
 PROJECT_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -53,12 +53,7 @@ rq_worker(app).work(burst=sys.argv[1] == "burst", logging_level="WARNING")
 """
 
 
-def _redis_url():
-    base = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
-    parts = urllib.parse.urlsplit(base)
-    if parts.path in ("", "/", "/0"):
-        parts = parts._replace(path="/15")
-    return parts.geturl()
+_redis_url = rq_redis.redis_url
 
 
 @pytest.fixture
