@@ -2,8 +2,8 @@
 checkouts, a SQLite and a PostgreSQL run) never empty each other's "imports" queue.
 
 - REDIS_URL naming a database other than 0 (redis://127.0.0.1:6379/7): that one, as chosen for this run.
-- Otherwise (no REDIS_URL; CI's redis://…/0, which the app's rate limits use): the first of databases 15, 14, … 1
-  that no other run holds, at REDIS_URL's host (else 127.0.0.1:6379).
+- Otherwise (no REDIS_URL; CI's redis://…/0, which the app's rate limits use): the first of databases 14, 13, … 1,
+  15 that no other run holds, at REDIS_URL's host (else 127.0.0.1:6379).
 
 Either way the run marks its database with a claim key (expiring after CLAIM_SECONDS, deleted when the run ends), so
 a claiming run skips a database another run uses. Without a reachable Redis: database 15 (the tests then fail as
@@ -43,7 +43,7 @@ def _claim(base: str) -> str:
 
     me = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     chosen = _db_of(base)
-    candidates = [chosen] if chosen else list(range(15, 0, -1))
+    candidates = [chosen] if chosen else [*range(14, 0, -1), 15]  # 15 last: older checkouts use it unclaimed
     for number in candidates:
         url = _with_db(base, number)
         connection = Redis.from_url(url, socket_connect_timeout=2)

@@ -3,7 +3,7 @@ a job is queued, a worker runs it (in this process, or as the documented command
 dies mid-job leaves no job 导入中 forever, and an unreachable Redis falls back to a thread.
 
 Redis: a database of this test run only (tests/services/rq_redis.py: REDIS_URL's when it names one other than 0, else
-a free one of 15…1 claimed for the run); each test empties the "imports" queue and its registries before and after. The app's database is the test database, as everywhere."""
+a free one of 14…1, 15 claimed for the run); each test empties the "imports" queue and its registries before and after. The app's database is the test database, as everywhere."""
 import datetime
 import io
 import os
