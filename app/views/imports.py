@@ -6,7 +6,7 @@ outside the request (services/imports/jobs.py); the upload request waits a few s
 soon as the engine reports more rows than the limit. Job-id arguments are `pk` and answer 404 for another
 institution's job (the tenancy sweep calls them with foreign ids).
 
-Every POST goes through the page helper (views/pages.py): the services' transactions commit or roll back, the site's
+Every POST goes through the page helper (views/pages.py): each service call is its own unit of work, the site's
 CSRFProtect has checked the token before any view runs, and a refusal names its field where it has one (the upload's
 "file", the ZIP's "archive"), shown under that input.
 """
