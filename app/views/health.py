@@ -70,7 +70,7 @@ def health():
     """JSON for load balancers and operators: database ok/error, Redis (when REDIS_URL) ok/error, the import queue's
     length and workers (with RQ). 200 when everything configured answers, else 503. Needs no login; from the
     internet only the status."""
-    from app.services import import_jobs
+    from app.services.imports import jobs as import_jobs
 
     body = {"database": "ok" if database_ok() else "error"}
     healthy = body["database"] == "ok"
@@ -106,7 +106,7 @@ def _recover_once(state) -> None:
     if not state["lock"].acquire(blocking=False):
         return
     try:
-        from app.services import import_jobs
+        from app.services.imports import jobs as import_jobs
 
         import_jobs.recover_interrupted()
         state["done"] = True

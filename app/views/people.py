@@ -19,7 +19,8 @@ from app.extensions import db
 from app.models.org import Department, Post
 from app.models.people import Person
 from app.security.display import sees_full_id, shown_id
-from app.services import dictionaries, import_jobs, people
+from app.services import dictionaries, people
+from app.services.imports import jobs as import_jobs
 from app.services.scope import scope_of
 from app.views.concurrency import opened_version
 from app.views.imports import ImportView

@@ -7,5 +7,7 @@
     runner.SETS                                                 set key → Chinese label
 
 Modules: rows (columns, dropdown lists, template version, the row rules), template (every workbook in the template's
-form), reader (limits and template checks, python-calamine), report (the error workbook), export, runner.
+form), reader (limits and template checks, python-calamine), report (the error workbook), export, runner; jobs (an
+upload's ImportJob run outside the request: thread or RQ, progress, recovery, retention; the RQ worker's app is
+built in the start layer, app/worker.py) and attachments (附件批量导入: images added to detail-set entries).
 """
