@@ -216,9 +216,8 @@ class AppUserDBModelView(TenantViewMixin, UserDBModelView):
         if item is None:
             abort(404)
         try:
-            accounts.remove(g.user, item)
+            accounts.remove(g.user, item)  # one transaction: nothing of a refusal stays
         except DomainError as exc:
-            self.datamodel.session.rollback()
             flash(exc.message, "danger")
             return
         flash(f"账号 {original_username(item.username)} 已删除（其操作记录保留；该账号名可以重新建立）", "success")

@@ -76,6 +76,6 @@ def transactional(fn):
 def discard():
     """Forget what an abandoned unit of work left in the session (a refused form whose service wrote before it
     checked). The page helper calls it after every refusal, so a later query cannot flush half a change."""
-    session = db.session
+    session = db.session()  # the scoped_session's Session: in_transaction() is not proxied
     if session.new or session.dirty or session.deleted or session.in_transaction():
         session.rollback()
