@@ -8,6 +8,7 @@ from app.domain import review
 from app.domain.errors import DomainError, ValidationFailed
 from app.extensions import db
 from app.models.security import RealNameCertification
+from app.security import pages
 from app.services import certification as certs
 from app.services import dictionaries, pdf
 from app.views.concurrency import opened_version
@@ -134,7 +135,7 @@ class CertReviewView(BaseView):
     route_base = "/certreview"
     edited_models = ()  # review decisions: guarded by the review state machine
     default_view = "list"
-    class_permission_name = "实名认证审核"
+    class_permission_name = pages.CERT_REVIEW.resource
     method_permission_name = {"list": "read", "show": "read", "file": "read", "decide": "audit"}
     base_permissions = ["can_read", "can_audit"]
     scoped_model = RealNameCertification

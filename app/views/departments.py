@@ -7,6 +7,7 @@ from wtforms import SelectField, StringField
 from app.domain.errors import DomainError, ValidationFailed
 from app.extensions import db
 from app.models.org import Department, Institution
+from app.security import pages
 from app.services import departments, dictionaries
 from app.views.concurrency import opened_version
 
@@ -37,7 +38,7 @@ class DepartmentView(BaseView):
     route_base = "/departments"
     edited_models = (Department,)  # what its forms edit (versioned)
     default_view = "list"
-    class_permission_name = "部门管理"
+    class_permission_name = pages.DEPARTMENTS.resource
     method_permission_name = {"list": "read", "initialize": "write", "add": "write", "add_child": "write",
                               "edit": "write", "toggle": "write", "delete": "write", "move": "write"}
     base_permissions = ["can_read", "can_write"]

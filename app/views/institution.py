@@ -15,6 +15,7 @@ from app.extensions import db, limiter
 from app.models.enums import INSTITUTION_KINDS
 from app.models.org import Branch, Institution
 from app.models.workflow import ChangeRequest
+from app.security import pages
 from app.services import institutions as svc
 from app.views.concurrency import opened_version
 from app.views.files import send_stored
@@ -32,7 +33,7 @@ class InstitutionProfileView(BaseView):
     route_base = "/institution"
     edited_models = (Institution, Branch)  # what its forms edit (versioned)
     default_view = "profile"
-    class_permission_name = "机构信息维护"
+    class_permission_name = pages.INSTITUTION_PROFILE.resource
     method_permission_name = {"profile": "read", "file": "read", "save": "write", "branch": "write",
                               "branch_delete": "write", "upload": "write", "file_delete": "write",
                               "change": "write", "withdraw": "write"}
@@ -212,7 +213,7 @@ class LocationView(BaseView):
 
     route_base = "/location"
     edited_models = ()  # a phone's position report, not an edit form
-    class_permission_name = "机构信息维护"
+    class_permission_name = pages.INSTITUTION_PROFILE.resource
     method_permission_name = {"start": "write", "poll": "read"}
     base_permissions = ["can_read", "can_write"]
 
@@ -275,7 +276,7 @@ class ChangeReviewView(BaseView):
     route_base = "/changereview"
     edited_models = ()  # review decisions: guarded by the review state machine
     default_view = "list"
-    class_permission_name = "机构信息变更审核"
+    class_permission_name = pages.CHANGE_REVIEW.resource
     method_permission_name = {"list": "read", "show": "read", "file": "read", "decide": "audit"}
     base_permissions = ["can_read", "can_audit"]
     scoped_model = ChangeRequest
