@@ -55,14 +55,14 @@ def _ensure_profiles(sm):
 
 # Chinese names of FAB's own permissions and resources, for the operators' role pages.
 PERMISSION_LABELS = {
-    "can_read": "查看", "can_write": "编辑", "menu_access": "菜单", "can_list": "列表", "can_show": "详情",
-    "can_add": "新增", "can_edit": "修改", "can_delete": "删除", "can_download": "下载", "can_get": "读取",
+    **{f"can_{right}": label for right, label in pages.RIGHT_LABELS.items()},
+    "menu_access": "菜单", "can_list": "列表", "can_show": "详情", "can_add": "新增", "can_edit": "修改",
+    "can_delete": "删除", "can_download": "下载", "can_get": "读取",
     "can_info": "字段信息", "can_post": "新增", "can_put": "修改", "can_this_form_get": "打开表单",
     "can_this_form_post": "提交表单", "can_userinfo": "个人信息", "resetmypassword": "修改本人密码",
     "resetpasswords": "重置密码", "userinfoedit": "修改个人信息", "copyrole": "复制角色", "can_chart": "图表",
     "can_add_role_permissions": "授予角色权限", "can_list_role_permissions": "查看角色权限",
     "can_update_role_groups": "设置角色用户组", "can_update_role_users": "设置角色账号",
-    "can_audit": "审核", "can_import": "导入", "can_export": "导出", "can_fullid": "查看完整证件号",
 }
 RESOURCE_LABELS = {
     "AppUserDBModelView": "账号管理", "RoleModelView": "角色管理", "UserGroupModelView": "用户组管理",
