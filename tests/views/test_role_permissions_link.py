@@ -75,3 +75,19 @@ def test_a_right_removed_from_a_role_is_refused_at_the_next_request(app, db, log
     assert staff.get("/people/list/").status_code == 403
     home = staff.get("/").get_data(as_text=True)
     assert 'href="/people/list/"' not in home and 'href="/photowall/"' in home
+
+
+def test_a_refused_permission_save_shows_why_and_keeps_what_was_ticked(app, db, login_as):
+    from app.extensions import appbuilder
+
+    owner = login_as("inst_admin")
+    profile = _new_role(owner, db)
+    wall = appbuilder.sm.find_permission_view_menu("can_read", "人员信息查询").id
+    owner_only = appbuilder.sm.find_permission_view_menu("can_write", "账号管理").id
+    resp = owner.post(f"/rolepermissions/{profile.id}", data={
+        "csrf_token": csrf_token(owner, f"/rolepermissions/{profile.id}"), "pv": [wall, owner_only]})
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and 'id="form-errors"' in page and "总账号专用的权限" in page
+    assert re.search(rf'value="{wall}" id="pv{wall}" class="perm-leaf" checked', page)  # the tick stays
+    db.session.expire_all()
+    assert db.session.get(RoleProfile, profile.id).role.permissions == []  # nothing saved
