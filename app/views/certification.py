@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 
 from app.domain import review
 from app.models.security import RealNameCertification
+from app.security import pages
 from app.services import certification as certs
 from app.services import dictionaries, pdf, reviews
 from app.views.concurrency import opened_version
@@ -112,7 +113,7 @@ class CertReviewView(ReviewPages, BaseView):
     """审核队列: filter by status, every field beside the images and the scan, correct, approve or reject."""
 
     route_base = "/certreview"
-    class_permission_name = "实名认证审核"  # rights: ReviewPages
+    class_permission_name = pages.CERT_REVIEW.resource  # rights: ReviewPages
     scoped_model = RealNameCertification
     reviewable = certs.REVIEW
     list_template, show_template, item_name = "certification/queue.html", "certification/review.html", "cert"

@@ -6,6 +6,7 @@ from wtforms import SelectField, StringField
 
 from app.extensions import db
 from app.models.org import Department, Institution
+from app.security import pages
 from app.services import departments, dictionaries
 from app.views.concurrency import opened_version
 from app.views.orgtree import MoveStaffMixin
@@ -32,7 +33,7 @@ class DepartmentView(MoveStaffMixin, BaseView):
     route_base = "/departments"
     edited_models = (Department,)  # what its forms edit (versioned)
     default_view = "list"
-    class_permission_name = "部门管理"
+    class_permission_name = pages.DEPARTMENTS.resource
     method_permission_name = {"list": "read", "initialize": "write", "add": "write", "add_child": "write",
                               "edit": "write", "toggle": "write", "delete": "write", "move": "write"}
     base_permissions = ["can_read", "can_write"]

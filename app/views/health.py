@@ -11,10 +11,10 @@ import time
 
 from flask import current_app, jsonify, request
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import text
 
-from app.extensions import db, limiter
+from app.extensions import limiter
 from app.security.sessions import from_internet
+from app.services.database import database_ok, forget_failed_work
 
 log = logging.getLogger(__name__)
 
@@ -36,13 +36,10 @@ def install(app) -> None:
 
 
 def database_unavailable(error):
-    """The Chinese 503 (HTML, or JSON under /api/) for a database that cannot be reached; the session is rolled back
-    and the broken connection dropped, so the next request after the outage is served normally."""
+    """The Chinese 503 (HTML, or JSON under /api/) for a database that cannot be reached; the session's failed work
+    is forgotten and the broken connection dropped, so the next request after the outage is served normally."""
     log.warning("database unavailable: %s", str(error).splitlines()[0] if str(error) else type(error).__name__)
-    try:
-        db.session.rollback()
-    except Exception:  # the connection is gone: the session is removed at the end of the request anyway
-        log.debug("rollback after a database error failed", exc_info=True)
+    forget_failed_work()
     if request.path.startswith("/api/"):
         response = jsonify(message=UNAVAILABLE)
     else:
@@ -54,16 +51,6 @@ def database_unavailable(error):
     response.status_code = 503
     response.headers["Retry-After"] = "30"
     return response
-
-
-def database_ok() -> bool:
-    try:
-        with db.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        return True
-    except Exception:
-        log.warning("health: database unreachable", exc_info=True)
-        return False
 
 
 def health():
@@ -113,9 +100,6 @@ def _recover_once(state) -> None:
     except Exception:
         log.warning("import job recovery failed; retried in %s s", RECOVERY_RETRY_SECONDS, exc_info=True)
         state["next"] = time.monotonic() + RECOVERY_RETRY_SECONDS
-        try:
-            db.session.rollback()
-        except Exception:
-            log.debug("rollback failed", exc_info=True)
+        forget_failed_work()
     finally:
         state["lock"].release()

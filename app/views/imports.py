@@ -22,6 +22,7 @@ from app.domain.errors import DomainError
 from app.extensions import db
 from app.models.imports import ImportJob
 from app.models.people import Person
+from app.security import pages
 from app.security.display import sees_full_id, shown_id
 from app.services import departments as departments_svc
 from app.services import dictionaries
@@ -35,7 +36,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 INLINE_WAIT_SECONDS = 10  # a small import still running after this goes on in the background
 JOBS_PER_PAGE = 20
 ROWS_PER_PAGE = 30
-PEOPLE_PAGE = "人员信息管理"
+PEOPLE_PAGE = pages.PEOPLE.resource
 
 
 def _institution():
@@ -62,7 +63,7 @@ class ImportView(BaseView):
     route_base = "/imports"
     edited_models = (Person, *(s.model for s in DETAIL_SETS.values()))  # 更新: the export's versions
     default_view = "jobs"
-    class_permission_name = "人员信息导入管理"
+    class_permission_name = pages.IMPORTS.resource
     # The uploaded file and its error workbook hold complete ID numbers: they are the importer's working files
     # (导入); 查看 shows the list, progress and counts.
     method_permission_name = {"jobs": "read", "status": "read", "report": "import", "file": "import",
@@ -264,7 +265,7 @@ class AttachmentBatchView(BaseView):
     route_base = "/attachmentbatch"
     edited_models = ()  # adds files to entries (their version moves: an open entry form is then refused)
     default_view = "page"
-    class_permission_name = "附件批量导入"
+    class_permission_name = pages.ATTACHMENT_BATCHES.resource
     method_permission_name = {"page": "read", "image": "read", "upload": "write", "delete": "write", "zip": "write"}
     base_permissions = ["can_read", "can_write"]
     scoped_model = Person  # the tenancy sweep calls every <pk> route with foreign person ids

@@ -14,6 +14,7 @@ from app.extensions import limiter
 from app.models.enums import INSTITUTION_KINDS
 from app.models.org import Branch, Institution
 from app.models.workflow import ChangeRequest
+from app.security import pages
 from app.services import institutions as svc
 from app.views.concurrency import opened_version
 from app.views.files import send_stored
@@ -38,7 +39,7 @@ class InstitutionProfileView(BaseView):
     route_base = "/institution"
     edited_models = (Institution, Branch)  # what its forms edit (versioned)
     default_view = "profile"
-    class_permission_name = "机构信息维护"
+    class_permission_name = pages.INSTITUTION_PROFILE.resource
     method_permission_name = {"profile": "read", "file": "read", "save": "write", "branch": "write",
                               "branch_delete": "write", "upload": "write", "file_delete": "write",
                               "change": "write", "withdraw": "write"}
@@ -161,7 +162,7 @@ class LocationView(BaseView):
 
     route_base = "/location"
     edited_models = ()  # a phone's position report, not an edit form
-    class_permission_name = "机构信息维护"
+    class_permission_name = pages.INSTITUTION_PROFILE.resource
     method_permission_name = {"start": "write", "poll": "read"}
     base_permissions = ["can_read", "can_write"]
 
@@ -213,7 +214,7 @@ class ChangeReviewView(ReviewPages, BaseView):
     """机构信息变更审核: old and new values side by side, the files, approve / reject with an opinion."""
 
     route_base = "/changereview"
-    class_permission_name = "机构信息变更审核"  # rights: ReviewPages
+    class_permission_name = pages.CHANGE_REVIEW.resource  # rights: ReviewPages
     scoped_model = ChangeRequest
     reviewable = svc.REVIEW
     list_template, show_template = "institution/review_list.html", "institution/review.html"

@@ -6,6 +6,7 @@ from wtforms import SelectField, StringField, TextAreaField
 
 from app.extensions import db
 from app.models.org import Institution, Post, StandardPost
+from app.security import pages
 from app.services import posts
 from app.views.concurrency import opened_version
 from app.views.orgtree import MoveStaffMixin
@@ -42,7 +43,7 @@ class PostView(MoveStaffMixin, BaseView):
     route_base = "/posts"
     edited_models = (Post,)  # what its forms edit (versioned)
     default_view = "list"
-    class_permission_name = "机构岗位管理"
+    class_permission_name = pages.POSTS.resource
     method_permission_name = {"list": "read", "add": "write", "edit": "write", "mapping": "write",
                               "toggle": "write", "delete": "write", "move": "write"}
     base_permissions = ["can_read", "can_write"]
@@ -167,7 +168,7 @@ class StandardPostView(BaseView):
     route_base = "/standardposts"
     edited_models = (StandardPost,)  # what its forms edit (versioned)
     default_view = "list"
-    class_permission_name = "标准岗位"
+    class_permission_name = pages.STANDARD_POSTS.resource
     method_permission_name = {"list": "read", "add": "write", "edit": "write", "toggle": "write"}
     base_permissions = ["can_read", "can_write"]
 

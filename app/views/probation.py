@@ -11,6 +11,7 @@ from app.domain.person import PROBATION_STATUS
 from app.extensions import db
 from app.models.org import Region
 from app.models.people import Probation, ProbationWindow
+from app.security import pages
 from app.services import dictionaries, reviews
 from app.services import probation as svc
 from app.views.concurrency import opened_version
@@ -58,7 +59,7 @@ class ProbationView(BaseView):
     route_base = "/probation"
     edited_models = (Probation,)  # what its forms edit (versioned)
     default_view = "list"
-    class_permission_name = "试用期填报"
+    class_permission_name = pages.PROBATION_FILING.resource
     method_permission_name = {"list": "read", "show": "read", "file": "read", "form": "write", "save": "write",
                               "submit": "write", "withdraw": "write"}
     base_permissions = ["can_read", "can_write"]
@@ -164,7 +165,7 @@ class ProbationReviewView(ReviewPages, BaseView):
 
     route_base = "/probationreview"
     edited_models = (ProbationWindow,)  # what its forms edit (versioned)
-    class_permission_name = "试用期审核"
+    class_permission_name = pages.PROBATION_REVIEW.resource
     method_permission_name = {"list": "read", "show": "read", "file": "read", "decide": "audit", "window": "write"}
     base_permissions = ["can_read", "can_audit", "can_write"]
     scoped_model = Probation

@@ -9,6 +9,7 @@ from wtforms import SelectField, StringField, TextAreaField
 
 from app.extensions import db
 from app.models.org import DepartmentQuota, Institution
+from app.security import pages
 from app.services import quota
 from app.views.pages import Errors, form_page
 
@@ -27,7 +28,7 @@ class QuotaView(BaseView):
     route_base = "/quota"
     edited_models = (DepartmentQuota,)  # the sheet is compared by the amounts it showed
     default_view = "list"
-    class_permission_name = "机构编制管理"
+    class_permission_name = pages.QUOTA.resource
     method_permission_name = {"list": "read", "save": "write"}
     base_permissions = ["can_read", "can_write"]
 
@@ -83,7 +84,7 @@ class QuotaAllocationView(BaseView):
     route_base = "/quotaallocation"
     edited_models = ()  # each allocation is a new decision row; none is edited
     default_view = "list"
-    class_permission_name = "编制分配"
+    class_permission_name = pages.QUOTA_ALLOCATION.resource
     method_permission_name = {"list": "read", "show": "read", "allocate": "write"}
     base_permissions = ["can_read", "can_write"]
     scoped_model = Institution  # the tenancy sweep calls every <pk> route with foreign institution ids
