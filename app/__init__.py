@@ -71,7 +71,7 @@ def create_app(config=None):
     from app.cli import register_cli
 
     register_cli(app)
-    from app.services import import_jobs
+    from app.services.imports import jobs as import_jobs
 
     import_jobs.runner_of(app)  # a wrong IMPORT_JOB_RUNNER stops the start here, not at the first upload
     if app.config.get("PDF_WARM_UP"):
@@ -86,7 +86,7 @@ def _warm_up_pdf(app):
     from app.services import pdf
 
     if pdf.font_path(app.instance_path).exists():
-        # Its thread is named pdf-warm-up: `imports worker` waits for it before forking (import_jobs.worker).
+        # Its thread is named pdf-warm-up: `imports worker` waits for it before forking (app/worker.py rq_worker).
         pdf.prepare_font(app.instance_path)
 
 

@@ -37,7 +37,7 @@ def run_setup(demo: bool = False, people: int = 0, org: bool = False, font: bool
             started = time.perf_counter()
             result["people_created"] = seed.seed_people(people)
             result["people_seconds"] = round(time.perf_counter() - started, 2)
-    from app.services import import_jobs
+    from app.services.imports import jobs as import_jobs
 
     # Jobs left 导入中 by a process that is gone end 失败 (queued ones are started by the server on first use).
     result["import_jobs_recovered"] = import_jobs.recover_interrupted(restart_queued=False)
@@ -137,10 +137,10 @@ def register_cli(app):
     @click.option("--burst", is_flag=True, help="处理完队列中已有的任务后退出")
     def imports_worker(burst):
         """运行导入任务的工作进程（RQ，连接 REDIS_URL 的 imports 队列）；可运行多个。"""
-        from app.services import import_jobs
+        from app.worker import rq_worker
 
         try:
-            worker = import_jobs.worker(current_app._get_current_object())
+            worker = rq_worker(current_app._get_current_object())
         except RuntimeError as exc:
             click.echo(str(exc), err=True)
             sys.exit(2)
@@ -151,7 +151,7 @@ def register_cli(app):
                   help="保留天数（默认取 IMPORT_KEEP_DAYS；0 表示不删除）")
     def imports_purge(days):
         """删除导入结束超过保留天数的任务的上传文件和错误报告（保留导入记录和统计），输出一行 JSON。"""
-        from app.services import import_jobs
+        from app.services.imports import jobs as import_jobs
 
         if days is None:
             days = int(current_app.config.get("IMPORT_KEEP_DAYS") or 0)

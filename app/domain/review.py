@@ -1,9 +1,11 @@
 """The one review state machine (DESIGN.md): 草稿 → 待审核 → 已通过 | 已驳回 (→ edit and resubmit).
 
-Used by real-name certification, institution change requests, resignation and probation registration. Pure:
-callers pass the current status, the action and who acts; they get the new status or a DomainError in Chinese.
+Used by real-name certification, institution change requests and probation registration (and the coming
+resignation workflow and the emergency reports' 退回) through the review engine, services/reviews.py, which stores
+the status, the opinion and the ReviewRecord trail. Pure: callers pass the current status, the action and who acts;
+they get the new status or a DomainError in Chinese (a 驳回 without an opinion names the `opinion` field).
 """
-from app.domain.errors import DomainError
+from app.domain.errors import DomainError, ValidationFailed
 
 DRAFT = "草稿"
 SUBMITTED = "待审核"
@@ -28,6 +30,14 @@ TRANSITIONS = {
     "reject": ({SUBMITTED}, REJECTED, REVIEWER),
 }
 ACTION_LABELS = {"submit": "提交", "withdraw": "撤回", "approve": "审核通过", "reject": "驳回"}
+DECISIONS = ("approve", "reject")
+OPINION = "opinion"  # the form field of the reviewer's opinion (a refusal names it)
+OPINION_REQUIRED = "驳回时必须填写审核意见，说明需要修改的内容"
+
+
+def opinion_text(opinion: str | None) -> str | None:
+    """The opinion as every workflow stores it (item and ReviewRecord): stripped, None when blank."""
+    return (opinion or "").strip() or None
 
 
 def can_edit(status: str) -> bool:
@@ -45,6 +55,13 @@ def transition(status: str, action: str, actor: str, opinion: str | None = None)
         raise DomainError(f"只有{'申请人' if who == APPLICANT else '审核人'}可以{label}")
     if status not in sources:
         raise DomainError(f"当前状态为“{status}”，不能{label}")
-    if action == "reject" and not (opinion or "").strip():
-        raise DomainError("驳回时必须填写审核意见，说明需要修改的内容")
+    if action == "reject" and opinion_text(opinion) is None:
+        raise ValidationFailed([(OPINION, OPINION_REQUIRED)])
     return target
+
+
+def decision(status: str, action: str, opinion: str | None = None) -> str:
+    """The status after a reviewer's 审核通过 / 驳回 (the only two decisions); DomainError otherwise."""
+    if action not in DECISIONS:
+        raise DomainError("审核操作只能是通过或驳回")
+    return transition(status, action, REVIEWER, opinion)

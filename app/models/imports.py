@@ -36,7 +36,7 @@ class ImportJob(Model):
     started_at = Column(DateTime, nullable=True)
     finished_at = Column(DateTime, nullable=True)
     # Updated by the running job (with each committed batch and by a timer every HEARTBEAT_EVERY seconds); a 导入中 job
-    # is recovered only when it is stale or its owner process (host, pid) is gone (services/import_jobs.py).
+    # is recovered only when it is stale or its owner process (host, pid) is gone (services/imports/jobs.py).
     heartbeat_at = Column(DateTime, nullable=True)
     owner_host = Column(String(255), nullable=True)  # the process running it: host name and pid
     owner_pid = Column(Integer, nullable=True)

@@ -1,7 +1,7 @@
 """SecurityManager: lockout, access channel, forced password change, Chinese login messages, rate limits."""
 import datetime
 
-from flask import abort, current_app, flash, g, redirect, request, url_for
+from flask import abort, current_app, flash, g, has_request_context, redirect, request, url_for
 from flask_appbuilder import expose
 from flask_appbuilder.api import safe
 from flask_appbuilder.exceptions import PasswordComplexityValidationError
@@ -10,7 +10,15 @@ from flask_appbuilder.security.api import SecurityApi
 from flask_appbuilder.security.decorators import no_cache
 from flask_appbuilder.security.forms import LoginForm_db
 from flask_appbuilder.security.sqla.manager import SecurityManager
-from flask_appbuilder.security.sqla.models import PermissionView
+from flask_appbuilder.security.sqla.models import (
+    Permission,
+    PermissionView,
+    ViewMenu,
+    assoc_group_role,
+    assoc_permissionview_role,
+    assoc_user_group,
+    assoc_user_role,
+)
 from flask_appbuilder.security.views import (
     AuthDBView,
     ResetMyPasswordView,
@@ -22,13 +30,14 @@ from flask_appbuilder.utils.base import get_safe_redirect
 from flask_appbuilder.validators import PasswordComplexityValidator
 from flask_jwt_extended import create_access_token, create_refresh_token
 from flask_login import login_user
+from sqlalchemy import or_, select, union
 from wtforms import PasswordField, validators
 
 from app.domain.errors import DomainError
 from app.domain.network import NO_INTERNET_MESSAGE
 from app.domain.password import password_problems, validate_password
-from app.extensions import limiter
-from app.models.security import TOMBSTONE, User, original_username
+from app.extensions import db, limiter
+from app.models.security import TOMBSTONE, RoleProfile, User, original_username
 from app.security import sessions
 from app.security.display import DisplayMixin
 from app.security.filters import AppInterface
@@ -41,6 +50,27 @@ from app.services.scope import scope_of
 
 # FAB renders role permissions with repr(): "can read on X". Shown to operators in Chinese instead.
 PermissionView.__repr__ = permission_label
+
+PERMISSIONS_KEY = "app.user_permissions"  # on the request's WSGI environ: {user id: frozenset of pairs}
+
+
+def _permissions_statement(user_id):
+    """One statement: the (permission, resource) pairs granted by the user's roles and its groups' roles; a role
+    whose profile is 停用 grants nothing (services.roles.active_roles)."""
+    role_ids = union(
+        select(assoc_user_role.c.role_id).where(assoc_user_role.c.user_id == user_id),
+        select(assoc_group_role.c.role_id)
+        .join(assoc_user_group, assoc_user_group.c.group_id == assoc_group_role.c.group_id)
+        .where(assoc_user_group.c.user_id == user_id))
+    granted = assoc_permissionview_role.c
+    return (select(Permission.name, ViewMenu.name).distinct()
+            .select_from(PermissionView)
+            .join(Permission, PermissionView.permission_id == Permission.id)
+            .join(ViewMenu, PermissionView.view_menu_id == ViewMenu.id)
+            .join(assoc_permissionview_role, granted.permission_view_id == PermissionView.id)
+            .outerjoin(RoleProfile, RoleProfile.role_id == granted.role_id)
+            .where(granted.role_id.in_(role_ids), or_(RoleProfile.id.is_(None), RoleProfile.status != "停用")))
+
 
 INVALID_LOGIN = "用户名或密码错误（连续 5 次错误将锁定账号 30 分钟）"
 
@@ -186,9 +216,8 @@ class AppUserDBModelView(TenantViewMixin, UserDBModelView):
         if item is None:
             abort(404)
         try:
-            accounts.remove(g.user, item)
+            accounts.remove(g.user, item)  # one transaction: nothing of a refusal stays
         except DomainError as exc:
-            self.datamodel.session.rollback()
             flash(exc.message, "danger")
             return
         flash(f"账号 {original_username(item.username)} 已删除（其操作记录保留；该账号名可以重新建立）", "success")
@@ -300,6 +329,28 @@ class AppSecurityManager(SecurityManager):
             g.login_error = "您的角色已停用，暂时不能登录，请联系本机构总账号"
             return None, login_history.ROLE_DISABLED
         return result, login_history.SUCCESS
+
+    # ---- permissions: read once per request (issue 12 item 9) ---------------------------------------------------
+    # FAB asks the database once per has_access (every menu entry, every button): 25–30 statements a page. Here the
+    # user's (permission, resource) pairs are read in one statement the first time a request asks, and every later
+    # check of that request is a set lookup. Nothing outlives the request, so a role changed by its owner (or a role
+    # set to 停用) counts from the very next request.
+    def user_permissions(self, user) -> frozenset:
+        """(permission, resource) pairs of the user's roles and its groups' roles, without 停用 roles."""
+        cache = request.environ.setdefault(PERMISSIONS_KEY, {}) if has_request_context() else {}
+        if user.id not in cache:
+            cache[user.id] = frozenset(db.session.execute(_permissions_statement(user.id)).all())
+        return cache[user.id]
+
+    def _has_view_access(self, user, permission_name, view_name) -> bool:
+        if self.builtin_roles or getattr(user, "id", None) is None:
+            return super()._has_view_access(user, permission_name, view_name)
+        return (permission_name, view_name) in self.user_permissions(user)
+
+    def _get_user_permission_view_menus(self, user, permission_name, view_menus_name):
+        if self.builtin_roles or user is None or getattr(user, "id", None) is None:
+            return super()._get_user_permission_view_menus(user, permission_name, view_menus_name)
+        return {view for perm, view in self.user_permissions(user) if perm == permission_name}
 
     def get_user_roles(self, user):
         """A 停用 role grants nothing (spec 7.1)."""

@@ -1,29 +1,23 @@
 """Built-in roles and what they may open, in collapsed read/write terms per page (resource)."""
-# role → {resource (class_permission_name): [read|write|…]}. 系统管理员 gets everything from FAB itself.
+from app.security import pages
+from app.services.transaction import transaction
+
+# role → {page: [rights]}. 系统管理员 gets everything from FAB itself.
 ROLE_GRANTS = {
-    "区域管理员": {"辖区机构": ["read", "write"], "操作日志": ["read"], "账号管理": ["read", "write"],
-                   "实名认证审核": ["read", "audit"], "机构信息变更审核": ["read", "audit"],
-                   "标准岗位": ["read", "write"], "编制分配": ["read", "write"],
-                   "试用期审核": ["read", "audit", "write"]},
-    "机构总账号": {"操作日志": ["read"], "角色管理": ["read", "write"], "账号管理": ["read", "write"],
-                   "实名认证审核": ["read", "audit"], "机构信息维护": ["read", "write"], "部门管理": ["read", "write"],
-                   "机构岗位管理": ["read", "write"], "机构编制管理": ["read", "write"],
-                   "人员信息管理": ["read", "write", "fullid"], "人员信息查询": ["read"],
-                   "人员标签管理": ["read", "write"], "试用期填报": ["read", "write"],
-                   "人员信息导入管理": ["read", "import", "export"], "附件批量导入": ["read", "write"]},
+    "区域管理员": {pages.REGION_INSTITUTIONS: ["read", "write"], pages.AUDIT_LOG: ["read"],
+                   pages.ACCOUNTS: ["read", "write"], pages.CERT_REVIEW: ["read", "audit"],
+                   pages.CHANGE_REVIEW: ["read", "audit"], pages.STANDARD_POSTS: ["read", "write"],
+                   pages.QUOTA_ALLOCATION: ["read", "write"], pages.PROBATION_REVIEW: ["read", "audit", "write"]},
+    "机构总账号": {pages.AUDIT_LOG: ["read"], pages.ROLES: ["read", "write"], pages.ACCOUNTS: ["read", "write"],
+                   pages.CERT_REVIEW: ["read", "audit"], pages.INSTITUTION_PROFILE: ["read", "write"],
+                   pages.DEPARTMENTS: ["read", "write"], pages.POSTS: ["read", "write"],
+                   pages.QUOTA: ["read", "write"], pages.PEOPLE: ["read", "write", "fullid"],
+                   pages.PHOTO_WALL: ["read"], pages.KEY_GROUPS: ["read", "write"],
+                   pages.PROBATION_FILING: ["read", "write"], pages.IMPORTS: ["read", "import", "export"],
+                   pages.ATTACHMENT_BATCHES: ["read", "write"]},
 }
 # Levels of the built-in roles (spec 7.1): 1 系统管理员, 2 the 总账号 roles. Level 3 roles are made by owners.
 BUILTIN_LEVELS = {"区域管理员": (2, "卫健委管理员"), "机构总账号": (2, "医疗机构")}
-
-
-def _menu_names_for(appbuilder, resources):
-    """Menu items (and their categories) whose page is one of `resources`."""
-    names = set()
-    for category in appbuilder.menu.get_list():
-        for item in category.childs or []:
-            if item.baseview is not None and item.baseview.class_permission_name in resources:
-                names.update({item.name, category.name})
-    return names
 
 
 def sync_roles(appbuilder):
@@ -32,20 +26,20 @@ def sync_roles(appbuilder):
     sm.add_role(sm.auth_role_admin)
     sm.add_role(sm.auth_role_public)
     appbuilder.add_permissions(update_perms=True)  # every view's permissions, all granted to 系统管理员
-    for role_name, grants in ROLE_GRANTS.items():
-        role = sm.find_role(role_name) or sm.add_role(role_name)
-        wanted = []
-        for resource, perms in grants.items():
-            for perm in perms:
-                pv = sm.find_permission_view_menu(f"can_{perm}", resource)
-                if pv is None:
-                    raise RuntimeError(f"permission can_{perm} on {resource} does not exist")
-                wanted.append(pv)
-        for menu_name in _menu_names_for(appbuilder, set(grants)):
-            wanted.append(sm.add_permission_view_menu("menu_access", menu_name))
-        role.permissions = wanted
-    _ensure_profiles(sm)
-    sm.session.commit()
+    with transaction():
+        for role_name, grants in ROLE_GRANTS.items():
+            role = sm.find_role(role_name) or sm.add_role(role_name)
+            wanted = []
+            for page, rights in grants.items():
+                for right in rights:
+                    pv = sm.find_permission_view_menu(f"can_{right}", page.resource)
+                    if pv is None:
+                        raise RuntimeError(f"permission can_{right} on {page.resource} does not exist")
+                    wanted.append(pv)
+            for menu_name in sorted(pages.menu_names(p.resource for p in grants)):
+                wanted.append(sm.add_permission_view_menu("menu_access", menu_name))
+            role.permissions = wanted
+        _ensure_profiles(sm)
 
 
 def _ensure_profiles(sm):
@@ -61,14 +55,14 @@ def _ensure_profiles(sm):
 
 # Chinese names of FAB's own permissions and resources, for the operators' role pages.
 PERMISSION_LABELS = {
-    "can_read": "查看", "can_write": "编辑", "menu_access": "菜单", "can_list": "列表", "can_show": "详情",
-    "can_add": "新增", "can_edit": "修改", "can_delete": "删除", "can_download": "下载", "can_get": "读取",
+    **{f"can_{right}": label for right, label in pages.RIGHT_LABELS.items()},
+    "menu_access": "菜单", "can_list": "列表", "can_show": "详情", "can_add": "新增", "can_edit": "修改",
+    "can_delete": "删除", "can_download": "下载", "can_get": "读取",
     "can_info": "字段信息", "can_post": "新增", "can_put": "修改", "can_this_form_get": "打开表单",
     "can_this_form_post": "提交表单", "can_userinfo": "个人信息", "resetmypassword": "修改本人密码",
     "resetpasswords": "重置密码", "userinfoedit": "修改个人信息", "copyrole": "复制角色", "can_chart": "图表",
     "can_add_role_permissions": "授予角色权限", "can_list_role_permissions": "查看角色权限",
     "can_update_role_groups": "设置角色用户组", "can_update_role_users": "设置角色账号",
-    "can_audit": "审核", "can_import": "导入", "can_export": "导出", "can_fullid": "查看完整证件号",
 }
 RESOURCE_LABELS = {
     "AppUserDBModelView": "账号管理", "RoleModelView": "角色管理", "UserGroupModelView": "用户组管理",

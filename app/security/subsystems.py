@@ -2,30 +2,14 @@
 several it picks one in the top bar, and the menu shows that subsystem's categories (plus 系统管理)."""
 from flask import current_app, g, session
 
+from app.security.pages import category_subsystem
 from app.services.scope import scope_of
-
-# Menu categories that belong to a subsystem other than 基础资源管理; 系统管理 belongs to every subsystem.
-CATEGORY_SUBSYSTEM = {"应急资源管理": "应急资源管理", "试用期申报": "试用期申报"}
-SHARED_CATEGORIES = {"系统管理"}
-
-
-def category_subsystem(category_name):
-    if category_name in SHARED_CATEGORIES:
-        return None
-    return CATEGORY_SUBSYSTEM.get(category_name, "基础资源管理")
 
 
 def subsystem_of_endpoint(app, endpoint: str):
-    """The subsystem of the page behind `endpoint` (None: any subsystem may open it)."""
-    mapping = app.extensions.get("subsystem_by_view")
-    if mapping is None:
-        mapping = {}
-        for category in app.appbuilder.menu.get_list():
-            for item in category.childs or []:
-                if item.baseview is not None:
-                    mapping[item.baseview.endpoint] = category_subsystem(category.name)
-        app.extensions["subsystem_by_view"] = mapping
-    return mapping.get(endpoint.split(".")[0])
+    """The subsystem of the page behind `endpoint` (None: any subsystem may open it); views/__init__.py records each
+    menu view's subsystem from the registry (security/pages.py) when it registers them."""
+    return app.extensions.get("subsystem_by_view", {}).get(endpoint.split(".")[0])
 
 
 def current_subsystem():

@@ -15,6 +15,7 @@ from app.models.enums import SUBSYSTEMS
 from app.models.security import TOMBSTONE, User, original_username
 from app.services import concurrency
 from app.services.scope import scope_of
+from app.services.transaction import transaction, transactional
 
 
 def hash_password(password: str) -> str:
@@ -79,19 +80,26 @@ def set_password(user, password, confirm=None, *, by_self: bool):
         user.fail_login_count = 0
 
 
+def password_items(password, confirm=None, field="password", confirm_field="confirm"):
+    """The password policy's problems as (field, message): the rules under the password, the mismatch under its
+    confirmation."""
+    own = password_problems(password)
+    return [(field, p) for p in own] + [(confirm_field, p) for p in password_problems(password, confirm)[len(own):]]
+
+
+@transactional
 def change_own_password(user, old_password, password, confirm):
     """The change-password page: the current password must be right, the new one must pass the policy
     and differ from the current one."""
     problems = []
     if not check_password_hash(user.password or "", old_password or ""):
-        problems.append("原密码不正确")
+        problems.append(("old_password", "原密码不正确"))
     if password and old_password and password == old_password:
-        problems.append("新密码不能与原密码相同")
-    problems += password_problems(password, confirm)
+        problems.append(("password", "新密码不能与原密码相同"))
+    problems += password_items(password, confirm)
     if problems:
         raise ValidationFailed(problems)
     set_password(user, password, confirm, by_self=True)
-    db.session.commit()
 
 
 # ---- sub-accounts (spec 7.2, 7.3) and the owners regional accounts manage -------------------------------------
@@ -152,51 +160,54 @@ def _role_for(manager, role_profile_id):
 
 def _subsystem_problems(subsystems):
     if not subsystems:
-        return ["所属子系统至少勾选一个"]
+        return [("subsystems", "所属子系统至少勾选一个")]
     unknown = set(subsystems) - set(SUBSYSTEMS)
-    return ["所属子系统不存在：" + "、".join(sorted(unknown))] if unknown else []
+    return [("subsystems", "所属子系统不存在：" + "、".join(sorted(unknown)))] if unknown else []
 
 
+def _new_account_problems(username, nickname, mobile, password):
+    """The fields every new account has (账号, 昵称, 手机号码, 密码), each problem with its field."""
+    problems = [("username", p) for p in username_problems(username)]
+    if not (nickname or "").strip():
+        problems.append(("nickname", "用户昵称不能为空"))
+    if mobile:
+        problems += [("mobile", p) for p in mobile_problems(mobile)]
+    problems += password_items(password or current_app.config["DEFAULT_PASSWORD"])
+    return problems
+
+
+@transactional
 def create_subaccount(manager, *, role_profile_id, username, nickname, mobile, password, subsystems):
     """新增子账号 by an institution 总账号: every field checked, every error reported at once."""
     if scope_of(manager).kind != "institution" or not manager.is_owner:
         raise DomainError("只有机构总账号可以新增子账号")
     profile = _role_for(manager, role_profile_id)
-    errors = [] if profile else ["请选择本机构的角色（可在“角色管理”中新增）"]
-    errors += username_problems(username)
-    if not (nickname or "").strip():
-        errors.append("用户昵称不能为空")
-    if mobile:
-        errors += mobile_problems(mobile)
-    errors += password_problems(password or current_app.config["DEFAULT_PASSWORD"])
+    errors = [] if profile else [("role", "请选择本机构的角色（可在“角色管理”中新增）")]
+    errors += _new_account_problems(username, nickname, mobile, password)
     errors += _subsystem_problems(subsystems)
     if errors:
         raise ValidationFailed(errors)
-    user = create_account(username, nickname.strip(), [profile.role.name], institution=manager.institution,
+    return create_account(username, nickname.strip(), [profile.role.name], institution=manager.institution,
                           password=password or None, must_change_password=True, mobile=mobile or None,
                           subsystems=[s for s in SUBSYSTEMS if s in subsystems])
-    db.session.commit()
-    return user
 
 
+@transactional
 def create_owner_account(manager, institution, *, username, nickname, mobile, password):
-    """A regional 总账号 (or 系统管理员) creates the 总账号 of an institution in its scope."""
+    """A regional 总账号 (or 系统管理员) creates the 总账号 of an institution in its scope (`institution` None: none
+    was chosen)."""
+    if institution is None:
+        problems = [("institution", "请选择机构")] + _new_account_problems(username, nickname, mobile, password)
+        raise ValidationFailed(problems)
     s = scope_of(manager)
     if not (s.kind == "all" or (s.kind == "region" and manager.is_owner and s.allows_institution(institution.id))):
         raise DomainError("只能为本辖区的机构创建总账号")
-    errors = username_problems(username)
-    if not (nickname or "").strip():
-        errors.append("用户昵称不能为空")
-    if mobile:
-        errors += mobile_problems(mobile)
-    errors += password_problems(password or current_app.config["DEFAULT_PASSWORD"])
+    errors = _new_account_problems(username, nickname, mobile, password)
     if errors:
         raise ValidationFailed(errors)
-    user = create_account(username, nickname.strip(), ["机构总账号"], institution=institution, password=password or None,
+    return create_account(username, nickname.strip(), ["机构总账号"], institution=institution, password=password or None,
                           must_change_password=True, is_owner=True, mobile=mobile or None,
                           internet_access=institution.internet_access)
-    db.session.commit()
-    return user
 
 
 def _require(manager, target):
@@ -214,34 +225,35 @@ def update_subaccount(manager, target, *, role_profile_id=None, mobile=None, sub
     `version`: the version the form was opened with (an account changed since then is refused: EditConflict)."""
     _require(manager, target)
     base = concurrency.check(target, version, LABELS)
-    errors = []
-    profile = None
-    if not target.is_owner:
-        profile = _role_for(manager, role_profile_id)
-        if profile is None:
-            errors.append("请选择本机构的角色")
-        errors += _subsystem_problems(subsystems)
-    if mobile:
-        errors += mobile_problems(mobile)
-    if errors:
-        raise ValidationFailed(errors)
-    if profile is not None:
-        target.roles = [profile.role]
-        target.subsystems = ",".join(s for s in SUBSYSTEMS if s in subsystems)
-    target.mobile = mobile or None
-    if internet_access is not None and target.is_owner:
-        target.internet_access = bool(internet_access)
-    concurrency.commit(target, base, LABELS)
+    with transaction(conflict=(target, base, LABELS)):
+        errors = []
+        profile = None
+        if not target.is_owner:
+            profile = _role_for(manager, role_profile_id)
+            if profile is None:
+                errors.append(("role", "请选择本机构的角色"))
+            errors += _subsystem_problems(subsystems)
+        if mobile:
+            errors += [("mobile", p) for p in mobile_problems(mobile)]
+        if errors:
+            raise ValidationFailed(errors)
+        if profile is not None:
+            target.roles = [profile.role]
+            target.subsystems = ",".join(s for s in SUBSYSTEMS if s in subsystems)
+        target.mobile = mobile or None
+        if internet_access is not None and target.is_owner:
+            target.internet_access = bool(internet_access)
 
 
+@transactional
 def unlock(manager, target):
     """解锁: clears a lockout at once."""
     _require(manager, target)
     target.locked_until = None
     target.fail_login_count = 0
-    db.session.commit()
 
 
+@transactional
 def remove(manager, target):
     """删除: the account loses its access and roles; the row stays so its audit history keeps a name. Its name is
     freed for a new account (spec 7.3: 删除后重新建立): the row is renamed "<name>~<id>" (models.security.TOMBSTONE),
@@ -252,17 +264,19 @@ def remove(manager, target):
     target.deleted_at = datetime.datetime.now()
     target.active = False
     target.roles = []
-    db.session.commit()
 
 
+@transactional
 def reset_password(manager, target, password, confirm=None):
     """重置密码: the new password must pass the policy; the account must change it at next login."""
     _require(manager, target)
+    problems = password_items(password, confirm)
+    if problems:
+        raise ValidationFailed(problems)
     set_password(target, password, confirm, by_self=False)
-    db.session.commit()
 
 
+@transactional
 def set_internet_access(manager, target, allowed: bool):
     _require(manager, target)
     target.internet_access = bool(allowed)
-    db.session.commit()

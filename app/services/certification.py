@@ -9,11 +9,10 @@ from app.domain.id_number import id_problems_by_type
 from app.domain.phone import mobile_problems
 from app.extensions import db
 from app.models.security import RealNameCertification, User
-from app.models.workflow import ReviewRecord
-from app.services import concurrency, dictionaries, storage
+from app.services import concurrency, dictionaries, reviews, storage
 from app.services.scope import scope_of
+from app.services.transaction import transaction, transactional
 
-ENTITY = "certification"
 STATUS_LABELS = review.LABELS
 
 
@@ -21,21 +20,22 @@ def for_user(user) -> RealNameCertification | None:
     return db.session.scalar(select(RealNameCertification).where(RealNameCertification.user_id == user.id))
 
 
-def field_problems(name, id_type, id_number, mobile) -> list[str]:
-    """Every problem of the form's fields (also used when a reviewer corrects them)."""
+def field_problems(name, id_type, id_number, mobile) -> list[tuple[str, str]]:
+    """Every problem of the form's fields, as (field, message) (also used when a reviewer corrects them)."""
     errors = []
     if not (name or "").strip():
-        errors.append("姓名不能为空")
+        errors.append(("name", "姓名不能为空"))
     elif len(name.strip()) > 50:
-        errors.append("姓名不能超过 50 个字")
+        errors.append(("name", "姓名不能超过 50 个字"))
     types = {d.code: d for d in dictionaries.items("id_types")}
     item = types.get(id_type)
     if item is None:
-        errors.append("证件类别须从下拉列表中选择")
+        errors.append(("id_type", "证件类别须从下拉列表中选择"))
     else:
         extra = item.extra or {}
-        errors += id_problems_by_type(id_number, item.name, extra.get("regex"), extra.get("check"))
-    errors += mobile_problems(mobile)
+        errors += [("id_number", m) for m in id_problems_by_type(id_number, item.name, extra.get("regex"),
+                                                                 extra.get("check"))]
+    errors += [("mobile", m) for m in mobile_problems(mobile)]
     return errors
 
 
@@ -50,6 +50,11 @@ def save(user, *, name, id_type, id_number, mobile, front=None, back=None, versi
     if cert is not None and not review.can_edit(cert.status):
         raise DomainError(f"实名认证{STATUS_LABELS[cert.status]}，不能修改；如需修改请先撤回")
     base = concurrency.check(cert, version, LABELS) if cert is not None else None
+    with transaction(conflict=(cert, base, LABELS) if cert is not None else None):
+        return _save(user, cert, name, id_type, id_number, mobile, front, back)
+
+
+def _save(user, cert, name, id_type, id_number, mobile, front, back):
     errors = field_problems(name, id_type, id_number, mobile)
     accepted = {}
     for key, upload, label in (("front_path", front, "身份证正面照片"), ("back_path", back, "身份证反面照片")):
@@ -58,9 +63,9 @@ def save(user, *, name, id_type, id_number, mobile, front=None, back=None, versi
                 accepted[key] = storage.check_upload(upload, field_label=label, kinds={"jpeg", "png"},
                                                      max_bytes=storage.IMAGE_MAX)
             except DomainError as exc:
-                errors.append(exc.message)
+                errors.append((key[:-5], exc.message))
         elif not (cert and getattr(cert, key)):
-            errors.append(f"请上传{label}（JPG 或 PNG，不超过 3 MB）")
+            errors.append((key[:-5], f"请上传{label}（JPG 或 PNG，不超过 3 MB）"))
     if errors:
         raise ValidationFailed(errors)
     # only now: nothing kept of a refusal; all or none if the disk refuses one
@@ -71,7 +76,6 @@ def save(user, *, name, id_type, id_number, mobile, front=None, back=None, versi
     cert.name, cert.id_type, cert.id_number, cert.mobile = name.strip(), id_type, id_number.strip().upper(), mobile
     for key, path in stored.items():
         setattr(cert, key, path)
-    concurrency.commit(cert, base, LABELS)
     return cert
 
 
@@ -89,6 +93,7 @@ def letter_context(cert, user) -> dict:
     }
 
 
+@transactional
 def upload_scan(user, upload):
     """审核材料: the stamped letter, scanned (PDF, JPG or PNG, ≤ 10 MB)."""
     cert = for_user(user)
@@ -96,16 +101,15 @@ def upload_scan(user, upload):
         raise DomainError("请先填写并保存实名认证信息，再上传审核材料")
     if not review.can_edit(cert.status):
         raise DomainError(f"实名认证{STATUS_LABELS[cert.status]}，不能更换审核材料")
-    stored = storage.save_upload(upload, field_label="审核材料", kinds={"pdf", "jpeg", "png"}, max_bytes=storage.SCAN_MAX)
+    if not upload:
+        raise ValidationFailed([("scan", "请选择盖章后的扫描件（PDF、JPG 或 PNG，不超过 10 MB）")])
+    try:
+        stored = storage.save_upload(upload, field_label="审核材料", kinds={"pdf", "jpeg", "png"},
+                                     max_bytes=storage.SCAN_MAX)
+    except DomainError as exc:  # named, so the page shows it under the file input
+        raise ValidationFailed([("scan", exc.message)]) from None
     cert.scan_path, cert.scan_kind = stored.path, stored.kind
-    db.session.commit()
     return cert
-
-
-def _record(cert, action, old, actor, opinion=None):
-    db.session.add(ReviewRecord(entity=ENTITY, entity_id=cert.id, institution_id=cert.institution_id, action=action,
-                                from_status=old, to_status=cert.status, actor_id=actor.id, actor_name=actor.username,
-                                opinion=opinion))
 
 
 def submit(user):
@@ -113,12 +117,7 @@ def submit(user):
     cert = for_user(user)
     if cert is None or not cert.scan_path:
         raise DomainError("请先上传盖章后的证明扫描件（审核材料），再提交")
-    old = cert.status
-    cert.status = review.transition(old, "submit", review.APPLICANT)
-    cert.submitted_at = datetime.datetime.now()
-    cert.opinion = None
-    _record(cert, "submit", old, user)
-    db.session.commit()
+    return reviews.submit(REVIEW, cert, user)
 
 
 def withdraw(user):
@@ -126,10 +125,7 @@ def withdraw(user):
     cert = for_user(user)
     if cert is None:
         raise DomainError("没有可撤回的实名认证")
-    old = cert.status
-    cert.status = review.transition(old, "withdraw", review.APPLICANT)
-    _record(cert, "withdraw", old, user)
-    db.session.commit()
+    return reviews.withdraw(REVIEW, cert, user)
 
 
 def reviewable_query(reviewer):
@@ -149,30 +145,21 @@ def reviewable_query(reviewer):
     return stmt.where(False)
 
 
-def queue(reviewer, status=None):
-    stmt = reviewable_query(reviewer)
-    if status:
-        stmt = stmt.where(RealNameCertification.status == status)
-    return list(db.session.scalars(stmt.order_by(RealNameCertification.submitted_at.desc().nulls_last(),
-                                                 RealNameCertification.id.desc())))
+def _approved(cert, reviewer):
+    cert.user.certified_at = datetime.datetime.now()
 
 
-def get_for_review(reviewer, cert_id) -> RealNameCertification:
-    """The certification if the reviewer may see it; DomainError otherwise (views answer 404)."""
-    cert = db.session.scalar(reviewable_query(reviewer).where(RealNameCertification.id == cert_id))
-    if cert is None:
-        raise DomainError("没有找到该实名认证，或不在您的审核范围内")
-    return cert
+REVIEW = reviews.Reviewable(kind="certification", model=RealNameCertification, reviewable=reviewable_query,
+                            not_found="没有找到该实名认证，或不在您的审核范围内", on_approve=_approved)
 
 
 def decide(reviewer, cert_id, action, opinion=None, corrections=None):
-    """审核通过 / 驳回 (opinion required). Corrections of the fields may be made before approving."""
-    cert = get_for_review(reviewer, cert_id)
-    if action not in ("approve", "reject"):
-        raise DomainError("审核操作只能是通过或驳回")
-    old = cert.status
-    new = review.transition(old, action, review.REVIEWER, opinion)
-    if corrections and action == "approve":
+    """审核通过 / 驳回 (opinion required). The reviewer may correct the fields before approving (`corrections`:
+    name, id_type, id_number, mobile; refused with each problem next to its field)."""
+
+    def correct(cert):
+        if not corrections:
+            return
         errors = field_problems(corrections["name"], corrections["id_type"], corrections["id_number"],
                                 corrections["mobile"])
         if errors:
@@ -181,18 +168,5 @@ def decide(reviewer, cert_id, action, opinion=None, corrections=None):
         cert.id_type = corrections["id_type"]
         cert.id_number = corrections["id_number"].strip().upper()
         cert.mobile = corrections["mobile"]
-    cert.status = new
-    cert.opinion = (opinion or "").strip() or None
-    cert.reviewed_at = datetime.datetime.now()
-    cert.reviewer_id = reviewer.id
-    if new == review.APPROVED:
-        cert.user.certified_at = cert.reviewed_at
-    _record(cert, action, old, reviewer, opinion)
-    db.session.commit()
-    return cert
 
-
-def history(cert):
-    return list(db.session.scalars(select(ReviewRecord).where(ReviewRecord.entity == ENTITY,
-                                                              ReviewRecord.entity_id == cert.id)
-                                   .order_by(ReviewRecord.id)))
+    return reviews.decide(REVIEW, reviewer, cert_id, action, opinion, before_approve=correct)

@@ -1,20 +1,22 @@
 """部门管理 (spec 3.2): an institution's department tree, its template set, and the guarded delete.
 
 Every function takes the institution id of the caller; a department of another institution is "not found".
-Writes validate first (collecting every problem into ValidationFailed), then commit once.
+Writes validate first (collecting every problem, each naming its form field, into ValidationFailed), then write;
+each is one transaction (services/transaction.py). Delete and move-all-staff are the shared ones of
+services/orgtree.py.
 """
 import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from app.domain.errors import DomainError, ValidationFailed
 from app.domain.person import PROBATION_STATUS, village_status_problem
 from app.extensions import db
 from app.models.org import Department, DepartmentQuota, Institution
-from app.models.people import Person
-from app.services import concurrency, dictionaries
+from app.services import concurrency, dictionaries, orgtree
+from app.services.orgtree import DeleteBlocked
+from app.services.transaction import transaction, transactional
 
 CATEGORIES = ("科室(部门)", "职能部门", "村卫生室", "其他")
 CLINICAL = CATEGORIES[0]
@@ -32,14 +34,8 @@ DICTIONARY = "standard_departments"
 _GROUP_CATEGORY = {"临床": CLINICAL, "医技": CLINICAL, "公共卫生": CLINICAL, "基层网点": "村卫生室"}
 _CODE_CATEGORY = {"D72": CLINICAL, "D73": CLINICAL, "D74": CLINICAL, "D99": "其他"}
 
-
-class DeleteBlocked(ValidationFailed):
-    """A department that still has staff or child departments; the counts let the page offer the way out."""
-
-    def __init__(self, errors, staff=0, children=0):
-        super().__init__(errors)
-        self.staff = staff
-        self.children = children
+OWNER_ONLY = "只有机构账号可以维护部门"
+MISSING = "部门不存在或不属于本机构"
 
 
 @dataclass
@@ -74,14 +70,7 @@ def standard_names(active_only: bool = False) -> dict[str, str]:
 
 def get(institution_id, department_id) -> Department | None:
     """The department if it belongs to the institution, else None (the view answers 404)."""
-    try:
-        department_id = int(department_id)
-    except (TypeError, ValueError):
-        return None
-    dept = db.session.get(Department, department_id)
-    if dept is None or institution_id is None or dept.institution_id != institution_id:
-        return None
-    return dept
+    return orgtree.get(Department, institution_id, department_id)
 
 
 def _all(institution_id) -> list[Department]:
@@ -89,17 +78,10 @@ def _all(institution_id) -> list[Department]:
                                    .order_by(Department.seq, Department.id)))
 
 
-def _children_map(rows):
-    children = {}
-    for d in rows:  # rows are in (seq, id) order, so every child list is too
-        children.setdefault(d.parent_id, []).append(d)
-    return children
-
-
 def tree(institution_id, active_only: bool = False) -> list[Node]:
     """The departments directly under the institution, each with its children (ordered by 序号)."""
     rows = _all(institution_id)
-    children = _children_map(rows)
+    children = orgtree.children_map(rows)  # rows are in (seq, id) order, so every child list is too
     names = standard_names()
 
     def build(parent_id, depth):
@@ -148,25 +130,12 @@ def has_departments(institution_id) -> bool:
 
 def staff_counts(institution_id) -> dict[int, int]:
     """department id → number of staff records in it (every status)."""
-    rows = db.session.execute(select(Person.department_id, func.count(Person.id))
-                              .where(Person.institution_id == institution_id, Person.department_id.is_not(None))
-                              .group_by(Person.department_id))
-    return dict(rows.all())
-
-
-def staff_count(department) -> int:
-    return db.session.scalar(select(func.count(Person.id)).where(Person.department_id == department.id)) or 0
+    return orgtree.staff_counts(DEPARTMENTS, institution_id)
 
 
 def descendant_ids(department) -> set[int]:
     """Ids of every department below this one."""
-    children = _children_map(_all(department.institution_id))
-    found, todo = set(), [department.id]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.add(child.id)
-            todo.append(child.id)
-    return found
+    return orgtree.descendant_ids(_all(department.institution_id), department.id)
 
 
 def path_name(department) -> str:
@@ -204,13 +173,9 @@ def move_targets(department) -> list[tuple[str, str, int]]:
 # ---- validation --------------------------------------------------------------------------------------------------
 
 def _lock_institution(institution_id) -> Institution:
-    """Serialises department writes of one institution (PostgreSQL row lock; SQLite writes are serial anyway),
-    so two clicks cannot create the same name twice under the institution, where the unique constraint sees
-    NULL parents as distinct."""
-    inst = db.session.scalar(select(Institution).where(Institution.id == institution_id).with_for_update())
-    if inst is None:
-        raise DomainError("只有机构账号可以维护部门")
-    return inst
+    """Serialises department writes of one institution: two clicks cannot create the same name twice under the
+    institution, where the unique constraint sees NULL parents as distinct."""
+    return orgtree.lock_institution(institution_id, OWNER_ONLY)
 
 
 def _parse_seq(value, errors):
@@ -221,7 +186,7 @@ def _parse_seq(value, errors):
     except ValueError:
         seq = -1
     if not 0 <= seq <= SEQ_MAX:
-        errors.append(f"序号须为 0 到 {SEQ_MAX} 之间的整数（当前：{value}）")
+        errors.append(("seq", f"序号须为 0 到 {SEQ_MAX} 之间的整数（当前：{value}）"))
         return None
     return seq
 
@@ -231,46 +196,46 @@ def _check(inst, department, *, name, category, standard_code, parent_id, seq, a
     errors = []
     name = (name or "").strip()
     if not name:
-        errors.append("科室名称不能为空")
+        errors.append(("name", "科室名称不能为空"))
     elif len(name) > NAME_MAX:
-        errors.append(f"科室名称不能超过 {NAME_MAX} 个字（当前 {len(name)} 个字）")
+        errors.append(("name", f"科室名称不能超过 {NAME_MAX} 个字（当前 {len(name)} 个字）"))
 
     category = (category or "").strip()
     if category not in CATEGORIES:
-        errors.append("科室(部门)类别须从下拉列表中选择：" + "、".join(CATEGORIES))
+        errors.append(("category", "科室(部门)类别须从下拉列表中选择：" + "、".join(CATEGORIES)))
 
     standard_code = (standard_code or "").strip() or None
     known = standard_names(active_only=True)
     if standard_code and standard_code not in known and not (department is not None
                                                              and standard_code == department.standard_code):
-        errors.append("科室标准名称须从下拉列表中选择")
+        errors.append(("standard_code", "科室标准名称须从下拉列表中选择"))
     if standard_required(category) and not standard_code:
-        errors.append("科室(部门)类别为“科室(部门)”时，科室标准名称必填；没有对应的标准科室可选择“其他科室”")
+        errors.append(("standard_code", "科室(部门)类别为“科室(部门)”时，科室标准名称必填；没有对应的标准科室可选择“其他科室”"))
 
     parent = None
     parent_id = str(parent_id or "").strip()
     if parent_id:
         parent = get(inst.id, parent_id)
         if parent is None:
-            errors.append("上级须为本机构的部门或本机构")
+            errors.append(("parent", "上级须为本机构的部门或本机构"))
         elif department is not None and department.id is not None:
             if parent.id == department.id:
-                errors.append(f"上级不能是“{department.name}”自己")
+                errors.append(("parent", f"上级不能是“{department.name}”自己"))
                 parent = None
             elif parent.id in descendant_ids(department):
-                errors.append(f"上级不能是“{department.name}”的下级部门“{parent.name}”")
+                errors.append(("parent", f"上级不能是“{department.name}”的下级部门“{parent.name}”"))
                 parent = None
     if parent is not None and active and not parent.active:
-        errors.append(f"上级部门“{parent.name}”已停用，不能在其下放置启用的部门；请先启用上级部门")
+        errors.append(("parent", f"上级部门“{parent.name}”已停用，不能在其下放置启用的部门；请先启用上级部门"))
 
     seq = _parse_seq(seq, errors)
 
     head = (head or "").strip() or None
     if head and len(head) > HEAD_MAX:
-        errors.append(f"负责人不能超过 {HEAD_MAX} 个字")
+        errors.append(("head", f"负责人不能超过 {HEAD_MAX} 个字"))
     phone = (phone or "").strip() or None
     if phone and (len(phone) > PHONE_MAX or not PHONE_RE.match(phone)):
-        errors.append("电话只能填写数字和“-”，分机号可写作“转”加数字，如 027-87654321 或 13912345678")
+        errors.append(("phone", "电话只能填写数字和“-”，分机号可写作“转”加数字，如 027-87654321 或 13912345678"))
 
     if name and len(name) <= NAME_MAX and (parent is not None or not parent_id):
         same = select(Department.id).where(Department.institution_id == inst.id, Department.name == name,
@@ -280,7 +245,7 @@ def _check(inst, department, *, name, category, standard_code, parent_id, seq, a
             same = same.where(Department.id != department.id)
         if db.session.scalar(same.limit(1)) is not None:
             where = f"部门“{parent.name}”" if parent is not None else f"本机构（{inst.name}）"
-            errors.append(f"{where}下已有名为“{name}”的部门，同一上级下的部门名称不能重复")
+            errors.append(("name", f"{where}下已有名为“{name}”的部门，同一上级下的部门名称不能重复"))
 
     if errors:
         raise ValidationFailed(errors)
@@ -295,15 +260,9 @@ def _next_seq(institution_id, parent) -> int:
     return (top or 0) + 1
 
 
-def _commit(name_hint="", edited=None, base=None):
-    try:
-        if edited is not None:
-            concurrency.commit(edited, base, LABELS, shown_value)
-        else:
-            db.session.commit()
-    except IntegrityError as exc:  # a concurrent save won the race for the same name
-        db.session.rollback()
-        raise ValidationFailed([f"同一上级下已有名为“{name_hint}”的部门，请刷新后重试"]) from exc
+def _unique_name(name):
+    """A concurrent save that won the race for the same name becomes the name's refusal."""
+    return orgtree.unique("name", f"同一上级下已有名为“{name}”的部门，请刷新后重试")
 
 
 # ---- writing -----------------------------------------------------------------------------------------------------
@@ -311,14 +270,15 @@ def _commit(name_hint="", edited=None, base=None):
 def create(institution_id, *, name, category=CLINICAL, standard_code=None, parent_id=None, seq=None, active=True,
            head=None, phone=None) -> Department:
     """新增: a department under the institution (parent_id None) or under one of its departments."""
-    inst = _lock_institution(institution_id)
-    values = _check(inst, None, name=name, category=category, standard_code=standard_code, parent_id=parent_id,
-                    seq=seq, active=active, head=head, phone=phone)
-    if values["seq"] is None:
-        values["seq"] = _next_seq(inst.id, values["parent"])
-    dept = Department(institution_id=inst.id, **values)
-    db.session.add(dept)
-    _commit(values["name"])
+    with transaction():
+        inst = _lock_institution(institution_id)
+        values = _check(inst, None, name=name, category=category, standard_code=standard_code, parent_id=parent_id,
+                        seq=seq, active=active, head=head, phone=phone)
+        if values["seq"] is None:
+            values["seq"] = _next_seq(inst.id, values["parent"])
+        dept = Department(institution_id=inst.id, **values)
+        with _unique_name(values["name"]):
+            db.session.add(dept)
     return dept
 
 
@@ -338,21 +298,22 @@ def update(institution_id, department_id, *, name, category, standard_code=None,
            active=True, head=None, phone=None, version=None) -> Department:
     """修改: every field, including 上级 (never itself or its own descendant). An empty 序号 keeps the old one.
     `version`: the version the form was opened with; a department changed since then is refused (EditConflict)."""
-    inst = _lock_institution(institution_id)
+    inst = _lock_institution(institution_id)  # the lock and the reads join the transaction below
     dept = get(inst.id, department_id)
     if dept is None:
-        raise DomainError("部门不存在或不属于本机构")
+        raise DomainError(MISSING)
     base = concurrency.check(dept, version, LABELS, shown_value)
-    values = _check(inst, dept, name=name, category=category, standard_code=standard_code, parent_id=parent_id,
-                    seq=seq, active=active, head=head, phone=phone)
-    if values["seq"] is None:
-        values["seq"] = dept.seq if values["parent"] is dept.parent else _next_seq(inst.id, values["parent"])
-    disabling = dept.active and not values["active"]
-    for key, value in values.items():
-        setattr(dept, key, value)
-    if disabling:
-        _disable_below(dept)
-    _commit(values["name"], dept, base)
+    with transaction(conflict=(dept, base, LABELS, shown_value)):  # a race lost after the check: EditConflict
+        values = _check(inst, dept, name=name, category=category, standard_code=standard_code,
+                        parent_id=parent_id, seq=seq, active=active, head=head, phone=phone)
+        if values["seq"] is None:
+            values["seq"] = dept.seq if values["parent"] is dept.parent else _next_seq(inst.id, values["parent"])
+        disabling = dept.active and not values["active"]
+        with _unique_name(values["name"]):
+            for key, value in values.items():
+                setattr(dept, key, value)
+            if disabling:
+                _disable_below(dept)
     return dept
 
 
@@ -363,13 +324,14 @@ def _disable_below(dept) -> int:
     return len(below)
 
 
+@transactional
 def set_active(institution_id, department_id, active: bool) -> int:
     """启用/停用. Disabling also disables every department below (a disabled department's children are not
     offered either); enabling needs an enabled parent. Returns how many departments below were disabled too."""
     _lock_institution(institution_id)
     dept = get(institution_id, department_id)
     if dept is None:
-        raise DomainError("部门不存在或不属于本机构")
+        raise DomainError(MISSING)
     cascaded = 0
     if active:
         if dept.parent is not None and not dept.parent.active:
@@ -378,7 +340,6 @@ def set_active(institution_id, department_id, active: bool) -> int:
     else:
         dept.active = False
         cascaded = _disable_below(dept)
-    db.session.commit()
     return cascaded
 
 
@@ -394,12 +355,12 @@ def template_rows() -> list[dict]:
     return rows
 
 
+@transactional
 def initialize(institution_id) -> int:
     """初始化部门: only for an institution without any department; creates the template set directly under the
     institution and returns how many were created (0 when the institution already has departments)."""
     inst = _lock_institution(institution_id)
     if has_departments(inst.id):
-        db.session.rollback()  # release the lock
         return 0
     rows = template_rows()
     seen = set()
@@ -408,16 +369,16 @@ def initialize(institution_id) -> int:
             continue
         seen.add(row["name"])
         db.session.add(Department(institution_id=inst.id, parent_id=None, seq=seq, active=True, **row))
-    _commit()
     return len(seen)
 
 
-# ---- delete and move ---------------------------------------------------------------------------------------------
+# ---- delete and move (services/orgtree.py) ----------------------------------------------------------------------
 
-def delete_problems(department) -> DeleteBlocked | None:
-    """Why the department cannot be deleted (staff, child departments, allocated 编制), or None."""
+def delete_problems(department, staff_moved=False) -> DeleteBlocked | None:
+    """Why the department cannot be deleted (staff, child departments, allocated 编制), or None. `staff_moved`: the
+    staff are being moved out in the same step, so they do not count."""
     errors = []
-    staff = staff_count(department)
+    staff = 0 if staff_moved else orgtree.staff_count(DEPARTMENTS, department)
     children = db.session.scalar(select(func.count(Department.id)).where(Department.parent_id == department.id)) or 0
     if staff:
         errors.append(f"部门“{department.name}”下有 {staff} 名人员，不能删除。可以把这些人员全部转移到本机构的其他部门，"
@@ -438,67 +399,30 @@ def _delete(department):
     db.session.delete(department)
 
 
+def _village_problems(department, target, people) -> list[str]:
+    """spec 4.2.7: in-post staff of a 村卫生室 are 试用期考核人员 (the rule of the staff form)."""
+    refused = [p for p in people if village_status_problem(target.category, target.name, p.status)]
+    if not refused:
+        return []
+    names = "、".join(p.name for p in refused[:5]) + (f" 等 {len(refused)} 人" if len(refused) > 5 else "")
+    return [f"部门“{target.name}”是村卫生室：村卫生室人员的在职状态须为“{PROBATION_STATUS}”，{names} 不是，不能转移进去"]
+
+
+DEPARTMENTS = orgtree.Kind(
+    model=Department, column="department_id", owner_only=OWNER_ONLY, missing=MISSING,
+    nobody="部门“{name}”下没有人员，无需转移", delete_problems=delete_problems,
+    choose="请选择人员要转移到的部门", foreign="转移到的部门须为本机构的部门",
+    itself="人员不能转移到“{name}”自己或它的下级部门", disabled="部门“{target}”已停用，不能把人员转移进去",
+    excluded=lambda dept: {dept.id} | descendant_ids(dept), move_problems=_village_problems, remove=_delete)
+
+
 def delete(institution_id, department_id) -> str:
-    """删除 a department without staff or child departments; returns its name."""
-    _lock_institution(institution_id)
-    dept = get(institution_id, department_id)
-    if dept is None:
-        raise DomainError("部门不存在或不属于本机构")
-    blocked = delete_problems(dept)
-    if blocked:
-        db.session.rollback()
-        raise blocked
-    name = dept.name
-    _delete(dept)
-    db.session.commit()
-    return name
-
-
-def _move_target(department, target_id, errors):
-    target = get(department.institution_id, target_id) if str(target_id or "").strip() else None
-    if not str(target_id or "").strip():
-        errors.append("请选择人员要转移到的部门")
-    elif target is None:
-        errors.append("转移到的部门须为本机构的部门")
-    elif target.id == department.id or target.id in descendant_ids(department):
-        errors.append(f"人员不能转移到“{department.name}”自己或它的下级部门")
-        target = None
-    elif not target.active:
-        errors.append(f"部门“{target.name}”已停用，不能把人员转移进去")
-        target = None
-    return target
+    """删除 a department without staff, child departments or 编制; returns its name."""
+    return orgtree.delete(DEPARTMENTS, institution_id, department_id)
 
 
 def move_staff(institution_id, department_id, target_id, and_delete: bool = False) -> tuple[int, Department]:
     """Move every staff record of a department to another department of the same institution, in one transaction;
     with and_delete the emptied department is deleted in the same transaction (all or nothing).
     Returns (people moved, target)."""
-    _lock_institution(institution_id)
-    dept = get(institution_id, department_id)
-    if dept is None:
-        raise DomainError("部门不存在或不属于本机构")
-    errors = []
-    target = _move_target(dept, target_id, errors)
-    people = list(db.session.scalars(select(Person).where(Person.department_id == dept.id)))
-    if not people and not and_delete:
-        errors.append(f"部门“{dept.name}”下没有人员，无需转移")
-    if target is not None:  # spec 4.2.7: in-post staff of a 村卫生室 are 试用期考核人员 (the rule of the staff form)
-        refused = [p for p in people if village_status_problem(target.category, target.name, p.status)]
-        if refused:
-            names = "、".join(p.name for p in refused[:5]) + (f" 等 {len(refused)} 人" if len(refused) > 5 else "")
-            errors.append(f"部门“{target.name}”是村卫生室：村卫生室人员的在职状态须为“{PROBATION_STATUS}”，"
-                          f"{names} 不是，不能转移进去")
-    if and_delete and not errors:
-        blocked = delete_problems(dept)
-        if blocked:
-            errors += [e for e in blocked.errors if "名人员" not in e]
-    if errors:
-        db.session.rollback()
-        raise ValidationFailed(errors)
-    for person in people:  # through the ORM, so the audit log records each person's change
-        person.department_id = target.id
-    if and_delete:
-        db.session.flush()
-        _delete(dept)
-    db.session.commit()
-    return len(people), target
+    return orgtree.move_staff(DEPARTMENTS, institution_id, department_id, target_id, and_delete)

@@ -3,7 +3,7 @@ import datetime
 import re
 import secrets
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, select
 
 from app.domain import review
 from app.domain.dates import parse_date
@@ -12,9 +12,10 @@ from app.domain.uscc import uscc_problems
 from app.extensions import db
 from app.models.enums import INSTITUTION_KINDS
 from app.models.org import Branch, Institution, InstitutionFieldHistory, InstitutionFile, Region
-from app.models.workflow import ChangeRequest, LocationReport, ReviewRecord
-from app.services import concurrency, dictionaries, storage
+from app.models.workflow import ChangeRequest, LocationReport
+from app.services import concurrency, dictionaries, reviews, storage
 from app.services.scope import scope_of
+from app.services.transaction import transaction, transactional
 
 # 主体信息: read-only for the institution; changed only through an approved change request.
 SUBJECT_FIELDS = {
@@ -34,14 +35,13 @@ SUBJECT_DICTIONARIES = {"category": "institution_category", "economic_type": "ec
 FILE_KINDS = ("执业许可证", "法人登记证书", "营业执照", "其他")
 LAT_RANGE, LNG_RANGE = (3.0, 54.0), (73.0, 136.0)  # China
 LOCATION_MINUTES = 10
-ENTITY = "change_request"
 STATUS_LABELS = review.LABELS
 
 
-def coordinate_problems(lat, lng, label="") -> tuple[list[str], float | None, float | None]:
-    """Both blank, or both numbers inside China's ranges (纬度 3–54, 经度 73–136)."""
+def coordinate_problems(lat, lng, label="") -> tuple[list[tuple[str, str]], float | None, float | None]:
+    """Both blank, or both numbers inside China's ranges (纬度 3–54, 经度 73–136); problems as (field, message)."""
     errors, values = [], []
-    for raw, name, (low, high) in ((lat, "纬度", LAT_RANGE), (lng, "经度", LNG_RANGE)):
+    for raw, name, field, (low, high) in ((lat, "纬度", "latitude", LAT_RANGE), (lng, "经度", "longitude", LNG_RANGE)):
         raw = "" if raw is None else str(raw).strip()
         if raw == "":
             values.append(None)
@@ -49,23 +49,23 @@ def coordinate_problems(lat, lng, label="") -> tuple[list[str], float | None, fl
         try:
             number = float(raw)
         except ValueError:
-            errors.append(f"{label}{name}须为数字（如 30.35），当前：{raw}")
+            errors.append((field, f"{label}{name}须为数字（如 30.35），当前：{raw}"))
             values.append(None)
             continue
         if not low <= number <= high:
-            errors.append(f"{label}{name}须在 {low:g}–{high:g} 之间（中国境内），当前：{raw}")
+            errors.append((field, f"{label}{name}须在 {low:g}–{high:g} 之间（中国境内），当前：{raw}"))
         values.append(number)
     if not errors and (values[0] is None) != (values[1] is None):
-        errors.append(f"{label}纬度和经度须同时填写")
+        errors.append(("latitude" if values[0] is None else "longitude", f"{label}纬度和经度须同时填写"))
     return errors, values[0], values[1]
 
 
 def _text(values, key, limit, label, errors, pattern=None, rule=""):
     value = (values.get(key) or "").strip()
     if len(value) > limit:
-        errors.append(f"{label}不能超过 {limit} 个字")
+        errors.append((key, f"{label}不能超过 {limit} 个字"))
     elif value and pattern and not re.match(pattern, value):
-        errors.append(f"{label}{rule}，当前：{value}")
+        errors.append((key, f"{label}{rule}，当前：{value}"))
     return value or None
 
 
@@ -88,23 +88,23 @@ def update_profile(institution, values: dict, version=None) -> None:
     }
     beds = (values.get("beds") or "").strip()
     if beds and not (beds.isdigit() and int(beds) <= 100000):
-        errors.append(f"编制床位须为 0 或正整数，当前：{beds}")
+        errors.append(("beds", f"编制床位须为 0 或正整数，当前：{beds}"))
     cleaned["beds"] = int(beds) if beds.isdigit() else None
     try:
         opened = parse_date(values.get("opened_on"), "开业日期")
         if opened and opened > datetime.date.today():
-            errors.append("开业日期不能晚于今天")
+            errors.append(("opened_on", "开业日期不能晚于今天"))
         cleaned["opened_on"] = opened
     except ValueError as exc:
-        errors.append(str(exc))
+        errors.append(("opened_on", str(exc)))
     coord_errors, lat, lng = coordinate_problems(values.get("latitude"), values.get("longitude"))
     errors += coord_errors
     cleaned["latitude"], cleaned["longitude"] = lat, lng
     if errors:
         raise ValidationFailed(errors)
-    for key, value in cleaned.items():
-        setattr(institution, key, value)
-    concurrency.commit(institution, base, {**EDITABLE_FIELDS, **SUBJECT_FIELDS})
+    with transaction(conflict=(institution, base, {**EDITABLE_FIELDS, **SUBJECT_FIELDS})):
+        for key, value in cleaned.items():
+            setattr(institution, key, value)
 
 
 # ---- branches and files -----------------------------------------------------------------------------------------
@@ -118,7 +118,7 @@ def save_branch(institution, values: dict, branch=None, version=None) -> Branch:
     errors = []
     name = _text(values, "name", 100, "分院名称", errors)
     if not name:
-        errors.append("分院名称不能为空")
+        errors.append(("name", "分院名称不能为空"))
     address = _text(values, "address", 200, "分院地址", errors)
     phone = _text(values, "phone", 30, "分院电话", errors, r"^[\d\-+() ]{7,30}$", "只能包含数字和 - ( ) +")
     head = _text(values, "head", 50, "分院负责人", errors)
@@ -126,11 +126,11 @@ def save_branch(institution, values: dict, branch=None, version=None) -> Branch:
     errors += coord_errors
     if errors:
         raise ValidationFailed(errors)
-    branch = branch or Branch(institution_id=institution.id)
-    branch.name, branch.address, branch.phone, branch.head = name, address, phone, head
-    branch.latitude, branch.longitude = lat, lng
-    db.session.add(branch)
-    concurrency.commit(branch, base, BRANCH_LABELS)
+    with transaction(conflict=(branch, base, BRANCH_LABELS) if branch is not None else None):
+        branch = branch or Branch(institution_id=institution.id)
+        branch.name, branch.address, branch.phone, branch.head = name, address, phone, head
+        branch.latitude, branch.longitude = lat, lng
+        db.session.add(branch)
     return branch
 
 
@@ -141,20 +141,26 @@ def get_branch(institution, branch_id) -> Branch:
     return branch
 
 
+@transactional
 def delete_branch(institution, branch_id) -> None:
     db.session.delete(get_branch(institution, branch_id))
-    db.session.commit()
 
 
+@transactional
 def add_file(institution, kind, upload) -> InstitutionFile:
+    """附件信息: one file of a kind (PDF, JPG or PNG, ≤ 10 MB); refusals name the field ("kind" or "file")."""
     if kind not in FILE_KINDS:
-        raise DomainError("附件类型须从下拉列表中选择：" + "、".join(FILE_KINDS))
-    stored = storage.save_upload(upload, field_label=f"附件（{kind}）", kinds={"pdf", "jpeg", "png"},
-                                 max_bytes=storage.SCAN_MAX)
+        raise ValidationFailed([("kind", "附件类型须从下拉列表中选择：" + "、".join(FILE_KINDS))])
+    if not upload:
+        raise ValidationFailed([("file", "请选择要上传的文件（PDF、JPG 或 PNG，不超过 10 MB）")])
+    try:
+        stored = storage.save_upload(upload, field_label=f"附件（{kind}）", kinds={"pdf", "jpeg", "png"},
+                                     max_bytes=storage.SCAN_MAX)
+    except DomainError as exc:
+        raise ValidationFailed([("file", exc.message)]) from None
     item = InstitutionFile(institution_id=institution.id, kind=kind, path=stored.path, file_kind=stored.kind,
                            filename=stored.original_filename or f"{kind}.{stored.kind}")
     db.session.add(item)
-    db.session.commit()
     return item
 
 
@@ -166,12 +172,22 @@ def get_file(user, file_id) -> InstitutionFile:
     return item
 
 
-def delete_file(institution, file_id) -> None:
+def own_file(institution, file_id) -> InstitutionFile:
+    """A file of this institution (DomainError otherwise: views answer 404)."""
     item = db.session.get(InstitutionFile, file_id)
     if item is None or item.institution_id != institution.id:
         raise DomainError("附件不存在")
-    db.session.delete(item)
-    db.session.commit()
+    return item
+
+
+def files_of(institution_id) -> list[InstitutionFile]:
+    return list(db.session.scalars(select(InstitutionFile).where(InstitutionFile.institution_id == institution_id)
+                                   .order_by(InstitutionFile.id)))
+
+
+@transactional
+def delete_file(institution, file_id) -> None:
+    db.session.delete(own_file(institution, file_id))
 
 
 # ---- 主体信息 change requests (机构信息修改) ----------------------------------------------------------------------
@@ -211,7 +227,8 @@ def pending_request(institution_id):
 
 
 def request_change(user, new_values: dict, reason: str, uploads=()) -> ChangeRequest:
-    """机构信息修改: the changed 主体信息 fields with new values, a reason and supporting files; submitted at once."""
+    """机构信息修改: the changed 主体信息 fields with new values, a reason and supporting files; submitted at once.
+    Every problem at once, each naming its field (a 主体信息 key, "reason" or "files")."""
     institution = user.institution
     if institution is None:
         raise DomainError("只有机构账号可以申请修改机构信息")
@@ -227,50 +244,40 @@ def request_change(user, new_values: dict, reason: str, uploads=()) -> ChangeReq
             new = new.upper()
         old = getattr(institution, field) or ""
         if new != old:
-            errors += _subject_problems(field, new, institution.id)
+            errors += [(field, m) for m in _subject_problems(field, new, institution.id)]
             changes[field] = [old or None, new or None]
     if not changes:
         errors.append("没有修改任何主体信息：请填写要修改的字段的新值")
     if not (reason or "").strip():
-        errors.append("请填写修改原因")
+        errors.append(("reason", "请填写修改原因"))
     uploads = [u for u in uploads if u]
     if not uploads:
-        errors.append("请上传证明材料（如执业许可证、登记证书扫描件），PDF、JPG 或 PNG，每个不超过 10 MB")
+        errors.append(("files", "请上传证明材料（如执业许可证、登记证书扫描件），PDF、JPG 或 PNG，每个不超过 10 MB"))
     accepted = []
     for upload in uploads:
         try:
             accepted.append(storage.check_upload(upload, field_label="证明材料", kinds={"pdf", "jpeg", "png"},
                                                  max_bytes=storage.SCAN_MAX))
         except DomainError as exc:
-            errors.append(exc.message)
+            errors.append(("files", exc.message))
     if errors:
         raise ValidationFailed(errors)
     files = [{"path": s.path, "filename": s.original_filename, "kind": s.kind} for s in storage.store_all(accepted)]
     request_ = ChangeRequest(institution_id=institution.id, changes=changes, reason=reason.strip(), files=files,
-                             created_by=user.username, status=review.transition(review.DRAFT, "submit",
-                                                                                review.APPLICANT),
-                             submitted_at=datetime.datetime.now())
-    db.session.add(request_)
-    db.session.flush()
-    _record(request_, "submit", review.DRAFT, user)
-    db.session.commit()
-    return request_
+                             created_by=user.username, status=review.DRAFT)
+    return reviews.submit(REVIEW, request_, user)
 
 
-def withdraw_request(user, request_id) -> None:
+def own_request(user, request_id) -> ChangeRequest:
+    """A change request of the user's institution (DomainError otherwise: views answer 404)."""
     request_ = db.session.get(ChangeRequest, request_id)
     if request_ is None or request_.institution_id != user.institution_id:
         raise DomainError("申请不存在")
-    old = request_.status
-    request_.status = review.transition(old, "withdraw", review.APPLICANT)
-    _record(request_, "withdraw", old, user)
-    db.session.commit()
+    return request_
 
 
-def _record(request_, action, old, actor, opinion=None):
-    db.session.add(ReviewRecord(entity=ENTITY, entity_id=request_.id, institution_id=request_.institution_id,
-                                action=action, from_status=old, to_status=request_.status, actor_id=actor.id,
-                                actor_name=actor.username, opinion=opinion))
+def withdraw_request(user, request_id) -> ChangeRequest:
+    return reviews.withdraw(REVIEW, own_request(user, request_id), user)
 
 
 def requests_of(institution_id):
@@ -278,53 +285,33 @@ def requests_of(institution_id):
                                    .order_by(ChangeRequest.id.desc())))
 
 
-def review_queue(reviewer, status=None):
-    """Change requests of institutions in the reviewer's region subtree (the county commission reviews)."""
-    clause = scope_of(reviewer).institutions_clause(ChangeRequest.institution_id)
-    if scope_of(reviewer).kind == "institution":
-        return []
-    stmt = select(ChangeRequest)
-    if clause is not None:
-        stmt = stmt.where(clause)
-    if status:
-        stmt = stmt.where(ChangeRequest.status == status)
-    return list(db.session.scalars(stmt.order_by(ChangeRequest.submitted_at.desc().nulls_last())))
-
-
-def get_for_review(reviewer, request_id) -> ChangeRequest:
+def _reviewable(reviewer):
+    """Change requests of institutions in the reviewer's region subtree (the county commission reviews; an
+    institution never does)."""
     s = scope_of(reviewer)
-    request_ = db.session.get(ChangeRequest, request_id)
-    if request_ is None or s.kind == "institution" or not s.allows_institution(request_.institution_id):
-        raise DomainError("没有找到该申请，或不在您的审核范围内")
-    return request_
+    if s.kind == "institution":
+        return select(ChangeRequest).where(false())
+    clause = s.institutions_clause(ChangeRequest.institution_id)
+    return select(ChangeRequest) if clause is None else select(ChangeRequest).where(clause)
 
 
-def decide(reviewer, request_id, action, opinion=None) -> ChangeRequest:
-    """审核通过 applies every new value in one transaction and keeps each field's history; 驳回 needs an opinion."""
-    request_ = get_for_review(reviewer, request_id)
-    if action not in ("approve", "reject"):
-        raise DomainError("审核操作只能是通过或驳回")
-    old = request_.status
-    request_.status = review.transition(old, action, review.REVIEWER, opinion)
-    request_.opinion = (opinion or "").strip() or None
-    request_.reviewed_at = datetime.datetime.now()
-    request_.reviewer_id = reviewer.id
-    if action == "approve":
-        institution = request_.institution
-        errors = []
-        for field, (_, new) in request_.changes.items():
-            errors += _subject_problems(field, new or "", institution.id)  # still valid now?
-        if errors:
-            db.session.rollback()
-            raise ValidationFailed(errors)
-        for field, (_, new) in request_.changes.items():
-            db.session.add(InstitutionFieldHistory(institution_id=institution.id, field=field,
-                                                   old_value=getattr(institution, field), new_value=new,
-                                                   change_request_id=request_.id))
-            setattr(institution, field, new)
-    _record(request_, action, old, reviewer, opinion)
-    db.session.commit()
-    return request_
+def _approved(request_, reviewer):
+    """审核通过 applies every new value (each still valid now) and keeps each field's history."""
+    institution = request_.institution
+    errors = []
+    for field, (_, new) in request_.changes.items():
+        errors += [(field, m) for m in _subject_problems(field, new or "", institution.id)]
+    if errors:
+        raise ValidationFailed(errors)
+    for field, (_, new) in request_.changes.items():
+        db.session.add(InstitutionFieldHistory(institution_id=institution.id, field=field,
+                                               old_value=getattr(institution, field), new_value=new,
+                                               change_request_id=request_.id))
+        setattr(institution, field, new)
+
+
+REVIEW = reviews.Reviewable(kind="change_request", model=ChangeRequest, reviewable=_reviewable,
+                            not_found="没有找到该申请，或不在您的审核范围内", on_approve=_approved)
 
 
 def field_history(institution_id):
@@ -332,18 +319,12 @@ def field_history(institution_id):
         InstitutionFieldHistory.institution_id == institution_id).order_by(InstitutionFieldHistory.id.desc())))
 
 
-def history(request_):
-    return list(db.session.scalars(select(ReviewRecord).where(ReviewRecord.entity == ENTITY,
-                                                              ReviewRecord.entity_id == request_.id)
-                                   .order_by(ReviewRecord.id)))
-
-
 # ---- 经纬度 by phone (QR code) ---------------------------------------------------------------------------------
 
+@transactional
 def start_location(institution) -> LocationReport:
     report = LocationReport(token=secrets.token_urlsafe(24), institution_id=institution.id)
     db.session.add(report)
-    db.session.commit()
     return report
 
 
@@ -364,6 +345,7 @@ def location_problem(token) -> str | None:
     return None
 
 
+@transactional
 def receive_location(token, lat, lng) -> LocationReport:
     """The first position posted closes the link (single use); the row is locked so two phones cannot both win."""
     report = db.session.scalar(select(LocationReport).where(LocationReport.token == token).with_for_update())
@@ -378,7 +360,6 @@ def receive_location(token, lat, lng) -> LocationReport:
         raise ValidationFailed(errors or ["没有收到位置"])
     report.latitude, report.longitude = f"{lat_v:.6f}", f"{lng_v:.6f}"
     report.received_at = datetime.datetime.now()
-    db.session.commit()
     return report
 
 
@@ -414,8 +395,8 @@ def set_internet_access(user, institution_id, allowed: bool, version=None) -> In
         raise DomainError("机构不存在或不在本辖区内")
     labels = {"internet_access": "允许互联网访问"}
     base = concurrency.check(inst, version, labels)
-    inst.internet_access = bool(allowed)
-    concurrency.commit(inst, base, labels)
+    with transaction(conflict=(inst, base, labels)):
+        inst.internet_access = bool(allowed)
     return inst
 
 

@@ -4,20 +4,22 @@
 标准岗位: a regional dictionary. The list that applies to a region (and to its institutions) is the one of its
 nearest ancestor region (itself included) that has entries: the province's by default. Only accounts of the region
 that owns that list (and 系统管理员) may change it.
-Writes validate first (collecting every problem into ValidationFailed), then commit once.
+Writes validate first (collecting every problem, each naming its form field, into ValidationFailed), then write;
+each is one transaction (services/transaction.py). Delete and move-all-staff are the shared ones of
+services/orgtree.py.
 """
 import re
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
 from app.domain.errors import DomainError, ValidationFailed
 from app.extensions import db
 from app.models.org import Institution, Post, Region, StandardPost
-from app.models.people import Person
-from app.services import concurrency
+from app.services import concurrency, orgtree
+from app.services.orgtree import DeleteBlocked
 from app.services.scope import scope_of
+from app.services.transaction import transaction, transactional
 
 POST_LABELS = {"name": "岗位名称", "category": "岗位类别", "description": "岗位说明", "active": "状态",
                "standard_post_id": "对应标准岗位"}
@@ -67,14 +69,9 @@ STANDARD_POSTS = (
     ("GQ02", "驾驶员", "工勤技能岗"),
     ("GQ03", "后勤保障岗", "工勤技能岗"),
 )
-
-
-class DeleteBlocked(ValidationFailed):
-    """A post that staff still hold; `staff` lets the page offer to move them all."""
-
-    def __init__(self, errors, staff=0):
-        super().__init__(errors)
-        self.staff = staff
+OWNER_ONLY = "只有机构账号可以维护机构岗位"
+MAPPING = "standard_post_id"  # the field of the 映射管理 form
+MISSING = "岗位不存在或不属于本机构"
 
 
 @dataclass
@@ -214,27 +211,27 @@ def _check_standard(region, current, *, code, name, category):
     code = (code or "").strip().upper()
     name = (name or "").strip()
     if not code:
-        errors.append("编码不能为空")
+        errors.append(("code", "编码不能为空"))
     elif len(code) > CODE_MAX:
-        errors.append(f"编码不能超过 {CODE_MAX} 个字符")
+        errors.append(("code", f"编码不能超过 {CODE_MAX} 个字符"))
     elif not CODE_RE.match(code):
-        errors.append("编码只能包含英文字母、数字、短横线（-）和下划线（_）")
+        errors.append(("code", "编码只能包含英文字母、数字、短横线（-）和下划线（_）"))
     elif db.session.scalar(select(StandardPost.id).where(
             StandardPost.region_id == region.id, StandardPost.code == code,
             StandardPost.id != (current.id if current else 0))):
-        errors.append(f"编码“{code}”在{region.name}的标准岗位中已存在")
+        errors.append(("code", f"编码“{code}”在{region.name}的标准岗位中已存在"))
     if not name:
-        errors.append("名称不能为空")
+        errors.append(("name", "名称不能为空"))
     elif len(name) > NAME_MAX:
-        errors.append(f"名称不能超过 {NAME_MAX} 个字")
+        errors.append(("name", f"名称不能超过 {NAME_MAX} 个字"))
     else:
         same = db.session.scalar(select(StandardPost).where(
             StandardPost.region_id == region.id, StandardPost.name == name,
             StandardPost.id != (current.id if current else 0)))
         if same is not None:
-            errors.append(f"名称“{name}”在{region.name}的标准岗位中已存在（编码 {same.code}）")
+            errors.append(("name", f"名称“{name}”在{region.name}的标准岗位中已存在（编码 {same.code}）"))
     if category not in CATEGORIES:
-        errors.append("岗位类别须从下拉列表中选择：" + "、".join(CATEGORIES))
+        errors.append(("category", "岗位类别须从下拉列表中选择：" + "、".join(CATEGORIES)))
     if errors:
         raise ValidationFailed(errors)
     return code, name
@@ -246,21 +243,19 @@ def _refuse_unless_editor(user, region):
         raise DomainError(f"标准岗位由{who}统一维护，本账号只能查看")
 
 
-def _commit_standard(code):
-    try:
-        db.session.commit()
-    except IntegrityError as exc:  # a concurrent save won the race for the same code
-        db.session.rollback()
-        raise ValidationFailed([f"编码“{code}”已存在，请刷新后重试"]) from exc
+def _unique_code(code):
+    """A concurrent save that won the race for the same code becomes the code's refusal."""
+    return orgtree.unique("code", f"编码“{code}”已存在，请刷新后重试")
 
 
+@transactional
 def create_standard_post(user, region: Region, *, code, name, category, active=True) -> StandardPost:
     """新增 an entry of `region`'s list (only its owner region's accounts and 系统管理员)."""
     _refuse_unless_editor(user, region)
     code, name = _check_standard(region, None, code=code, name=name, category=category)
     sp = StandardPost(region_id=region.id, code=code, name=name, category=category, active=bool(active))
-    db.session.add(sp)
-    _commit_standard(code)
+    with _unique_code(code):
+        db.session.add(sp)
     return sp
 
 
@@ -269,22 +264,23 @@ def update_standard_post(user, sp: StandardPost, *, code, name, category, active
     the form was opened with (a changed entry is refused: EditConflict)."""
     _refuse_unless_editor(user, sp.region)
     base = concurrency.check(sp, version, STANDARD_LABELS, _shown)
-    code, name = _check_standard(sp.region, sp, code=code, name=name, category=category)
-    sp.code, sp.name, sp.category, sp.active = code, name, category, bool(active)
-    with concurrency.guard(sp, base, STANDARD_LABELS, _shown):
-        _commit_standard(code)
+    with transaction(conflict=(sp, base, STANDARD_LABELS, _shown)):
+        code, name = _check_standard(sp.region, sp, code=code, name=name, category=category)
+        with _unique_code(code):
+            sp.code, sp.name, sp.category, sp.active = code, name, category, bool(active)
     return sp
 
 
 def set_standard_post_active(user, sp: StandardPost, active: bool) -> int:
     """启用/停用 an entry; returns how many institution posts are mapped to it (they must be re-mapped when
     it is disabled)."""
-    _refuse_unless_editor(user, sp.region)
-    sp.active = bool(active)
-    db.session.commit()
+    with transaction():
+        _refuse_unless_editor(user, sp.region)
+        sp.active = bool(active)
     return db.session.scalar(select(func.count(Post.id)).where(Post.standard_post_id == sp.id))
 
 
+@transactional
 def seed_standard_posts() -> int:
     """Seed the province's standard post list (idempotent: adds only missing codes, keeps operators' changes);
     returns rows added."""
@@ -299,32 +295,19 @@ def seed_standard_posts() -> int:
             continue
         db.session.add(StandardPost(region_id=province.id, code=code, name=name, category=category, active=True))
         added += 1
-    db.session.commit()
     return added
 
 
 # ==== 机构岗位 ======================================================================================================
 
 def _lock_institution(institution_id) -> Institution:
-    """Serialises post writes of one institution (PostgreSQL row lock; SQLite writes are serial anyway)."""
-    inst = None
-    if institution_id:
-        inst = db.session.scalar(select(Institution).where(Institution.id == institution_id).with_for_update())
-    if inst is None:
-        raise DomainError("只有机构账号可以维护机构岗位")
-    return inst
+    """Serialises post writes of one institution (two clicks cannot create the same name twice)."""
+    return orgtree.lock_institution(institution_id, OWNER_ONLY)
 
 
 def get(institution_id, post_id) -> Post | None:
     """The post if it belongs to the institution, else None (the view answers 404)."""
-    try:
-        post_id = int(post_id)
-    except (TypeError, ValueError):
-        return None
-    post = db.session.get(Post, post_id)
-    if post is None or institution_id is None or post.institution_id != institution_id:
-        return None
-    return post
+    return orgtree.get(Post, institution_id, post_id)
 
 
 def _order(post: Post):
@@ -340,10 +323,7 @@ def all_posts(institution_id) -> list[Post]:
 
 def staff_counts(institution_id) -> dict[int, int]:
     """post id → number of staff records (any status) that hold it."""
-    rows = db.session.execute(select(Person.post_id, func.count(Person.id))
-                              .where(Person.institution_id == institution_id, Person.post_id.is_not(None))
-                              .group_by(Person.post_id))
-    return {post_id: n for post_id, n in rows}
+    return orgtree.staff_counts(POSTS, institution_id)
 
 
 def mapping_problem(post: Post) -> str | None:
@@ -395,61 +375,59 @@ def _check(inst, current, *, name, category, description):
     name = (name or "").strip()
     description = (description or "").strip() or None
     if not name:
-        errors.append("岗位名称不能为空")
+        errors.append(("name", "岗位名称不能为空"))
     elif len(name) > NAME_MAX:
-        errors.append(f"岗位名称不能超过 {NAME_MAX} 个字（现在 {len(name)} 个字）")
+        errors.append(("name", f"岗位名称不能超过 {NAME_MAX} 个字（现在 {len(name)} 个字）"))
     elif db.session.scalar(select(Post.id).where(Post.institution_id == inst.id, Post.name == name,
                                                  Post.id != (current.id if current else 0))):
-        errors.append(f"岗位名称“{name}”在本机构已存在")
+        errors.append(("name", f"岗位名称“{name}”在本机构已存在"))
     if category not in CATEGORIES:
-        errors.append("岗位类别须从下拉列表中选择：" + "、".join(CATEGORIES))
+        errors.append(("category", "岗位类别须从下拉列表中选择：" + "、".join(CATEGORIES)))
     if description and len(description) > DESCRIPTION_MAX:
-        errors.append(f"说明不能超过 {DESCRIPTION_MAX} 个字")
+        errors.append(("description", f"说明不能超过 {DESCRIPTION_MAX} 个字"))
     if errors:
         raise ValidationFailed(errors)
     return name, description
 
 
-def _commit(name):
-    try:
-        db.session.commit()
-    except IntegrityError as exc:  # a concurrent save won the race for the same name
-        db.session.rollback()
-        raise ValidationFailed([f"岗位名称“{name}”在本机构已存在，请刷新后重试"]) from exc
+def _unique_name(name):
+    """A concurrent save that won the race for the same name becomes the name's refusal."""
+    return orgtree.unique("name", f"岗位名称“{name}”在本机构已存在，请刷新后重试")
 
 
+@transactional
 def create(institution_id, *, name, category, description=None, active=True) -> Post:
     """新增 a post of the institution (mapped afterwards on the 映射管理 page)."""
     inst = _lock_institution(institution_id)
     name, description = _check(inst, None, name=name, category=category, description=description)
     post = Post(institution_id=inst.id, name=name, category=category, description=description, active=bool(active))
-    db.session.add(post)
-    _commit(name)
+    with _unique_name(name):
+        db.session.add(post)
     return post
 
 
 def update(institution_id, post_id, *, name, category, description=None, active=True, version=None) -> Post:
     """修改 a post; staff holding it keep it (they refer to it by id, so a new name shows everywhere).
     `version`: the version the form was opened with (a changed post is refused: EditConflict)."""
-    inst = _lock_institution(institution_id)
+    inst = _lock_institution(institution_id)  # the lock and the reads join the transaction below
     post = get(inst.id, post_id)
     if post is None:
-        raise DomainError("岗位不存在或不属于本机构")
+        raise DomainError(MISSING)
     base = concurrency.check(post, version, POST_LABELS, _shown)
-    name, description = _check(inst, post, name=name, category=category, description=description)
-    post.name, post.category, post.description, post.active = name, category, description, bool(active)
-    with concurrency.guard(post, base, POST_LABELS, _shown):
-        _commit(name)
+    with transaction(conflict=(post, base, POST_LABELS, _shown)):
+        name, description = _check(inst, post, name=name, category=category, description=description)
+        with _unique_name(name):
+            post.name, post.category, post.description, post.active = name, category, description, bool(active)
     return post
 
 
 def set_active(institution_id, post_id, active: bool) -> int:
     """启用/停用 a post; staff holding it keep it. Returns how many staff hold it."""
-    post = get(institution_id, post_id)
-    if post is None:
-        raise DomainError("岗位不存在或不属于本机构")
-    post.active = bool(active)
-    db.session.commit()
+    with transaction():
+        post = get(institution_id, post_id)
+        if post is None:
+            raise DomainError(MISSING)
+        post.active = bool(active)
     return staff_counts(institution_id).get(post.id, 0)
 
 
@@ -457,31 +435,30 @@ def set_mapping(institution_id, post_id, standard_post_id, version=None) -> Post
     """映射管理: map the post to one enabled entry of the standard post list that applies to the institution."""
     post = get(institution_id, post_id)
     if post is None:
-        raise DomainError("岗位不存在或不属于本机构")
+        raise DomainError(MISSING)
     base = concurrency.check(post, version, POST_LABELS, _shown)
-    if standard_post_id in (None, ""):
-        raise ValidationFailed(["请在列表中选择一个标准岗位（点击该行，变为深色即为选中），再点击“确定”"])
-    try:
-        sp = db.session.get(StandardPost, int(standard_post_id))
-    except (TypeError, ValueError):
-        sp = None
-    region = list_region_for_institution(institution_id)
-    if sp is None or region is None or sp.region_id != region.id:
-        raise ValidationFailed(["所选标准岗位不在本地区的标准岗位列表中，请刷新页面后重新选择"])
-    if not sp.active:
-        raise ValidationFailed([f"标准岗位“{sp.name}”已停用，不能映射，请选择其他标准岗位"])
-    post.standard_post_id = sp.id
-    concurrency.commit(post, base, POST_LABELS, _shown)
+    with transaction(conflict=(post, base, POST_LABELS, _shown)):
+        if standard_post_id in (None, ""):
+            raise ValidationFailed([(MAPPING, "请在列表中选择一个标准岗位（点击该行，变为深色即为选中），再点击“确定”")])
+        try:
+            sp = db.session.get(StandardPost, int(standard_post_id))
+        except (TypeError, ValueError):
+            sp = None
+        region = list_region_for_institution(institution_id)
+        if sp is None or region is None or sp.region_id != region.id:
+            raise ValidationFailed([(MAPPING, "所选标准岗位不在本地区的标准岗位列表中，请刷新页面后重新选择")])
+        if not sp.active:
+            raise ValidationFailed([(MAPPING, f"标准岗位“{sp.name}”已停用，不能映射，请选择其他标准岗位")])
+        post.standard_post_id = sp.id
     return post
 
 
-def staff_count(post: Post) -> int:
-    return db.session.scalar(select(func.count(Person.id)).where(Person.post_id == post.id))
+# ---- delete and move (services/orgtree.py) ----------------------------------------------------------------------
 
-
-def delete_problems(post: Post) -> DeleteBlocked | None:
-    """Why the post cannot be deleted (staff still hold it), or None."""
-    n = staff_count(post)
+def delete_problems(post: Post, staff_moved=False) -> DeleteBlocked | None:
+    """Why the post cannot be deleted (staff still hold it), or None. `staff_moved`: they are being moved out in
+    the same step."""
+    n = 0 if staff_moved else orgtree.staff_count(POSTS, post)
     if n:
         return DeleteBlocked([f"岗位“{post.name}”下还有 {n} 名人员，不能直接删除；请先把这些人员转移到本机构的"
                               "其他岗位（可在下方一次全部转移并删除），以免人员的岗位被清空"], staff=n)
@@ -493,49 +470,19 @@ def move_targets(post: Post) -> list[Post]:
     return [p for p in all_posts(post.institution_id) if p.id != post.id and p.active]
 
 
+POSTS = orgtree.Kind(
+    model=Post, column="post_id", owner_only=OWNER_ONLY, missing=MISSING,
+    nobody="岗位“{name}”下没有人员，无需转移", delete_problems=delete_problems,
+    choose="请选择要转移到的岗位", foreign="要转移到的岗位不存在或不属于本机构",
+    itself="不能转移到同一个岗位，请选择其他岗位", disabled="岗位“{target}”已停用，不能把人员转移到停用的岗位")
+
+
 def delete(institution_id, post_id) -> str:
     """删除 a post no staff hold; returns its name."""
-    _lock_institution(institution_id)
-    post = get(institution_id, post_id)
-    if post is None:
-        raise DomainError("岗位不存在或不属于本机构")
-    blocked = delete_problems(post)
-    if blocked:
-        db.session.rollback()
-        raise blocked
-    name = post.name
-    db.session.delete(post)
-    db.session.commit()
-    return name
+    return orgtree.delete(POSTS, institution_id, post_id)
 
 
 def move_staff(institution_id, post_id, target_id, and_delete: bool = False) -> tuple[int, Post]:
     """Move every staff record holding a post to another enabled post of the same institution, in one transaction;
     with and_delete the emptied post is deleted in the same transaction (all or nothing). Returns (moved, target)."""
-    _lock_institution(institution_id)
-    post = get(institution_id, post_id)
-    if post is None:
-        raise DomainError("岗位不存在或不属于本机构")
-    errors = []
-    target = get(institution_id, target_id) if str(target_id or "").strip() else None
-    if not str(target_id or "").strip():
-        errors.append("请选择要转移到的岗位")
-    elif target is None:
-        errors.append("要转移到的岗位不存在或不属于本机构")
-    elif target.id == post.id:
-        errors.append("不能转移到同一个岗位，请选择其他岗位")
-    elif not target.active:
-        errors.append(f"岗位“{target.name}”已停用，不能把人员转移到停用的岗位")
-    people = list(db.session.scalars(select(Person).where(Person.post_id == post.id)))
-    if not people and not and_delete:
-        errors.append(f"岗位“{post.name}”下没有人员，无需转移")
-    if errors:
-        db.session.rollback()
-        raise ValidationFailed(errors)
-    for person in people:  # through the ORM, so the audit log records each person's change
-        person.post_id = target.id
-    if and_delete:
-        db.session.flush()
-        db.session.delete(post)
-    db.session.commit()
-    return len(people), target
+    return orgtree.move_staff(POSTS, institution_id, post_id, target_id, and_delete)

@@ -4,7 +4,8 @@ Institutions file, for each of their staff whose 在职状态 is 医师资格考
 included: they are entered under a department of category 村卫生室), the probation details and scanned documents
 for the physician qualification exam. A filing follows the review state machine of `domain/review.py`
 (草稿 → 待审核 → 已通过 | 已驳回); it may only be submitted inside the registration window that the nearest
-commission above the institution set for the current year. Every transition is a `ReviewRecord`.
+commission above the institution set for the current year. The steps go through the review engine
+(services/reviews.py, declaration `REVIEW`); every transition is a `ReviewRecord`.
 """
 import datetime
 
@@ -17,11 +18,10 @@ from app.domain.person import PROBATION_STATUS
 from app.extensions import db
 from app.models.org import Department, Region
 from app.models.people import Person, Probation, ProbationWindow
-from app.models.workflow import ReviewRecord
-from app.services import concurrency, dictionaries, storage
+from app.services import concurrency, dictionaries, reviews, storage
 from app.services.scope import scope_of
+from app.services.transaction import transaction
 
-ENTITY = "probation"
 STATUS_LABELS = review.LABELS
 VILLAGE_CLINIC = "村卫生室"
 MAX_ATTACHMENTS = 10
@@ -147,10 +147,10 @@ def set_window(user, year, opens_on, closes_on, version=None) -> ProbationWindow
     errors = []
     text = str(year or "").strip()
     if not text:
-        errors.append("年度不能为空")
+        errors.append(("year", "年度不能为空"))
         year = None
     elif not text.isdigit() or len(text) != 4 or not 2000 <= int(text) <= 2100:
-        errors.append(f"年度须为 4 位数字的年份（如 {datetime.date.today().year}），当前：{text}")
+        errors.append(("year", f"年度须为 4 位数字的年份（如 {datetime.date.today().year}），当前：{text}"))
         year = None
     else:
         year = int(text)
@@ -159,59 +159,59 @@ def set_window(user, year, opens_on, closes_on, version=None) -> ProbationWindow
         try:
             dates[key] = parse_date(value, label)
         except ValueError as exc:
-            errors.append(str(exc))
+            errors.append((key, str(exc)))
             dates[key] = None
             continue
         if dates[key] is None:
-            errors.append(f"{label}不能为空")
+            errors.append((key, f"{label}不能为空"))
         elif year and dates[key].year != year:
-            errors.append(f"{label}须在 {year} 年内，当前：{dates[key]:%Y-%m-%d}")
+            errors.append((key, f"{label}须在 {year} 年内，当前：{dates[key]:%Y-%m-%d}"))
     if dates["opens_on"] and dates["closes_on"] and dates["opens_on"] > dates["closes_on"]:
-        errors.append("报名截止日期不能早于报名开始日期")
+        errors.append(("closes_on", "报名截止日期不能早于报名开始日期"))
     if errors:
         raise ValidationFailed(errors)
     window = db.session.scalar(select(ProbationWindow).where(ProbationWindow.region_id == region.id,
                                                              ProbationWindow.year == year))
     base = concurrency.check(window, version, WINDOW_LABELS) if window is not None else None
-    if window is None:
-        window = ProbationWindow(region_id=region.id, year=year)
-        db.session.add(window)
-    window.opens_on, window.closes_on = dates["opens_on"], dates["closes_on"]
-    concurrency.commit(window, base, WINDOW_LABELS)
+    with transaction(conflict=(window, base, WINDOW_LABELS) if window is not None else None):
+        if window is None:
+            window = ProbationWindow(region_id=region.id, year=year)
+            db.session.add(window)
+        window.opens_on, window.closes_on = dates["opens_on"], dates["closes_on"]
     return window
 
 
 # ---- filing ------------------------------------------------------------------------------------------------------
 
-def check_fields(raw: dict) -> tuple[dict, list[str]]:
-    """The cleaned values and every problem of the form's fields, each naming its field."""
+def check_fields(raw: dict) -> tuple[dict, list[tuple[str, str]]]:
+    """The cleaned values and every problem of the form's fields, as (field, message)."""
     values, errors = {}, []
     for key, (label, required, limit) in FIELDS.items():
         value = raw.get(key)
         value = value.strip() if isinstance(value, str) else value
         if value in (None, ""):
             if required:
-                errors.append(f"{label}不能为空" if key != "exam_category" else f"请选择{label}")
+                errors.append((key, f"{label}不能为空" if key != "exam_category" else f"请选择{label}"))
             values[key] = None
             continue
         if key in ("start_date", "end_date"):
             try:
                 values[key] = parse_date(value, label)
             except ValueError as exc:
-                errors.append(str(exc))
+                errors.append((key, str(exc)))
                 values[key] = None
         elif key == "exam_category":
             codes = {d.code for d in dictionaries.items("practice_category")}
             if str(value) not in codes:
-                errors.append(f"{label}须从下拉列表中选择（当前：{value}）")
+                errors.append((key, f"{label}须从下拉列表中选择（当前：{value}）"))
             values[key] = str(value)
         else:
             if limit and len(value) > limit:
-                errors.append(f"{label}不能超过 {limit} 个字（当前 {len(value)} 个字）")
+                errors.append((key, f"{label}不能超过 {limit} 个字（当前 {len(value)} 个字）"))
             values[key] = value
     start, end = values.get("start_date"), values.get("end_date")
     if start and end and end <= start:
-        errors.append(f"试用期结束日期须晚于试用期开始日期（当前：{start:%Y-%m-%d} 至 {end:%Y-%m-%d}）")
+        errors.append(("end_date", f"试用期结束日期须晚于试用期开始日期（当前：{start:%Y-%m-%d} 至 {end:%Y-%m-%d}）"))
     return values, errors
 
 
@@ -240,29 +240,24 @@ def save(user, person_id, raw: dict, uploads=(), remove=(), version=None) -> Pro
             accepted.append(storage.check_upload(upload, field_label=ATTACHMENT_LABEL, kinds={"jpeg", "png"},
                                                  max_bytes=storage.IMAGE_MAX))
         except DomainError as exc:
-            errors.append(exc.message)
-    if not kept and not accepted and not any(ATTACHMENT_LABEL in e for e in errors):
-        errors.append(f"请上传{ATTACHMENT_LABEL}（至少 1 张，JPG 或 PNG，每张不超过 3 MB）")
+            errors.append(("attachments", exc.message))
+    if not kept and not accepted and not any(field == "attachments" for field, _ in errors):
+        errors.append(("attachments", f"请上传{ATTACHMENT_LABEL}（至少 1 张，JPG 或 PNG，每张不超过 3 MB）"))
     if len(kept) + len(accepted) > MAX_ATTACHMENTS:
-        errors.append(f"{ATTACHMENT_LABEL}最多 {MAX_ATTACHMENTS} 张（当前 {len(kept) + len(accepted)} 张）")
+        errors.append(("attachments",
+                       f"{ATTACHMENT_LABEL}最多 {MAX_ATTACHMENTS} 张（当前 {len(kept) + len(accepted)} 张）"))
     if errors:
         raise ValidationFailed(errors)
-    stored = [{"path": s.path, "thumb": s.thumb_path, "filename": s.original_filename}
-              for s in storage.store_all(accepted)]
-    if filing is None:
-        filing = Probation(person_id=person.id, institution_id=person.institution_id, status=review.DRAFT)
-        db.session.add(filing)
-    for key, value in values.items():
-        setattr(filing, key, value)
-    filing.attachments = kept + stored
-    concurrency.commit(filing, base, _labels())
+    with transaction(conflict=(filing, base, _labels()) if filing is not None else None):
+        stored = [{"path": s.path, "thumb": s.thumb_path, "filename": s.original_filename}
+                  for s in storage.store_all(accepted)]
+        if filing is None:
+            filing = Probation(person_id=person.id, institution_id=person.institution_id, status=review.DRAFT)
+            db.session.add(filing)
+        for key, value in values.items():
+            setattr(filing, key, value)
+        filing.attachments = kept + stored
     return filing
-
-
-def _record(filing, action, old, actor, opinion=None):
-    db.session.add(ReviewRecord(entity=ENTITY, entity_id=filing.id, institution_id=filing.institution_id,
-                                action=action, from_status=old, to_status=filing.status, actor_id=actor.id,
-                                actor_name=actor.username, opinion=(opinion or "").strip() or None))
 
 
 def submit(user, pk, today: datetime.date | None = None) -> Probation:
@@ -271,29 +266,20 @@ def submit(user, pk, today: datetime.date | None = None) -> Probation:
     problem = status_problem(filing.person)
     if problem:
         raise DomainError(problem)
-    old = filing.status
-    new = review.transition(old, "submit", review.APPLICANT)
-    if not filing.attachments:
-        raise DomainError(f"请先上传{ATTACHMENT_LABEL}并保存，再提交")
-    problem = window_problem(filing.person.institution, today)
-    if problem:
-        raise DomainError(problem)
-    filing.status = new
-    filing.submitted_at = datetime.datetime.now()
-    filing.opinion = None
-    _record(filing, "submit", old, user)
-    db.session.commit()
-    return filing
+
+    def ready(filing):
+        if not filing.attachments:
+            raise DomainError(f"请先上传{ATTACHMENT_LABEL}并保存，再提交")
+        problem = window_problem(filing.person.institution, today)
+        if problem:
+            raise DomainError(problem)
+
+    return reviews.submit(REVIEW, filing, user, ready=ready)
 
 
 def withdraw(user, pk) -> Probation:
     """撤回 a filing still waiting for review, to change it."""
-    filing = get_filing(user, pk)
-    old = filing.status
-    filing.status = review.transition(old, "withdraw", review.APPLICANT)
-    _record(filing, "withdraw", old, user)
-    db.session.commit()
-    return filing
+    return reviews.withdraw(REVIEW, get_filing(user, pk), user)
 
 
 # ---- county review -----------------------------------------------------------------------------------------------
@@ -308,40 +294,8 @@ def reviewable_query(reviewer):
     return stmt if clause is None else stmt.where(clause)
 
 
-def queue(reviewer, status=None):
-    stmt = reviewable_query(reviewer)
-    if status:
-        stmt = stmt.where(Probation.status == status)
-    return list(db.session.scalars(stmt.order_by(Probation.submitted_at.desc().nulls_last(), Probation.id.desc())))
-
-
-def get_for_review(reviewer, pk) -> Probation:
-    """The filing if the reviewer's scope includes it; DomainError otherwise (views answer 404)."""
-    filing = db.session.scalar(reviewable_query(reviewer).where(Probation.id == pk))
-    if filing is None:
-        raise DomainError("没有找到该试用期填报，或不在您的审核范围内")
-    return filing
-
-
-def decide(reviewer, pk, action, opinion=None) -> Probation:
-    """审核通过 / 驳回 (驳回 needs an opinion saying what to change)."""
-    filing = get_for_review(reviewer, pk)
-    if action not in ("approve", "reject"):
-        raise DomainError("审核操作只能是通过或驳回")
-    old = filing.status
-    filing.status = review.transition(old, action, review.REVIEWER, opinion)
-    filing.opinion = (opinion or "").strip() or None
-    filing.reviewed_at = datetime.datetime.now()
-    filing.reviewer_id = reviewer.id
-    _record(filing, action, old, reviewer, opinion)
-    db.session.commit()
-    return filing
-
-
-def history(filing):
-    return list(db.session.scalars(select(ReviewRecord).where(ReviewRecord.entity == ENTITY,
-                                                              ReviewRecord.entity_id == filing.id)
-                                   .order_by(ReviewRecord.id)))
+REVIEW = reviews.Reviewable(kind="probation", model=Probation, reviewable=reviewable_query,
+                            not_found="没有找到该试用期填报，或不在您的审核范围内")
 
 
 def attachment_path(filing, index, thumb=False) -> str:

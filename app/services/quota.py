@@ -2,7 +2,8 @@
 the institution distributes its current allocation to its departments and compares it with the staff 在编.
 
 The current allocation of an institution and kind is its newest decision (by 生效日期, then by id); older
-decisions are its history. Writes validate first (collecting every problem into ValidationFailed), then commit once.
+decisions are its history. Writes validate first (collecting every problem, each naming its form field, into
+ValidationFailed), then write; each is one transaction (services/transaction.py).
 """
 import datetime
 import re
@@ -16,7 +17,9 @@ from app.extensions import db
 from app.models.audit import AuditLog
 from app.models.org import Department, DepartmentQuota, Institution, QuotaAllocation, Region
 from app.models.people import Person
+from app.services import orgtree
 from app.services.scope import scope_of
+from app.services.transaction import transactional
 
 KINDS = ("事业编制",)
 DEFAULT_KIND = KINDS[0]
@@ -30,6 +33,7 @@ DOCUMENT_NO_MAX = 100
 NOTE_MAX = 500
 EARLIEST = datetime.date(1950, 1, 1)
 NOT_YET = "编制由上级卫健委分配后可使用"
+AMOUNT_PREFIX = "amount-"  # the sheet's input of one department: amount-<department id>
 _COUNT_RE = re.compile(r"^\d+$")
 
 
@@ -151,26 +155,8 @@ class Sheet:
 
 def _departments_in_tree_order(institution_id) -> list[tuple[Department, int, str]]:
     """(department, depth, path) in tree order (序号, then id, children after their parent)."""
-    rows = list(db.session.scalars(select(Department).where(Department.institution_id == institution_id)
-                                   .order_by(Department.seq, Department.id)))
-    children = {}
-    for d in rows:
-        children.setdefault(d.parent_id, []).append(d)
-    known = {d.id for d in rows}
-    out = []
-
-    def walk(parent_id, depth, prefix):
-        for d in children.get(parent_id, []):
-            path = f"{prefix}/{d.name}" if prefix else d.name
-            out.append((d, depth, path))
-            walk(d.id, depth + 1, path)
-
-    walk(None, 1, "")
-    for d in rows:  # a parent outside the institution would hide a department: show it at the top level
-        if d.parent_id is not None and d.parent_id not in known:
-            out.append((d, 1, d.name))
-            walk(d.id, 2, d.name)
-    return out
+    return orgtree.tree_order(list(db.session.scalars(select(Department).where(
+        Department.institution_id == institution_id).order_by(Department.seq, Department.id))))
 
 
 def sheet(institution_id, kind=DEFAULT_KIND) -> Sheet:
@@ -252,19 +238,20 @@ def can_allocate_to(user, institution_id) -> bool:
 
 # ---- parsing -----------------------------------------------------------------------------------------------------
 
-def _count(raw, label, errors, *, required=False) -> int | None:
-    """A whole number ≥ 0 from what was typed; None for blank. Problems go to `errors`, naming the field."""
+def _count(raw, label, errors, *, field, required=False) -> int | None:
+    """A whole number ≥ 0 from what was typed; None for blank. Problems go to `errors` as (field, message), the
+    message naming the field."""
     text = "" if raw is None else str(raw).strip()
     if not text:
         if required:
-            errors.append(f"请填写{label}")
+            errors.append((field, f"请填写{label}"))
         return None
     if not _COUNT_RE.match(text):
-        errors.append(f"{label}须为 0 或正整数，当前填写“{text}”")
+        errors.append((field, f"{label}须为 0 或正整数，当前填写“{text}”"))
         return None
     value = int(text)
     if value > MAX_COUNT:
-        errors.append(f"{label}不能超过 {MAX_COUNT}，当前填写“{text}”")
+        errors.append((field, f"{label}不能超过 {MAX_COUNT}，当前填写“{text}”"))
         return None
     return value
 
@@ -300,6 +287,7 @@ class Allocated:
     distributed: int  # already given to departments (a warning when above the new total)
 
 
+@transactional
 def allocate(user, institution_id, *, kind=DEFAULT_KIND, total=None, management=None, professional=None,
              support=None, effective_date=None, document_no=None, note=None) -> Allocated:
     """Record a 编制 decision for an institution in the caller's region subtree. The split by 管理/专业技术/工勤
@@ -309,36 +297,36 @@ def allocate(user, institution_id, *, kind=DEFAULT_KIND, total=None, management=
         raise DomainError("只能为本辖区的机构分配编制")
     errors = []
     if kind not in KINDS:
-        errors.append("请选择编制类型（" + "、".join(KINDS) + "）")
-    total_value = _count(total, "核定编制总数", errors, required=True)
+        errors.append(("kind", "请选择编制类型（" + "、".join(KINDS) + "）"))
+    total_value = _count(total, "核定编制总数", errors, field="total", required=True)
     typed = {"management": management, "professional": professional, "support": support}
-    split = {column: _count(typed[column], label, errors) for column, label in SPLIT}
+    split = {column: _count(typed[column], label, errors, field=column) for column, label in SPLIT}
     given = {c: v for c, v in split.items() if v is not None}
     if total_value is not None and given and sum(given.values()) > total_value:
         parts = " + ".join(f"{label} {given[c]}" for c, label in SPLIT if c in given)
-        errors.append(f"{parts} = {sum(given.values())} 名，超过核定编制总数 {total_value} 名")
+        errors.append(("total", f"{parts} = {sum(given.values())} 名，超过核定编制总数 {total_value} 名"))
     date_value = None
     if effective_date is None or not str(effective_date).strip():
-        errors.append("请填写生效日期")
+        errors.append(("effective_date", "请填写生效日期"))
     else:
         try:
             date_value = _parse_effective_date(effective_date)
         except ValueError as exc:
-            errors.append(str(exc))
+            errors.append(("effective_date", str(exc)))
         else:
             today = datetime.date.today()
             if date_value > today:
-                errors.append(f"生效日期不能晚于今天（{today.isoformat()}）；请在文件生效后再登记")
+                errors.append(("effective_date", f"生效日期不能晚于今天（{today.isoformat()}）；请在文件生效后再登记"))
             elif date_value < EARLIEST:
-                errors.append(f"生效日期不能早于 {EARLIEST.isoformat()}，当前：{date_value.isoformat()}")
+                errors.append(("effective_date", f"生效日期不能早于 {EARLIEST.isoformat()}，当前：{date_value.isoformat()}"))
     document = (document_no or "").strip()
     if not document:
-        errors.append("请填写文号（核定编制的文件编号）")
+        errors.append(("document_no", "请填写文号（核定编制的文件编号）"))
     elif len(document) > DOCUMENT_NO_MAX:
-        errors.append(f"文号不能超过 {DOCUMENT_NO_MAX} 个字")
+        errors.append(("document_no", f"文号不能超过 {DOCUMENT_NO_MAX} 个字"))
     note_text = (note or "").strip()
     if len(note_text) > NOTE_MAX:
-        errors.append(f"备注不能超过 {NOTE_MAX} 个字，当前 {len(note_text)} 个字")
+        errors.append(("note", f"备注不能超过 {NOTE_MAX} 个字，当前 {len(note_text)} 个字"))
     if errors:
         raise ValidationFailed(errors)
     alloc = QuotaAllocation(institution_id=inst.id, kind=kind, total=total_value, effective_date=date_value,
@@ -347,18 +335,22 @@ def allocate(user, institution_id, *, kind=DEFAULT_KIND, total=None, management=
     db.session.flush()
     is_current = current_allocation(inst.id, kind).id == alloc.id
     given_out = distributed(inst.id, kind)
-    db.session.commit()
     return Allocated(allocation=alloc, is_current=is_current, distributed=given_out)
 
 
 # ---- 机构端: distribution to departments ---------------------------------------------------------------------------
 
-class DistributionRefused(ValidationFailed):
-    """A refused distribution; `department_ids` are the departments whose typed value was wrong (to mark them)."""
+def amount_field(department_id) -> str:
+    return f"{AMOUNT_PREFIX}{department_id}"
 
-    def __init__(self, errors, department_ids=()):
-        super().__init__(errors)
-        self.department_ids = set(department_ids)
+
+class DistributionRefused(ValidationFailed):
+    """A refused distribution; each problem of one department's typed value names its input (amount_field), and
+    `department_ids` are those departments (to mark them)."""
+
+    @property
+    def department_ids(self) -> set[int]:
+        return {int(i.field[len(AMOUNT_PREFIX):]) for i in self.items if i.field and i.field.startswith(AMOUNT_PREFIX)}
 
 
 def _sheet_conflict(institution_id, shares, depts, opened) -> EditConflict | None:
@@ -380,6 +372,7 @@ def _sheet_conflict(institution_id, shares, depts, opened) -> EditConflict | Non
     return EditConflict(last.username if last is not None else None, when, differences)
 
 
+@transactional
 def distribute(user, institution_id, amounts: dict, kind=DEFAULT_KIND, opened=None) -> int:
     """Set the 编制数 of the institution's departments ({department id: typed value}; blank = 0). Departments not
     in `amounts` keep theirs. The sum may not exceed the current allocation. Returns the new sum. `opened`: the
@@ -411,14 +404,14 @@ def distribute(user, institution_id, amounts: dict, kind=DEFAULT_KIND, opened=No
         dept, path = depts[dept_id]
         label = f"科室“{path if name_uses[dept.name] > 1 else dept.name}”的编制数"
         found = len(errors)
-        value = _count(raw, label, errors)
+        value = _count(raw, label, errors, field=amount_field(dept_id))
         if len(errors) > found:
             bad.add(dept_id)
             continue
         value = value or 0
         before = shares[dept_id].amount if dept_id in shares else 0
         if not dept.active and value > before:
-            errors.append(f"科室“{dept.name}”已停用，不能增加编制（当前 {before} 名）")
+            errors.append((amount_field(dept_id), f"科室“{dept.name}”已停用，不能增加编制（当前 {before} 名）"))
             bad.add(dept_id)
         wanted[dept_id] = value
     # A wrongly typed department counts 0 here, so the sum is a lower bound and its excess is reported with the
@@ -431,7 +424,7 @@ def distribute(user, institution_id, amounts: dict, kind=DEFAULT_KIND, opened=No
         without = "（填写有误的科室按 0 计）" if bad else ""
         errors.append(f"分配到科室的编制合计 {new_sum} 名{without}，超过上级核定的 {alloc.total} 名，请调减后再保存")
     if errors:
-        raise DistributionRefused(errors, bad)
+        raise DistributionRefused(errors)
     for dept_id, value in wanted.items():
         share = shares.get(dept_id)
         if share is None and value:
@@ -441,5 +434,4 @@ def distribute(user, institution_id, amounts: dict, kind=DEFAULT_KIND, opened=No
             db.session.delete(share)
         elif share is not None and share.amount != value:
             share.amount = value
-    db.session.commit()
     return new_sum

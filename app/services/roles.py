@@ -1,16 +1,18 @@
 """Roles (spec 7.1): level-3 roles that an institution's 总账号 creates, and their permissions."""
 
 
-from flask_appbuilder.security.sqla.models import PermissionView, Role, ViewMenu
+from flask_appbuilder.security.sqla.models import Permission, PermissionView, Role, ViewMenu
 from sqlalchemy import func, select
 
 from app.domain.errors import DomainError, ValidationFailed
 from app.extensions import db
 from app.models.security import ROLE_TYPES, RoleProfile, User
+from app.security import pages
+from app.services.transaction import transactional
 
 ROLE_STATUSES = ("正常", "停用")
 # Pages only a 总账号 uses (spec 7.1): never delegated to the roles it creates, whatever a form posts.
-NOT_DELEGABLE = ("账号管理", "角色管理", "实名认证审核")
+NOT_DELEGABLE = pages.NOT_DELEGABLE
 
 
 def owner_role(owner) -> Role:
@@ -76,6 +78,12 @@ def check_role_delete(profile: RoleProfile):
         raise DomainError(f"角色“{profile.display_name}”下还有 {holders} 个账号，请先为这些账号更换角色后再删除")
 
 
+@transactional
+def remove_fab_role(role: Role) -> None:
+    """After 角色管理 deleted a level-3 role's profile (check_role_delete passed): its FAB role goes too."""
+    db.session.delete(role)
+
+
 def _held(owner) -> set[int]:
     ids = set()
     for role in active_roles(owner):
@@ -97,8 +105,25 @@ def grantable(owner) -> set[int]:
     return held - _owner_only(held)
 
 
+def menu_permissions(pv_ids) -> set[int]:
+    """menu_access on each page with one of `pv_ids` (a right) and on its menu category (security/pages.py), so
+    the menu shows what was granted."""
+    if not pv_ids:
+        return set()
+    resources = db.session.scalars(select(ViewMenu.name).join(PermissionView).where(PermissionView.id.in_(pv_ids)))
+    menus = pages.menu_names(set(resources))
+    if not menus:
+        return set()
+    return set(db.session.scalars(
+        select(PermissionView.id).join(Permission, PermissionView.permission_id == Permission.id)
+        .join(ViewMenu, PermissionView.view_menu_id == ViewMenu.id)
+        .where(Permission.name == "menu_access", ViewMenu.name.in_(menus))))
+
+
+@transactional
 def set_permissions(owner, profile: RoleProfile, pv_ids) -> None:
-    """Replace a level-3 role's permissions in one transaction; only rights the owner holds."""
+    """Replace a level-3 role's permissions with the rights `pv_ids` (only rights the owner holds) and the menu
+    entries of their pages: a page ticked implies its menu entry, whoever calls this."""
     if profile.level != 3 or profile.institution_id != owner.institution_id:
         raise DomainError("只能为本机构自建的角色设置权限")
     wanted = {int(i) for i in pv_ids}
@@ -106,8 +131,8 @@ def set_permissions(owner, profile: RoleProfile, pv_ids) -> None:
         raise DomainError("不能授予本账号自己没有的权限")
     if _owner_only(wanted):
         raise DomainError("“" + "”“".join(NOT_DELEGABLE) + "”是总账号专用的权限，不能授予自建角色")
+    wanted |= menu_permissions(wanted)
     profile.role.permissions = list(db.session.scalars(select(PermissionView).where(PermissionView.id.in_(wanted))))
-    db.session.commit()
 
 
 def active_roles(user):

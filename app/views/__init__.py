@@ -4,14 +4,15 @@
 def register(appbuilder):
     from flask import current_app
 
+    from app.security import pages
     from app.security.subsystems import install_menu_filter
     from app.views import concurrency
-    from app.views.account import ChangePasswordView
-    from app.views.accounts import AccountView, RolePermissionView, RoleProfileView
+    from app.views.account_admin import AccountView, RolePermissionView, RoleProfileView
     from app.views.certification import CertificationView, CertReviewView
     from app.views.departments import DepartmentView
     from app.views.imports import AttachmentBatchView, ImportView
-    from app.views.institution import ChangeReviewView, InstitutionProfileView, LocationView
+    from app.views.institution_profile import ChangeReviewView, InstitutionProfileView, LocationView
+    from app.views.password import ChangePasswordView
     from app.views.people import PersonView
     from app.views.person_files import PersonFileView
     from app.views.photowall import KeyGroupView, PhotoWallView
@@ -28,48 +29,27 @@ def register(appbuilder):
     appbuilder.add_view_no_menu(SubsystemView())
     appbuilder.add_view_no_menu(ProfileView())
 
-    # 机构信息管理 (spec 三)
-    appbuilder.add_view(InstitutionProfileView, "机构信息维护", label="机构信息维护", icon="fa-hospital",
-                        category="机构信息管理", category_label="机构信息管理", category_icon="fa-building")
-    appbuilder.add_view(DepartmentView, "部门管理", label="部门管理", icon="fa-sitemap", category="机构信息管理")
-    appbuilder.add_view(PostView, "机构岗位管理", label="机构岗位管理", icon="fa-briefcase", category="机构信息管理")
-    appbuilder.add_view(QuotaView, "机构编制管理", label="机构编制管理", icon="fa-th", category="机构信息管理")
-    appbuilder.add_view_no_menu(LocationView())
-
-    # 机构人力资源 (spec 四)
-    appbuilder.add_view(PersonView, "人员信息管理", label="人员信息管理", icon="fa-id-card-o",
-                        category="机构人力资源", category_label="机构人力资源", category_icon="fa-users")
-    appbuilder.add_view(PhotoWallView, "人员信息查询", label="人员信息查询", icon="fa-th", category="机构人力资源")
-    appbuilder.add_view(KeyGroupView, "人员标签管理", label="人员标签管理", icon="fa-tags", category="机构人力资源")
-    appbuilder.add_view(ImportView, "人员信息导入管理", label="人员信息导入管理", icon="fa-upload",
-                        category="机构人力资源")
-    appbuilder.add_view(AttachmentBatchView, "附件批量导入", label="附件批量导入", icon="fa-picture-o",
-                        category="机构人力资源")
-    appbuilder.add_view_no_menu(PersonFileView())
-
-    # 试用期申报 (its own subsystem; spec 4.2.6)
-    appbuilder.add_view(ProbationView, "试用期填报", label="试用期填报", icon="fa-pencil-square-o",
-                        category="试用期申报", category_label="试用期申报", category_icon="fa-graduation-cap")
-    appbuilder.add_view(ProbationReviewView, "试用期审核", label="试用期审核", icon="fa-check-square-o",
-                        category="试用期申报")
-
-    # 区域管理 (regional accounts)
-    appbuilder.add_view(RegionInstitutionView, "辖区机构", label="辖区机构", icon="fa-hospital",
-                        category="区域管理", category_label="区域管理", category_icon="fa-map")
-    appbuilder.add_view(ChangeReviewView, "机构信息变更审核", label="机构信息变更审核", icon="fa-check",
-                        category="区域管理")
-    appbuilder.add_view(StandardPostView, "标准岗位", label="标准岗位", icon="fa-list", category="区域管理")
-    appbuilder.add_view(QuotaAllocationView, "编制分配", label="编制分配", icon="fa-th", category="区域管理")
-
-    appbuilder.add_view(AuditLogView, "操作日志", label="操作日志", icon="fa-history",
-                        category="系统管理", category_label="系统管理", category_icon="fa-cogs")
-    appbuilder.add_view(AccountView, "账号管理", label="账号管理", icon="fa-users", category="系统管理")
-    appbuilder.add_view(RoleProfileView, "角色管理", label="角色管理", icon="fa-id-badge", category="系统管理")
-    appbuilder.add_view_no_menu(RolePermissionView())
-    appbuilder.add_view(CertReviewView, "实名认证审核", label="实名认证审核", icon="fa-id-card", category="系统管理")
-    appbuilder.add_view_no_menu(CertificationView())
-    appbuilder.add_view(DictItemView, "数据字典", label="数据字典", icon="fa-book", category="系统管理")
-    appbuilder.add_view(RegionView, "行政区划", label="行政区划", icon="fa-sitemap", category="系统管理")
+    # The menu, in the registry's order (app/security/pages.py: label, icon, category of each page). Views without a
+    # menu entry of their own share a page's rights (LocationView, PersonFileView, RolePermissionView).
+    menu = {pages.INSTITUTION_PROFILE: InstitutionProfileView, pages.DEPARTMENTS: DepartmentView, pages.POSTS: PostView,
+            pages.QUOTA: QuotaView, pages.PEOPLE: PersonView, pages.PHOTO_WALL: PhotoWallView,
+            pages.KEY_GROUPS: KeyGroupView, pages.IMPORTS: ImportView, pages.ATTACHMENT_BATCHES: AttachmentBatchView,
+            pages.PROBATION_FILING: ProbationView, pages.PROBATION_REVIEW: ProbationReviewView,
+            pages.REGION_INSTITUTIONS: RegionInstitutionView, pages.CHANGE_REVIEW: ChangeReviewView,
+            pages.STANDARD_POSTS: StandardPostView, pages.QUOTA_ALLOCATION: QuotaAllocationView,
+            pages.AUDIT_LOG: AuditLogView, pages.ACCOUNTS: AccountView, pages.ROLES: RoleProfileView,
+            pages.CERT_REVIEW: CertReviewView, pages.DICTIONARY: DictItemView, pages.REGIONS: RegionView}
+    subsystem_by_view = {}
+    for page in pages.PAGES:
+        view = menu[page]
+        if view.class_permission_name != page.resource:
+            raise RuntimeError(f"{view.__name__}.class_permission_name is not {page.resource!r} (security/pages.py)")
+        appbuilder.add_view(view, page.resource, label=page.label, icon=page.icon, category=page.category.name,
+                            category_label=page.category.name, category_icon=page.category.icon)
+        subsystem_by_view[view.__name__] = page.subsystem
+    for view in (LocationView, PersonFileView, RolePermissionView, CertificationView):
+        appbuilder.add_view_no_menu(view())
+    current_app.extensions["subsystem_by_view"] = subsystem_by_view  # security/subsystems.subsystem_of_endpoint
 
     # FAB's own account and role pages belong to 系统管理 (spec 七); user groups and statistics are not used.
     security = appbuilder.menu.find("Security")

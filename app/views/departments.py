@@ -1,24 +1,20 @@
 """部门管理 (spec 3.2): the institution's department tree; every rule lives in services/departments.py."""
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, g, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 
-from app.domain.errors import DomainError, ValidationFailed
 from app.extensions import db
 from app.models.org import Department, Institution
+from app.security import pages
 from app.services import departments, dictionaries
 from app.views.concurrency import opened_version
-
-EXPIRED = "页面已过期，请刷新后重新提交"
-
-
-def _errors(exc):
-    return exc.errors if isinstance(exc, ValidationFailed) else [exc.message]
+from app.views.orgtree import MoveStaffMixin
+from app.views.pages import act, form_page
 
 
 class DepartmentForm(FlaskForm):
-    """Only the CSRF check and the typed values; the rules are the service's, so a refused form keeps its input."""
+    """The typed values only; the rules are the service's, so a refused form keeps its input."""
 
     name = StringField("科室名称")
     category = SelectField("科室(部门)类别", choices=[(c, c) for c in departments.CATEGORIES],
@@ -31,17 +27,22 @@ class DepartmentForm(FlaskForm):
     phone = StringField("电话")
 
 
-class DepartmentView(BaseView):
+class DepartmentView(MoveStaffMixin, BaseView):
     """The department tree under the institution: 新增下级 / 修改 / 删除 (with moving staff) / 启用·停用."""
 
     route_base = "/departments"
     edited_models = (Department,)  # what its forms edit (versioned)
     default_view = "list"
-    class_permission_name = "部门管理"
+    class_permission_name = pages.DEPARTMENTS.resource
     method_permission_name = {"list": "read", "initialize": "write", "add": "write", "add_child": "write",
                               "edit": "write", "toggle": "write", "delete": "write", "move": "write"}
     base_permissions = ["can_read", "can_write"]
     scoped_model = Department  # the tenancy sweep calls every <pk> route with foreign department ids
+
+    unit_service = departments
+    deleted_message = "部门“{name}”已删除"
+    moved_message = "已把 {moved} 名人员从“{name}”转移到“{to}”"
+    moved_and_deleted_message = "已把 {moved} 名人员转移到“{to}”，部门“{name}”已删除"
 
     # ---- helpers ----------------------------------------------------------------------------------------------
     def _institution_id(self):
@@ -53,11 +54,18 @@ class DepartmentView(BaseView):
             abort(404)
         return dept
 
-    def _csrf_ok(self):
-        if FlaskForm().validate_on_submit():
-            return True
-        flash(EXPIRED, "danger")
-        return False
+    _unit = _department
+
+    def _move_choices(self, dept):
+        return departments.move_targets(dept)
+
+    def _delete_texts(self, dept, blocked):
+        return dict(
+            noun="部门", heading=f"删除部门：{departments.path_name(dept)}", choose="（请选择部门）",
+            move_title=f"把“{dept.name}”的 {blocked.staff if blocked else 0} 名人员全部转移到其他部门",
+            move_delete="转移人员并删除部门", back="返回部门管理",
+            help=f"人员的所在部门一次全部改为所选部门（全部成功或全部不改）；“转移人员并删除部门”会在同一步中删除“{dept.name}”。",
+            confirm=f"确定删除部门“{dept.name}”吗？删除后不能恢复。该部门下没有人员和下级部门。")
 
     @staticmethod
     def _standard_groups(current=None):
@@ -78,10 +86,18 @@ class DepartmentView(BaseView):
                                     clinical=departments.CLINICAL, title="修改部门" if dept else "新增部门",
                                     name_max=departments.NAME_MAX)
 
-    def _values(self, form):
+    @staticmethod
+    def _values(form):
         return dict(name=form.name.data, category=form.category.data, standard_code=form.standard_code.data,
                     parent_id=form.parent.data, seq=form.seq.data, active=form.status.data != "停用",
                     head=form.head.data, phone=form.phone.data)
+
+    @staticmethod
+    def _opened(dept):
+        """The form's values when opened on a saved department."""
+        return dict(name=dept.name, category=dept.category, standard_code=dept.standard_code or "",
+                    parent=str(dept.parent_id or ""), seq=str(dept.seq), status="正常" if dept.active else "停用",
+                    head=dept.head or "", phone=dept.phone or "")
 
     # ---- pages ------------------------------------------------------------------------------------------------
     @expose("/list/")
@@ -99,44 +115,26 @@ class DepartmentView(BaseView):
     @expose("/init", methods=["POST"])
     @has_access
     def initialize(self):
-        if not self._csrf_ok():
-            return redirect(url_for(".list"))
-        try:
-            created = departments.initialize(self._institution_id())
-        except DomainError as exc:
-            db.session.rollback()
-            flash("；".join(_errors(exc)), "danger")
-        else:
+        def done(created):
             if created:
-                flash(f"已按标准科室生成 {created} 个部门，请根据本机构实际情况修改、停用或删除", "success")
-            else:
-                flash("本机构已有部门，不能再初始化；请直接新增或修改部门", "warning")
-        return redirect(url_for(".list"))
+                return (f"已按标准科室生成 {created} 个部门，请根据本机构实际情况修改、停用或删除", url_for(".list"))
+            return "本机构已有部门，不能再初始化；请直接新增或修改部门", url_for(".list"), "warning"
+
+        return act(lambda: departments.initialize(self._institution_id()), done=done, back=url_for(".list"))
 
     def _add(self, parent):
         inst_id = self._institution_id()
         if not inst_id:
             abort(404)
         form = DepartmentForm()
-        parent_choices = departments.parent_choices(inst_id)
-        errors = []
-        if request.method == "POST":
-            if not form.validate_on_submit() and "csrf_token" in form.errors:
-                errors = [EXPIRED]
-            else:
-                try:
-                    dept = departments.create(inst_id, **self._values(form))
-                except DomainError as exc:
-                    db.session.rollback()
-                    errors = _errors(exc)
-                else:
-                    flash(f"部门“{dept.name}”已新增", "success")
-                    return redirect(url_for(".list"))
-        else:
+        if request.method != "POST":
             form.parent.data = str(parent.id) if parent else ""
             if parent is not None and parent.category == "村卫生室":
                 form.category.data = "村卫生室"
-        return self._render_form(form, None, errors, parent_choices)
+        return form_page(
+            save=lambda: departments.create(inst_id, **self._values(form)),
+            render=lambda errors: self._render_form(form, None, errors, departments.parent_choices(inst_id)),
+            done=lambda dept: (f"部门“{dept.name}”已新增", url_for(".list")))
 
     @expose("/add", methods=["GET", "POST"])
     @has_access
@@ -153,90 +151,21 @@ class DepartmentView(BaseView):
     def edit(self, pk):
         dept = self._department(pk)
         inst_id = self._institution_id()
-        form = DepartmentForm()
-        parent_choices = departments.parent_choices(inst_id, dept)
-        errors = []
-        if request.method == "POST":
-            if not form.validate_on_submit() and "csrf_token" in form.errors:
-                errors = [EXPIRED]
-            else:
-                try:
-                    departments.update(inst_id, dept.id, **self._values(form), version=opened_version())
-                except DomainError as exc:
-                    db.session.rollback()
-                    errors = _errors(exc)
-                    dept = self._department(pk)
-                else:
-                    flash(f"部门“{dept.name}”已保存", "success")
-                    return redirect(url_for(".list"))
-        else:
-            form.name.data = dept.name
-            form.category.data = dept.category
-            form.standard_code.data = dept.standard_code or ""
-            form.parent.data = str(dept.parent_id or "")
-            form.seq.data = str(dept.seq)
-            form.status.data = "正常" if dept.active else "停用"
-            form.head.data = dept.head or ""
-            form.phone.data = dept.phone or ""
-        return self._render_form(form, dept, errors, parent_choices)
+        form = DepartmentForm(data=None if request.method == "POST" else self._opened(dept))
+        return form_page(
+            save=lambda: departments.update(inst_id, dept.id, **self._values(form), version=opened_version()),
+            render=lambda errors: self._render_form(form, dept, errors, departments.parent_choices(inst_id, dept)),
+            done=lambda saved: (f"部门“{saved.name}”已保存", url_for(".list")))
 
     @expose("/toggle/<int:pk>", methods=["POST"])
     @has_access
     def toggle(self, pk):
         dept = self._department(pk)
-        if not self._csrf_ok():
-            return redirect(url_for(".list"))
         name, enable = dept.name, not dept.active
-        try:
-            cascaded = departments.set_active(self._institution_id(), dept.id, enable)
-        except DomainError as exc:
-            db.session.rollback()
-            flash("；".join(_errors(exc)), "danger")
-        else:
+
+        def done(cascaded):
             extra = f"，其下 {cascaded} 个下级部门也一并停用" if cascaded else ""
-            flash(f"部门“{name}”已{'启用' if enable else '停用'}{extra}", "success")
-        return redirect(url_for(".list"))
+            return f"部门“{name}”已{'启用' if enable else '停用'}{extra}", url_for(".list")
 
-    @expose("/delete/<int:pk>", methods=["GET", "POST"])
-    @has_access
-    def delete(self, pk):
-        """GET: what deleting means (or why it cannot be done, with the offer to move the staff); POST: delete."""
-        dept = self._department(pk)
-        if request.method == "POST":
-            if not self._csrf_ok():
-                return redirect(url_for(".delete", pk=pk))
-            try:
-                name = departments.delete(self._institution_id(), dept.id)
-            except DomainError:
-                db.session.rollback()
-                return redirect(url_for(".delete", pk=pk))  # the page below says why
-            flash(f"部门“{name}”已删除", "success")
-            return redirect(url_for(".list"))
-        return self._delete_page(dept, errors=[])
-
-    def _delete_page(self, dept, errors, target=""):
-        blocked = departments.delete_problems(dept)
-        return self.render_template("departments/delete.html", dept=dept, blocked=blocked, errors=errors,
-                                    path=departments.path_name(dept), targets=departments.move_targets(dept),
-                                    target=target, form=FlaskForm())
-
-    @expose("/move/<int:pk>", methods=["POST"])
-    @has_access
-    def move(self, pk):
-        """Move every staff record of the department to another one; 转移并删除 also deletes it (one transaction)."""
-        dept = self._department(pk)
-        target = request.form.get("target", "")
-        if not FlaskForm().validate_on_submit():
-            return self._delete_page(dept, [EXPIRED], target)
-        and_delete = request.form.get("then") == "delete"
-        name = dept.name
-        try:
-            moved, to = departments.move_staff(self._institution_id(), dept.id, target, and_delete=and_delete)
-        except DomainError as exc:
-            db.session.rollback()
-            return self._delete_page(self._department(pk), _errors(exc), target)
-        if and_delete:
-            flash(f"已把 {moved} 名人员转移到“{to.name}”，部门“{name}”已删除", "success")
-            return redirect(url_for(".list"))
-        flash(f"已把 {moved} 名人员从“{name}”转移到“{to.name}”", "success")
-        return redirect(url_for(".delete", pk=pk))
+        return act(lambda: departments.set_active(self._institution_id(), dept.id, enable), done=done,
+                   back=url_for(".list"))

@@ -11,10 +11,10 @@ import time
 
 from flask import current_app, jsonify, request
 from sqlalchemy import exc as sa_exc
-from sqlalchemy import text
 
-from app.extensions import db, limiter
+from app.extensions import limiter
 from app.security.sessions import from_internet
+from app.services.database import database_ok, forget_failed_work
 
 log = logging.getLogger(__name__)
 
@@ -36,13 +36,10 @@ def install(app) -> None:
 
 
 def database_unavailable(error):
-    """The Chinese 503 (HTML, or JSON under /api/) for a database that cannot be reached; the session is rolled back
-    and the broken connection dropped, so the next request after the outage is served normally."""
+    """The Chinese 503 (HTML, or JSON under /api/) for a database that cannot be reached; the session's failed work
+    is forgotten and the broken connection dropped, so the next request after the outage is served normally."""
     log.warning("database unavailable: %s", str(error).splitlines()[0] if str(error) else type(error).__name__)
-    try:
-        db.session.rollback()
-    except Exception:  # the connection is gone: the session is removed at the end of the request anyway
-        log.debug("rollback after a database error failed", exc_info=True)
+    forget_failed_work()
     if request.path.startswith("/api/"):
         response = jsonify(message=UNAVAILABLE)
     else:
@@ -56,21 +53,11 @@ def database_unavailable(error):
     return response
 
 
-def database_ok() -> bool:
-    try:
-        with db.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-        return True
-    except Exception:
-        log.warning("health: database unreachable", exc_info=True)
-        return False
-
-
 def health():
     """JSON for load balancers and operators: database ok/error, Redis (when REDIS_URL) ok/error, the import queue's
     length and workers (with RQ). 200 when everything configured answers, else 503. Needs no login; from the
     internet only the status."""
-    from app.services import import_jobs
+    from app.services.imports import jobs as import_jobs
 
     body = {"database": "ok" if database_ok() else "error"}
     healthy = body["database"] == "ok"
@@ -106,16 +93,13 @@ def _recover_once(state) -> None:
     if not state["lock"].acquire(blocking=False):
         return
     try:
-        from app.services import import_jobs
+        from app.services.imports import jobs as import_jobs
 
         import_jobs.recover_interrupted()
         state["done"] = True
     except Exception:
         log.warning("import job recovery failed; retried in %s s", RECOVERY_RETRY_SECONDS, exc_info=True)
         state["next"] = time.monotonic() + RECOVERY_RETRY_SECONDS
-        try:
-            db.session.rollback()
-        except Exception:
-            log.debug("rollback failed", exc_info=True)
+        forget_failed_work()
     finally:
         state["lock"].release()

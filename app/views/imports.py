@@ -2,15 +2,19 @@
 
 Small imports (at most IMPORT_BACKGROUND_ROWS rows) show their result at once; larger ones go on in the background
 and the user is sent to 人员信息导入管理. Every upload becomes an `ImportJob` first (its file is kept), then runs
-outside the request (services/import_jobs.py); the upload request waits a few seconds for it and stops waiting as
+outside the request (services/imports/jobs.py); the upload request waits a few seconds for it and stops waiting as
 soon as the engine reports more rows than the limit. Job-id arguments are `pk` and answer 404 for another
 institution's job (the tenancy sweep calls them with foreign ids).
+
+Every POST goes through the page helper (views/pages.py): each service call is its own unit of work, the site's
+CSRFProtect has checked the token before any view runs, and a refusal names its field where it has one (the upload's
+"file", the ZIP's "archive"), shown under that input.
 """
 import datetime
 import io
 import math
 
-from flask import abort, current_app, flash, g, jsonify, redirect, request, send_file, url_for
+from flask import abort, current_app, g, jsonify, redirect, request, send_file, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_wtf import FlaskForm
 
@@ -18,18 +22,21 @@ from app.domain.errors import DomainError
 from app.extensions import db
 from app.models.imports import ImportJob
 from app.models.people import Person
+from app.security import pages
 from app.security.display import sees_full_id, shown_id
-from app.services import attachment_batch, dictionaries, import_jobs
 from app.services import departments as departments_svc
+from app.services import dictionaries
+from app.services.imports import attachments
+from app.services.imports import jobs as import_jobs
 from app.services.people import DETAIL_SETS
 from app.views.files import send_stored
+from app.views.pages import act, attempt, form_page
 
-EXPIRED = "页面已过期，请刷新页面后重新上传"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 INLINE_WAIT_SECONDS = 10  # a small import still running after this goes on in the background
 JOBS_PER_PAGE = 20
 ROWS_PER_PAGE = 30
-PEOPLE_PAGE = "人员信息管理"
+PEOPLE_PAGE = pages.PEOPLE.resource
 
 
 def _institution():
@@ -56,7 +63,7 @@ class ImportView(BaseView):
     route_base = "/imports"
     edited_models = (Person, *(s.model for s in DETAIL_SETS.values()))  # 更新: the export's versions
     default_view = "jobs"
-    class_permission_name = "人员信息导入管理"
+    class_permission_name = pages.IMPORTS.resource
     # The uploaded file and its error workbook hold complete ID numbers: they are the importer's working files
     # (导入); 查看 shows the list, progress and counts.
     method_permission_name = {"jobs": "read", "status": "read", "report": "import", "file": "import",
@@ -146,17 +153,8 @@ class ImportView(BaseView):
         job = self._job(pk)  # another institution's job: 404 before anything else
         page = _page_arg()
         back = url_for(".jobs", page=page) if page > 1 else url_for(".jobs")
-        if not FlaskForm().validate_on_submit():
-            flash("页面已过期，请刷新后重试", "danger")
-            return redirect(back)
-        try:
-            filename = import_jobs.delete_job(job.institution_id, job.id)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-        else:
-            flash(f"已删除导入记录“{filename}”及其上传文件和错误报告（已导入的数据不受影响）", "success")
-        return redirect(back)
+        return act(lambda: import_jobs.delete_job(job.institution_id, job.id), back=back,
+                   done=lambda filename: (f"已删除导入记录“{filename}”及其上传文件和错误报告（已导入的数据不受影响）", back))
 
     # ---- templates and exports -------------------------------------------------------------------------------------
 
@@ -184,54 +182,54 @@ class ImportView(BaseView):
 
     # ---- upload --------------------------------------------------------------------------------------------------
 
-    def _render_upload(self, set_key, errors=(), result=None, update_existing=False):
+    def _render_upload(self, set_key, errors, result=None, update_existing=False):
         inst = _institution()
         return self.render_template(
             "imports/upload.html", inst=inst, set_key=set_key, label=self._set_label(set_key), sets=self._sets(),
-            errors=list(errors), result=result, form=FlaskForm(), update_existing=update_existing,
+            errors=errors, result=result, form=FlaskForm(), update_existing=update_existing,
             max_mb=current_app.config["IMPORT_MAX_BYTES"] // (1024 * 1024),
             max_bytes=current_app.config["IMPORT_MAX_BYTES"], limit=current_app.config["IMPORT_BACKGROUND_ROWS"],
             can_export=self._can("export"), keep_days=current_app.config.get("IMPORT_KEEP_DAYS") or 0,
             title=f"{self._set_label(set_key)}批量导入")
+
+    @staticmethod
+    def _shown_result(inst, set_key):
+        """The result panel of `?job=<id>` (where a small import lands): a job of this institution and data set."""
+        job_arg = request.args.get("job", "")
+        if request.method != "GET" or not job_arg.isdigit():
+            return None
+        try:
+            job = import_jobs.get_job(inst.id, int(job_arg))
+        except DomainError:
+            return None
+        return (job, import_jobs.status_dict(job)) if job.set_key == set_key else None
 
     @expose("/upload/<set_key>", methods=["GET", "POST"])
     @has_access
     def upload(self, set_key):
         inst = _institution()
         self._set_label(set_key)  # 404 for an unknown set
-        if request.method == "GET":
-            result = None
-            job_arg = request.args.get("job", "")
-            if job_arg.isdigit():
-                try:
-                    job = import_jobs.get_job(inst.id, int(job_arg))
-                except DomainError:
-                    job = None
-                if job is not None and job.set_key == set_key:
-                    result = (job, import_jobs.status_dict(job))
-            return self._render_upload(set_key, result=result)
-
-        update_existing = request.form.get("update_existing") == "y"
-        if not FlaskForm().validate_on_submit():
-            return self._render_upload(set_key, [EXPIRED], update_existing=update_existing)
+        update_existing = request.form.get("update_existing") == "y"  # a refused upload keeps the tick
         upload = request.files.get("file")
-        if upload is None or not upload.filename:
-            return self._render_upload(set_key, ["请选择要上传的文件（下载的模板填写后的 .xlsx 文件）"],
-                                       update_existing=update_existing)
-        try:
-            job = import_jobs.create_job(inst, set_key, upload.stream, upload.filename, user=g.user,
-                                         update_existing=update_existing)
-        except DomainError as exc:
-            db.session.rollback()
-            return self._render_upload(set_key, [exc.message], update_existing=update_existing)
-        job_id, filename = job.id, job.filename
+        chosen = upload is not None and bool(upload.filename)
+        return form_page(
+            save=lambda: import_jobs.create_job(inst, set_key, upload.stream if chosen else None,
+                                                upload.filename if chosen else "", user=g.user,
+                                                update_existing=update_existing),
+            render=lambda errors: self._render_upload(set_key, errors, result=self._shown_result(inst, set_key),
+                                                      update_existing=update_existing),
+            done=lambda job: self._run_upload(set_key, job.id, job.filename))
+
+    @staticmethod
+    def _run_upload(set_key, job_id, filename):
+        """Start the created job and wait a little: a small import shows its result on the upload page, a larger
+        (or slower) one goes on in the background and the user is sent to the job list."""
         import_jobs.start_job(job_id)
         limit = current_app.config["IMPORT_BACKGROUND_ROWS"]
         finished = import_jobs.wait_small(job_id, limit, INLINE_WAIT_SECONDS)
         if finished is not None:
             return redirect(url_for(".upload", set_key=set_key, job=job_id) + "#import-result")
-        db.session.rollback()
-        job = db.session.get(ImportJob, job_id)
+        job = import_jobs.fresh(job_id)
         total = max(job.total if job is not None else 0, import_jobs.progress_of(job)[1] if job is not None else 0)
         if total > limit:
             why = f"（共 {total} 行）数据量较大"
@@ -239,8 +237,8 @@ class ImportView(BaseView):
             why = "前面还有导入任务在进行"
         else:
             why = "导入需要的时间较长"
-        flash(f"文件“{filename}”{why}，已转入后台导入。本页会自动刷新进度，完成后可在这里下载错误报告。", "info")
-        return redirect(url_for(".jobs", job=job_id) + f"#job-{job_id}")
+        return (f"文件“{filename}”{why}，已转入后台导入。本页会自动刷新进度，完成后可在这里下载错误报告。",
+                url_for(".jobs", job=job_id) + f"#job-{job_id}", "info")
 
 
 # ---- 附件批量导入 ------------------------------------------------------------------------------------------------------
@@ -267,7 +265,7 @@ class AttachmentBatchView(BaseView):
     route_base = "/attachmentbatch"
     edited_models = ()  # adds files to entries (their version moves: an open entry form is then refused)
     default_view = "page"
-    class_permission_name = "附件批量导入"
+    class_permission_name = pages.ATTACHMENT_BATCHES.resource
     method_permission_name = {"page": "read", "image": "read", "upload": "write", "delete": "write", "zip": "write"}
     base_permissions = ["can_read", "can_write"]
     scoped_model = Person  # the tenancy sweep calls every <pk> route with foreign person ids
@@ -277,11 +275,11 @@ class AttachmentBatchView(BaseView):
 
     @staticmethod
     def _set_key(value):
-        return value if value in attachment_batch.SETS else attachment_batch.SETS[0]
+        return value if value in attachments.SETS else attachments.SETS[0]
 
     def _person(self, pk):
         try:
-            return attachment_batch.person_of(_institution().id, pk)
+            return attachments.person_of(_institution().id, pk)
         except DomainError:
             abort(404)
 
@@ -291,7 +289,7 @@ class AttachmentBatchView(BaseView):
                  "entry": row.entry.id, "index": i, "filename": item.get("filename") or f"附件{i + 1}"}
                 for i, item in enumerate(row.images)]
 
-    def _render(self, zip_results=None, zip_error=None):
+    def _render(self, zip_results=None, zip_errors=()):
         inst = _institution()
         set_key = self._set_key(request.values.get("set", ""))
         state = request.values.get("state", "")
@@ -307,7 +305,7 @@ class AttachmentBatchView(BaseView):
         else:
             dept_arg = ""
         page = _page_arg()
-        rows, total = attachment_batch.rows(inst.id, set_key, department_ids=department_ids, state=state, q=q,
+        rows, total = attachments.rows(inst.id, set_key, department_ids=department_ids, state=state, q=q,
                                             page=page, per_page=ROWS_PER_PAGE)
         pages = max(math.ceil(total / ROWS_PER_PAGE), 1)
         full_ids = sees_full_id()
@@ -318,11 +316,11 @@ class AttachmentBatchView(BaseView):
                   "images": self._images(r.person, set_key, r) if r.entry is not None else []} for r in rows]
         args = {k: v for k, v in (("set", set_key), ("state", state), ("q", q), ("department", dept_arg)) if v}
         return self.render_template(
-            "imports/attachments.html", inst=inst, set_key=set_key, sets=attachment_batch.labels(), state=state,
-            states=attachment_batch.STATES, no_record=attachment_batch.NO_RECORD,
+            "imports/attachments.html", inst=inst, set_key=set_key, sets=attachments.labels(), state=state,
+            states=attachments.STATES, no_record=attachments.NO_RECORD,
             q=q, department=dept_arg, nodes=nodes, items=items, total=total, page=page, pages=pages, args=args,
-            form=FlaskForm(), can_write=self._can("write"), zip_results=zip_results, zip_error=zip_error,
-            zip_max_mb=attachment_batch.ZIP_MAX_BYTES // (1024 * 1024), zip_max_files=attachment_batch.ZIP_MAX_FILES,
+            form=FlaskForm(), can_write=self._can("write"), zip_results=zip_results, zip_errors=zip_errors,
+            zip_max_mb=attachments.ZIP_MAX_BYTES // (1024 * 1024), zip_max_files=attachments.ZIP_MAX_FILES,
             title="附件批量导入")
 
     @expose("/")
@@ -335,13 +333,13 @@ class AttachmentBatchView(BaseView):
     def image(self, pk, set_key, entry, index):
         inst = _institution()
         try:
-            path = attachment_batch.image_path(inst.id, pk, set_key, entry, index, bool(request.args.get("thumb")))
+            path = attachments.image_path(inst.id, pk, set_key, entry, index, bool(request.args.get("thumb")))
         except DomainError:
             abort(404)
         return send_stored(path, max_age=3600)
 
     def _row_json(self, person, set_key, message, ok=True, status=200):
-        row = attachment_batch.row_of(_institution().id, person.id, set_key)
+        row = attachments.row_of(_institution().id, person.id, set_key)
         return jsonify(ok=ok, message=message, state=row.state,
                        images=self._images(person, set_key, row) if row.entry is not None else []), status
 
@@ -350,18 +348,14 @@ class AttachmentBatchView(BaseView):
     def upload(self, pk):
         person = self._person(pk)
         set_key = request.form.get("set", "")
-        if set_key not in attachment_batch.SETS:
+        if set_key not in attachments.SETS:
             return jsonify(ok=False, message="附件类别不存在"), 400
-        if not FlaskForm().validate_on_submit():
-            return jsonify(ok=False, message=EXPIRED), 400
         upload = request.files.get("file")
         if upload is None or not upload.filename:
             return jsonify(ok=False, message="请选择 JPG 图片"), 400
-        try:
-            attachment_batch.attach(_institution().id, person.id, set_key, upload, upload.filename)
-        except DomainError as exc:
-            db.session.rollback()
-            return self._row_json(person, set_key, exc.message, ok=False, status=400)
+        _, errors = attempt(attachments.attach, _institution().id, person.id, set_key, upload, upload.filename)
+        if errors:
+            return self._row_json(person, set_key, errors.text(), ok=False, status=400)
         return self._row_json(person, set_key, f"已为 {person.name} 上传“{upload.filename}”")
 
     @expose("/person/<int:pk>/delete", methods=["POST"])
@@ -369,15 +363,11 @@ class AttachmentBatchView(BaseView):
     def delete(self, pk):
         person = self._person(pk)
         set_key = request.form.get("set", "")
-        if set_key not in attachment_batch.SETS:
+        if set_key not in attachments.SETS:
             abort(404)
-        if not FlaskForm().validate_on_submit():
-            return jsonify(ok=False, message=EXPIRED), 400
-        try:
-            attachment_batch.remove(_institution().id, person.id, set_key, request.form.get("entry"),
-                                    request.form.get("index"))
-        except DomainError:
-            db.session.rollback()
+        _, errors = attempt(attachments.remove, _institution().id, person.id, set_key, request.form.get("entry"),
+                            request.form.get("index"))
+        if errors:  # the image (or its entry) is not there
             abort(404)
         return self._row_json(person, set_key, f"已删除 {person.name} 的一张附件图片")
 
@@ -386,14 +376,7 @@ class AttachmentBatchView(BaseView):
     def zip(self):
         inst = _institution()
         set_key = self._set_key(request.form.get("set", ""))
-        if not FlaskForm().validate_on_submit():
-            return self._render(zip_error=EXPIRED)
         upload = request.files.get("archive")
-        if upload is None or not upload.filename:
-            return self._render(zip_error="请选择 ZIP 压缩包")
-        try:
-            results = attachment_batch.attach_zip(inst.id, set_key, upload.stream)
-        except DomainError as exc:
-            db.session.rollback()
-            return self._render(zip_error=exc.message)
-        return self._render(zip_results=results)
+        chosen = upload is not None and bool(upload.filename)
+        results, errors = attempt(attachments.attach_zip, inst.id, set_key, upload.stream if chosen else b"")
+        return self._render(zip_results=results, zip_errors=errors)

@@ -18,8 +18,10 @@ from app.domain.person import CODED, IMPORTANT, LABELS, PROBATION_STATUS, REQUIR
 from app.extensions import db
 from app.models.org import Department, Post
 from app.models.people import Person
+from app.security import pages
 from app.security.display import sees_full_id, shown_id
-from app.services import dictionaries, import_jobs, people
+from app.services import dictionaries, people
+from app.services.imports import jobs as import_jobs
 from app.services.scope import scope_of
 from app.views.concurrency import opened_version
 from app.views.imports import ImportView
@@ -80,7 +82,7 @@ class PersonView(BaseView):
     route_base = "/people"
     edited_models = (Person, *(s.model for s in people.DETAIL_SETS.values()))  # what its forms edit (versioned)
     default_view = "list"
-    class_permission_name = "人员信息管理"
+    class_permission_name = pages.PEOPLE.resource
     method_permission_name = {"list": "read", "show": "read", "view": "read", "add": "write", "edit": "write",
                               "detail_add": "write", "detail_edit": "write", "detail_delete": "write",
                               "detail_new": "write", "fullid": "fullid"}

@@ -4,6 +4,7 @@ from flask_appbuilder import BaseView, expose, has_access
 
 from app.domain.errors import DomainError
 from app.models.people import Person
+from app.security import pages
 from app.services import people
 from app.services.scope import scope_of
 from app.views.files import send_stored
@@ -13,7 +14,7 @@ class PersonFileView(BaseView):
     """/personfile/photo/<pk>[?thumb=1] and /personfile/<set>/<entry pk>/<index>[?thumb=1]; no public URLs."""
 
     route_base = "/personfile"
-    class_permission_name = "人员信息管理"
+    class_permission_name = pages.PEOPLE.resource
     method_permission_name = {"photo": "read", "attachment": "read"}
     base_permissions = ["can_read"]
     scoped_model = Person

@@ -6,13 +6,14 @@ from werkzeug.routing import BuildError
 
 from app.domain.person import ACTIVE_STATUSES
 from app.models.people import KeyGroup
+from app.security import pages
 from app.security.display import sees_full_id, shown_id
 from app.services import keygroups
 from app.services import photowall as wall
 from app.views.concurrency import opened_version
 from app.views.pages import act, form_page
 
-PEOPLE_PAGE = "人员信息管理"  # the page whose rights open a person's detail, photo and full ID number
+PEOPLE_PAGE = pages.PEOPLE.resource  # the page whose rights open a person's detail, photo and full ID number
 
 
 def detail_url(person_id) -> str:
@@ -28,7 +29,7 @@ class PhotoWallView(BaseView):
 
     route_base = "/photowall"
     default_view = "wall"
-    class_permission_name = "人员信息查询"
+    class_permission_name = pages.PHOTO_WALL.resource
     method_permission_name = {"wall": "read"}
     base_permissions = ["can_read"]
 
@@ -99,7 +100,7 @@ class KeyGroupView(BaseView):
     route_base = "/keygroups"
     edited_models = (KeyGroup,)  # what its forms edit (versioned)
     default_view = "list"
-    class_permission_name = "人员标签管理"
+    class_permission_name = pages.KEY_GROUPS.resource
     method_permission_name = {"list": "read", "show": "read", "add": "write", "edit": "write", "archive": "write",
                               "reopen": "write", "delete": "write", "staff": "write"}
     base_permissions = ["can_read", "can_write"]

@@ -4,22 +4,19 @@ from flask_appbuilder import BaseView, expose, has_access
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 
-from app.domain.errors import DomainError, ValidationFailed
 from app.extensions import db
 from app.models.org import Institution, Post, StandardPost
+from app.security import pages
 from app.services import posts
 from app.views.concurrency import opened_version
+from app.views.orgtree import MoveStaffMixin
+from app.views.pages import act, form_page
 
-EXPIRED = "页面已过期，请刷新后重新提交"
 STATUSES = [("正常", "正常"), ("停用", "停用")]
 
 
-def _errors(exc):
-    return exc.errors if isinstance(exc, ValidationFailed) else [exc.message]
-
-
 class PostForm(FlaskForm):
-    """Only the CSRF check and the typed values; the rules are the service's, so a refused form keeps its input."""
+    """The typed values only; the rules are the service's, so a refused form keeps its input."""
 
     name = StringField("岗位名称")
     category = SelectField("岗位类别", choices=[("", "（请选择）")] + [(c, c) for c in posts.CATEGORIES],
@@ -36,17 +33,26 @@ class StandardPostForm(FlaskForm):
     status = SelectField("状态", choices=STATUSES, default="正常", validate_choice=False)
 
 
-class PostView(BaseView):
+def _status(active) -> str:
+    return "正常" if active else "停用"
+
+
+class PostView(MoveStaffMixin, BaseView):
     """The institution's posts: 新增 / 修改 / 映射管理 / 启用·停用 / 删除 (with moving the staff who hold it)."""
 
     route_base = "/posts"
     edited_models = (Post,)  # what its forms edit (versioned)
     default_view = "list"
-    class_permission_name = "机构岗位管理"
+    class_permission_name = pages.POSTS.resource
     method_permission_name = {"list": "read", "add": "write", "edit": "write", "mapping": "write",
                               "toggle": "write", "delete": "write", "move": "write"}
     base_permissions = ["can_read", "can_write"]
     scoped_model = Post  # the tenancy sweep calls every <pk> route with foreign post ids
+
+    unit_service = posts
+    deleted_message = "岗位“{name}”已删除"
+    moved_message = "已把 {moved} 名人员从岗位“{name}”转移到“{to}”"
+    moved_and_deleted_message = "已把 {moved} 名人员转移到岗位“{to}”，岗位“{name}”已删除"
 
     # ---- helpers ----------------------------------------------------------------------------------------------
     def _post(self, pk):
@@ -55,11 +61,19 @@ class PostView(BaseView):
             abort(404)
         return post
 
-    def _csrf_ok(self):
-        if FlaskForm().validate_on_submit():
-            return True
-        flash(EXPIRED, "danger")
-        return False
+    _unit = _post
+
+    def _move_choices(self, post):
+        return [(str(p.id), f"{p.name}（{p.category}）", 1) for p in posts.move_targets(post)]
+
+    def _delete_texts(self, post, blocked):
+        return dict(
+            noun="岗位", heading=f"删除岗位：{post.name}", choose="（请选择本机构的岗位）",
+            move_title=f"把岗位“{post.name}”的 {blocked.staff if blocked else 0} 名人员全部转移到其他岗位",
+            move_delete="转移人员并删除岗位", back="返回机构岗位管理",
+            help=f"人员的岗位一次全部改为所选岗位（全部成功或全部不改）；“转移人员并删除岗位”会在同一步中删除“{post.name}”，"
+                 "不会有人员的岗位被清空。",
+            confirm=f"确定删除岗位“{post.name}”吗？删除后不能恢复。目前没有人员在此岗位。")
 
     @staticmethod
     def _values(form):
@@ -90,134 +104,62 @@ class PostView(BaseView):
             flash("机构岗位由机构账号维护；当前账号不属于任何机构，不能新增岗位", "warning")
             return redirect(url_for(".list"))
         form = PostForm()
-        errors = []
-        if request.method == "POST":
-            if not form.validate_on_submit() and "csrf_token" in form.errors:
-                errors = [EXPIRED]
-            else:
-                try:
-                    post = posts.create(g.user.institution_id, **self._values(form))
-                except DomainError as exc:
-                    db.session.rollback()
-                    errors = _errors(exc)
-                else:
-                    flash(f"岗位“{post.name}”已新增；请在下面选择与之对应的标准岗位，点击“确定”完成映射", "success")
-                    return redirect(url_for(".mapping", pk=post.id))
-        return self._render_form(form, None, errors)
+        return form_page(
+            save=lambda: posts.create(g.user.institution_id, **self._values(form)),
+            render=lambda errors: self._render_form(form, None, errors),
+            done=lambda post: (f"岗位“{post.name}”已新增；请在下面选择与之对应的标准岗位，点击“确定”完成映射",
+                               url_for(".mapping", pk=post.id)))
 
     @expose("/edit/<int:pk>", methods=["GET", "POST"])
     @has_access
     def edit(self, pk):
         post = self._post(pk)
-        form = PostForm()
-        errors = []
-        if request.method == "POST":
-            if not form.validate_on_submit() and "csrf_token" in form.errors:
-                errors = [EXPIRED]
-            else:
-                try:
-                    posts.update(g.user.institution_id, post.id, **self._values(form), version=opened_version())
-                except DomainError as exc:
-                    db.session.rollback()
-                    errors = _errors(exc)
-                    post = self._post(pk)
-                else:
-                    flash(f"岗位“{post.name}”已保存", "success")
-                    return redirect(url_for(".list"))
-        else:
-            form.name.data = post.name
-            form.category.data = post.category
-            form.description.data = post.description or ""
-            form.status.data = "正常" if post.active else "停用"
-        return self._render_form(form, post, errors)
+        opened = dict(name=post.name, category=post.category, description=post.description or "",
+                      status=_status(post.active))
+        form = PostForm(data=None if request.method == "POST" else opened)
+        return form_page(
+            save=lambda: posts.update(g.user.institution_id, post.id, **self._values(form), version=opened_version()),
+            render=lambda errors: self._render_form(form, post, errors),
+            done=lambda saved: (f"岗位“{saved.name}”已保存", url_for(".list")))
 
     @expose("/mapping/<int:pk>", methods=["GET", "POST"])
     @has_access
     def mapping(self, pk):
         """映射管理: pick the post's 标准岗位 from the regional list (filterable); 确定 saves."""
         post = self._post(pk)
-        errors = []
         query = request.values.get("q", "")
-        chosen = str(post.standard_post_id or "")
-        if request.method == "POST":
-            chosen = request.form.get("standard_post_id", "")
-            if not FlaskForm().validate_on_submit():
-                errors = [EXPIRED]
-            else:
-                try:
-                    posts.set_mapping(g.user.institution_id, post.id, chosen, version=opened_version())
-                except DomainError as exc:
-                    db.session.rollback()
-                    errors = _errors(exc)
-                    post = self._post(pk)
-                else:
-                    sp = post.standard_post
-                    flash(f"岗位“{post.name}”已映射到标准岗位“{sp.name}”（{sp.code}）", "success")
-                    return redirect(url_for(".list"))
-        region = posts.list_region_for_institution(g.user.institution_id)
-        entries = posts.standard_posts(region, active_only=True)
-        shown = {sp.id for sp in entries if posts.matches(sp, query)}
-        return self.render_template("posts/mapping.html", post=post, entries=entries, shown=shown, query=query,
-                                    chosen=chosen, errors=errors, region=region, form=FlaskForm(),
-                                    problem=posts.mapping_problem(post))
+        chosen = request.form.get(posts.MAPPING, "") if request.method == "POST" else str(post.standard_post_id or "")
+
+        def render(errors):
+            region = posts.list_region_for_institution(g.user.institution_id)
+            entries = posts.standard_posts(region, active_only=True)
+            shown = {sp.id for sp in entries if posts.matches(sp, query)}
+            return self.render_template("posts/mapping.html", post=post, entries=entries, shown=shown, query=query,
+                                        chosen=chosen, errors=errors, region=region, form=FlaskForm(),
+                                        problem=posts.mapping_problem(post))
+
+        def done(saved):
+            sp = saved.standard_post
+            return f"岗位“{saved.name}”已映射到标准岗位“{sp.name}”（{sp.code}）", url_for(".list")
+
+        return form_page(save=lambda: posts.set_mapping(g.user.institution_id, post.id, chosen,
+                                                        version=opened_version()),
+                         render=render, done=done)
 
     @expose("/toggle/<int:pk>", methods=["POST"])
     @has_access
     def toggle(self, pk):
         post = self._post(pk)
-        if not self._csrf_ok():
-            return redirect(url_for(".list"))
         name, enable = post.name, not post.active
-        staff = posts.set_active(g.user.institution_id, post.id, enable)
-        if enable:
-            flash(f"岗位“{name}”已启用", "success")
-        else:
+
+        def done(staff):
+            if enable:
+                return f"岗位“{name}”已启用", url_for(".list")
             extra = f"；该岗位的 {staff} 名人员岗位不变，批量导入模板中不再提供此岗位" if staff else \
                 "；批量导入模板中不再提供此岗位"
-            flash(f"岗位“{name}”已停用{extra}", "success")
-        return redirect(url_for(".list"))
+            return f"岗位“{name}”已停用{extra}", url_for(".list")
 
-    def _delete_page(self, post, errors, target=""):
-        return self.render_template("posts/delete.html", post=post, blocked=posts.delete_problems(post),
-                                    errors=errors, targets=posts.move_targets(post), target=target, form=FlaskForm())
-
-    @expose("/delete/<int:pk>", methods=["GET", "POST"])
-    @has_access
-    def delete(self, pk):
-        """GET: what deleting means, or why it cannot be done with the offer to move the staff; POST: delete."""
-        post = self._post(pk)
-        if request.method == "POST":
-            if not FlaskForm().validate_on_submit():
-                return self._delete_page(post, [EXPIRED])
-            try:
-                name = posts.delete(g.user.institution_id, post.id)
-            except DomainError:
-                db.session.rollback()
-                return self._delete_page(self._post(pk), [])  # the page says why (staff hold it)
-            flash(f"岗位“{name}”已删除", "success")
-            return redirect(url_for(".list"))
-        return self._delete_page(post, [])
-
-    @expose("/move/<int:pk>", methods=["POST"])
-    @has_access
-    def move(self, pk):
-        """Move every staff record holding the post to another post; 转移人员并删除岗位 deletes it in the same step."""
-        post = self._post(pk)
-        target = request.form.get("target", "")
-        if not FlaskForm().validate_on_submit():
-            return self._delete_page(post, [EXPIRED], target)
-        and_delete = request.form.get("then") == "delete"
-        name = post.name
-        try:
-            moved, to = posts.move_staff(g.user.institution_id, post.id, target, and_delete=and_delete)
-        except DomainError as exc:
-            db.session.rollback()
-            return self._delete_page(self._post(pk), _errors(exc), target)
-        if and_delete:
-            flash(f"已把 {moved} 名人员转移到岗位“{to.name}”，岗位“{name}”已删除", "success")
-            return redirect(url_for(".list"))
-        flash(f"已把 {moved} 名人员从岗位“{name}”转移到“{to.name}”", "success")
-        return redirect(url_for(".delete", pk=pk))
+        return act(lambda: posts.set_active(g.user.institution_id, post.id, enable), done=done, back=url_for(".list"))
 
 
 class StandardPostView(BaseView):
@@ -226,7 +168,7 @@ class StandardPostView(BaseView):
     route_base = "/standardposts"
     edited_models = (StandardPost,)  # what its forms edit (versioned)
     default_view = "list"
-    class_permission_name = "标准岗位"
+    class_permission_name = pages.STANDARD_POSTS.resource
     method_permission_name = {"list": "read", "add": "write", "edit": "write", "toggle": "write"}
     base_permissions = ["can_read", "can_write"]
 
@@ -280,20 +222,10 @@ class StandardPostView(BaseView):
         if refused:
             return refused
         form = StandardPostForm()
-        errors = []
-        if request.method == "POST":
-            if not form.validate_on_submit() and "csrf_token" in form.errors:
-                errors = [EXPIRED]
-            else:
-                try:
-                    sp = posts.create_standard_post(g.user, region, **self._values(form))
-                except DomainError as exc:
-                    db.session.rollback()
-                    errors = _errors(exc)
-                else:
-                    flash(f"标准岗位“{sp.name}”（{sp.code}）已新增", "success")
-                    return redirect(self._list_url(region))
-        return self._render_form(form, region, None, errors)
+        return form_page(
+            save=lambda: posts.create_standard_post(g.user, region, **self._values(form)),
+            render=lambda errors: self._render_form(form, region, None, errors),
+            done=lambda sp: (f"标准岗位“{sp.name}”（{sp.code}）已新增", self._list_url(region)))
 
     @expose("/edit/<int:pk>", methods=["GET", "POST"])
     @has_access
@@ -303,27 +235,12 @@ class StandardPostView(BaseView):
         refused = self._read_only_refusal(region)
         if refused:
             return refused
-        form = StandardPostForm()
-        errors = []
-        if request.method == "POST":
-            if not form.validate_on_submit() and "csrf_token" in form.errors:
-                errors = [EXPIRED]
-            else:
-                try:
-                    posts.update_standard_post(g.user, sp, **self._values(form), version=opened_version())
-                except DomainError as exc:
-                    db.session.rollback()
-                    errors = _errors(exc)
-                    sp = self._entry(pk)
-                else:
-                    flash(f"标准岗位“{sp.name}”（{sp.code}）已保存", "success")
-                    return redirect(self._list_url(region))
-        else:
-            form.code.data = sp.code
-            form.name.data = sp.name
-            form.category.data = sp.category
-            form.status.data = "正常" if sp.active else "停用"
-        return self._render_form(form, region, sp, errors)
+        opened = dict(code=sp.code, name=sp.name, category=sp.category, status=_status(sp.active))
+        form = StandardPostForm(data=None if request.method == "POST" else opened)
+        return form_page(
+            save=lambda: posts.update_standard_post(g.user, sp, **self._values(form), version=opened_version()),
+            render=lambda errors: self._render_form(form, region, sp, errors),
+            done=lambda saved: (f"标准岗位“{saved.name}”（{saved.code}）已保存", self._list_url(region)))
 
     @expose("/toggle/<int:pk>", methods=["POST"])
     @has_access
@@ -333,19 +250,13 @@ class StandardPostView(BaseView):
         refused = self._read_only_refusal(region)
         if refused:
             return refused
-        if not FlaskForm().validate_on_submit():
-            flash(EXPIRED, "danger")
-            return redirect(self._list_url(region))
         name, enable = sp.name, not sp.active
-        try:
-            mapped = posts.set_standard_post_active(g.user, sp, enable)
-        except DomainError as exc:
-            db.session.rollback()
-            flash(exc.message, "danger")
-        else:
+
+        def done(mapped):
             if enable:
-                flash(f"标准岗位“{name}”已启用", "success")
-            else:
-                extra = f"；已映射到它的 {mapped} 个机构岗位将标为需要重新映射" if mapped else ""
-                flash(f"标准岗位“{name}”已停用，机构不能再映射到它{extra}", "success")
-        return redirect(self._list_url(region))
+                return f"标准岗位“{name}”已启用", self._list_url(region)
+            extra = f"；已映射到它的 {mapped} 个机构岗位将标为需要重新映射" if mapped else ""
+            return f"标准岗位“{name}”已停用，机构不能再映射到它{extra}", self._list_url(region)
+
+        return act(lambda: posts.set_standard_post_active(g.user, sp, enable), done=done,
+                   back=self._list_url(region))

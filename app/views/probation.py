@@ -1,26 +1,26 @@
 """试用期填报 (spec 4.2.6, 4.2.7) for institutions and 试用期审核 for the county commission."""
 import datetime
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, g, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_wtf import FlaskForm
 
 from app.domain import review
-from app.domain.errors import DomainError, ValidationFailed
+from app.domain.errors import DomainError
 from app.domain.person import PROBATION_STATUS
 from app.extensions import db
 from app.models.org import Region
 from app.models.people import Probation, ProbationWindow
-from app.services import dictionaries
+from app.security import pages
+from app.services import dictionaries, reviews
 from app.services import probation as svc
 from app.views.concurrency import opened_version
 from app.views.files import send_stored
+from app.views.pages import Errors, act, form_page
+from app.views.review_pages import DECIDED, ReviewPages
 
-EXPIRED = "页面已过期，请重新提交"
-
-
-def _errors(exc):
-    return exc.errors if isinstance(exc, ValidationFailed) else [exc.message]
+UPLOADS_LOST = "本次选择的附件没有保存，请修改后重新选择附件"
+NOT_SUBMITTED = "已保存为草稿，但未能提交："
 
 
 def _form_values(filing, person):
@@ -59,7 +59,7 @@ class ProbationView(BaseView):
     route_base = "/probation"
     edited_models = (Probation,)  # what its forms edit (versioned)
     default_view = "list"
-    class_permission_name = "试用期填报"
+    class_permission_name = pages.PROBATION_FILING.resource
     method_permission_name = {"list": "read", "show": "read", "file": "read", "form": "write", "save": "write",
                               "submit": "write", "withdraw": "write"}
     base_permissions = ["can_read", "can_write"]
@@ -88,15 +88,16 @@ class ProbationView(BaseView):
                                     categories=svc.category_names(), status=PROBATION_STATUS,
                                     village=svc.VILLAGE_CLINIC, not_institution=False)
 
-    def _render_form(self, person, filing, errors=(), values=None, readonly=False):
+    def _render_form(self, person, filing, errors=Errors(), values=None, readonly=False):
         editable = (filing is None or review.can_edit(filing.status)) and not readonly
         return self.render_template(
-            "probation/form.html", person=person, filing=filing, errors=list(errors),
+            "probation/form.html", person=person, filing=filing, errors=errors,
             values=values or _form_values(filing, person), fields=svc.FIELDS, form=FlaskForm(),
             categories=dictionaries.items("practice_category"), category_names=svc.category_names(),
             labels=svc.STATUS_LABELS,
             editable=editable and person.status == PROBATION_STATUS, status_problem=svc.status_problem(person),
-            window=_window_info(person.institution.region), history=svc.history(filing) if filing else [],
+            window=_window_info(person.institution.region), history=reviews.history(svc.REVIEW, filing),
+            actions=review.ACTION_LABELS,
             village=svc.VILLAGE_CLINIC, max_attachments=svc.MAX_ATTACHMENTS)
 
     @expose("/form/<int:person_id>")
@@ -110,29 +111,24 @@ class ProbationView(BaseView):
     def save(self, person_id):
         person = self._person(person_id)
         values = {key: request.form.get(key, "").strip() for key in svc.FIELDS}
-        if not FlaskForm().validate_on_submit():
-            return self._render_form(person, svc.filing_of(person), [EXPIRED], values)
         uploads = [f for f in request.files.getlist("attachments") if f and f.filename]
-        try:
-            filing = svc.save(g.user, person.id, values, uploads=uploads, remove=request.form.getlist("remove"),
-                              version=opened_version())
-        except DomainError as exc:
-            db.session.rollback()
-            errors = _errors(exc)
-            if uploads:
-                errors.append("本次选择的附件没有保存，请修改后重新选择附件")
-            return self._render_form(person, svc.filing_of(person), errors, values)
-        if request.form.get("action") != "submit":
-            flash(f"{person.name}的试用期填报已保存为草稿。确认无误后请点击“提交审核”", "success")
-            return redirect(url_for(".form", person_id=person.id))
-        try:
-            svc.submit(g.user, filing.id)
-        except DomainError as exc:
-            db.session.rollback()
-            return self._render_form(person, svc.filing_of(person),
-                                     ["已保存为草稿，但未能提交：" + m for m in _errors(exc)])
-        flash(f"{person.name}的试用期填报已提交，请等待上级卫健委审核", "success")
-        return redirect(url_for(".list"))
+
+        def render(errors):
+            lost = [UPLOADS_LOST] if uploads else []
+            return self._render_form(person, svc.filing_of(person), errors + lost, values)
+
+        def done(filing):
+            if request.form.get("action") != "submit":
+                return (f"{person.name}的试用期填报已保存为草稿。确认无误后请点击“提交审核”",
+                        url_for(".form", person_id=person.id))
+            return act(lambda: svc.submit(g.user, filing.id),
+                       done=lambda _: (f"{person.name}的试用期填报已提交，请等待上级卫健委审核", url_for(".list")),
+                       back=lambda errors: self._render_form(person, svc.filing_of(person),
+                                                             Errors([NOT_SUBMITTED + m for m in errors])))
+
+        return form_page(save=lambda: svc.save(g.user, person.id, values, uploads=uploads,
+                                               remove=request.form.getlist("remove"), version=opened_version()),
+                         render=render, done=done)
 
     @expose("/show/<int:pk>")
     @has_access
@@ -142,15 +138,10 @@ class ProbationView(BaseView):
 
     def _transition(self, pk, fn, message):
         filing = self._filing(pk)
-        if not FlaskForm().validate_on_submit():
-            return self._render_form(filing.person, filing, [EXPIRED])
-        try:
-            fn(g.user, filing.id)
-        except DomainError as exc:
-            db.session.rollback()
-            return self._render_form(filing.person, self._filing(pk), _errors(exc))
-        flash(message.format(name=filing.person.name), "success")
-        return redirect(url_for(".form", person_id=filing.person_id))
+        return act(lambda: fn(g.user, filing.id),
+                   done=lambda _: (message.format(name=filing.person.name),
+                                   url_for(".form", person_id=filing.person_id)),
+                   back=lambda errors: self._render_form(filing.person, self._filing(pk), errors))
 
     @expose("/submit/<int:pk>", methods=["POST"])
     @has_access
@@ -169,41 +160,27 @@ class ProbationView(BaseView):
         return _send_attachment(self._filing(pk), index, size)
 
 
-class ProbationReviewView(BaseView):
+class ProbationReviewView(ReviewPages, BaseView):
     """County review: the queue of filings in the region subtree, approve / reject, and the registration window."""
 
     route_base = "/probationreview"
     edited_models = (ProbationWindow,)  # what its forms edit (versioned)
-    default_view = "list"
-    class_permission_name = "试用期审核"
+    class_permission_name = pages.PROBATION_REVIEW.resource
     method_permission_name = {"list": "read", "show": "read", "file": "read", "decide": "audit", "window": "write"}
     base_permissions = ["can_read", "can_audit", "can_write"]
     scoped_model = Probation
+    reviewable = svc.REVIEW
+    list_template, show_template, item_name = "probation/review_list.html", "probation/review.html", "filing"
+    statuses = [s for s in review.STATUSES if s != review.DRAFT]  # drafts stay with the institution
 
-    @expose("/list/")
-    @has_access
-    def list(self):
-        status = request.args.get("status", review.SUBMITTED)
-        return self.render_template("probation/review_list.html", items=svc.queue(g.user, status or None),
-                                    status=status, statuses=[s for s in review.STATUSES if s != review.DRAFT],
-                                    labels=svc.STATUS_LABELS, categories=svc.category_names())
+    def list_context(self):
+        return {"categories": svc.category_names()}
 
-    def _get(self, pk):
-        try:
-            return svc.get_for_review(g.user, pk)
-        except DomainError:
-            abort(404)
+    def show_context(self, filing, refused):
+        return {"fields": svc.FIELDS, "category_names": svc.category_names(), "village": svc.VILLAGE_CLINIC}
 
-    def _render(self, filing, errors=(), opinion=""):
-        return self.render_template("probation/review.html", filing=filing, errors=list(errors), opinion=opinion,
-                                    fields=svc.FIELDS, labels=svc.STATUS_LABELS, category_names=svc.category_names(),
-                                    form=FlaskForm(), history=svc.history(filing),
-                                    pending=filing.status == review.SUBMITTED, village=svc.VILLAGE_CLINIC)
-
-    @expose("/show/<int:pk>")
-    @has_access
-    def show(self, pk):
-        return self._render(self._get(pk))
+    def decided(self, filing, action):
+        return f"已{DECIDED[action]}{filing.person.name}的试用期填报"
 
     @expose("/file/<int:pk>/<index>")
     @expose("/file/<int:pk>/<index>/<size>")
@@ -211,28 +188,12 @@ class ProbationReviewView(BaseView):
     def file(self, pk, index, size="full"):
         return _send_attachment(self._get(pk), index, size)
 
-    @expose("/decide/<int:pk>", methods=["POST"])
-    @has_access
-    def decide(self, pk):
-        filing = self._get(pk)
-        opinion = request.form.get("opinion", "")
-        if not FlaskForm().validate_on_submit():
-            return self._render(filing, [EXPIRED], opinion)
-        action = request.form.get("action")
-        try:
-            svc.decide(g.user, pk, action, opinion)
-        except DomainError as exc:
-            db.session.rollback()
-            return self._render(self._get(pk), _errors(exc), opinion)
-        flash(f"已{'通过' if action == 'approve' else '驳回'}{filing.person.name}的试用期填报", "success")
-        return redirect(url_for(".list"))
-
     @expose("/window", methods=["GET", "POST"])
     @has_access
     def window(self):
         region = g.user.region if g.user.region_id and not g.user.institution_id else None
-        errors = []
         year = datetime.date.today().year
+        current = None
         values = {"year": str(year), "opens_on": "", "closes_on": ""}
         if region is not None:
             current = next((w for w in svc.windows_of(g.user) if w.year == year), None)
@@ -240,24 +201,20 @@ class ProbationReviewView(BaseView):
                 values.update(opens_on=f"{current.opens_on:%Y-%m-%d}", closes_on=f"{current.closes_on:%Y-%m-%d}")
         if request.method == "POST":
             values = {k: request.form.get(k, "").strip() for k in ("year", "opens_on", "closes_on")}
-            if not FlaskForm().validate_on_submit():
-                errors = [EXPIRED]
-            else:
-                try:
-                    # the version belongs to the window of the year the form was opened with
-                    same_year = request.form.get("window_year") == values["year"]
-                    saved = svc.set_window(g.user, values["year"], values["opens_on"], values["closes_on"],
-                                           version=opened_version() if same_year else None)
-                except DomainError as exc:
-                    db.session.rollback()
-                    errors = _errors(exc)
-                else:
-                    flash(f"{region.name if region else ''} {saved.year} 年度试用期报名时间已设置为 "
-                          f"{svc.window_text(saved)}", "success")
-                    return redirect(url_for(".window"))
-        inherited = svc.window_for(region) if region is not None else None
-        inherited_by = db.session.get(Region, inherited.region_id) if inherited is not None else None
-        return self.render_template("probation/window.html", region=region, values=values, errors=errors,
-                                    current=current if region is not None else None,
-                                    form=FlaskForm(), windows=svc.windows_of(g.user) if region is not None else [],
-                                    inherited=inherited, inherited_by=inherited_by, today=datetime.date.today())
+        # the version belongs to the window of the year the form was opened with
+        same_year = request.form.get("window_year") == values["year"]
+
+        def render(errors):
+            inherited = svc.window_for(region) if region is not None else None
+            inherited_by = db.session.get(Region, inherited.region_id) if inherited is not None else None
+            return self.render_template("probation/window.html", region=region, values=values, errors=errors,
+                                        current=current, form=FlaskForm(),
+                                        windows=svc.windows_of(g.user) if region is not None else [],
+                                        inherited=inherited, inherited_by=inherited_by, today=datetime.date.today())
+
+        return form_page(
+            save=lambda: svc.set_window(g.user, values["year"], values["opens_on"], values["closes_on"],
+                                        version=opened_version() if same_year else None),
+            render=render,
+            done=lambda saved: (f"{region.name if region else ''} {saved.year} 年度试用期报名时间已设置为 "
+                                f"{svc.window_text(saved)}", url_for(".window")))

@@ -2,23 +2,24 @@
 decisions for the institutions of its region subtree (/quotaallocation). Every rule lives in services/quota.py."""
 import datetime
 
-from flask import abort, flash, g, redirect, request, url_for
+from flask import abort, flash, g, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField, TextAreaField
 
-from app.domain.errors import DomainError, ValidationFailed
 from app.extensions import db
 from app.models.org import DepartmentQuota, Institution
+from app.security import pages
 from app.services import quota
+from app.views.pages import Errors, form_page
 
-EXPIRED = "页面已过期，请刷新后重新提交"
-AMOUNT_PREFIX = "amount-"
+AMOUNT_PREFIX = quota.AMOUNT_PREFIX  # amount-<department id>: the input of one department's 编制数
 OPENED_PREFIX = "opened-"  # the amount shown when the sheet was opened (edit conflicts)
 
 
-def _errors(exc):
-    return exc.errors if isinstance(exc, ValidationFailed) else [exc.message]
+def _numbered(prefix):
+    """{department id: posted value} of the inputs named <prefix><department id>."""
+    return {int(k[len(prefix):]): v for k, v in request.form.items() if k.startswith(prefix) and k[len(prefix):].isdigit()}
 
 
 class QuotaView(BaseView):
@@ -27,17 +28,20 @@ class QuotaView(BaseView):
     route_base = "/quota"
     edited_models = (DepartmentQuota,)  # the sheet is compared by the amounts it showed
     default_view = "list"
-    class_permission_name = "机构编制管理"
+    class_permission_name = pages.QUOTA.resource
     method_permission_name = {"list": "read", "save": "write"}
     base_permissions = ["can_read", "can_write"]
 
-    def _render(self, *, errors=(), posted_kind=None, typed=None, bad=(), opened=None):
+    def _render(self, *, errors=None, posted_kind=None, typed=None, opened=None):
         inst_id = g.user.institution_id
         inst = db.session.get(Institution, inst_id) if inst_id else None
         sheets = [quota.sheet(inst.id, kind) for kind in quota.KINDS] if inst else []
+        errors = errors or Errors()
+        bad = {int(f[len(AMOUNT_PREFIX):]) for f in errors.fields() if f.startswith(AMOUNT_PREFIX)}
         return self.render_template(
-            "quota/sheet.html", institution=inst, sheets=sheets, form=FlaskForm(), errors=list(errors),
-            posted_kind=posted_kind, typed=typed or {}, bad=set(bad), split=quota.SPLIT, opened=opened or {},
+            "quota/sheet.html", institution=inst, sheets=sheets, form=FlaskForm(), errors=errors,
+            posted_kind=posted_kind, typed=typed or {}, bad=bad, split=quota.SPLIT, opened=opened or {},
+            amount_fields=[quota.amount_field(line.id) for sheet in sheets for line in sheet.lines],
             opened_prefix=OPENED_PREFIX,
             history=quota.history(inst.id) if inst else [], not_yet=quota.NOT_YET, prefix=AMOUNT_PREFIX,
             can_write=self.appbuilder.sm.has_access("can_write", self.class_permission_name))
@@ -53,20 +57,11 @@ class QuotaView(BaseView):
         if not g.user.institution_id:
             abort(404)
         kind = request.form.get("kind") or quota.DEFAULT_KIND
-        typed = {int(k[len(AMOUNT_PREFIX):]): v for k, v in request.form.items()
-                 if k.startswith(AMOUNT_PREFIX) and k[len(AMOUNT_PREFIX):].isdigit()}
-        opened = {int(k[len(OPENED_PREFIX):]): v for k, v in request.form.items()
-                  if k.startswith(OPENED_PREFIX) and k[len(OPENED_PREFIX):].isdigit()}
-        if not FlaskForm().validate_on_submit():
-            return self._render(errors=[EXPIRED], posted_kind=kind, typed=typed)
-        try:
-            total = quota.distribute(g.user, g.user.institution_id, typed, kind=kind, opened=opened)
-        except DomainError as exc:
-            db.session.rollback()
-            return self._render(errors=_errors(exc), posted_kind=kind, typed=typed, opened=opened,
-                                bad=getattr(exc, "department_ids", ()))
-        flash(f"科室编制已保存：分配到科室的{kind}合计 {total} 名", "success")
-        return redirect(url_for(".list"))
+        typed, opened = _numbered(AMOUNT_PREFIX), _numbered(OPENED_PREFIX)
+        return form_page(
+            save=lambda: quota.distribute(g.user, g.user.institution_id, typed, kind=kind, opened=opened),
+            render=lambda errors: self._render(errors=errors, posted_kind=kind, typed=typed, opened=opened),
+            done=lambda total: (f"科室编制已保存：分配到科室的{kind}合计 {total} 名", url_for(".list")))
 
 
 class AllocationForm(FlaskForm):
@@ -89,7 +84,7 @@ class QuotaAllocationView(BaseView):
     route_base = "/quotaallocation"
     edited_models = ()  # each allocation is a new decision row; none is edited
     default_view = "list"
-    class_permission_name = "编制分配"
+    class_permission_name = pages.QUOTA_ALLOCATION.resource
     method_permission_name = {"list": "read", "show": "read", "allocate": "write"}
     base_permissions = ["can_read", "can_write"]
     scoped_model = Institution  # the tenancy sweep calls every <pk> route with foreign institution ids
@@ -107,9 +102,9 @@ class QuotaAllocationView(BaseView):
         rows = quota.regional_overview(g.user, quota.DEFAULT_KIND, q)
         return self.render_template("quota/regional_list.html", rows=rows, q=q, kind=quota.DEFAULT_KIND)
 
-    def _render_show(self, inst, form, errors=()):
+    def _render_show(self, inst, form, errors=None):
         return self.render_template(
-            "quota/allocation.html", institution=inst, form=form, errors=list(errors), split=quota.SPLIT,
+            "quota/allocation.html", institution=inst, form=form, errors=errors or Errors(), split=quota.SPLIT,
             current={k: quota.current_allocation(inst.id, k) for k in quota.KINDS},
             distributed={k: quota.distributed(inst.id, k) for k in quota.KINDS},
             established={k: quota.established_count(inst.id, k) for k in quota.KINDS},
@@ -127,23 +122,24 @@ class QuotaAllocationView(BaseView):
     def allocate(self, pk):
         inst = self._institution(pk)
         form = AllocationForm()
-        if not form.validate_on_submit() and "csrf_token" in form.errors:
-            return self._render_show(inst, form, [EXPIRED])
-        try:
-            done = quota.allocate(g.user, inst.id, kind=form.kind.data, total=form.total.data,
-                                  management=form.management.data, professional=form.professional.data,
-                                  support=form.support.data, effective_date=form.effective_date.data,
-                                  document_no=form.document_no.data, note=form.note.data)
-        except DomainError as exc:
-            db.session.rollback()
-            return self._render_show(inst, form, _errors(exc))
-        a = done.allocation
-        when = a.effective_date.isoformat()
-        if done.is_current:
-            flash(f"已登记{inst.name}的{a.kind}核定 {a.total} 名（文号：{a.document_no}，{when} 起生效）", "success")
-            if done.distributed > a.total:
-                flash(f"该机构已分配到科室的{a.kind}合计 {done.distributed} 名，超过新核定的 {a.total} 名；"
-                      "机构的编制页面会提示其调减科室编制", "warning")
-        else:
-            flash(f"已登记为历史记录：文号 {a.document_no} 的生效日期 {when} 早于当前核定，当前核定不变", "warning")
-        return redirect(url_for(".show", pk=inst.id))
+
+        def done(result):
+            a = result.allocation
+            when = a.effective_date.isoformat()
+            if not result.is_current:
+                return (f"已登记为历史记录：文号 {a.document_no} 的生效日期 {when} 早于当前核定，当前核定不变",
+                        url_for(".show", pk=inst.id), "warning")
+            if result.distributed > a.total:
+                flash(f"已登记{inst.name}的{a.kind}核定 {a.total} 名（文号：{a.document_no}，{when} 起生效）", "success")
+                return (f"该机构已分配到科室的{a.kind}合计 {result.distributed} 名，超过新核定的 {a.total} 名；"
+                        "机构的编制页面会提示其调减科室编制", url_for(".show", pk=inst.id), "warning")
+            return (f"已登记{inst.name}的{a.kind}核定 {a.total} 名（文号：{a.document_no}，{when} 起生效）",
+                    url_for(".show", pk=inst.id))
+
+        return form_page(
+            save=lambda: quota.allocate(g.user, inst.id, kind=form.kind.data, total=form.total.data,
+                                        management=form.management.data, professional=form.professional.data,
+                                        support=form.support.data, effective_date=form.effective_date.data,
+                                        document_no=form.document_no.data, note=form.note.data),
+            render=lambda errors: self._render_show(inst, form, errors),
+            done=done)

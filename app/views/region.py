@@ -6,15 +6,15 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, ValidationError
 from wtforms.validators import DataRequired, Length
 
-from app.domain.errors import DomainError
-from app.extensions import db
 from app.models.enums import INSTITUTION_KINDS
 from app.models.org import Institution
+from app.security import pages
 from app.security.filters import AppInterface
 from app.security.tenancy import TenantModelView
 from app.services import institutions as svc
 from app.services.scope import scope_of
 from app.views.concurrency import opened_version
+from app.views.pages import act
 
 
 class RegionInScope(BaseFilter):
@@ -49,14 +49,14 @@ class RegionInstitutionView(TenantModelView):
 
     datamodel = AppInterface(Institution)
     tenant_column = "id"
-    class_permission_name = "辖区机构"
+    class_permission_name = pages.REGION_INSTITUTIONS.resource
     # Existing institutions are changed by their own accounts and the change-request review, never edited here.
     method_permission_name = {"list": "read", "show": "read", "add": "write", "edit": "none", "delete": "none",
                               "download": "read", "action": "none", "action_post": "none", "internet": "write"}
     edited_models = (Institution,)  # the 允许互联网访问 form on the detail page (versioned)
     show_template = "region/show.html"
-    base_permissions = ["can_read", "can_write"]
-    list_title = show_title = "辖区机构"
+    base_permissions = pages.REGION_INSTITUTIONS.permissions
+    list_title = show_title = pages.REGION_INSTITUTIONS.label
     add_title = "新增机构"
     list_columns = ["name", "code", "region", "kind", "is_large_public", "internet_access", "head", "phone"]
     show_columns = ["name", "code", "region", "kind", "category", "economic_type", "grade", "legal_representative",
@@ -105,17 +105,15 @@ class RegionInstitutionView(TenantModelView):
     @expose("/internet/<int:pk>", methods=["POST"])
     @has_access
     def internet(self, pk):
-        if not FlaskForm().validate_on_submit():
-            abort(400)
         allowed = request.form.get("internet_access") == "y"
-        try:
-            inst = svc.set_internet_access(g.user, pk, allowed, version=opened_version())
-        except DomainError as exc:
-            db.session.rollback()
-            if "不在本辖区" in exc.message:
+        back = url_for(".show", pk=pk)
+
+        def refused(errors):
+            if any("不在本辖区" in e for e in errors):
                 abort(404)
-            flash("未保存：" + "；".join(getattr(exc, "errors", None) or [exc.message]), "danger")
-            return redirect(url_for(".show", pk=pk))
-        flash(f"{inst.name}已{'允许' if allowed else '不再允许'}通过互联网访问；该机构账号的登录已失效，需重新登录",
-              "success")
-        return redirect(url_for(".show", pk=pk))
+            flash("未保存：" + errors.text(), "danger")
+            return redirect(back)
+
+        return act(lambda: svc.set_internet_access(g.user, pk, allowed, version=opened_version()), back=refused,
+                   done=lambda inst: (f"{inst.name}已{'允许' if allowed else '不再允许'}通过互联网访问；"
+                                      "该机构账号的登录已失效，需重新登录", back))

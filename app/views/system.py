@@ -4,6 +4,7 @@ from flask_appbuilder import ModelView
 from app.models.audit import AuditLog
 from app.models.dictionary import DictItem
 from app.models.org import Region
+from app.security import pages
 from app.security.display import DisplayMixin, changes_table
 from app.security.filters import AppInterface
 from app.security.tenancy import VIEW_METHOD_PERMISSIONS, SafeRoutesMixin, TenantModelView
@@ -17,9 +18,9 @@ class AuditLogView(TenantModelView):
     """操作日志: who changed what; an institution sees its own rows, a region its subtree, operators all."""
 
     datamodel = AppInterface(AuditLog)
-    class_permission_name = "操作日志"
-    base_permissions = ["can_read"]
-    list_title = show_title = "操作日志"
+    class_permission_name = pages.AUDIT_LOG.resource
+    base_permissions = pages.AUDIT_LOG.permissions
+    list_title = show_title = pages.AUDIT_LOG.label
     list_columns = ["at", "username", "client_addr", "action", "entity", "entity_id"]
     show_columns = ["at", "username", "client_addr", "action", "entity", "entity_id", "changes"]
     search_columns = ["at", "username", "client_addr", "action", "entity", "entity_id"]
@@ -62,10 +63,10 @@ class DictItemView(SafeRoutesMixin, VersionedEditMixin, DisplayMixin, ModelView)
     """数据字典 (operators): names, order and 停用 of code values; codes are national and fixed."""
 
     datamodel = AppInterface(DictItem)
-    class_permission_name = "数据字典"
+    class_permission_name = pages.DICTIONARY.resource
     method_permission_name = VIEW_METHOD_PERMISSIONS
-    base_permissions = ["can_read", "can_write"]
-    list_title = show_title = "数据字典"
+    base_permissions = pages.DICTIONARY.permissions
+    list_title = show_title = pages.DICTIONARY.label
     edit_title = "修改字典项"
     add_title = "新增字典项"
     list_columns = ["type", "code", "name", "order", "active"]
@@ -84,10 +85,10 @@ class RegionView(SafeRoutesMixin, DisplayMixin, ModelView):
     """行政区划 (operators): the GB/T 2260 tree."""
 
     datamodel = AppInterface(Region)
-    class_permission_name = "行政区划"
+    class_permission_name = pages.REGIONS.resource
     method_permission_name = VIEW_METHOD_PERMISSIONS
-    base_permissions = ["can_read"]
-    list_title = show_title = "行政区划"
+    base_permissions = pages.REGIONS.permissions
+    list_title = show_title = pages.REGIONS.label
     list_columns = ["code", "name", "level", "parent"]
     show_columns = list_columns
     search_columns = ["code", "name", "level"]

@@ -2,7 +2,7 @@
 import pytest
 
 from app.domain import review
-from app.domain.errors import DomainError
+from app.domain.errors import DomainError, ValidationFailed
 from app.domain.phone import mobile_problems, mobile_warning
 
 
@@ -32,8 +32,18 @@ def test_refused_transitions(status, action, actor, fragment):
 
 
 def test_reject_needs_an_opinion():
-    with pytest.raises(DomainError, match="驳回时必须填写审核意见"):
+    with pytest.raises(ValidationFailed, match="驳回时必须填写审核意见") as refused:
         review.transition(review.SUBMITTED, "reject", review.REVIEWER, opinion="  ")
+    assert refused.value.of(review.OPINION) == [review.OPINION_REQUIRED]  # shown under the opinion field
+
+
+def test_a_decision_is_approve_or_reject_and_the_opinion_is_stored_stripped():
+    assert review.decision(review.SUBMITTED, "approve") == review.APPROVED
+    assert review.decision(review.SUBMITTED, "reject", "请补充") == review.REJECTED
+    for action in ("withdraw", "submit", None):
+        with pytest.raises(DomainError, match="审核操作只能是通过或驳回"):
+            review.decision(review.SUBMITTED, action, "x")
+    assert review.opinion_text("  请补充 \n") == "请补充" and review.opinion_text(" ") is None
 
 
 def test_only_draft_and_rejected_are_editable():

@@ -13,7 +13,8 @@ from sqlalchemy import func, select
 from app.models.imports import ImportJob
 from app.models.org import Department, Institution
 from app.models.people import Person, Qualification
-from app.services import departments, import_jobs, posts
+from app.services import departments, posts
+from app.services.imports import jobs as import_jobs
 from app.services.seed import JIANGXIA_CODE, synthetic_id
 from tests.e2e.helpers import login
 from tests.services.test_imports import digits_as_chinese

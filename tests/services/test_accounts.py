@@ -165,3 +165,36 @@ def test_saving_permissions_is_audited(db):
                             .order_by(AuditLog.id.desc()).limit(1))
     removed, added = row.changes["permissions"]
     assert removed == [] and "查看：操作日志" in added and row.username == "inst_admin"
+
+
+def _granted(profile):
+    return {(pv.permission.name, pv.view_menu.name) for pv in profile.role.permissions}
+
+
+def test_the_role_service_gives_each_ticked_page_its_menu_entry(db):
+    """Issue 12 item 6: 'a ticked page implies its menu entry' is the role service's rule, so any caller (not only
+    the permission tree) gets a role whose menu shows what it was given; unticked, the entries go too."""
+    from app.extensions import appbuilder
+
+    owner = _user(db, "inst_admin")
+    profile = _new_role(db, owner, "照片墙查询")
+    pv = appbuilder.sm.find_permission_view_menu("can_read", "人员信息查询").id
+    roles.set_permissions(owner, profile, {pv})
+    assert _granted(profile) == {("can_read", "人员信息查询"), ("menu_access", "人员信息查询"),
+                                 ("menu_access", "机构人力资源")}
+    roles.set_permissions(owner, profile, set())
+    assert _granted(profile) == set()
+
+
+def test_refused_permissions_leave_the_role_as_it_was(db):
+    from app.extensions import appbuilder
+
+    owner = _user(db, "inst_admin")
+    profile = _new_role(db, owner, "值班室")
+    read = appbuilder.sm.find_permission_view_menu("can_read", "人员信息查询").id
+    roles.set_permissions(owner, profile, {read})
+    accounts_page = appbuilder.sm.find_permission_view_menu("can_read", "账号管理").id
+    with pytest.raises(DomainError, match="总账号专用"):
+        roles.set_permissions(owner, profile, {accounts_page})
+    db.session.expire_all()
+    assert ("can_read", "人员信息查询") in _granted(profile) and ("can_read", "账号管理") not in _granted(profile)

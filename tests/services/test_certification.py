@@ -10,7 +10,7 @@ from app.domain import review
 from app.domain.errors import DomainError, ValidationFailed
 from app.models.security import User
 from app.services import certification as certs
-from app.services import pdf
+from app.services import pdf, reviews
 
 GOOD = {"name": "王新", "id_type": "01", "id_number": "11010519491231002x", "mobile": "13912345678"}
 
@@ -91,9 +91,9 @@ def test_submit_needs_the_scan_and_scan_is_checked(app, db):
 
 def test_owner_reviews_its_sub_accounts_only(app, db):
     cert = _pending(app, db)
-    assert [c.id for c in certs.queue(_user(db, "inst_admin"), review.SUBMITTED)] == [cert.id]
+    assert [c.id for c in reviews.queue(certs.REVIEW, _user(db, "inst_admin"), review.SUBMITTED)] == [cert.id]
     for other in ("inst2_admin", "region_admin", "inst_staff", "sysadmin01"):
-        assert certs.queue(_user(db, other)) == [], other
+        assert reviews.queue(certs.REVIEW, _user(db, other)) == [], other
         with pytest.raises(DomainError, match="不在您的审核范围内"):
             certs.decide(_user(db, other), cert.id, "approve")
 
@@ -113,7 +113,7 @@ def test_reject_needs_opinion_then_resubmit_and_approve_with_correction(app, db)
     certs.decide(owner, cert.id, "approve", "", corrections=corrected)
     user = _user(db, "newcomer01")
     assert user.certified_at is not None and certs.for_user(user).name == "王新新"
-    assert [h.action for h in certs.history(certs.for_user(user))] == ["submit", "reject", "submit", "approve"]
+    assert [h.action for h in reviews.history(certs.REVIEW, certs.for_user(user))] == ["submit", "reject", "submit", "approve"]
     with pytest.raises(DomainError, match="不能修改"):
         certs.save(user, **GOOD)  # approved: read-only
 
@@ -126,10 +126,10 @@ def test_regional_owner_reviews_institution_owners_and_sysadmin_regional_owners(
     accounts.create_owner_account(_user(db, "region_admin"), inst, username="xinjian_admin", nickname="新建院",
                                   mobile="", password="")
     cert = _pending(app, db, "xinjian_admin")
-    assert [c.id for c in certs.queue(_user(db, "region_admin"))] == [cert.id]
-    assert certs.queue(_user(db, "inst_admin")) == []
+    assert [c.id for c in reviews.queue(certs.REVIEW, _user(db, "region_admin"))] == [cert.id]
+    assert reviews.queue(certs.REVIEW, _user(db, "inst_admin")) == []
     region_cert = _pending(app, db, "region_admin")
-    assert [c.id for c in certs.queue(_user(db, "sysadmin01"))] == [region_cert.id]
+    assert [c.id for c in reviews.queue(certs.REVIEW, _user(db, "sysadmin01"))] == [region_cert.id]
 
 
 def test_a_refused_form_keeps_no_id_card_photo(app, db, tmp_path, monkeypatch):

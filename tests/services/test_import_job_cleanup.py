@@ -1,4 +1,4 @@
-"""The files of import jobs do not stay forever (services/import_jobs.py): the institution deletes a finished job with
+"""The files of import jobs do not stay forever (services/imports/jobs.py): the institution deletes a finished job with
 its files (`delete_job`), and `purge_old_files` removes the files of finished jobs older than IMPORT_KEEP_DAYS while
 the row keeps its counts; `flask --app run.py imports purge` runs it. The engine is the fake of test_import_jobs."""
 import datetime
@@ -12,7 +12,8 @@ from app.domain.errors import DomainError
 from app.models.audit import AuditLog
 from app.models.imports import ImportJob
 from app.models.people import KeyGroup
-from app.services import audit, import_jobs
+from app.services import audit
+from app.services.imports import jobs as import_jobs
 from tests.services.test_import_jobs import _fresh, _inst, _user, fake_runner, fake_workbook  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.usefixtures("fake_runner")  # every job here runs on the fake engine

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.models.people import Person
-from app.services import import_jobs
+from app.services.imports import jobs as import_jobs
 from app.services.imports import runner
 from tests.services.test_import_jobs import (  # noqa: F401 (fixture)
     _fresh,

@@ -1,4 +1,4 @@
-"""Import jobs (services/import_jobs.py): lifecycle, progress committed with the batches, the error workbook, crash
+"""Import jobs (services/imports/jobs.py): lifecycle, progress committed with the batches, the error workbook, crash
 and restart recovery. The engine is replaced by `FakeRunner` where a test needs to steer it (rows, failures, a crash
 half-way); the real engine is exercised end to end by tests/e2e/test_imports.py."""
 import datetime
@@ -15,7 +15,7 @@ from app.models.imports import ImportJob
 from app.models.org import Institution
 from app.models.people import KeyGroup, Person
 from app.models.security import User
-from app.services import import_jobs
+from app.services.imports import jobs as import_jobs
 from app.services.imports.runner import BATCH_SIZE as ENGINE_BATCH_SIZE
 from app.services.imports.runner import ImportRefused, ImportResult  # the real ones: the fake engine returns them
 from app.services.seed import JIANGXIA_CODE, synthetic_id
@@ -414,7 +414,7 @@ def test_with_redis_the_job_is_enqueued_and_falls_back_to_a_thread(app, db, fake
     monkeypatch.setattr(import_jobs, "_rq_queue", lambda app: queue)
     job = import_jobs.create_job(inst, "basic", fake_workbook(rows=2), "q.xlsx")
     assert import_jobs.start_job(job.id) == "rq-job"
-    assert queue.enqueued == [("app.services.import_jobs.run_job_rq", (job.id,))]
+    assert queue.enqueued == [("app.worker.run_job_rq", (job.id,))]
     assert _fresh(db, job.id).status == "排队中"  # a worker will take it
 
     queue.fail = True  # Redis unreachable: the upload is not stranded

@@ -1,9 +1,9 @@
-"""Import jobs through RQ (services/import_jobs.py with IMPORT_JOB_RUNNER="rq"), against the real Redis that CI starts:
+"""Import jobs through RQ (services/imports/jobs.py with IMPORT_JOB_RUNNER="rq"), against the real Redis that CI starts:
 a job is queued, a worker runs it (in this process, or as the documented commands in a subprocess), a work horse that
 dies mid-job leaves no job 导入中 forever, and an unreachable Redis falls back to a thread.
 
-Redis: the host of REDIS_URL (else 127.0.0.1:6379), database 15, used by these tests only; each test empties the
-"imports" queue and its registries before and after. The app's database is the test database, as everywhere."""
+Redis: a database of this test run only (tests/services/rq_redis.py: REDIS_URL's when it names one other than 0, else
+a free one of 14…1, 15 claimed for the run); each test empties the "imports" queue and its registries before and after. The app's database is the test database, as everywhere."""
 import datetime
 import io
 import os
@@ -16,8 +16,10 @@ import urllib.parse
 import pytest
 from sqlalchemy import func, select
 
+from app import worker as app_worker
 from app.models.people import KeyGroup, Person
-from app.services import import_jobs
+from app.services.imports import jobs as import_jobs
+from tests.services import rq_redis
 from tests.services.test_import_jobs import (  # noqa: F401 (fixture)
     FakeRunner,
     _fresh,
@@ -29,13 +31,8 @@ from tests.services.test_import_jobs import (  # noqa: F401 (fixture)
     fake_workbook,
 )
 
-REDIS_DB = 15
 PROJECT_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-
-
-def _redis_url():
-    base = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
-    return urllib.parse.urlsplit(base)._replace(path=f"/{REDIS_DB}").geturl()
+_redis_url = rq_redis.redis_url
 
 
 def _clear(queue):
@@ -55,8 +52,8 @@ def queue(app, monkeypatch):
     monkeypatch.setitem(app.config, "REDIS_URL", url)
     monkeypatch.setitem(app.config, "IMPORT_JOB_RUNNER", "rq")
     # Whatever a test sets up for the workers is undone afterwards.
-    monkeypatch.setattr(import_jobs, "_worker_app", None)
-    monkeypatch.setattr(import_jobs, "_worker_pid", None)
+    monkeypatch.setattr(app_worker, "_worker_app", None)
+    monkeypatch.setattr(app_worker, "_worker_pid", None)
     connection = Redis.from_url(url)
     q = Queue(import_jobs.RQ_QUEUE, connection=connection)
     _clear(q)
@@ -127,13 +124,13 @@ def test_tests_run_jobs_in_threads_even_with_redis_url(app, db, queue, fake_runn
 def test_job_is_queued_then_run_by_a_worker(app, db, queue, monkeypatch):
     from rq.job import Job
 
-    monkeypatch.setattr(import_jobs, "_worker_app", app)  # the worker runs jobs on the test database
+    monkeypatch.setattr(app_worker, "_worker_app", app)  # the worker runs jobs on the test database
     inst = _inst(db)
     dept_name, post_name = _ready(db, inst)
     job = import_jobs.create_job(inst, "basic", _real_workbook(inst, 3, dept_name, post_name), "基本信息.xlsx",
                                  user=_user(db))
     rq_job = import_jobs.start_job(job.id)
-    assert isinstance(rq_job, Job) and rq_job.func_name == "app.services.import_jobs.run_job_rq"
+    assert isinstance(rq_job, Job) and rq_job.func_name == "app.worker.run_job_rq"
     assert rq_job.args == (job.id,) and rq_job.timeout == import_jobs.RQ_JOB_TIMEOUT
     assert queue.count == 1 and queue.job_ids == [rq_job.id]
     assert job.id not in import_jobs._threads
@@ -153,7 +150,7 @@ def test_upload_page_queues_the_job_and_the_status_follows_the_worker(app, db, q
     from app.views import imports as views
     from tests.conftest import csrf_token
 
-    monkeypatch.setattr(import_jobs, "_worker_app", app)
+    monkeypatch.setattr(app_worker, "_worker_app", app)
     monkeypatch.setattr(views, "INLINE_WAIT_SECONDS", 0.5)  # nobody runs it while the request waits
     c = login_as("inst_admin")
     data = {"csrf_token": csrf_token(c, "/imports/upload/basic"), "file": (io.BytesIO(fake_workbook(rows=5)), "队列.xlsx")}
@@ -216,11 +213,11 @@ def test_work_horse_killed_mid_job(app, db, queue, monkeypatch, kind):
     rq_job = import_jobs.start_job(job.id)
     db.session.commit()
     if kind == "imports worker":
-        worker = import_jobs.worker(app)
-        assert import_jobs._worker_app is app and import_jobs._worker_pid == os.getpid()
+        worker = app_worker.rq_worker(app)
+        assert app_worker._worker_app is app and app_worker._worker_pid == os.getpid()
     else:
-        monkeypatch.setattr(import_jobs, "_worker_app", app)
-        monkeypatch.setattr(import_jobs, "_worker_pid", os.getpid())
+        monkeypatch.setattr(app_worker, "_worker_app", app)
+        monkeypatch.setattr(app_worker, "_worker_pid", os.getpid())
         worker = Worker([queue], connection=queue.connection)
 
     _work(worker)
@@ -257,7 +254,7 @@ def test_recovery_with_rq_leaves_live_jobs_to_their_worker(app, db, queue, fake_
     assert dead.status == "失败" and dead.message.startswith("导入进程已停止（服务重启或进程被结束），导入中断：已提交的 200 行已保存")
     assert _fresh(db, queued.id).status == "排队中" and queue.count == 1  # queued again, for a worker
 
-    monkeypatch.setattr(import_jobs, "_worker_app", app)
+    monkeypatch.setattr(app_worker, "_worker_app", app)
     assert _work(_simple_worker(queue)) is True
     assert _fresh(db, queued.id).status == "已完成"
 
@@ -300,3 +297,18 @@ def test_documented_worker_commands_run_a_queued_job(app, db, queue, _database, 
     assert _people(db) == 3 and queue.count == 0
     # Run once: the worker process did not "recover" the queued job and enqueue it a second time.
     assert queue.finished_job_registry.count == 1 and queue.failed_job_registry.count == 0
+
+
+def test_two_test_runs_get_two_redis_databases(queue):
+    """Two runs at once must not empty each other's queue: a second claim skips the database this run holds."""
+    from redis import Redis
+
+    mine = _redis_url()
+    assert queue.connection.get(rq_redis.CLAIM_KEY) is not None  # this run's database is marked
+    other = rq_redis._claim(urllib.parse.urlsplit(mine)._replace(path="/0").geturl())
+    try:
+        assert other != mine and rq_redis._db_of(other) != 0
+    finally:
+        connection = Redis.from_url(other)
+        connection.delete(rq_redis.CLAIM_KEY)
+        connection.close()

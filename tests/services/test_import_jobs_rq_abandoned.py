@@ -1,26 +1,26 @@
 """Issue 18 item 2: a job whose RQ worker and work horse were both killed (kill -9) follows what happened within
 seconds — with real Redis and real forking RQ worker processes:
 
-- the horse ran on this host: a newly started worker (`import_jobs.worker`, as `imports worker` starts it) sees at
+- the horse ran on this host: a newly started worker (`app.worker.rq_worker`, as `imports worker` starts it) sees at
   start-up that the job's owner process is gone and fails it;
 - the horse ran elsewhere: once RQ's registry cleanup has moved the job to its FailedJobRegistry (AbandonedJobError),
   opening the job list fails it, with a message saying the worker was killed.
 
 Either way: 失败 with the counts committed (equal to the rows in the database), no mention of an error report.
-Redis: REDIS_URL's database (else 15), the "imports" queue emptied before and after."""
+Redis: this test run's database (tests/services/rq_redis.py), the "imports" queue emptied before and after."""
 import os
 import signal
 import subprocess
 import sys
 import time
-import urllib.parse
 
 import pytest
 from sqlalchemy import func, select, update
 
 from app.models.imports import ImportJob
 from app.models.people import Person
-from app.services import import_jobs
+from app.services.imports import jobs as import_jobs
+from tests.services import rq_redis
 from tests.services.test_import_jobs import _fresh, _inst, _ready, _real_workbook, _user
 
 PROJECT_DIR = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -32,7 +32,8 @@ WORKER = r"""
 import sys, time
 import config
 from app import create_app
-from app.services import import_jobs
+from app.worker import rq_worker
+from app.services.imports import jobs as import_jobs
 from app.services.imports import runner
 
 class Cfg(config.Config):
@@ -48,16 +49,11 @@ def slow(*args, **kwargs):
     time.sleep(1)
 
 runner._update = slow
-import_jobs.worker(app).work(burst=sys.argv[1] == "burst", logging_level="WARNING")
+rq_worker(app).work(burst=sys.argv[1] == "burst", logging_level="WARNING")
 """
 
 
-def _redis_url():
-    base = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/15"
-    parts = urllib.parse.urlsplit(base)
-    if parts.path in ("", "/", "/0"):
-        parts = parts._replace(path="/15")
-    return parts.geturl()
+_redis_url = rq_redis.redis_url
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from app.domain.errors import DomainError, ValidationFailed
 from app.models.org import Institution, InstitutionFieldHistory
 from app.models.security import User
 from app.services import institutions as svc
+from app.services import reviews
 from app.services.seed import JIANGXIA_CODE, WUCHANG_CODE
 from tests import factories
 from tests.services.test_storage import _minimal_pdf
@@ -47,7 +48,7 @@ def test_profile_saves(db):
 
 
 def test_coordinates_need_both_values():
-    assert svc.coordinate_problems("30.3", "", "")[0] == ["纬度和经度须同时填写"]
+    assert svc.coordinate_problems("30.3", "", "")[0] == [("longitude", "纬度和经度须同时填写")]
     assert svc.coordinate_problems("", "", "")[0] == []
 
 
@@ -81,25 +82,25 @@ def test_request_approved_applies_values_with_history(db):
     with pytest.raises(ValidationFailed, match="已有一条待审核"):
         svc.request_change(user, {"grade": "一级"}, "x", [io.BytesIO(PDF)])
     db.session.rollback()
-    assert [r.id for r in svc.review_queue(_user(db, "region_admin"), "待审核")] == [req.id]
-    assert svc.review_queue(_user(db, "inst2_admin")) == []
+    assert [r.id for r in reviews.queue(svc.REVIEW, _user(db, "region_admin"), "待审核")] == [req.id]
+    assert reviews.queue(svc.REVIEW, _user(db, "inst2_admin")) == []
     with pytest.raises(DomainError, match="不在您的审核范围内"):
-        svc.decide(_user(db, "inst_admin"), req.id, "approve")
-    svc.decide(_user(db, "region_admin"), req.id, "approve", "同意")
+        reviews.decide(svc.REVIEW, _user(db, "inst_admin"), req.id, "approve")
+    reviews.decide(svc.REVIEW, _user(db, "region_admin"), req.id, "approve", "同意")
     inst = _inst(db)
     assert inst.name == "武汉市江夏区示例中心卫生院" and inst.legal_representative == "李四"
     hist = {h.field: (h.old_value, h.new_value) for h in db.session.scalars(select(InstitutionFieldHistory))}
     assert hist["name"] == ("武汉市江夏区示例镇卫生院", "武汉市江夏区示例中心卫生院")
-    assert [h.action for h in svc.history(req)] == ["submit", "approve"]
+    assert [h.action for h in reviews.history(svc.REVIEW, req)] == ["submit", "approve"]
 
 
 def test_request_rejected_needs_opinion_and_changes_nothing(db):
     user = _user(db, "inst_admin")
     req = svc.request_change(user, {"grade": "一级甲等"}, "评审结果", [io.BytesIO(PDF)])
     with pytest.raises(DomainError, match="驳回时必须填写审核意见"):
-        svc.decide(_user(db, "region_admin"), req.id, "reject", "")
+        reviews.decide(svc.REVIEW, _user(db, "region_admin"), req.id, "reject", "")
     db.session.rollback()
-    svc.decide(_user(db, "region_admin"), req.id, "reject", "请上传评审文件")
+    reviews.decide(svc.REVIEW, _user(db, "region_admin"), req.id, "reject", "请上传评审文件")
     assert _inst(db).grade is None
     svc.request_change(_user(db, "inst_admin"), {"grade": "一级甲等"}, "补充材料", [io.BytesIO(PDF)])
 

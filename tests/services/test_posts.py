@@ -351,3 +351,34 @@ def test_move_and_delete_is_all_or_nothing_when_the_delete_fails(db, monkeypatch
     db.session.expire_all()
     assert db.session.get(Post, old.id) is not None
     assert {db.session.get(Person, p.id).post_id for p in people} == {old.id}
+
+
+def test_a_save_racing_past_the_name_check_is_refused_on_the_name_field(db, monkeypatch):
+    """The unique constraint catches what the check could not see yet: the refusal names the field, nothing stays."""
+    inst = _inst(db)
+    posts.create(inst.id, name="药剂", category="专业技术岗")
+    monkeypatch.setattr(posts, "_check", lambda inst, current, *, name, category, description: (name, description))
+    with pytest.raises(ValidationFailed) as refused:
+        posts.create(inst.id, name="药剂", category="专业技术岗")
+    assert refused.value.of("name") == ["岗位名称“药剂”在本机构已存在，请刷新后重试"]
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(Post.id)).where(Post.name == "药剂")) == 1
+
+
+def test_a_post_save_racing_past_the_version_check_ends_in_the_edit_conflict(db):
+    from sqlalchemy.orm import Session
+
+    from app.domain.errors import EditConflict
+    from app.services import audit
+
+    inst = _inst(db)
+    post = posts.create(inst.id, name="药剂", category="专业技术岗")
+    opened = post.version
+    with Session(db.engine) as other, audit.acting_as("inst_staff"):  # another clerk's save lands first
+        other.get(Post, post.id).description = "调剂"
+        other.commit()
+    with pytest.raises(EditConflict) as caught:  # this session still holds the old row: the check passes
+        posts.update(inst.id, post.id, name="药剂科", category="专业技术岗", version=opened)
+    assert caught.value.errors[0].startswith("该记录已被 inst_staff 于")
+    db.session.expire_all()
+    assert (db.session.get(Post, post.id).name, db.session.get(Post, post.id).description) == ("药剂", "调剂")

@@ -14,6 +14,7 @@ from app.models.org import Department, Institution, Region
 from app.models.people import Person, Probation, ProbationWindow
 from app.models.security import User
 from app.services import probation as svc
+from app.services import reviews
 from app.services.seed import JIANGXIA_CODE, WUCHANG_CODE, synthetic_id
 from tests import factories
 
@@ -174,22 +175,22 @@ def test_state_machine_with_history(db):
     svc.save(owner, filing.person_id, {**GOOD, "supervisor": "赵医生"})
     svc.submit(owner, filing.id, today=IN_WINDOW)
     with pytest.raises(DomainError, match="驳回时必须填写审核意见"):
-        svc.decide(reviewer, filing.id, "reject", "  ")
+        reviews.decide(svc.REVIEW, reviewer, filing.id, "reject", "  ")
     db.session.rollback()
     with pytest.raises(DomainError, match="只有审核人可以"):
         review.transition(review.SUBMITTED, "approve", review.APPLICANT)
-    svc.decide(reviewer, filing.id, "reject", "带教老师职称与证明不符")
+    reviews.decide(svc.REVIEW, reviewer, filing.id, "reject", "带教老师职称与证明不符")
     filing = db.session.get(Probation, filing.id)
     assert filing.status == review.REJECTED and filing.opinion == "带教老师职称与证明不符"
     svc.save(owner, filing.person_id, {**GOOD, "supervisor_title": "副主任医师"})  # editable after rejection
     svc.submit(owner, filing.id, today=IN_WINDOW)
-    done = svc.decide(reviewer, filing.id, "approve")
+    done = reviews.decide(svc.REVIEW, reviewer, filing.id, "approve")
     assert done.status == review.APPROVED and done.reviewer_id == reviewer.id and done.reviewed_at
     with pytest.raises(DomainError, match="已通过，不能修改"):
         svc.save(owner, filing.person_id, GOOD)
     with pytest.raises(DomainError, match="当前状态为“已通过”，不能审核通过"):
-        svc.decide(reviewer, filing.id, "approve")
-    steps = [(h.action, h.from_status, h.to_status, h.actor_name) for h in svc.history(done)]
+        reviews.decide(svc.REVIEW, reviewer, filing.id, "approve")
+    steps = [(h.action, h.from_status, h.to_status, h.actor_name) for h in reviews.history(svc.REVIEW, done)]
     assert steps == [("submit", "草稿", "待审核", "inst_admin"), ("withdraw", "待审核", "草稿", "inst_admin"),
                      ("submit", "草稿", "待审核", "inst_admin"), ("reject", "待审核", "已驳回", "region_admin"),
                      ("submit", "已驳回", "待审核", "inst_admin"), ("approve", "待审核", "已通过", "region_admin")]
@@ -210,16 +211,16 @@ def test_review_scope_is_the_region_subtree(db):
     theirs = submitted(db, WUCHANG_CODE, "inst2_admin")
     draft = svc.save(_user(db, "inst_admin"), person(db).id, GOOD, uploads=[jpeg()])
     reviewer = _user(db, "region_admin")
-    assert [f.id for f in svc.queue(reviewer)] == [ours.id]  # not 武昌区, not drafts
-    assert svc.queue(reviewer, review.DRAFT) == []
+    assert [f.id for f in reviews.queue(svc.REVIEW, reviewer)] == [ours.id]  # not 武昌区, not drafts
+    assert reviews.queue(svc.REVIEW, reviewer, review.DRAFT) == []
     for pk in (theirs.id, draft.id):
         with pytest.raises(DomainError, match="不在您的审核范围内"):
-            svc.decide(reviewer, pk, "approve")
-    assert svc.queue(_user(db, "inst_admin")) == []  # institutions never review
+            reviews.decide(svc.REVIEW, reviewer, pk, "approve")
+    assert reviews.queue(svc.REVIEW, _user(db, "inst_admin")) == []  # institutions never review
     with pytest.raises(DomainError):
-        svc.get_for_review(_user(db, "inst_admin"), ours.id)
+        reviews.get_for_review(svc.REVIEW, _user(db, "inst_admin"), ours.id)
     city = factories.account("wuhan_admin", role="区域管理员", region=_region(db, "420100"), is_owner=True)
-    assert {f.id for f in svc.queue(city)} == {ours.id, theirs.id}
+    assert {f.id for f in reviews.queue(svc.REVIEW, city)} == {ours.id, theirs.id}
 
 
 def test_filings_of_another_institution_are_out_of_reach(db):

@@ -15,9 +15,18 @@ def _inst(db, code=JIANGXIA_CODE):
     return db.session.scalar(select(Institution).where(Institution.code == code))
 
 
-def _errors(html):
+def box_errors(html):
+    """The refusals listed above the form (those not about one input)."""
     block = re.search(r'id="form-errors">(.*?)</div>', html, re.S)
     return re.findall(r"<li>(.*?)</li>", block.group(1)) if block else []
+
+
+def field_errors(html):
+    """{input name: [messages shown under it]}."""
+    shown = {}
+    for name, message in re.findall(r'class="[^"]*field-error" data-field="(.*?)">(.*?)</div>', html):
+        shown.setdefault(name, []).append(message)
+    return shown
 
 
 def _dept_id(db, inst, name):
@@ -47,9 +56,11 @@ def test_owner_initializes_adds_and_edits_departments(db, login_as):
                                             "head": "李医生", "phone": "027-88886666"})
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200
-    assert _errors(html) == ["科室(部门)类别为“科室(部门)”时，科室标准名称必填；没有对应的标准科室可选择“其他科室”",
-                             "序号须为 0 到 9999 之间的整数（当前：九）",
-                             f"本机构（{inst.name}）下已有名为“内科”的部门，同一上级下的部门名称不能重复"]
+    assert field_errors(html) == {  # each under its input, nothing left for the box above the form
+        "name": [f"本机构（{inst.name}）下已有名为“内科”的部门，同一上级下的部门名称不能重复"],
+        "standard_code": ["科室(部门)类别为“科室(部门)”时，科室标准名称必填；没有对应的标准科室可选择“其他科室”"],
+        "seq": ["序号须为 0 到 9999 之间的整数（当前：九）"]}
+    assert 'id="form-errors"' not in html
     assert 'value="李医生"' in html and 'value="027-88886666"' in html and 'value="九"' in html
     assert 'class="col-sm-2 control-label required" for="standard_code"' in html  # the star is shown
 
@@ -68,7 +79,7 @@ def test_owner_initializes_adds_and_edits_departments(db, login_as):
     resp = c.post(f"/departments/edit/{internal}", data={"csrf_token": token, "name": "内科", "category": "科室(部门)",
                                                          "standard_code": "A03", "parent": str(child.id), "seq": "3",
                                                          "status": "正常", "head": "", "phone": ""})
-    assert _errors(resp.get_data(as_text=True)) == ["上级不能是“内科”的下级部门“内科护理组”"]
+    assert field_errors(resp.get_data(as_text=True)) == {"parent": ["上级不能是“内科”的下级部门“内科护理组”"]}
     edit_page = c.get(f"/departments/edit/{internal}").get_data(as_text=True)
     assert f'<option value="{child.id}"' not in edit_page  # its own branch is not offered as 上级
     resp = c.post(f"/departments/edit/{internal}", data={"csrf_token": token, "name": "内科", "category": "科室(部门)",
@@ -121,7 +132,7 @@ def test_delete_with_staff_offers_to_move_them_then_deletes(db, login_as):
     assert "转移人员并删除部门" in page and "只转移人员" in page
 
     resp = c.post(f"/departments/move/{old.id}", data={"csrf_token": token, "target": "", "then": "delete"})
-    assert _errors(resp.get_data(as_text=True)) == ["请选择人员要转移到的部门"]
+    assert field_errors(resp.get_data(as_text=True)) == {"target": ["请选择人员要转移到的部门"]}
     resp = c.post(f"/departments/move/{old.id}", data={"csrf_token": token, "target": str(new.id), "then": "delete"})
     assert resp.status_code == 302
     assert "已把 2 名人员转移到“公共卫生科”，部门“防保科”已删除" in c.get("/departments/list/").get_data(as_text=True)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from app.models.imports import ImportJob
 from app.models.org import Department, Institution
 from app.models.people import Person, PracticeCertificate, Qualification
-from app.services import import_jobs
+from app.services.imports import jobs as import_jobs
 from app.services.seed import JIANGXIA_CODE, WUCHANG_CODE, synthetic_id
 from tests.conftest import csrf_token
 from tests.services.test_import_jobs import fake_runner, fake_workbook  # noqa: F401 (fixture)
@@ -152,6 +152,39 @@ def test_too_large_and_missing_files_are_refused_with_a_message(app, db, login_a
                         content_type="multipart/form-data"))
     assert "页面已过期" in page
     assert db.session.scalar(select(ImportJob.id)) is None  # nothing half-made
+
+
+def _field_errors(page, field):
+    """The messages shown under one input (templates/_errors.html field_error)."""
+    return re.findall(rf'<div class="[^"]*field-error"[^>]*data-field="{field}">([^<]*)</div>', page)
+
+
+def test_a_refused_upload_shows_the_reason_under_the_file_input_and_keeps_the_tick(app, db, login_as, fake_engine,
+                                                                                    monkeypatch):
+    c = login_as("inst_admin")
+    data = {"csrf_token": csrf_token(c, "/imports/upload/basic"), "update_existing": "y"}
+    page = _body(c.post("/imports/upload/basic", data=data))
+    assert _field_errors(page, "file") == ["请选择要上传的文件（下载的模板填写后的 .xlsx 文件）"]
+    assert 'id="form-errors"' not in page  # shown once, under its input
+    assert re.search(r'<input type="checkbox" name="update_existing"[^>]*checked', page)
+    monkeypatch.setitem(app.config, "IMPORT_MAX_BYTES", 1024)
+    page = _body(_upload(c, "basic", b"x" * 2048, "big.xlsx"))
+    [message] = _field_errors(page, "file")
+    assert message.startswith("文件大小超过") and message.endswith("上限，请把数据分成几个文件分别导入")
+    assert not re.search(r'<input type="checkbox" name="update_existing"[^>]*checked', page)  # not ticked: stays so
+    assert db.session.scalar(select(ImportJob.id)) is None
+
+
+def test_a_refused_zip_shows_the_reason_under_the_archive_input(db, login_as):
+    c = login_as("inst_admin")
+    token = csrf_token(c, "/attachmentbatch/")
+    page = _body(c.post("/attachmentbatch/zip", data={"csrf_token": token, "set": "practice"}))
+    assert _field_errors(page, "archive") == ["请选择 ZIP 压缩包"]
+    page = _body(c.post("/attachmentbatch/zip", data={"csrf_token": token, "set": "practice",
+                                                      "archive": (io.BytesIO(b"not a zip"), "x.zip")},
+                        content_type="multipart/form-data"))
+    assert _field_errors(page, "archive") == ["上传的文件不是有效的 ZIP 压缩包"]
+    assert 'id="zip-results"' not in page
 
 
 def test_template_and_export_downloads(db, login_as, fake_engine):

@@ -1,4 +1,6 @@
 """A typed password is never written back into a page (issue 11): every password form, after a refusal."""
+import re
+
 from sqlalchemy import select
 
 from app.models.security import User
@@ -52,3 +54,30 @@ def test_first_login_warning_is_shown_once(app, client):
     login(client, "newcomer01", app.config["DEFAULT_PASSWORD"])
     page = client.get("/", follow_redirects=True).get_data(as_text=True)
     assert page.count("首次登录或密码已被重置") == 1
+
+
+def _field_errors(html, field):
+    return re.findall(rf'class="invalid-feedback d-block field-error" data-field="{field}">([^<]*)<', html)
+
+
+def test_change_password_refusal_is_shown_under_each_field(login_as):
+    """Issue 12 item 2: the wrong old password under 原密码, the policy under 新密码, the mismatch under 确认新密码."""
+    c = login_as("inst_staff")
+    html = c.post("/account/password/", data={"csrf_token": csrf_token(c, "/account/password/"),
+                                               "old_password": "Wrong#2580x", "password": "abc12345",
+                                               "confirm": "abc12346"}).get_data(as_text=True)
+    assert _field_errors(html, "old_password") == ["原密码不正确"]
+    assert any("缺少：大写字母、特殊字符" in e for e in _field_errors(html, "password"))
+    assert _field_errors(html, "confirm") == ["两次输入的密码不一致"]
+
+
+def test_account_form_refusal_is_shown_under_each_field(login_as):
+    owner = login_as("inst_admin")
+    token = csrf_token(owner, "/accounts/add")
+    html = owner.post("/accounts/add", data={"csrf_token": token, "role": "", "username": "x1", "nickname": "",
+                                             "mobile": "123", "password": TYPED}).get_data(as_text=True)
+    assert _field_errors(html, "role") == ["请选择本机构的角色（可在“角色管理”中新增）"]
+    assert len(_field_errors(html, "username")) == 1 and "至少 8 位" in _field_errors(html, "username")[0]
+    assert _field_errors(html, "nickname") == ["用户昵称不能为空"]
+    assert len(_field_errors(html, "mobile")) == 1 and _field_errors(html, "subsystems") == ["所属子系统至少勾选一个"]
+    assert 'value="x1"' in html  # what was typed stays (the password excepted)

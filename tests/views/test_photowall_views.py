@@ -60,14 +60,13 @@ def _names(html):
 def _reader(db, login_as):
     """A sub-account whose level-3 role holds only 查看 on 人员信息查询."""
     from app.extensions import appbuilder
-    from app.security.permissions import implied_menu_permissions
 
     owner = db.session.scalar(select(User).where(User.username == "inst_admin"))
     profile = roles.prepare_role(owner, RoleProfile(display_name="照片墙查询", role_type="科室", status="正常"))
     db.session.add(profile)
     db.session.commit()
     pv = appbuilder.sm.find_permission_view_menu("can_read", "人员信息查询").id
-    roles.set_permissions(owner, profile, {pv} | implied_menu_permissions(appbuilder, {pv}))
+    roles.set_permissions(owner, profile, {pv})  # the role service adds the page's menu entry
     user = factories.account("chaxun0001", role=profile.role.name, institution=owner.institution,
                              password=READER_PASSWORD)
     user.certified_at = datetime.datetime.now()

@@ -13,6 +13,7 @@ from app.services.seed import JIANGXIA_CODE, WUCHANG_CODE
 from tests import factories
 from tests.conftest import csrf_token
 from tests.views.test_chinese_ui import english_in
+from tests.views.test_departments_views import box_errors, field_errors
 from tests.views.test_tenancy import _fill, _pk_routes
 
 
@@ -23,11 +24,6 @@ def _inst(db, code=JIANGXIA_CODE):
 def _sp(db, code):
     return db.session.scalar(select(StandardPost).join(Region).where(StandardPost.code == code,
                                                                      Region.code == "420000"))
-
-
-def _errors(html):
-    block = re.search(r'id="form-errors">(.*?)</div>', html, re.S)
-    return re.findall(r"<li>(.*?)</li>", block.group(1)) if block else []
 
 
 def _row(html, attr, value):
@@ -89,8 +85,11 @@ def test_add_goes_to_mapping_and_a_refused_form_keeps_what_was_typed(db, login_a
                                       "description": "负责门诊", "status": "停用"})
     html = resp.get_data(as_text=True)
     assert resp.status_code == 200
-    assert _errors(html) == ["岗位名称“全科医生”在本机构已存在",
-                             "岗位类别须从下拉列表中选择：专业技术岗、管理岗、工勤技能岗"]
+    assert field_errors(html) == {"name": ["岗位名称“全科医生”在本机构已存在"],
+                                  "category": ["岗位类别须从下拉列表中选择：专业技术岗、管理岗、工勤技能岗"]}
+    assert 'id="form-errors"' not in html  # each refusal is under its input, none above the form
+    marked = re.findall(r'<div class="form-group has-error">\s*<label[^>]*for="(\w+)"', html)
+    assert marked == ["name", "category"]  # the inputs refused are marked, the others not
     assert 'value=" 全科医生 "' in html and "负责门诊</textarea>" in html
     assert '<option selected value="停用">' in html
 
@@ -101,7 +100,7 @@ def test_add_goes_to_mapping_and_a_refused_form_keeps_what_was_typed(db, login_a
 
     resp = c.post(f"/posts/edit/{new_id}", data={"csrf_token": token, "name": "护" * 51, "category": "管理岗",
                                                  "description": "", "status": "正常"})
-    assert _errors(resp.get_data(as_text=True)) == ["岗位名称不能超过 50 个字（现在 51 个字）"]
+    assert field_errors(resp.get_data(as_text=True)) == {"name": ["岗位名称不能超过 50 个字（现在 51 个字）"]}
     resp = c.post(f"/posts/edit/{new_id}", data={"csrf_token": token, "name": "护理岗", "category": "专业技术岗",
                                                  "description": "病房护理", "status": "停用"})
     assert resp.status_code == 302
@@ -129,7 +128,7 @@ def test_mapping_page_filters_highlights_and_saves(db, login_as):
     token = csrf_token(c, f"/posts/mapping/{post.id}")
     resp = c.post(f"/posts/mapping/{post.id}", data={"csrf_token": token, "q": "医师"})
     html = resp.get_data(as_text=True)
-    assert _errors(html)[0].startswith("请在列表中选择一个标准岗位")
+    assert field_errors(html)["standard_post_id"][0].startswith("请在列表中选择一个标准岗位")
     assert 'value="医师"' in html  # the filter typed is kept
 
     clinical = _sp(db, "ZJ01")
@@ -162,11 +161,12 @@ def test_deleting_a_held_post_offers_to_move_everyone_then_deletes_in_one_step(d
     token = csrf_token(c, f"/posts/delete/{old.id}")
 
     resp = c.post(f"/posts/delete/{old.id}", data={"csrf_token": token})  # a forced delete is refused
-    assert "3 名人员" in resp.get_data(as_text=True)
+    assert resp.headers["Location"].endswith(f"/posts/delete/{old.id}")  # back to the page that says why
+    assert "3 名人员" in c.get(resp.headers["Location"]).get_data(as_text=True)
     assert _post_id(db, inst, "护理员") == old.id
 
     resp = c.post(f"/posts/move/{old.id}", data={"csrf_token": token, "target": "", "then": "delete"})
-    assert _errors(resp.get_data(as_text=True)) == ["请选择要转移到的岗位"]
+    assert field_errors(resp.get_data(as_text=True)) == {"target": ["请选择要转移到的岗位"]}
     resp = c.post(f"/posts/move/{old.id}", data={"csrf_token": token, "target": str(new.id), "then": "delete"})
     assert resp.status_code == 302
     db.session.expire_all()
@@ -268,7 +268,7 @@ def test_province_account_edits_the_list_and_a_refused_form_keeps_the_input(db, 
     resp = c.post("/standardposts/add", data={"csrf_token": token, "code": "zj01", "name": "健康管理师",
                                               "category": "专业技术岗", "status": "正常"})
     html = resp.get_data(as_text=True)
-    assert _errors(html) == ["编码“ZJ01”在湖北省的标准岗位中已存在"]
+    assert field_errors(html) == {"code": ["编码“ZJ01”在湖北省的标准岗位中已存在"]}
     assert 'value="zj01"' in html and 'value="健康管理师"' in html
     resp = c.post("/standardposts/add", data={"csrf_token": token, "code": "zj14", "name": "健康管理师",
                                               "category": "专业技术岗", "status": "正常"})
@@ -302,3 +302,25 @@ def test_sysadmin_edits_any_list_through_the_region_chooser(db, login_as):
     assert resp.status_code == 302 and resp.headers["Location"].endswith("/standardposts/list/?region=420000")
     db.session.expire_all()
     assert _sp(db, "ZJ06").name == "护士（师）"
+
+
+def test_moving_the_holders_only_keeps_the_post_and_comes_back_to_its_page(db, login_as):
+    inst = _inst(db)
+    old = posts.create(inst.id, name="护理员", category="工勤技能岗")
+    new = posts.create(inst.id, name="护士", category="专业技术岗")
+    for n in range(2):
+        _person(db, inst, old, n)
+    c = login_as("inst_admin")
+    token = csrf_token(c, f"/posts/delete/{old.id}")
+    resp = c.post(f"/posts/move/{old.id}", data={"csrf_token": token, "target": str(new.id), "then": "move"})
+    assert resp.headers["Location"].endswith(f"/posts/delete/{old.id}")
+    page = c.get(resp.headers["Location"]).get_data(as_text=True)
+    assert "已把 2 名人员从岗位“护理员”转移到“护士”" in page
+    assert "确认删除" in page and "不能删除" not in page  # now empty: the plain confirmation
+    # moving again: nobody is left; the refusal is about the whole unit, so it stands above the page
+    page = c.post(f"/posts/move/{old.id}", data={"csrf_token": token, "target": str(new.id), "then": "move"}
+                  ).get_data(as_text=True)
+    assert box_errors(page) == ["岗位“护理员”下没有人员，无需转移"]
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count(Person.id)).where(Person.post_id == new.id)) == 2
+    assert db.session.get(Post, old.id) is not None

@@ -11,6 +11,7 @@ from app.services import quota
 from app.services.seed import JIANGXIA_CODE, WUCHANG_CODE
 from tests.conftest import csrf_token
 from tests.views.test_chinese_ui import english_in
+from tests.views.test_departments_views import box_errors, field_errors
 
 
 def _inst(db, code=JIANGXIA_CODE):
@@ -44,6 +45,14 @@ def _amounts(db):
 
 def _row(page, name):
     return page.split(f'data-department="{name}"')[1].split("</tr>")[0]
+
+
+def _sheet(db, login_as):
+    """The 机构编制管理 page of 内科 and 外科 under an allocation of 20, opened by the institution's clerk."""
+    internal, surgery = _depts(db, "内科", "外科")
+    _allocate(db, "20")
+    c = login_as("inst_admin")
+    return c, csrf_token(c, "/quota/list/"), internal, surgery
 
 
 def _cells(row):
@@ -87,10 +96,7 @@ def test_page_shows_allocation_departments_and_totals(db, login_as):
 
 
 def test_saving_a_distribution(db, login_as):
-    internal, surgery = _depts(db, "内科", "外科")
-    _allocate(db, "20")
-    c = login_as("inst_admin")
-    token = csrf_token(c, "/quota/list/")
+    c, token, internal, surgery = _sheet(db, login_as)
     resp = c.post("/quota/save", data={"csrf_token": token, "kind": "事业编制", f"amount-{internal.id}": "12",
                                        f"amount-{surgery.id}": "8"})
     assert resp.status_code == 302
@@ -99,10 +105,7 @@ def test_saving_a_distribution(db, login_as):
 
 
 def test_refused_distribution_keeps_the_typed_numbers(db, login_as):
-    internal, surgery = _depts(db, "内科", "外科")
-    _allocate(db, "20")
-    c = login_as("inst_admin")
-    token = csrf_token(c, "/quota/list/")
+    c, token, internal, surgery = _sheet(db, login_as)
     resp = c.post("/quota/save", data={"csrf_token": token, "kind": "事业编制", f"amount-{internal.id}": "15",
                                        f"amount-{surgery.id}": "10"})
     body = resp.get_data(as_text=True)
@@ -122,6 +125,35 @@ def test_refused_distribution_keeps_the_typed_numbers(db, login_as):
     resp = c.post("/quota/save", data={"kind": "事业编制", f"amount-{internal.id}": "5"})
     assert resp.status_code == 400 and "页面已过期" in resp.get_data(as_text=True)  # no CSRF token: nothing saved
     assert _amounts(db) == {}
+
+
+def test_a_refused_distribution_shows_each_department_s_problem_in_its_row(db, login_as):
+    c, token, internal, surgery = _sheet(db, login_as)
+    body = c.post("/quota/save", data={"csrf_token": token, "kind": "事业编制", f"amount-{internal.id}": "-1",
+                                       f"amount-{surgery.id}": "25"}).get_data(as_text=True)
+    assert field_errors(_row(body, "内科")) == {f"amount-{internal.id}": ["科室“内科”的编制数须为 0 或正整数，当前填写“-1”"]}
+    assert field_errors(_row(body, "外科")) == {}
+    # the sum is about the whole sheet: above it, not in a row
+    assert box_errors(body) == ["分配到科室的编制合计 25 名（填写有误的科室按 0 计），超过上级核定的 20 名，请调减后再保存"]
+
+
+def test_a_refused_allocation_shows_each_problem_under_its_input(db, login_as):
+    inst = _inst(db)
+    c = login_as("region_admin")
+    token = csrf_token(c, f"/quotaallocation/show/{inst.id}")
+    body = c.post(f"/quotaallocation/allocate/{inst.id}",
+                  data={"csrf_token": token, "kind": "事业编制", "total": "", "management": "x", "professional": "",
+                        "support": "", "effective_date": "2024-13-01", "document_no": "", "note": ""}
+                  ).get_data(as_text=True)
+    shown = field_errors(body)
+    assert shown["total"] == ["请填写核定编制总数"]
+    assert shown["management"] == ["管理岗位须为 0 或正整数，当前填写“x”"]
+    assert shown["document_no"] == ["请填写文号（核定编制的文件编号）"]
+    assert len(shown["effective_date"]) == 1 and "生效日期" in shown["effective_date"][0]
+    assert set(shown) == {"total", "management", "document_no", "effective_date"} and box_errors(body) == []
+    # each message sits in the form group of its input
+    group = body.split('for="document_no"')[1].split('class="form-group"')[0]
+    assert "请填写文号" in group
 
 
 def test_lower_allocation_warns_on_the_institution_page(db, login_as):

@@ -8,5 +8,7 @@
 
 Modules: columns (columns, dropdown lists, template version), cells (cell values), checks (the row rules), template
 (every workbook in the template's form), reader (limits and template checks, python-calamine), report (the error
-workbook), export, runner.
+workbook), export, runner; jobs (an upload's ImportJob run outside the request: thread or RQ, progress, recovery,
+retention; the RQ worker's app is built in the start layer, app/worker.py) and attachments (附件批量导入: images
+added to detail-set entries).
 """

@@ -12,6 +12,11 @@ to the others. If a commit fails on a conflict (someone saved the same ID number
 rows are saved one by one so only the offending rows fail. Batches already committed stay if a later one raises (a
 database outage): re-running the file skips or updates them.
 
+The batch is the unit of work here, on purpose: an import of 100,000 rows commits every BATCH_SIZE rows, so it
+never holds one transaction for minutes, its progress counts only committed rows, and an outage loses one batch,
+not the file. The created rows are committed by the writer on its own connection (`_Writer`, `_end`); the updates
+of a batch are one `services.transaction` (`_update`).
+
 A part is checked before the rows before it are committed; the file's own repeated keys are caught by the
 checker's memory of the keys it has seen, not by the database.
 
@@ -46,6 +51,7 @@ from app.services.imports import report as report_module
 from app.services.imports.checks import Outcome, RowChecker
 from app.services.imports.columns import BASIC, SETS, SKIPPED_MESSAGE, Catalogue
 from app.services.imports.reader import ImportRefused, Limits, no_data, open_sheet
+from app.services.transaction import transaction
 
 __all__ = ["SETS", "ImportRefused", "ImportResult", "run_import"]
 PREVIEW = 50
@@ -383,27 +389,25 @@ SQLITE_BATCH_CACHE = -65536  # KiB (negative: a size, not a page count): 64 MB a
 
 
 def _update(checker: RowChecker, outcomes) -> None:
-    """The batch's updates through the session (the audit listener records the changed fields), committed; on a
-    conflict at commit, again one by one so only the offending rows fail."""
+    """The batch's updates through the session (the audit listener records the changed fields), in one transaction;
+    on a conflict at commit, again one by one (a transaction each) so only the offending rows fail."""
     updates = [o for o in outcomes if o.action == "update"]
     try:
-        for out in updates:
-            checker.build(out)
-        db.session.commit()
+        with transaction():
+            for out in updates:
+                checker.build(out)
         return
     except (IntegrityError, StaleDataError):  # StaleDataError: a record changed since the check (version)
-        db.session.rollback()
+        pass  # the batch's updates are rolled back: each row again on its own
     for out in updates:
         try:
-            if checker.changed_since_export(out):  # re-read after the rollback
-                continue
-            checker.build(out)
-            db.session.commit()
+            with transaction():
+                if checker.changed_since_export(out):  # re-read after the batch's failure
+                    continue
+                checker.build(out)
         except IntegrityError:
-            db.session.rollback()
             _conflict(out)
         except StaleDataError:
-            db.session.rollback()
             if not checker.changed_since_export(out):
                 _changed(out)
 

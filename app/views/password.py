@@ -1,16 +1,15 @@
 """The change-password page (forced on first login and after a reset)."""
-from flask import flash, g, redirect, url_for
+from flask import g, url_for
 from flask_appbuilder import BaseView, expose
 from flask_login import login_required
 from flask_wtf import FlaskForm
 from wtforms import PasswordField
 from wtforms.widgets import PasswordInput
 
-from app.domain.errors import ValidationFailed
 from app.domain.password import MIN_LENGTH
-from app.extensions import db
 from app.security import sessions
 from app.services import accounts
+from app.views.pages import form_page
 
 RULES = (
     f"长度不少于 {MIN_LENGTH} 位",
@@ -37,18 +36,14 @@ class ChangePasswordView(BaseView):
     @login_required
     def form(self):
         form = ChangePasswordForm()
-        errors = []
-        if form.validate_on_submit():
-            try:
-                accounts.change_own_password(g.user, form.old_password.data, form.password.data, form.confirm.data)
-            except ValidationFailed as exc:
-                db.session.rollback()
-                errors = exc.errors
-            else:
-                sessions.start(g.user)  # this session goes on; every other copy and token has ended
-                flash("密码修改成功", "success")
-                return redirect(url_for("HomeIndexView.index"))
-        elif form.errors:
-            errors = ["页面已过期，请重新提交"] if "csrf_token" in form.errors else [str(e) for e in form.errors.values()]
-        return self.render_template("account/password.html", form=form, errors=errors, rules=RULES,
-                                    forced=g.user.must_change_password)
+
+        def done(_):
+            sessions.start(g.user)  # this session goes on; every other copy and token has ended
+            return "密码修改成功", url_for("HomeIndexView.index")
+
+        return form_page(
+            save=lambda: accounts.change_own_password(g.user, form.old_password.data, form.password.data,
+                                                      form.confirm.data),
+            done=done,
+            render=lambda errors: self.render_template("account/password.html", form=form, errors=errors,
+                                                       rules=RULES, forced=g.user.must_change_password))

@@ -8,8 +8,9 @@ Where a job runs (IMPORT_JOB_RUNNER, see `runner_of`):
   failing another's live job.
 - "rq", or "auto" with REDIS_URL set and `rq` importable: the job is enqueued to RQ (queue "imports"). A worker
   (`flask --app run.py imports worker`, or plain `rq worker imports --url $REDIS_URL` from the project directory)
-  runs `run_job_rq` in a work horse forked per job. If Redis cannot be reached the job runs in a thread instead of
-  staying 排队中.
+  runs `app.worker.run_job_rq` in a work horse forked per job: the worker's app is built there, in the start layer
+  (app/worker.py), and handed to `run_job`; this module never builds an app. If Redis cannot be reached the job
+  runs in a thread instead of staying 排队中.
 
 Small files: the upload request creates the job, starts it and waits (`wait_small`) while the engine has reported
 at most IMPORT_BACKGROUND_ROWS rows; as soon as it reports more (or after a few seconds) the request returns and the
@@ -42,8 +43,8 @@ the job list is opened (`purge_if_due`). Until then the error workbook can be do
 """
 from __future__ import annotations
 
+import contextlib
 import datetime
-import functools
 import logging
 import os
 import re
@@ -55,12 +56,13 @@ import time
 from flask import current_app
 from sqlalchemy import func, or_, select, update
 
-from app.domain.errors import DomainError
+from app.domain.errors import DomainError, ValidationFailed
 from app.extensions import db
 from app.models.imports import ImportJob
 from app.models.org import Institution
 from app.models.security import User
 from app.services import storage
+from app.services.transaction import discard, transaction, transactional
 
 log = logging.getLogger(__name__)
 
@@ -73,7 +75,7 @@ HEARTBEAT_EVERY = 10  # seconds between the heartbeats a running job writes besi
 PREVIEW_LINES = 10  # error reasons kept in `message` for the pages
 WARNING_LINES = 50  # warnings kept in `message` (all of them are in the report's 提醒 sheet when there is one)
 RQ_QUEUE = "imports"
-RQ_FUNC = "app.services.import_jobs.run_job_rq"
+RQ_FUNC = "app.worker.run_job_rq"  # the entry point in the start layer: it builds the app a work horse runs with
 RQ_JOB_TIMEOUT = 6 * 3600  # seconds; rq stops an import running longer than this (the job then fails)
 RUNNERS = ("auto", "thread", "rq")
 # Messages of a job that ended without its result: no error workbook exists then, so none is mentioned.
@@ -170,18 +172,21 @@ def _mb(n: int) -> str:
 
 # ---- creating and starting -----------------------------------------------------------------------------------------
 
+@transactional
 def create_job(institution: Institution, set_key: str, source, filename: str, *, user=None,
                update_existing: bool = False) -> ImportJob:
-    """Keep the uploaded workbook and queue its import; DomainError (nothing kept) when there is nothing to import."""
+    """Keep the uploaded workbook and queue its import (committed when it returns). Nothing kept when there is
+    nothing to import: ValidationFailed on the field "file" (no file, too large), DomainError for an unknown set or
+    a full disk. `source`: the upload's stream, bytes or a path; empty (b"", None) when no file was chosen."""
     labels = set_labels()
     if set_key not in labels:
         raise DomainError("导入的信息类别不存在")
     limit = current_app.config["IMPORT_MAX_BYTES"]
-    data = _read_limited(source, limit)
+    data = _read_limited(source, limit) if source is not None else b""
     if not data:
-        raise DomainError("请选择要上传的文件（下载的模板填写后的 .xlsx 文件）")
+        raise ValidationFailed([("file", "请选择要上传的文件（下载的模板填写后的 .xlsx 文件）")])
     if len(data) > limit:
-        raise DomainError(f"文件大小超过 {_mb(limit)} 上限，请把数据分成几个文件分别导入")
+        raise ValidationFailed([("file", f"文件大小超过 {_mb(limit)} 上限，请把数据分成几个文件分别导入")])
     job = ImportJob(institution_id=institution.id, user_id=getattr(user, "id", None),
                     username=getattr(user, "username", None), set_key=set_key, filename=clean_filename(filename),
                     upload_path="", update_existing=bool(update_existing), status=QUEUED)
@@ -190,9 +195,8 @@ def create_job(institution: Institution, set_key: str, source, filename: str, *,
     job.upload_path = f"imports/{job.id}/upload.xlsx"
     try:
         _write(job.upload_path, data)
-    except OSError as exc:  # a full disk: the clerk's message, and the caller rolls the job row back
+    except OSError as exc:  # a full disk: the clerk's message; the job row is not kept
         raise storage.storage_full(exc, "导入文件") from exc
-    db.session.commit()
     return job
 
 
@@ -222,7 +226,7 @@ def _rq_importable() -> bool:
     return importlib.util.find_spec("rq") is not None
 
 
-def _redis(app, **options):
+def redis_connection(app, **options):
     from redis import Redis
 
     return Redis.from_url(app.config["REDIS_URL"], **options)
@@ -235,7 +239,7 @@ def _rq_queue(app):
     from rq import Queue
 
     # Short timeouts: an upload request must not hang on an unreachable Redis (start_job falls back to a thread).
-    return Queue(RQ_QUEUE, connection=_redis(app, socket_connect_timeout=5, socket_timeout=10))
+    return Queue(RQ_QUEUE, connection=redis_connection(app, socket_connect_timeout=5, socket_timeout=10))
 
 
 def start_job(job_id: int):
@@ -284,92 +288,6 @@ def _run_in_thread(app, job_id):
         _threads.pop(job_id, None)
 
 
-# ---- RQ workers ----------------------------------------------------------------------------------------------------
-
-_worker_app = None  # the app RQ jobs run with in this process: set by `worker()`, else built on first use
-_worker_pid = None  # the process that set it (a work horse forked from it must not share its database connections)
-
-
-def run_job_rq(job_id: int):
-    """Entry point of an RQ job, in the work horse the worker forks for it."""
-    return run_job(job_id, _app_for_job())
-
-
-def _app_for_job():
-    global _worker_app, _worker_pid
-    if _worker_app is None:
-        _worker_app, _worker_pid = _build_worker_app(), os.getpid()
-    elif _worker_pid is not None and _worker_pid != os.getpid():
-        # Forked from the worker process: its pooled connections are the parent's. Drop them without closing.
-        with _worker_app.app_context():
-            for engine in db.engines.values():
-                engine.dispose(close=False)
-        _worker_pid = os.getpid()
-    return _worker_app
-
-
-def _build_worker_app():
-    """The app of a plain `rq worker` work horse: from the environment like the web server's, without a server's
-    start-up chores (a worker neither recovers the server's jobs nor renders PDFs)."""
-    from app import create_app
-    from config import Config
-
-    class WorkerConfig(Config):
-        RECOVER_IMPORT_JOBS = False
-        PDF_WARM_UP = False
-
-    return create_app(WorkerConfig)
-
-
-def worker(app):
-    """The RQ worker of `flask --app run.py imports worker`: queue "imports" at the app's REDIS_URL, every job run
-    with this app in a work horse forked per job; a horse that dies mid-job fails its ImportJob at once. RuntimeError
-    when this app's jobs do not go through RQ (no worker is needed then)."""
-    global _worker_app, _worker_pid
-    if runner_of(app) != "rq":
-        raise RuntimeError("导入任务不经过队列（需要设置 REDIS_URL，且 IMPORT_JOB_RUNNER 不为 thread），"
-                           "由网站进程的后台线程执行，不需要工作进程")
-    from rq import Worker
-
-    # Nothing may hold a lock when the worker forks: let the start-up PDF warm-up (app/__init__.py) finish first.
-    for thread in threading.enumerate():
-        if thread.name == "pdf-warm-up":
-            thread.join(120)
-    _worker_app, _worker_pid = app, os.getpid()
-    worker = Worker([RQ_QUEUE], connection=_redis(app, socket_connect_timeout=10),
-                    work_horse_killed_handler=functools.partial(_horse_killed, app))
-    # Start-up: RQ's registry cleanup (abandoned jobs → FailedJobRegistry), then the job rows follow it, and jobs
-    # whose process is gone end 失败 now rather than when somebody opens the job list.
-    try:
-        worker.clean_registries()
-    except Exception:  # Redis may come back later: the worker serves anyway
-        log.exception("RQ registry cleanup at worker start failed")
-    try:
-        with app.app_context():
-            try:
-                recover_interrupted(restart_queued=False)
-            finally:
-                db.session.remove()
-    except Exception:  # the database may come back later: the worker serves anyway
-        log.exception("import job recovery at worker start failed")
-    return worker
-
-
-def _horse_killed(app, rq_job, retpid, ret_val, rusage) -> None:
-    """rq's hook in the worker process when a work horse died before finishing its job (killed, out of memory, over
-    the job timeout): the ImportJob ends 失败 now with the rows committed, instead of 导入中 until expire_stale."""
-    try:
-        if rq_job.func_name != RQ_FUNC or not rq_job.args:
-            return
-        with app.app_context():
-            try:
-                fail_lost(int(rq_job.args[0]), CRASHED)
-            finally:
-                db.session.remove()
-    except Exception:  # an exception here would stop the worker
-        log.exception("could not mark the import of RQ job %s as failed", getattr(rq_job, "id", "?"))
-
-
 def fail_lost(job_id: int, message: str = INTERRUPTED) -> bool:
     """The process running this job died: 失败 with the rows committed so far. False when the job had already ended."""
     from app.services import audit
@@ -377,9 +295,8 @@ def fail_lost(job_id: int, message: str = INTERRUPTED) -> bool:
     job = db.session.get(ImportJob, job_id)
     if job is None or job.status not in ACTIVE:
         return False
-    with audit.acting_as("系统", "导入任务检查"):
+    with audit.acting_as("系统", "导入任务检查"), transaction():
         _interrupt(job, message)
-        db.session.commit()
     return True
 
 
@@ -414,14 +331,21 @@ def wait_small(job_id: int, max_rows: int, timeout: float) -> ImportJob | None:
             time.sleep(0.3)
             finished = True
         if finished:
-            db.session.rollback()  # see the job thread's (or worker's) commits
-            job = db.session.get(ImportJob, job_id)
+            job = fresh(job_id)
             if job is not None and job.status in FINAL:
                 return job if job.total <= max_rows else None
             if job is not None and job.total > max_rows:
                 return None
         if time.monotonic() >= deadline:
             return None
+
+
+def fresh(job_id: int) -> ImportJob | None:
+    """The job as its thread or worker has committed it by now. The request's session wrote nothing since the job was
+    created (create_job committed), so its read transaction and cached rows are dropped (`discard`) and the row is
+    read again."""
+    discard()
+    return db.session.get(ImportJob, job_id)
 
 
 # ---- running -------------------------------------------------------------------------------------------------------
@@ -433,10 +357,10 @@ def _job_table():
 def _claim(job_id: int) -> bool:
     now = datetime.datetime.now()
     t = _job_table()
-    result = db.session.execute(update(t).where(t.c.id == job_id, t.c.status == QUEUED)
-                                .values(status=RUNNING, started_at=now, heartbeat_at=now, processed=0,
-                                        owner_host=socket.gethostname(), owner_pid=os.getpid()))
-    db.session.commit()
+    with transaction() as session:
+        result = session.execute(update(t).where(t.c.id == job_id, t.c.status == QUEUED)
+                                 .values(status=RUNNING, started_at=now, heartbeat_at=now, processed=0,
+                                         owner_host=socket.gethostname(), owner_pid=os.getpid()))
     return result.rowcount == 1
 
 
@@ -509,14 +433,13 @@ def _run_claimed(job_id: int) -> str | None:
         _live[job_id] = (processed, total)
         # The engine reports between batches, right after committing one: the figures (with the counts of the rows
         # committed so far) get a short transaction of their own, so they are what is committed. Should it report
-        # with ORM changes pending, they ride along in that transaction instead.
+        # with ORM changes pending, they ride along in that batch's transaction instead (committed with it).
         session = db.session
         pending = bool(session.new or session.dirty or session.deleted)
         values = {key: int(reported[key] or 0) for key in COUNTS if key in reported}
-        session.execute(update(t).where(t.c.id == job_id).values(
-            processed=processed, total=total, heartbeat_at=datetime.datetime.now(), **values))
-        if not pending:
-            session.commit()
+        with contextlib.nullcontext() if pending else transaction():
+            session.execute(update(t).where(t.c.id == job_id).values(
+                processed=processed, total=total, heartbeat_at=datetime.datetime.now(), **values))
 
     def committed(connection, counts):
         """In the transaction of a batch's created rows: `created` is committed with the rows it counts."""
@@ -529,11 +452,9 @@ def _run_claimed(job_id: int) -> str | None:
                                        update_existing=job.update_existing, user=user, progress=progress,
                                        batch_size=BATCH_SIZE, committed=committed, counted=reported.update)
     except runner.ImportRefused as exc:
-        db.session.rollback()
         return _finish(job_id, FAILED, message=exc.message)
     except Exception:
         log.exception("import job %s crashed", job_id)
-        db.session.rollback()
         return _finish(job_id, FAILED, message=CRASHED, crashed=True)
 
     report_path = None
@@ -571,11 +492,11 @@ def _notes_lines(result, has_report: bool, after_errors: bool) -> list[str]:
 def _finish(job_id, status, *, message=None, result=None, report_path=None, crashed=False) -> str:
     from app.services import audit
 
-    db.session.rollback()
+    discard()  # whatever the engine left uncommitted (a batch it did not finish) is not part of the result
     job = db.session.get(ImportJob, job_id)
     if job is None:  # deleted meanwhile (only possible after expire_stale wrongly failed a live job): nothing to record
         return status
-    with audit.acting_as(job.username or "批量导入", "后台导入任务"):
+    with audit.acting_as(job.username or "批量导入", "后台导入任务"), transaction():
         job.status = status
         job.message = message
         job.finished_at = job.heartbeat_at = datetime.datetime.now()
@@ -587,7 +508,6 @@ def _finish(job_id, status, *, message=None, result=None, report_path=None, cras
         elif crashed:
             _interrupt(job, message)
             job.status = status
-        db.session.commit()
     return status
 
 
@@ -646,12 +566,11 @@ def recover_interrupted(restart_queued: bool = True) -> int:
 
     touched = 0
     now = datetime.datetime.now()
-    with audit.acting_as("系统", "导入任务检查"):
+    with audit.acting_as("系统", "导入任务检查"), transaction():
         for job in db.session.scalars(select(ImportJob).where(ImportJob.status == RUNNING)):
             if _is_dead(job, now):
                 _interrupt(job)
                 touched += 1
-        db.session.commit()
     if not restart_queued:
         return touched
     for job_id in list(db.session.scalars(select(ImportJob.id).where(ImportJob.status == QUEUED)
@@ -679,7 +598,7 @@ def sync_with_queue(institution_id: int | None = None) -> int:
         from rq.job import Job
         from rq.registry import FailedJobRegistry
 
-        connection = _redis(app, socket_connect_timeout=2, socket_timeout=5)
+        connection = redis_connection(app, socket_connect_timeout=2, socket_timeout=5)
         registry = FailedJobRegistry(RQ_QUEUE, connection=connection)
         failed = set(registry.get_job_ids())
         lost = {}
@@ -704,10 +623,9 @@ def expire_stale(institution_id: int) -> int:
     jobs = [j for j in db.session.scalars(select(ImportJob).where(
         ImportJob.institution_id == institution_id, ImportJob.status == RUNNING)) if _is_dead(j, now)]
     if jobs:
-        with audit.acting_as("系统", "导入任务检查"):
+        with audit.acting_as("系统", "导入任务检查"), transaction():
             for job in jobs:
                 _interrupt(job)
-            db.session.commit()
     return touched + len(jobs)
 
 
@@ -721,15 +639,14 @@ def delete_job(institution_id: int, job_id: int) -> str:
     if job.status in ACTIVE or is_running_here(job.id):
         raise DomainError(f"导入任务“{job.filename}”{job.status}，不能删除；请等导入结束（已完成、部分成功或失败）后再删除")
     filename = job.filename
-    db.session.delete(job)
-    db.session.flush()  # the audit row is written with the delete, in the same transaction
-    try:
-        _remove_files(job_id)
-    except OSError:
-        log.exception("could not remove the files of import job %s", job_id)
-        db.session.rollback()
-        raise DomainError(f"删除“{filename}”的上传文件时出错，导入记录未删除；请稍后重试，如仍出错请联系工程师") from None
-    db.session.commit()
+    with transaction() as session:  # the row goes only when its files are gone; an error keeps both
+        session.delete(job)
+        session.flush()  # the audit row is written with the delete, in the same transaction
+        try:
+            _remove_files(job_id)
+        except OSError:
+            log.exception("could not remove the files of import job %s", job_id)
+            raise DomainError(f"删除“{filename}”的上传文件时出错，导入记录未删除；请稍后重试，如仍出错请联系工程师") from None
     _live.pop(job_id, None)
     return filename
 
@@ -749,17 +666,19 @@ def purge_old_files(days: int, *, now: datetime.datetime | None = None) -> int:
         or_(ImportJob.upload_path.is_not(None), ImportJob.report_path.is_not(None))).order_by(ImportJob.id)))
     purged = 0
     with audit.acting_as("系统", "导入文件保留期限"):
-        for start in range(0, len(ids), 200):  # a commit per 200 jobs: a first run on years of jobs stays light
-            for job in db.session.scalars(select(ImportJob).where(ImportJob.id.in_(ids[start:start + 200]))):
-                try:
-                    _remove_files(job.id)
-                except OSError:  # left for the next run; the others go on
-                    log.exception("could not remove the files of import job %s", job.id)
-                    continue
-                job.upload_path = job.report_path = None
-                job.files_purged_days = days
-                purged += 1
-            db.session.commit()
+        for start in range(0, len(ids), 200):
+            # A transaction per 200 jobs, on purpose: a first run on years of jobs stays light, and the files already
+            # removed are recorded even if a later chunk fails.
+            with transaction() as session:
+                for job in session.scalars(select(ImportJob).where(ImportJob.id.in_(ids[start:start + 200]))):
+                    try:
+                        _remove_files(job.id)
+                    except OSError:  # left for the next run; the others go on
+                        log.exception("could not remove the files of import job %s", job.id)
+                        continue
+                    job.upload_path = job.report_path = None
+                    job.files_purged_days = days
+                    purged += 1
     return purged
 
 
@@ -780,7 +699,7 @@ def purge_if_due() -> int:
         return purge_old_files(days)
     except Exception:
         log.exception("purging old import files failed")
-        db.session.rollback()
+        discard()
         return 0
 
 

@@ -1,5 +1,5 @@
 """系统管理: 角色管理 with the permission tree, 账号管理 (sub-accounts; owners for regional accounts)."""
-from flask import abort, current_app, flash, g, redirect, request, url_for
+from flask import abort, current_app, g, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.models.sqla.filters import FilterEqual
 from flask_appbuilder.widgets import ListWidget, ShowWidget
@@ -8,17 +8,18 @@ from sqlalchemy import select
 from wtforms import IntegerField, SelectField, StringField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.domain.errors import DomainError, ValidationFailed
 from app.extensions import db
 from app.models.enums import SUBSYSTEMS
 from app.models.org import Institution
 from app.models.security import ROLE_TYPES, RoleProfile, User, original_username
+from app.security import pages
 from app.security.filters import AppInterface
-from app.security.permissions import implied_menu_permissions, permission_tree
+from app.security.permissions import permission_tree
 from app.security.tenancy import TenantModelView
 from app.services import accounts, roles
 from app.services.scope import scope_of
 from app.views.concurrency import VersionedEditMixin, opened_version
+from app.views.pages import act, form_page
 
 SCOPE_NOTE = "子账号在被授权的页面中可以查看本机构的全部数据。"
 
@@ -36,7 +37,7 @@ def _unique_role_name(form, field):
 def _permission_pks():
     """Ids of the roles whose 权限设置 page the caller may open: the level-3 roles of its own institution, for a
     caller with 角色管理 编辑 (an institution 总账号). Others' roles (系统管理员 sees every institution's) get no link."""
-    if not g.user.institution_id or not current_app.appbuilder.sm.has_access("can_write", "角色管理"):
+    if not g.user.institution_id or not current_app.appbuilder.sm.has_access("can_write", pages.ROLES.resource):
         return set()
     return {r.id for r in roles.own_roles(g.user)}
 
@@ -63,10 +64,10 @@ class RoleProfileView(VersionedEditMixin, TenantModelView):
     """角色管理 (spec 7.1): the level-3 roles of the caller's institution."""
 
     datamodel = AppInterface(RoleProfile)
-    class_permission_name = "角色管理"
-    base_permissions = ["can_read", "can_write"]
+    class_permission_name = pages.ROLES.resource
+    base_permissions = pages.ROLES.permissions
     base_filters = [["level", FilterEqual, 3]]
-    list_title = "角色管理"
+    list_title = pages.ROLES.label
     show_title, add_title, edit_title = "角色详情", "新增角色", "修改角色"
     list_columns = ["display_name", "role_type", "seq", "parent_role", "status", "description"]
     show_columns = list_columns
@@ -101,8 +102,7 @@ class RoleProfileView(VersionedEditMixin, TenantModelView):
         self._role_to_delete = item.role
 
     def post_delete(self, item):
-        db.session.delete(self._role_to_delete)
-        db.session.commit()
+        roles.remove_fab_role(self._role_to_delete)
 
     list_widget = RoleListWidget
     show_widget = RoleShowWidget
@@ -112,7 +112,7 @@ class RolePermissionView(BaseView):
     """The permission tree of one level-3 role: category → page → 查看/编辑/审核/导入/导出."""
 
     route_base = "/rolepermissions"
-    class_permission_name = "角色管理"
+    class_permission_name = pages.ROLES.resource
     method_permission_name = {"edit": "write"}
     base_permissions = ["can_write"]
     scoped_model = RoleProfile  # the tenancy sweep calls every <pk> route with foreign role ids
@@ -126,26 +126,20 @@ class RolePermissionView(BaseView):
     @expose("/<int:pk>", methods=["GET", "POST"])
     @has_access
     def edit(self, pk):
+        """The rights ticked replace the role's; their menu entries come with them (services.roles)."""
         profile = self._profile(pk)
-        grantable = roles.grantable(g.user)
-        if request.method == "POST":
-            form = FlaskForm()
-            if not form.validate_on_submit():
-                flash("页面已过期，请刷新后重新保存", "danger")
-                return redirect(url_for(".edit", pk=pk))
-            try:
-                chosen = {int(v) for v in request.form.getlist("pv") if v.isdigit()}
-                roles.set_permissions(g.user, profile, chosen | implied_menu_permissions(self.appbuilder, chosen))
-            except DomainError as exc:
-                db.session.rollback()
-                flash(exc.message, "danger")
-            else:
-                flash(f"角色“{profile.display_name}”的权限已保存", "success")
-                return redirect(url_for(".edit", pk=pk))
-        held = {pv.id for pv in profile.role.permissions}
-        tree = permission_tree(self.appbuilder, grantable, held)
-        return self.render_template("accounts/role_permissions.html", profile=profile, tree=tree, form=FlaskForm(),
-                                    note=SCOPE_NOTE)
+        chosen = {int(v) for v in request.form.getlist("pv") if v.isdigit()}
+
+        def render(errors):
+            # A refused save shows what was ticked, with the reason above the tree.
+            held = chosen if errors else {pv.id for pv in profile.role.permissions}
+            tree = permission_tree(roles.grantable(g.user), held)
+            return self.render_template("accounts/role_permissions.html", profile=profile, tree=tree,
+                                        form=FlaskForm(), note=SCOPE_NOTE, errors=errors)
+
+        return form_page(save=lambda: roles.set_permissions(g.user, profile, chosen),
+                         done=lambda _: (f"角色“{profile.display_name}”的权限已保存", url_for(".edit", pk=pk)),
+                         render=render)
 
 
 class AccountForm(FlaskForm):
@@ -163,10 +157,10 @@ class AccountView(BaseView):
     route_base = "/accounts"
     edited_models = (User,)  # what its forms edit (versioned)
     default_view = "list"
-    class_permission_name = "账号管理"
+    class_permission_name = pages.ACCOUNTS.resource
     method_permission_name = {"list": "read", "add": "write", "edit": "write", "unlock": "write", "delete": "write",
                               "resetpassword": "write"}
-    base_permissions = ["can_read", "can_write"]
+    base_permissions = pages.ACCOUNTS.permissions
     scoped_model = User
 
     def _target(self, pk):
@@ -191,43 +185,37 @@ class AccountView(BaseView):
         return self.render_template("accounts/list.html", users=users, me=g.user, form=FlaskForm(), note=SCOPE_NOTE,
                                     can_manage=lambda u: accounts.can_manage(g.user, u))
 
+    def _render_form(self, form, errors, subsystems, editing=None):
+        return self.render_template("accounts/form.html", form=form, errors=errors, subsystems=subsystems,
+                                    all_subsystems=SUBSYSTEMS, editing=editing,
+                                    owner_mode=editing.is_owner if editing else not g.user.institution_id)
+
     @expose("/add", methods=["GET", "POST"])
     @has_access
     def add(self):
         form = AccountForm()
         self._choices(form)
-        errors = []
         subsystems = request.form.getlist("subsystems") if request.method == "POST" else list(SUBSYSTEMS)
-        if request.method == "POST":
-            if not form.validate_on_submit() and "csrf_token" in form.errors:
-                errors = ["页面已过期，请重新提交"]
-            else:
-                try:
-                    if g.user.institution_id:
-                        accounts.create_subaccount(g.user, role_profile_id=form.role.data, username=form.username.data,
-                                                   nickname=form.nickname.data, mobile=form.mobile.data,
-                                                   password=form.password.data, subsystems=subsystems)
-                    else:
-                        inst = db.session.get(Institution, int(form.institution.data or 0))
-                        if inst is None:
-                            raise ValidationFailed(["请选择机构"])
-                        accounts.create_owner_account(g.user, inst, username=form.username.data,
-                                                      nickname=form.nickname.data, mobile=form.mobile.data,
-                                                      password=form.password.data)
-                except ValidationFailed as exc:
-                    db.session.rollback()
-                    errors = exc.errors
-                except DomainError as exc:
-                    db.session.rollback()
-                    errors = [exc.message]
-                else:
-                    flash(f"账号 {form.username.data} 已创建；首次登录须修改密码并完成实名认证", "success")
-                    return redirect(url_for(".list"))
-        # The system default (spec 7.3: shown in the field, published in the manual) is offered on a new form; a
-        # password typed by the manager is never written back after a refusal.
-        form.password.data = current_app.config["DEFAULT_PASSWORD"] if request.method == "GET" else ""
-        return self.render_template("accounts/form.html", form=form, errors=errors, subsystems=subsystems,
-                                    all_subsystems=SUBSYSTEMS, editing=None, owner_mode=not g.user.institution_id)
+        fields = {"username": form.username.data, "nickname": form.nickname.data, "mobile": form.mobile.data,
+                  "password": form.password.data}
+
+        def save():
+            if g.user.institution_id:
+                return accounts.create_subaccount(g.user, role_profile_id=form.role.data, subsystems=subsystems,
+                                                  **fields)
+            chosen = form.institution.data or ""
+            institution = db.session.get(Institution, int(chosen)) if chosen.isdigit() else None
+            return accounts.create_owner_account(g.user, institution, **fields)
+
+        def render(errors):
+            # The system default (spec 7.3: shown in the field, published in the manual) is offered on a new form;
+            # a password typed by the manager is never written back after a refusal.
+            form.password.data = current_app.config["DEFAULT_PASSWORD"] if request.method == "GET" else ""
+            return self._render_form(form, errors, subsystems)
+
+        return form_page(save=save, render=render,
+                         done=lambda _: (f"账号 {form.username.data} 已创建；首次登录须修改密码并完成实名认证",
+                                         url_for(".list")))
 
     @expose("/edit/<int:pk>", methods=["GET", "POST"])
     @has_access
@@ -235,77 +223,45 @@ class AccountView(BaseView):
         target = self._target(pk)
         form = AccountForm()
         self._choices(form)
-        errors = []
         if request.method == "POST":
             subsystems = request.form.getlist("subsystems")
-            if not form.validate_on_submit() and "csrf_token" in form.errors:
-                errors = ["页面已过期，请重新提交"]
-            else:
-                internet = request.form.get("internet_access") == "y" if target.is_owner else None
-                try:
-                    accounts.update_subaccount(g.user, target, role_profile_id=form.role.data, mobile=form.mobile.data,
-                                               subsystems=subsystems, internet_access=internet,
-                                               version=opened_version())
-                except DomainError as exc:
-                    db.session.rollback()
-                    errors = getattr(exc, "errors", [exc.message])
-                else:
-                    flash(f"账号 {target.username} 已保存", "success")
-                    return redirect(url_for(".list"))
         else:
             subsystems = target.subsystem_list
             form.mobile.data = target.mobile or ""
             current = next((r.profile for r in target.roles if r.profile is not None and r.profile.level == 3), None)
             form.role.data = str(current.id) if current else ""
-        return self.render_template("accounts/form.html", form=form, errors=errors, subsystems=subsystems,
-                                    all_subsystems=SUBSYSTEMS, editing=target, owner_mode=target.is_owner)
-
-    def _post_only(self):
-        if not FlaskForm().validate_on_submit():
-            flash("页面已过期，请刷新后重试", "danger")
-            return redirect(url_for(".list"))
-        return None
+        internet = request.form.get("internet_access") == "y" if target.is_owner else None
+        return form_page(
+            save=lambda: accounts.update_subaccount(g.user, target, role_profile_id=form.role.data,
+                                                    mobile=form.mobile.data, subsystems=subsystems,
+                                                    internet_access=internet, version=opened_version()),
+            done=lambda _: (f"账号 {target.username} 已保存", url_for(".list")),
+            render=lambda errors: self._render_form(form, errors, subsystems, editing=target))
 
     @expose("/unlock/<int:pk>", methods=["POST"])
     @has_access
     def unlock(self, pk):
         target = self._target(pk)
-        refused = self._post_only()
-        if refused:
-            return refused
-        accounts.unlock(g.user, target)
-        flash(f"账号 {target.username} 已解锁", "success")
-        return redirect(url_for(".list"))
+        return act(lambda: accounts.unlock(g.user, target),
+                   done=lambda _: (f"账号 {target.username} 已解锁", url_for(".list")), back=url_for(".list"))
 
     @expose("/delete/<int:pk>", methods=["POST"])
     @has_access
     def delete(self, pk):
         target = self._target(pk)
-        refused = self._post_only()
-        if refused:
-            return refused
-        accounts.remove(g.user, target)
-        flash(f"账号 {original_username(target.username)} 已删除（其操作记录保留；该账号名可以重新建立）", "success")
-        return redirect(url_for(".list"))
+        name = original_username(target.username)
+        return act(lambda: accounts.remove(g.user, target),
+                   done=lambda _: (f"账号 {name} 已删除（其操作记录保留；该账号名可以重新建立）", url_for(".list")),
+                   back=url_for(".list"))
 
     @expose("/resetpassword/<int:pk>", methods=["GET", "POST"])
     @has_access
     def resetpassword(self, pk):
         target = self._target(pk)
-        errors = []
-        form = FlaskForm()
-        if request.method == "POST":
-            if not form.validate_on_submit():
-                errors = ["页面已过期，请重新提交"]
-            else:
-                try:
-                    accounts.reset_password(g.user, target, request.form.get("password", ""),
-                                            request.form.get("confirm", ""))
-                except DomainError as exc:
-                    db.session.rollback()
-                    errors = getattr(exc, "errors", [exc.message])
-                else:
-                    flash(f"账号 {target.username} 的密码已重置，该账号下次登录须修改密码", "success")
-                    return redirect(url_for(".list"))
-        # What was typed is never written back into the page.
-        return self.render_template("accounts/reset_password.html", target=target, form=form, errors=errors)
+        return form_page(
+            save=lambda: accounts.reset_password(g.user, target, request.form.get("password", ""),
+                                                 request.form.get("confirm", "")),
+            done=lambda _: (f"账号 {target.username} 的密码已重置，该账号下次登录须修改密码", url_for(".list")),
+            # What was typed is never written back into the page.
+            render=lambda errors: self.render_template("accounts/reset_password.html", target=target,
+                                                       form=FlaskForm(), errors=errors))

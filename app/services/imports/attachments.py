@@ -5,7 +5,8 @@ named by 证件号码 (证件号码.jpg or 证件号码_序号.jpg).
 Everything takes the caller's institution id: a person or entry of another institution is "not found", and ZIP
 names are matched only against this institution's staff. Images go through `storage.save_upload` (content check,
 metadata stripped, stored by hash); the entry's `attachments` list is replaced, never mutated, so the change is
-flushed and audited.
+flushed and audited. Each call that writes is one transaction (`@transactional`): a ZIP's images are committed
+together once every file has its outcome.
 """
 from __future__ import annotations
 
@@ -20,11 +21,12 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from app.domain.errors import DomainError
+from app.domain.errors import DomainError, ValidationFailed
 from app.domain.person import ACTIVE_STATUSES
 from app.extensions import db
 from app.models.people import Person
 from app.services import people, storage
+from app.services.transaction import transactional
 
 SETS = ("qualification", "practice", "education", "title")
 _DATE_OF = {"qualification": "obtained_on", "practice": "registered_on", "education": "end_date",
@@ -145,18 +147,19 @@ def _store(entry, data, label, filename) -> bool:
     return True
 
 
+@transactional
 def attach(institution_id: int, person_id, set_key: str, upload, filename: str = "") -> Row:
-    """One image dropped on a person's row: added to their latest entry of the set."""
+    """One image dropped on a person's row: added to their latest entry of the set (committed when it returns)."""
     ds = detail_set(set_key)
     row = row_of(institution_id, person_id, set_key)
     if row.entry is None:
         raise _no_entry(row.person, ds.label)
     if not _store(row.entry, upload, ds.label, filename):
         raise DomainError("这张图片已经上传过了")
-    db.session.commit()
     return row
 
 
+@transactional
 def remove(institution_id: int, person_id, set_key: str, entry_id, index) -> Row:
     """Delete one image of one of the person's entries."""
     ds = detail_set(set_key)
@@ -173,7 +176,6 @@ def remove(institution_id: int, person_id, set_key: str, entry_id, index) -> Row
         raise DomainError("附件不存在")
     del files[index]
     entry.attachments = files
-    db.session.commit()
     return row_of(institution_id, person.id, set_key)
 
 
@@ -211,6 +213,12 @@ def _declared_entries(data: bytes) -> int | None:
     return struct.unpack("<H", data[pos + 10:pos + 12])[0]
 
 
+def _archive(message: str) -> ValidationFailed:
+    """A ZIP refused as a whole: the message belongs next to the page's archive input."""
+    return ValidationFailed([("archive", message)])
+
+
+@transactional
 def attach_zip(institution_id: int, set_key: str, source) -> list[ZipOutcome]:
     """A ZIP of JPG images named 证件号码.jpg / 证件号码_序号.jpg: each added to the latest entry of that person.
     Refused as a whole (DomainError) when it is not a ZIP or is too large once unpacked; otherwise one outcome per
@@ -218,28 +226,28 @@ def attach_zip(institution_id: int, set_key: str, source) -> list[ZipOutcome]:
     ds = detail_set(set_key)
     data = source.read(ZIP_MAX_BYTES + 1) if hasattr(source, "read") else bytes(source[:ZIP_MAX_BYTES + 1])
     if not data:
-        raise DomainError("请选择 ZIP 压缩包")
+        raise _archive("请选择 ZIP 压缩包")
     if len(data) > ZIP_MAX_BYTES:
-        raise DomainError(f"压缩包超过 {ZIP_MAX_BYTES // 1024 // 1024} MB 上限，请分成几个压缩包上传")
+        raise _archive(f"压缩包超过 {ZIP_MAX_BYTES // 1024 // 1024} MB 上限，请分成几个压缩包上传")
     declared = _declared_entries(data)
     if declared is None:
-        raise DomainError("上传的文件不是有效的 ZIP 压缩包")
+        raise _archive("上传的文件不是有效的 ZIP 压缩包")
     if declared > ZIP_MAX_FILES * 2:  # refused before zipfile reads a huge central directory
-        raise DomainError(f"压缩包里的文件太多，一次最多 {ZIP_MAX_FILES} 个，请分成几个压缩包上传")
+        raise _archive(f"压缩包里的文件太多，一次最多 {ZIP_MAX_FILES} 个，请分成几个压缩包上传")
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         members = [i for i in archive.infolist() if not i.is_dir()]
     except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError):
-        raise DomainError("上传的文件不是有效的 ZIP 压缩包") from None
+        raise _archive("上传的文件不是有效的 ZIP 压缩包") from None
     members = [i for i in members if not _display_name(i).startswith((".", "__MACOSX"))
                and "__MACOSX/" not in i.filename]
     if not members:
-        raise DomainError("压缩包里没有图片")
+        raise _archive("压缩包里没有图片")
     if len(members) > ZIP_MAX_FILES:
-        raise DomainError(f"压缩包里有 {len(members)} 个文件，一次最多 {ZIP_MAX_FILES} 个，请分成几个压缩包上传")
+        raise _archive(f"压缩包里有 {len(members)} 个文件，一次最多 {ZIP_MAX_FILES} 个，请分成几个压缩包上传")
     unpacked_limit = current_app.config.get("IMPORT_MAX_UNCOMPRESSED", 200 * 1024 * 1024)
     if sum(i.file_size for i in members) > unpacked_limit:
-        raise DomainError(f"压缩包解压后超过 {unpacked_limit // 1024 // 1024} MB 上限，请分成几个压缩包上传")
+        raise _archive(f"压缩包解压后超过 {unpacked_limit // 1024 // 1024} MB 上限，请分成几个压缩包上传")
 
     parsed = []
     outcomes: list[ZipOutcome] = []
@@ -293,5 +301,4 @@ def attach_zip(institution_id: int, set_key: str, source) -> list[ZipOutcome]:
             outcomes.append(ZipOutcome(name, False, exc.message, person.name))
             continue
         outcomes.append(ZipOutcome(name, True, "已上传" if added else "这张图片已经上传过了，未重复添加", person.name))
-    db.session.commit()
     return sorted(outcomes, key=lambda o: (o.ok, o.filename))
