@@ -395,6 +395,18 @@ def person_card(person, show_id=None) -> dict:
             "establishment": establishment.get(person.establishment, person.establishment or "")}
 
 
+def latest_of(person_ids) -> dict:
+    """person id → that person's newest resignation (the staff list's 离职人员 rows), in one query."""
+    ids = list(person_ids)
+    if not ids:
+        return {}
+    out = {}
+    for item in db.session.scalars(select(Resignation).where(Resignation.person_id.in_(ids))
+                                   .order_by(Resignation.id)):
+        out[item.person_id] = item
+    return out
+
+
 def of_person(person_id) -> list[Resignation]:
     """A person's resignations, newest first (the 离职人员 view of the staff list)."""
     return list(db.session.scalars(select(Resignation).where(Resignation.person_id == person_id)

@@ -172,3 +172,21 @@ def test_reviewer_approves_a_selection_each_recorded(db, login_as):
 def test_other_institution_resignations_are_not_listed(db, login_as):
     _draft(db, person(db, WUCHANG_CODE, name="吴武昌"), user="inst2_admin")
     assert "吴武昌" not in login_as("inst_admin").get(LIST).get_data(as_text=True)
+
+
+def test_staff_list_left_filter_is_read_only_with_the_resignation(db, login_as):
+    gone = person(db, name="冯已离")
+    item = _submitted(db, gone, flow="24")
+    svc.decide(_user(db, "inst_admin"), item.id, "approve")
+    stay = person(db, name="陈在岗")
+    client = login_as("inst_admin")
+    html = client.get("/people/list/?status=离职人员").get_data(as_text=True)
+    assert "冯已离" in html and "陈在岗" not in html
+    row = html[html.index(f'data-person="{gone.id}"'):]
+    row = row[:row.index("</tr>")]
+    assert f"/people/view/{gone.id}" in row and f"/people/edit/{gone.id}" not in row
+    assert "退休" in row and f"/resignation/show/{item.id}" in row
+    assert client.get(f"/people/view/{gone.id}").status_code == 200
+    full = client.get("/people/list/").get_data(as_text=True)
+    assert 'id="batch-resign"' in full and f'name="ids" value="{stay.id}" form="batch-resign"' in full
+    assert f'value="{gone.id}" form="batch-resign"' not in full
