@@ -190,3 +190,29 @@ def test_staff_list_left_filter_is_read_only_with_the_resignation(db, login_as):
     full = client.get("/people/list/").get_data(as_text=True)
     assert 'id="batch-resign"' in full and f'name="ids" value="{stay.id}" form="batch-resign"' in full
     assert f'value="{gone.id}" form="batch-resign"' not in full
+
+
+def test_every_pk_route_refuses_a_foreign_resignation(app, db, login_as):
+    """The tenancy sweep over this page with rows present (the general sweep has no resignation rows)."""
+    from app.extensions import appbuilder
+    from tests.views.test_tenancy import _fill, _pk_routes
+
+    foreign = [_submitted(db, person(db, name="郑待审")), _draft(db, person(db, name="郑草稿"))]
+    view = next(v for v in appbuilder.baseviews if v.route_base == "/resignation")
+    checked = 0
+    for caller in ("inst2_admin", "region_admin"):
+        c = login_as(caller)
+        token = csrf_token(c, "/account/password/")
+        for rule in _pk_routes(app, view.endpoint):
+            for item in foreign:
+                for url in _fill(app, rule, item.id, view):
+                    for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+                        data = {"csrf_token": token, "action": "approve", "flow_type": "29",
+                                "leave_date": TODAY.isoformat()}
+                        resp = c.get(url) if method == "GET" else c.open(url, method=method, data=data)
+                        assert resp.status_code in (403, 404), (caller, method, url, resp.status_code)
+                        checked += 1
+    assert checked >= 20
+    db.session.expire_all()
+    assert [(db.session.get(Resignation, i.id).status, db.session.get(Resignation, i.id).flow_type)
+            for i in foreign] == [("待审核", "25"), ("草稿", "25")]
