@@ -143,21 +143,22 @@ class ResignationView(BaseView):
         return act(lambda: svc.delete(g.user, pk), done=lambda name: (f"{name}的离职草稿已删除", url_for(".list")),
                    back=url_for(".show", pk=pk))
 
+    def _step(self, pk, call, message):
+        """A button of the record's page (提交 / 撤回): flash `message` (the person's name filled in) or the refusal."""
+        item = self._item(pk)
+        return act(lambda: call(g.user, pk), done=lambda _: (message.format(name=item.person.name),
+                                                              url_for(".show", pk=pk)),
+                   back=url_for(".show", pk=pk))
+
     @expose("/submit/<int:pk>", methods=["POST"])
     @has_access
     def submit(self, pk):
-        item = self._item(pk)
-        return act(lambda: svc.submit(g.user, pk),
-                   done=lambda _: (f"{item.person.name}的离职记录已提交，请等待审核", url_for(".show", pk=pk)),
-                   back=url_for(".show", pk=pk))
+        return self._step(pk, svc.submit, "{name}的离职记录已提交，请等待审核")
 
     @expose("/withdraw/<int:pk>", methods=["POST"])
     @has_access
     def withdraw(self, pk):
-        item = self._item(pk)
-        return act(lambda: svc.withdraw(g.user, pk),
-                   done=lambda _: (f"{item.person.name}的离职记录{review.WITHDRAWN_MESSAGE}", url_for(".show", pk=pk)),
-                   back=url_for(".show", pk=pk))
+        return self._step(pk, svc.withdraw, "{name}的离职记录" + review.WITHDRAWN_MESSAGE)
 
     @expose("/batch/", methods=["GET", "POST"])
     @has_access

@@ -216,3 +216,23 @@ def test_every_pk_route_refuses_a_foreign_resignation(app, db, login_as):
     db.session.expire_all()
     assert [(db.session.get(Resignation, i.id).status, db.session.get(Resignation, i.id).flow_type)
             for i in foreign] == [("待审核", "25"), ("草稿", "25")]
+
+
+def test_withdraw_button_and_a_stale_edit_is_refused(db, login_as):
+    item = _submitted(db)
+    client = login_as("inst_staff")
+    show = f"/resignation/show/{item.id}"
+    assert 'id="resignation-withdraw"' in client.get(show).get_data(as_text=True)
+    resp = _post(client, f"/resignation/withdraw/{item.id}", {}, page=show)
+    assert resp.status_code == 302 and "已撤回" in client.get(show).get_data(as_text=True)
+    edit = f"/resignation/edit/{item.id}"
+    form = client.get(edit).get_data(as_text=True)
+    assert 'name="version"' in form or "version" in form
+    db.session.expire_all()
+    opened = db.session.get(Resignation, item.id).version
+    svc.update(_user(db, "inst_admin"), item.id, flow_type="26", leave_date=TODAY)
+    html = _post(client, edit, {"flow_type": "29", "leave_date": TODAY.isoformat(), "version": opened},
+                 page=edit).get_data(as_text=True)
+    assert "该记录已被" in html and "请刷新后重新编辑" in html
+    db.session.expire_all()
+    assert db.session.get(Resignation, item.id).flow_type == "26"
