@@ -295,7 +295,8 @@ class PersonView(BaseView):
     @expose("/show/<int:pk>")
     @has_access
     def show(self, pk):
-        return self._render_show(self._person(pk, details=True))
+        person = self._person(pk, details=True)  # a person no longer active (离职人员) is shown read-only
+        return self._render_show(person, read_only=person.status not in people.ACTIVE_STATUSES)
 
     @expose("/view/<int:pk>")
     @has_access

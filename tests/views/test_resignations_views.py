@@ -236,3 +236,10 @@ def test_withdraw_button_and_a_stale_edit_is_refused(db, login_as):
     assert "该记录已被" in html and "请刷新后重新编辑" in html
     db.session.expire_all()
     assert db.session.get(Resignation, item.id).flow_type == "26"
+
+
+def test_a_resigned_person_opens_read_only(db, login_as):
+    gone, stay = person(db, name="韩已离", status="离职"), person(db, name="韩在岗")
+    client = login_as("inst_admin")
+    assert f"/people/edit/{gone.id}" not in client.get(f"/people/show/{gone.id}").get_data(as_text=True)
+    assert f"/people/edit/{stay.id}" in client.get(f"/people/show/{stay.id}").get_data(as_text=True)
