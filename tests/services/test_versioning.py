@@ -34,6 +34,7 @@ from app.models import (
     User,
     WorkExperience,
 )
+from app.models.movements import Resignation
 from app.models.versioning import is_versioned
 from app.services.audit import NOISE_FIELDS
 from app.services.seed import JIANGXIA_CODE
@@ -43,7 +44,7 @@ TODAY = datetime.date(2020, 1, 1)
 # Models a form edits (each must be versioned). Listed so a model dropped from Versioned fails here.
 EDITABLE = {User, Person, WorkExperience, Education, TitleQualification, Qualification, PracticeCertificate, Training,
             Department, Post, StandardPost, Institution, Branch, QuotaAllocation, DepartmentQuota, KeyGroup,
-            RoleProfile, Probation, ProbationWindow, Region, RealNameCertification, DictItem}
+            RoleProfile, Probation, ProbationWindow, Region, RealNameCertification, DictItem, Resignation}
 # Framework views with POST routes that are not this system's edit forms (left with a reason).
 FRAMEWORK_VIEWS = {
     "AppSecurityApi", "UserInfoEditView", "ResetPasswordView", "AppResetMyPasswordView", "AppAuthDBView", "RoleApi",
@@ -98,6 +99,8 @@ def _row(db, model):
                                                  closes_on=TODAY),
         Probation: lambda: Probation(person_id=person.id, institution_id=person.institution_id, exam_category="1",
                                      start_date=TODAY, end_date=TODAY, probation_unit="机构", supervisor="老师"),
+        Resignation: lambda: Resignation(person_id=person.id, institution_id=person.institution_id, flow_type="25",
+                                         leave_date=TODAY),
     }
     assert model in builders, f"no demo row of {model.__name__}: add a builder here"
     row = builders[model]()
