@@ -59,6 +59,6 @@ def register(appbuilder):
         kept = [c for c in security.childs if c.name not in ("List Groups", "User's Statistics", "-")]
         system.childs = kept + system.childs
     install_menu_filter(appbuilder)
-    from app.security.display import shown_id
+    from app.security.masking import shown_id
 
     current_app.jinja_env.globals["shown_id"] = shown_id  # every template shows 证件号码 through the one rule

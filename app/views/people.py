@@ -19,7 +19,7 @@ from app.extensions import db
 from app.models.org import Department, Post
 from app.models.people import Person
 from app.security import pages
-from app.security.display import sees_full_id, shown_id
+from app.security.masking import sees_full_id, shown_id
 from app.services import dictionaries, people
 from app.services.imports import jobs as import_jobs
 from app.services.scope import scope_of
@@ -107,7 +107,7 @@ class PersonView(BaseView):
 
     @staticmethod
     def _shown_id(number, full=None):
-        """The 证件号码 as this user may see it (security.display.shown_id, the one rule)."""
+        """The 证件号码 as this user may see it (security.masking.shown_id, the one rule)."""
         return shown_id(number, full)
 
     # ---- list ----------------------------------------------------------------------------------------------------
