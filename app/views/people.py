@@ -186,7 +186,9 @@ class PersonView(BaseView):
         lists = dictionaries.items_of({*CODED.values(), "id_types", "staff_status"})
         coded = {f: [(d.code, d.name) for d in lists[t]] for f, t in CODED.items()}
         coded["id_type"] = [(d.code, d.name) for d in lists["id_types"]]
-        coded["status"] = [(d.name, d.name) for d in lists["staff_status"]]
+        # 离职/退休/其他 only through 员工离职: not offered, except a record's own stored value
+        coded["status"] = [(n, n) for n in people.offered_statuses(lists["staff_status"],
+                                                                   person.status if person else None)]
         coded["department_id"] = [(v, label) for v, label, _ in departments]
         coded["post_id"] = posts
         return coded, {v: cat for v, _, cat in departments}
