@@ -2,6 +2,8 @@
 the import template and the import; a new record for a number active elsewhere is refused whatever its status;
 departments and posts count active staff only."""
 import io
+import threading
+from types import SimpleNamespace
 
 import pytest
 from openpyxl import load_workbook
@@ -10,7 +12,7 @@ from sqlalchemy import select
 from app.domain.errors import ValidationFailed
 from app.domain.person import LEAVING_ONLY_BY_WORKFLOW, status_problem
 from app.models.dictionary import DictItem
-from app.models.org import Department
+from app.models.org import Department, Institution
 from app.models.people import Person
 from app.services import departments, dictionaries, people, posts
 from app.services.imports import template
@@ -182,3 +184,56 @@ def test_a_resigned_person_no_longer_blocks_deleting_a_department_or_post(db):
     db.session.expire_all()
     kept = db.session.get(Person, person.id)
     assert db.session.get(Department, dept.id) is None and (kept.department_id, kept.post_id) == (None, None)
+
+
+# ---- two institutions entering a freed number at the same moment ----------------------------------------------------
+
+def test_two_institutions_entering_a_freed_number_at_once_exactly_one_succeeds(app, db, monkeypatch):
+    """Both checks see the number free (a barrier holds each thread right after its check until the other has
+    checked too), then both write: the partial unique index lets one through, the other gets the field refusal
+    naming the holder. Each thread has its own app context, session and connection (SQLite and PostgreSQL)."""
+    jiangxia, wuchang = _inst(db, JIANGXIA_CODE), _inst(db, WUCHANG_CODE)
+    j_dept, j_post = _org(db, jiangxia)
+    w_dept, w_post = _org(db, wuchang, "测试全科")
+    former, _ = people.save_person(jiangxia, _raw(j_dept, j_post))
+    former.status = "离职"  # freed by an approved resignation
+    db.session.commit()
+    entries = {inst.id: (SimpleNamespace(id=d.id), SimpleNamespace(id=p.id))
+               for inst, d, p in ((jiangxia, j_dept, j_post), (wuchang, w_dept, w_post))}
+    names = {jiangxia.id: jiangxia.name, wuchang.id: wuchang.name}
+    db.session.remove()
+
+    barrier = threading.Barrier(2, timeout=20)
+    real = people.PersonLookup.holder
+
+    def holder_after_both_checked(self, id_number, person=None):
+        found = real(self, id_number, person)
+        barrier.wait()
+        return found
+
+    monkeypatch.setattr(people.PersonLookup, "holder", holder_after_both_checked)
+    outcome = {}
+
+    def enter(inst_id):
+        with app.app_context():
+            try:
+                people.save_person(db.session.get(Institution, inst_id), _raw(*entries[inst_id]))
+                outcome[inst_id] = "saved"
+            except ValidationFailed as exc:
+                outcome[inst_id] = exc.of("id_number")
+            except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+                outcome[inst_id] = repr(exc)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=enter, args=(i,)) for i in entries]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    winners = [i for i, v in outcome.items() if v == "saved"]
+    assert len(winners) == 1, outcome
+    loser = next(i for i in entries if i not in winners)
+    assert outcome[loser] == [f"该证件号码已在 {names[winners[0]]} 在职，需原单位办理离职后方可录入"]
+    active = db.session.scalars(select(Person).where(Person.id_number == ID_A, Person.status == "在岗")).all()
+    assert [p.institution_id for p in active] == winners
