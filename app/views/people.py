@@ -256,6 +256,7 @@ class PersonView(BaseView):
         def render(errors):
             return self.render_template(
                 "people/history.html", person=person, offers=history_copy.offers(person), chosen=chosen,
+                order=history_copy.ORDER,
                 detail_sets=people.DETAIL_SETS, names=self._detail_context()["detail_names"], errors=errors,
                 form=FlaskForm(), title=f"复制以往记录：{person.name}")
 
