@@ -314,6 +314,7 @@ class PersonView(BaseView):
             detail_sets=people.DETAIL_SETS, open_set=open_set, values=values or {}, errors=errors or Errors(),
             editing=editing, form=FlaskForm(), read_only=read_only,
             can_write=can_write and not read_only, may_edit=can_write,
+            has_history=can_write and not read_only and history_copy.has_offers(person),
             title=f"人员信息：{person.name}" if read_only else f"人员信息维护：{person.name}", **context)
 
     @expose("/show/<int:pk>")

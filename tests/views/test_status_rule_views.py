@@ -84,6 +84,7 @@ def test_a_new_person_with_earlier_records_is_offered_them_and_copies(db, login_
     assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/people/show/{person.id}")
     show = _body(c.get(resp.headers["Location"]))
     assert "已为 陈移动 复制 2 条以往记录" in show and "同济医学院" in show and jiangxia.name in show
+    assert f'href="/people/history/{person.id}"' in show  # the offer stays reachable from the person page
 
     # nothing chosen: the page again with the message
     again = c.post(f"/people/history/{person.id}", data={"csrf_token": csrf_token(c, f"/people/history/{person.id}")})
@@ -94,4 +95,6 @@ def test_another_institution_cannot_open_the_copy_page(db, login_as):
     inst = _inst(db)
     person = _person(db, inst)
     assert login_as("inst2_admin").get(f"/people/history/{person.id}").status_code == 404
-    assert login_as("inst_admin").get(f"/people/history/{person.id}").status_code == 200
+    owner = login_as("inst_admin")
+    assert owner.get(f"/people/history/{person.id}").status_code == 200
+    assert 'id="copy-history"' not in _body(owner.get(f"/people/show/{person.id}"))  # nothing to copy: no button
