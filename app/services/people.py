@@ -87,7 +87,9 @@ def check_person(institution_id: int, raw: dict, person: Person | None = None, r
                  lookup=None, *, stripped: bool = False, today=None) -> Checked:
     """Every rule of 基本信息 (`domain.person.check_basic`) plus the ones that need the database, asked through
     `lookup` (default: `PersonLookup`, a query each): department and post of this institution and in use, the
-    村卫生室 status rule, one active record per ID number. `rules`: `lookups()`, read once by a caller that checks
+    村卫生室 status rule, one active record per ID number (a new record is refused for a number active elsewhere
+    whatever its status). The 在职状态 cannot leave the active set here (离职须通过“员工离职”办理); `person`'s
+    stored status is kept as it is. `rules`: `lookups()`, read once by a caller that checks
     many rows; `stripped` / `today`: see check_basic."""
     lookup = lookup or PersonLookup()
     checked = check_basic(raw, stripped=stripped, today=today, current_status=person.status if person else None,

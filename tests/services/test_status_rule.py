@@ -10,7 +10,7 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from app.domain.errors import ValidationFailed
-from app.domain.person import LEAVING_ONLY_BY_WORKFLOW, status_problem
+from app.domain.person import ACTIVE_STATUSES, LEAVING_ONLY_BY_WORKFLOW, status_problem
 from app.models.dictionary import DictItem
 from app.models.org import Department, Institution
 from app.models.people import Person
@@ -41,6 +41,16 @@ def test_the_loader_honours_the_active_column_on_every_load(db):
     assert _status_item(db, "离职").active is False and _status_item(db, "借调").active is False
     # every name stays known, so existing rows are still shown by name
     assert {"离职", "退休", "其他"} <= {d.name for d in dictionaries.items("staff_status", active_only=False)}
+
+
+def test_the_csv_active_column_is_the_domains_active_set():
+    """staff_status.csv's `active` and domain ACTIVE_STATUSES (the partial unique index is built from it) agree."""
+    import csv
+    import os
+
+    with open(os.path.join(dictionaries.DATA_DIR, "staff_status.csv"), encoding="utf-8-sig") as fh:
+        rows = list(csv.DictReader(fh))
+    assert {r["name"] for r in rows if r["active"] == "Y"} == set(ACTIVE_STATUSES)
 
 
 def test_status_problem_rule():
