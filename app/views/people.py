@@ -20,7 +20,7 @@ from app.models.org import Department, Post
 from app.models.people import Person
 from app.security import pages
 from app.security.display import sees_full_id, shown_id
-from app.services import dictionaries, people
+from app.services import dictionaries, people, transfers
 from app.services.imports import jobs as import_jobs
 from app.services.scope import scope_of
 from app.views.concurrency import opened_version
@@ -201,6 +201,8 @@ class PersonView(BaseView):
             groups=GROUPS, labels=LABELS, choices=choices, dept_categories=dept_categories, required=REQUIRED,
             important=IMPORTANT, date_fields=DATE_FIELDS, percent=percent, missing=missing, form=FlaskForm(),
             probation=PROBATION_STATUS, village=VILLAGE_CATEGORY,
+            transfer_offer=transfers.offer_for(institution.id, values.get("id_number"))  # 申请调入 under 证件号码
+            if errors and errors.of("id_number") else None,
             title=f"修改基本信息：{person.name}" if person else "新增人员")
 
     def _basic_page(self, institution, person, values):
