@@ -9,10 +9,11 @@ from sqlalchemy import select
 
 from app.models.movements import Resignation, TransferRequest
 from app.models.org import Institution
+from app.services import transfers as svc
 from app.services.seed import WUCHANG_CODE, WUCHANG_PERSON
 from tests import factories
 from tests.conftest import csrf_token
-from tests.services.test_transfers import _moves, _request
+from tests.services.test_transfers import _moves, _request, _user
 
 NUMBER = WUCHANG_PERSON["id_number"]
 
@@ -161,3 +162,21 @@ def test_regional_page_refuses_a_bad_date_next_to_the_filter(db, login_as):
     box = body.split('id="form-errors"')[1].split("</div>")[0]
     assert "开始日期" in box
     assert 'data-sheet="流出"' in body  # the page still shows the region's tables
+
+
+def test_offer_needs_the_right_to_request(db, login_as):
+    c = login_as("inst_staff")  # 人事科: 人员信息管理 without 调动申请
+    body = c.post("/people/add", data={"csrf_token": csrf_token(c, "/people/add"), "name": "陈武昌", "id_type": "01",
+                                       "id_number": NUMBER, "status": "在岗"}).get_data(as_text=True)
+    offer = body.split('id="transfer-offer"')[1].split("</div>")[0]
+    assert 'name="offer"' not in offer and "有“调动申请”编辑权限的账号" in offer
+
+
+def test_requester_is_led_to_enter_the_person_once_the_resignation_is_approved(db, login_as):
+    req = _request(db)
+    resignation = svc.start_resignation(_user(db, "inst2_admin"), req.id)
+    c = login_as("inst_admin")
+    assert 'id="enter-person"' not in c.get(f"/transfers/show/{req.id}").get_data(as_text=True)
+    db.session.get(Resignation, resignation.id).status = "已通过"
+    db.session.commit()
+    assert 'id="enter-person" href="/people/add"' in c.get(f"/transfers/show/{req.id}").get_data(as_text=True)
