@@ -89,7 +89,8 @@ def _seed_wuchang(inst) -> int:
 
 # What the demo 人事科 role may do (README: inst_staff is the 人事专员): the personnel pages, without 查看完整证件号.
 DEMO_HR_GRANTS = {"人员信息管理": ("read", "write"), "人员信息查询": ("read",), "人员标签管理": ("read", "write"),
-                  "人员信息导入管理": ("read", "import", "export"), "附件批量导入": ("read", "write")}
+                  "人员信息导入管理": ("read", "import", "export"), "附件批量导入": ("read", "write"),
+                  "员工离职": ("read", "write")}
 DEMO_HR_MENUS = ("机构人力资源", *DEMO_HR_GRANTS)  # the category and each page (menu names = page names)
 
 
