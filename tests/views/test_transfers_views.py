@@ -69,6 +69,8 @@ def test_request_then_the_holder_starts_the_resignation(db, login_as):
     assert "已为陈武昌办理离职" in body and "已办理离职" in body
     resignation = db.session.scalar(select(Resignation).where(Resignation.transfer_request_id == req.id))
     assert (resignation.flow_type, resignation.status) == ("21", "草稿")
+    assert f'id="open-resignation" href="/resignation/show/{resignation.id}"' in body
+    assert holder.get(f"/resignation/show/{resignation.id}").status_code == 200
     assert _stored(db, req.id).status == "已办理离职"
 
 
