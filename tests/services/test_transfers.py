@@ -183,3 +183,25 @@ def test_movements_of_the_region_match_a_direct_query_and_leave_other_regions_ou
 def test_movements_are_for_regional_accounts(db):
     with pytest.raises(DomainError):
         svc.movements(_user(db, "inst_admin"), datetime.date.today(), datetime.date.today())
+
+
+def test_whole_flow_frees_the_number_for_the_requester(db):
+    """request → 办理离职 → submit → approve: the number is free (no offer any more), the requester's entry completes
+    the request, and the regional page counts the resignation as 流出 (type 21)."""
+    from app.services import resignations
+
+    req = _request(db)
+    resignation = svc.start_resignation(_user(db, "inst2_admin"), req.id)
+    resignations.submit(_user(db, "inst2_admin"), resignation.id)
+    resignations.decide(_user(db, "inst2_admin"), resignation.id, "approve")
+    jiangxia = _inst(db, JIANGXIA_CODE)
+    assert svc.offer_for(jiangxia.id, NUMBER) is None
+    db.session.add(Person(institution_id=jiangxia.id, name="陈武昌", id_type="01", id_number=NUMBER, status="在岗"))
+    assert svc.complete_for(jiangxia.id, NUMBER) == 1
+    db.session.expire_all()
+    assert db.session.get(TransferRequest, req.id).status == "已完成"
+    sysadmin = _user(db, "sysadmin01")
+    today = datetime.date.today()
+    data = svc.movements(sysadmin, today.replace(month=1, day=1), today + datetime.timedelta(days=31))
+    assert [(r.person.name, r.flow_type) for r in data["out"]] == [("陈武昌", "21")]
+    assert [m["name"] for m in data["in"]] == ["陈武昌"]
