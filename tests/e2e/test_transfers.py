@@ -10,6 +10,16 @@ from tests.e2e.helpers import login
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
+def _by_menu(browser, base, username, category, entry, url):
+    """A new page of `username` that opened `category` → `entry` in the menu."""
+    page = browser.new_page()
+    login(page, base, username)
+    page.get_by_role("link", name=category).click()
+    page.get_by_role("link", name=entry).click()
+    page.wait_for_url(url)
+    return page
+
+
 def test_request_from_the_refusal_then_the_holder_starts_the_resignation(app, db, live_server, browser, page):
     login(page, live_server)
     page.goto(f"{live_server}/people/add")
@@ -32,18 +42,10 @@ def test_request_from_the_refusal_then_the_holder_starts_the_resignation(app, db
     page.wait_for_url("**/transfers/show/*")
     assert page.locator("#transfer-status").inner_text() == "待处理"
 
-    region = browser.new_page()
-    login(region, live_server, "region_admin")
-    region.get_by_role("link", name="区域管理").click()
-    region.get_by_role("link", name="人员流动").click()
-    region.wait_for_url("**/movements/list/")
+    region = _by_menu(browser, live_server, "region_admin", "区域管理", "人员流动", "**/movements/list/")
     assert region.locator('.movement-count[data-sheet="待处理调动申请"]').inner_text() == "1"
 
-    holder = browser.new_page()
-    login(holder, live_server, "inst2_admin")
-    holder.get_by_role("link", name="机构人力资源").click()
-    holder.get_by_role("link", name="调动申请").click()
-    holder.wait_for_url("**/transfers/list/")
+    holder = _by_menu(browser, live_server, "inst2_admin", "机构人力资源", "调动申请", "**/transfers/list/")
     holder.locator("#transfers-received").get_by_role("link", name="办理").click()
     holder.get_by_role("button", name="办理离职").click()
     holder.wait_for_url("**/transfers/show/*")
