@@ -242,6 +242,9 @@ def search_condition(institution_id: int, text: str, full_ids: bool):
                                by_staff_no)), None
 
 
+LEFT_FILTER = "离职人员"  # the staff list's filter of everyone no longer active (离职, 退休, …), read-only there
+
+
 def list_statement(institution_id: int, *, text="", full_ids=True, department_ids=None, status="", sort="",
                    descending=False):
     """(select of the institution's staff for the list, notice): filters, then the chosen order (a column of
@@ -252,7 +255,9 @@ def list_statement(institution_id: int, *, text="", full_ids=True, department_id
         stmt = stmt.where(condition)
     if department_ids is not None:
         stmt = stmt.where(Person.department_id.in_(department_ids))
-    if status:
+    if status == LEFT_FILTER:
+        stmt = stmt.where(Person.status.not_in(ACTIVE_STATUSES))
+    elif status:
         stmt = stmt.where(Person.status == status)
     order = []
     if sort in SORTS and (sort != "id_number" or full_ids):

@@ -91,7 +91,8 @@ def _seed_wuchang(inst) -> int:
 
 # What the demo 人事科 role may do (README: inst_staff is the 人事专员): the personnel pages, without 查看完整证件号.
 DEMO_HR_GRANTS = {pages.PEOPLE: ("read", "write"), pages.PHOTO_WALL: ("read",), pages.KEY_GROUPS: ("read", "write"),
-                  pages.IMPORTS: ("read", "import", "export"), pages.ATTACHMENT_BATCHES: ("read", "write")}
+                  pages.IMPORTS: ("read", "import", "export"), pages.ATTACHMENT_BATCHES: ("read", "write"),
+                  pages.RESIGNATIONS: ("read", "write")}
 
 
 def _demo_hr_permissions() -> set[int]:

@@ -20,7 +20,7 @@ from app.models.org import Department, Post
 from app.models.people import Person
 from app.security import pages
 from app.security.masking import sees_full_id, shown_id
-from app.services import dictionaries, history_copy, people
+from app.services import dictionaries, history_copy, people, resignations, transfers
 from app.services.imports import jobs as import_jobs
 from app.services.scope import scope_of
 from app.views.concurrency import opened_version
@@ -28,6 +28,7 @@ from app.views.imports import ImportView
 from app.views.pages import Errors, act, form_page
 
 PER_PAGE = 20
+RESIGNATIONS = pages.RESIGNATIONS.resource  # 批量离职 from the list follows the 编辑 right of 员工离职
 VILLAGE_CATEGORY = "村卫生室"
 # The 基本信息 form in three groups (every key of LABELS appears once).
 GROUPS = (
@@ -143,6 +144,8 @@ class PersonView(BaseView):
         sexes = {d.code: (d.extra or {}).get("short") or d.name for d in lists["sex"]}
         items = [{"person": p, "id_number": self._shown_id(p.id_number, full_ids), "sex": sexes.get(p.sex or "", p.sex or ""),
                   "completeness": completeness({k: getattr(p, k) for k in IMPORTANT})[0]} for p in rows]
+        left = status == people.LEFT_FILTER
+        resigned = resignations.latest_of(p.id for p in rows) if left else {}
         args = {k: v for k, v in (("q", q), ("department", dept_id), ("status", status)) if v}
         view_args = {**args, **({"sort": sort} if sort else {}), **({"desc": "1"} if descending else {}),
                      **({"size": per_page} if per_page != PER_PAGE else {})}
@@ -155,6 +158,8 @@ class PersonView(BaseView):
             department=dept_id, status=status, columns=LIST_COLUMNS, important=IMPORTANT,
             departments=[(d.id, _indent(d.name, depth)) for d, depth in tree],
             statuses=[d.name for d in lists["staff_status"] if d.active], detail_sets=people.DETAIL_SETS,
+            left=left, left_filter=people.LEFT_FILTER, resigned=resigned, flow_types=resignations.flow_types(),
+            can_resign=self._can("write", RESIGNATIONS), active_statuses=people.ACTIVE_STATUSES,
             can_write=self._can("write"), inst=inst, can_import=imports["import"], can_export=imports["export"],
             can_see_jobs=imports["read"], import_sets=import_jobs.set_labels() if any(imports.values()) else {},
             title="人员信息管理")
@@ -203,6 +208,8 @@ class PersonView(BaseView):
             groups=GROUPS, labels=LABELS, choices=choices, dept_categories=dept_categories, required=REQUIRED,
             important=IMPORTANT, date_fields=DATE_FIELDS, percent=percent, missing=missing, form=FlaskForm(),
             probation=PROBATION_STATUS, village=VILLAGE_CATEGORY,
+            transfer_offer=transfers.offer_for(institution.id, values.get("id_number"))  # 申请调入 under 证件号码
+            if errors and errors.of("id_number") else None,
             title=f"修改基本信息：{person.name}" if person else "新增人员")
 
     def _basic_page(self, institution, person, values):
