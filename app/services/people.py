@@ -162,7 +162,12 @@ def save_person(institution: Institution, raw: dict, person: Person | None = Non
                     setattr(person, key, checked.values[key] if checked.values[key] != "" else None)
             if stored:
                 person.photo_path, person.photo_thumb = stored.path, stored.thumb_path
+            new = person.id is None
             session.add(person)
+            if new:  # a person released by another institution on request: the request is done
+                from app.services import transfers
+
+                transfers.complete_for(institution.id, person.id_number)
     except IntegrityError:
         # Two clerks saving the same ID at once: the partial unique index is the last word (rolled back by now).
         holder = active_holder(checked.values.get("id_number"), person.id)

@@ -196,8 +196,15 @@ def test_whole_flow_frees_the_number_for_the_requester(db):
     resignations.decide(_user(db, "inst2_admin"), resignation.id, "approve")
     jiangxia = _inst(db, JIANGXIA_CODE)
     assert svc.offer_for(jiangxia.id, NUMBER) is None
-    db.session.add(Person(institution_id=jiangxia.id, name="陈武昌", id_type="01", id_number=NUMBER, status="在岗"))
-    assert svc.complete_for(jiangxia.id, NUMBER) == 1
+    from app.models.org import Department
+    from app.services import people
+
+    dept = Department(institution_id=jiangxia.id, name="办公室", category="职能部门", seq=1)
+    db.session.add(dept)
+    db.session.commit()
+    raw = {key: "" for key in people.BASIC_FIELDS}
+    raw.update(name="陈武昌", id_type="01", id_number=NUMBER, status="在岗", department_id=str(dept.id))
+    people.save_person(jiangxia, raw)  # the requester enters the person: its request is done
     db.session.expire_all()
     assert db.session.get(TransferRequest, req.id).status == "已完成"
     sysadmin = _user(db, "sysadmin01")
