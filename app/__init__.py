@@ -158,10 +158,10 @@ def _install_error_pages(app):
         app.register_error_handler(code, handle)
 
     def stale(exc):  # two saves raced past the form's version check (services.concurrency covers the forms)
-        from app.extensions import db
         from app.services.concurrency import GENERIC
+        from app.services.database import forget_failed_work
 
-        db.session.rollback()
+        forget_failed_work()
         return _error_response(409, GENERIC)
 
     from sqlalchemy.orm.exc import StaleDataError

@@ -129,6 +129,18 @@ def register_cli(app):
                 fh.write(result.report)
         click.echo(json.dumps(result.summary(), ensure_ascii=False))
 
+    @app.cli.group("transfers")
+    def transfers_group():
+        """调动申请（申请调入）。"""
+
+    @transfers_group.command("expire")
+    def transfers_expire():
+        """将超过 30 天未处理的调动申请记为“已过期”（可每日定时运行）。"""
+        from app.services import transfers
+
+        with audit.acting_as("调动申请过期"):
+            click.echo(f"已过期 {transfers.expire()} 条调动申请")
+
     @app.cli.group("imports")
     def imports_group():
         """批量导入的后台任务。"""

@@ -16,6 +16,9 @@ ACTIVE_STATUSES = ("在岗", "医师资格考试试用期考核人员", "借调"
 PROBATION_STATUS = "医师资格考试试用期考核人员"
 MAJOR_REQUIRED_EDUCATION = {"1", "2", "3"}  # 研究生, 大学本科, 大专 (spec 4.2.4 (6))
 MIN_WORK_AGE = 14
+# spec 4.4: a status outside ACTIVE_STATUSES frees the ID number, so it is reached only through the reviewed
+# resignation (员工离职), never typed in the form or the import
+LEAVING_ONLY_BY_WORKFLOW = "离职须通过“员工离职”办理"
 
 LABELS = {
     "staff_no": "工号", "name": "姓名", "id_type": "证件类型", "id_number": "证件号码", "sex": "性别",
@@ -68,10 +71,25 @@ def coded_fields(dicts: dict) -> tuple:
     return tuple((f, dicts.get(dtype, {})) for f, dtype in CODED.items())
 
 
+def status_problem(status, statuses, known_statuses=(), current_status=None) -> str | None:
+    """The 在职状态 rule: a value of the dropdown (`statuses`, the offered ones) that holds the ID number
+    (ACTIVE_STATUSES); any other known status (离职, 退休, 其他 — `known_statuses`, the whole list) only through the
+    resignation workflow. `current_status`: the record's stored value, kept as it is (an edit that does not change
+    the status is never refused because of it)."""
+    if status is None or status == current_status:
+        return None
+    if status not in ACTIVE_STATUSES and (status in statuses or status in known_statuses):
+        return f"在职状态不能直接设为“{status}”：{LEAVING_ONLY_BY_WORKFLOW}"
+    if status not in statuses:
+        return f"在职状态须从下拉列表中选择（当前：{status}）"
+    return None
+
+
 def check_basic(raw: dict, *, dicts: dict, id_types: dict, statuses, mobile_prefixes=(), today=None,
-                stripped=False, coded=None) -> Checked:
+                stripped=False, coded=None, known_statuses=(), current_status=None) -> Checked:
     """Every rule of 基本信息. `dicts`: type → {code: name}; `id_types`: code → (name, regex, check); `coded`:
-    `coded_fields(dicts)` when the caller has it.
+    `coded_fields(dicts)` when the caller has it; `statuses` / `known_statuses` / `current_status`: see
+    `status_problem`.
 
     The import calls this once per row (100,000 rows in a big file), so it avoids repeated work: values are
     stripped once, and blank means None after that (`stripped`: the caller has done so already)."""
@@ -121,9 +139,9 @@ def check_basic(raw: dict, *, dicts: dict, id_types: dict, statuses, mobile_pref
         v = get(f)
         if v is not None and str(v) not in codes:
             errors.append(FieldIssue(f, f"{LABELS[f]}须从下拉列表中选择（当前：{v}）"))
-    status = get("status")
-    if status is not None and status not in statuses:
-        errors.append(FieldIssue("status", f"在职状态须从下拉列表中选择（当前：{status}）"))
+    problem = status_problem(get("status"), statuses, known_statuses, current_status)
+    if problem:
+        errors.append(FieldIssue("status", problem))
 
     # dates
     for f, label in (("birth_date", "出生日期"), ("work_start", "参加工作日期")):

@@ -39,7 +39,6 @@ from app.domain.password import password_problems, validate_password
 from app.extensions import db, limiter
 from app.models.security import TOMBSTONE, RoleProfile, User, original_username
 from app.security import sessions
-from app.security.display import DisplayMixin
 from app.security.filters import AppInterface
 from app.security.roles import permission_label
 from app.security.tenancy import SafeRoutesMixin, TenantViewMixin
@@ -47,6 +46,7 @@ from app.services import accounts, login_history
 from app.services import sessions as session_epochs
 from app.services.roles import active_roles
 from app.services.scope import scope_of
+from app.views.display import DisplayMixin
 
 # FAB renders role permissions with repr(): "can read on X". Shown to operators in Chinese instead.
 PermissionView.__repr__ = permission_label

@@ -66,12 +66,14 @@ KEY_GROUPS = Page("人员标签管理", "人员标签管理", RW, HUMAN_RESOURCE
 IMPORTS = Page("人员信息导入管理", "人员信息导入管理", ("read", "import", "export"), HUMAN_RESOURCES, "fa-upload")
 ATTACHMENT_BATCHES = Page("附件批量导入", "附件批量导入", RW, HUMAN_RESOURCES, "fa-picture-o")
 RESIGNATIONS = Page("员工离职", "员工离职", ("read", "write", "audit"), HUMAN_RESOURCES, "fa-sign-out")
+TRANSFERS = Page("调动申请", "调动申请", RW, HUMAN_RESOURCES, "fa-exchange")
 PROBATION_FILING = Page("试用期填报", "试用期填报", RW, PROBATION, "fa-pencil-square-o")
 PROBATION_REVIEW = Page("试用期审核", "试用期审核", ("read", "audit", "write"), PROBATION, "fa-check-square-o")
 REGION_INSTITUTIONS = Page("辖区机构", "辖区机构", RW, REGION, "fa-hospital")
 CHANGE_REVIEW = Page("机构信息变更审核", "机构信息变更审核", ("read", "audit"), REGION, "fa-check")
 STANDARD_POSTS = Page("标准岗位", "标准岗位", RW, REGION, "fa-list")
 QUOTA_ALLOCATION = Page("编制分配", "编制分配", RW, REGION, "fa-th")
+MOVEMENTS = Page("人员流动", "人员流动", ("read",), REGION, "fa-random")
 AUDIT_LOG = Page("操作日志", "操作日志", ("read",), SYSTEM, "fa-history")
 ACCOUNTS = Page("账号管理", "账号管理", RW, SYSTEM, "fa-users", delegable=False)
 ROLES = Page("角色管理", "角色管理", RW, SYSTEM, "fa-id-badge", delegable=False)
@@ -81,8 +83,8 @@ REGIONS = Page("行政区划", "行政区划", ("read",), SYSTEM, "fa-sitemap")
 
 # Menu order: categories in their order, pages in this order within them.
 PAGES = (INSTITUTION_PROFILE, DEPARTMENTS, POSTS, QUOTA, PEOPLE, PHOTO_WALL, KEY_GROUPS, IMPORTS, ATTACHMENT_BATCHES,
-         RESIGNATIONS, PROBATION_FILING, PROBATION_REVIEW, REGION_INSTITUTIONS, CHANGE_REVIEW, STANDARD_POSTS, QUOTA_ALLOCATION,
-         AUDIT_LOG, ACCOUNTS, ROLES, CERT_REVIEW, DICTIONARY, REGIONS)
+         RESIGNATIONS, TRANSFERS, PROBATION_FILING, PROBATION_REVIEW, REGION_INSTITUTIONS, CHANGE_REVIEW,
+         STANDARD_POSTS, QUOTA_ALLOCATION, MOVEMENTS, AUDIT_LOG, ACCOUNTS, ROLES, CERT_REVIEW, DICTIONARY, REGIONS)
 BY_RESOURCE = {p.resource: p for p in PAGES}
 NOT_DELEGABLE = tuple(p.resource for p in PAGES if not p.delegable)
 

@@ -7,7 +7,8 @@ ROLE_GRANTS = {
     "区域管理员": {pages.REGION_INSTITUTIONS: ["read", "write"], pages.AUDIT_LOG: ["read"],
                    pages.ACCOUNTS: ["read", "write"], pages.CERT_REVIEW: ["read", "audit"],
                    pages.CHANGE_REVIEW: ["read", "audit"], pages.STANDARD_POSTS: ["read", "write"],
-                   pages.QUOTA_ALLOCATION: ["read", "write"], pages.PROBATION_REVIEW: ["read", "audit", "write"]},
+                   pages.QUOTA_ALLOCATION: ["read", "write"], pages.PROBATION_REVIEW: ["read", "audit", "write"],
+                   pages.MOVEMENTS: ["read"]},
     "机构总账号": {pages.AUDIT_LOG: ["read"], pages.ROLES: ["read", "write"], pages.ACCOUNTS: ["read", "write"],
                    pages.CERT_REVIEW: ["read", "audit"], pages.INSTITUTION_PROFILE: ["read", "write"],
                    pages.DEPARTMENTS: ["read", "write"], pages.POSTS: ["read", "write"],
@@ -15,7 +16,7 @@ ROLE_GRANTS = {
                    pages.PHOTO_WALL: ["read"], pages.KEY_GROUPS: ["read", "write"],
                    pages.PROBATION_FILING: ["read", "write"], pages.IMPORTS: ["read", "import", "export"],
                    pages.ATTACHMENT_BATCHES: ["read", "write"],
-                   pages.RESIGNATIONS: ["read", "write", "audit"]},
+                   pages.RESIGNATIONS: ["read", "write", "audit"], pages.TRANSFERS: ["read", "write"]},
 }
 # Levels of the built-in roles (spec 7.1): 1 系统管理员, 2 the 总账号 roles. Level 3 roles are made by owners.
 BUILTIN_LEVELS = {"区域管理员": (2, "卫健委管理员"), "机构总账号": (2, "医疗机构")}

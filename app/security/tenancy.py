@@ -6,8 +6,8 @@ from flask_appbuilder.models.filters import BaseFilter
 from flask_appbuilder.security.decorators import has_access
 
 from app.domain.errors import DomainError
-from app.security.display import DisplayMixin
 from app.services.scope import scope_of
+from app.views.display import DisplayMixin
 
 # FAB's per-method permissions collapsed to 查看 (read) and 编辑 (write) per resource (style.md, Superset).
 VIEW_METHOD_PERMISSIONS = {

@@ -15,6 +15,7 @@ ENTITY_LABELS = {
     "review_record": "审核记录", "location_report": "定位信息", "person": "人员", "key_group": "人员标签",
     "probation": "试用期考核", "probation_window": "试用期考核报名时间", "import_job": "导入记录",
     "resignation": "员工离职",
+    "transfer_request": "调动申请",
 }
 
 # Columns of every table (ids, bookkeeping).
@@ -72,6 +73,9 @@ _OWN = {
                   "note": "备注"},
     "probation_window": {"year": "年度"},
     "resignation": {"transfer_request_id": "调入申请", "created_by": "录入人", "submitted_by": "提交人"},
+    "transfer_request": {"requester_institution_id": "申请机构", "holder_institution_id": "被申请机构",
+                         "id_number": "证件号码", "created_by": "申请人", "expires_at": "过期时间",
+                         "answered_by": "处理人", "answered_at": "处理时间"},
     "import_job": {"username": "导入人", "set_key": "信息类别", "filename": "文件名", "upload_path": "上传文件",
                    "update_existing": "更新已存在的数据", "total": "总行数", "processed": "已处理行数", "created": "新增",
                    "updated": "更新", "unchanged": "未变", "skipped": "跳过", "failed": "失败", "warnings": "提醒",
@@ -85,7 +89,18 @@ _OWN = {
 def _fields() -> dict:
     """table → {column: Chinese name}: the pages' own labels first, then this module's."""
     from app.domain.person import LABELS as PERSON
-    from app.services import accounts, certification, departments, institutions, keygroups, people, posts, probation, resignations
+    from app.services import (
+        accounts,
+        certification,
+        departments,
+        institutions,
+        keygroups,
+        people,
+        posts,
+        probation,
+        resignations,
+        transfers,
+    )
 
     tables = {table: dict(own) for table, own in _OWN.items()}
 
@@ -106,6 +121,7 @@ def _fields() -> dict:
     add("key_group", keygroups.LABELS)
     add("probation_window", probation.WINDOW_LABELS)
     add("resignation", resignations.LABELS)
+    add("transfer_request", transfers.LABELS)
     return tables
 
 

@@ -2,15 +2,15 @@
 
 Every editable model is `Versioned` (app/models/versioning.py): SQLAlchemy bumps `version` on each UPDATE and
 refuses an UPDATE whose row changed since it was read (StaleDataError). A form carries the version it was opened
-with (hidden field `version`); a service calls `check()` before writing and `commit()` to write, so a stale save
-ends in `EditConflict` — "该记录已被 <who> 于 <when> 修改，请刷新后重新编辑" plus one line per changed field —
+with (hidden field `version`); a service calls `check()` before writing and writes inside
+`transaction(conflict=(obj, base, labels))` (services/transaction.py), so a stale save ends in
+`EditConflict` — "该记录已被 <who> 于 <when> 修改，请刷新后重新编辑" plus one line per changed field —
 whether the change came before the compare or raced between compare and commit.
 
 Who / when / which fields come from the audit trail (services/audit.py), which already records every ORM change
 with its user, time and old/new values (one audit row per UPDATE, so per version): no extra columns, and the same
 answer for a change made by a form, the import or the CLI.
 """
-import contextlib
 import datetime
 
 from sqlalchemy import event, inspect, select, update
@@ -47,30 +47,11 @@ def current(obj) -> int | None:
 
 def check(obj, opened, labels=None, shown=None) -> int:
     """Refuse (EditConflict) when obj changed since the form was opened at version `opened`; returns the version
-    the save is based on, for `commit()`. `opened` None (no version sent) skips the check."""
+    the save is based on, for `transaction(conflict=(obj, base))`. `opened` None (no version sent) skips the check."""
     now = current(obj)
     if opened is not None and now is not None and now != opened:
         raise conflict(obj, opened, labels, shown)
     return opened if opened is not None else now
-
-
-def commit(obj, base, labels=None, shown=None):
-    """Commit; a concurrent save that won the race between check() and here ends in the same EditConflict."""
-    try:
-        db.session.commit()
-    except StaleDataError:
-        db.session.rollback()
-        raise conflict(obj, base, labels, shown) from None
-
-
-@contextlib.contextmanager
-def guard(obj, base, labels=None, shown=None):
-    """Around a service's own commit helper: a StaleDataError inside becomes the EditConflict."""
-    try:
-        yield
-    except StaleDataError:
-        db.session.rollback()
-        raise conflict(obj, base, labels, shown) from None
 
 
 def _shown(value):

@@ -18,6 +18,7 @@ COLUMNS = {
     "tech_title_level": ("code", "level"),
 }
 NOT_DICTIONARIES = {"regions"}
+ACTIVE_COLUMN = "active"  # Y / N: whether the national list offers the value (see load_dictionaries)
 TYPE_LABELS = {
     "admin_post": "行政/业务管理职务", "degree": "学位", "education": "学历", "establishment": "编制情况",
     "ethnicity": "民族", "hr_basic_fields": "卫生人力基本信息项", "id_types": "证件类型", "mobile_prefixes": "手机号段",
@@ -46,22 +47,32 @@ def _rows(dtype, path):
             elif code in seen:
                 code = f"{code}-{(row.get('length') or order)}"
             seen.add(code)
-            extra = {k: v for k, v in row.items() if k not in (code_col, name_col) and v not in (None, "")}
-            yield code, row[name_col].strip(), order, extra
+            extra = {k: v for k, v in row.items()
+                     if k not in (code_col, name_col, ACTIVE_COLUMN) and v not in (None, "")}
+            yield code, row[name_col].strip(), order, extra, (row.get(ACTIVE_COLUMN) or "").strip().upper() != "N"
 
 
 def load_dictionaries() -> int:
-    """Insert or update every list (idempotent; an operator's 停用 of a value is kept). Returns rows touched."""
+    """Insert or update every list (idempotent). Returns rows touched.
+
+    `DictItem.active` is whether a value is offered in dropdowns (an existing row keeps a value that is no longer
+    offered). A CSV's `active` column (staff_status.csv: 离职/退休/其他 are `N`, reached only through 员工离职)
+    decides it for its values: `N` is never offered, on every load — an operator's 启用 cannot bring it back;
+    `Y` or no column leaves the operator's 停用 as it is."""
     existing = {(d.type, d.code): d for d in db.session.scalars(select(DictItem))}
     touched = 0
     for dtype, path in dictionary_files():
-        for code, name, order, extra in _rows(dtype, path):
+        for code, name, order, extra, offered in _rows(dtype, path):
             item = existing.get((dtype, code))
             if item is None:
-                db.session.add(DictItem(type=dtype, code=code, name=name, order=order, active=True, extra=extra))
+                db.session.add(DictItem(type=dtype, code=code, name=name, order=order, active=offered, extra=extra))
                 touched += 1
-            elif (item.name, item.order, item.extra) != (name, order, extra):
+                continue
+            if (item.name, item.order, item.extra) != (name, order, extra):
                 item.name, item.order, item.extra = name, order, extra
+                touched += 1
+            if item.active and not offered:
+                item.active = False
                 touched += 1
     db.session.commit()
     return touched

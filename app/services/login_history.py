@@ -5,6 +5,7 @@ from sqlalchemy import delete, select
 
 from app.extensions import db
 from app.models.security import LoginAttempt
+from app.services.transaction import transactional
 
 KEEP = 50  # attempts kept per account
 SHOWN = 10  # attempts shown in 个人中心
@@ -18,9 +19,10 @@ INACTIVE = "账号已停用"
 ROLE_DISABLED = "角色已停用"
 
 
+@transactional
 def record(user, address: str | None, result: str) -> None:
-    """Write one attempt and keep only the newest KEEP of the account; commits (a refused login writes nothing
-    else that must wait for it)."""
+    """Write one attempt and keep only the newest KEEP of the account, in a transaction of its own (a refused login
+    writes nothing else that must wait for it)."""
     db.session.add(LoginAttempt(user_id=user.id, at=datetime.datetime.now(), address=(address or "")[:45] or None,
                                 result=result))
     db.session.flush()
@@ -28,7 +30,6 @@ def record(user, address: str | None, result: str) -> None:
                                .order_by(LoginAttempt.id.desc()).offset(KEEP - 1).limit(1))
     if cutoff is not None:
         db.session.execute(delete(LoginAttempt).where(LoginAttempt.user_id == user.id, LoginAttempt.id < cutoff))
-    db.session.commit()
 
 
 def recent(user, limit: int = SHOWN) -> list[LoginAttempt]:

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.domain.errors import DomainError, ValidationFailed
+from app.domain.person import ACTIVE_STATUSES
 from app.extensions import db
 from app.models.org import Institution
 from app.models.people import Person
@@ -69,17 +70,23 @@ def get(model, institution_id, unit_id):
     return unit
 
 
+# Staff of a unit are its active staff (ACTIVE_STATUSES): they are counted, block a delete and are moved. A
+# resigned / retired record keeps its department and post as history; only when the unit itself is deleted is that
+# reference cleared (`_remove`, through the ORM: the audit log keeps the old value).
+SERVING = Person.status.in_(ACTIVE_STATUSES)
+
+
 def staff_counts(kind: Kind, institution_id) -> dict[int, int]:
-    """unit id → number of staff records (any status) in it."""
+    """unit id → number of active staff in it."""
     column = kind.person_column()
     rows = db.session.execute(select(column, func.count(Person.id))
-                              .where(Person.institution_id == institution_id, column.is_not(None))
+                              .where(Person.institution_id == institution_id, column.is_not(None), SERVING)
                               .group_by(column))
     return {unit_id: n for unit_id, n in rows}
 
 
 def staff_count(kind: Kind, unit) -> int:
-    return db.session.scalar(select(func.count(Person.id)).where(kind.person_column() == unit.id)) or 0
+    return db.session.scalar(select(func.count(Person.id)).where(kind.person_column() == unit.id, SERVING)) or 0
 
 
 def children_map(rows) -> dict:
@@ -169,6 +176,9 @@ def _move_target(kind: Kind, unit, target_id):
 
 
 def _remove(kind: Kind, unit):
+    for former in db.session.scalars(select(Person).where(kind.person_column() == unit.id, ~SERVING)):
+        setattr(former, kind.column, None)  # a resigned record does not keep a deleted unit alive
+    db.session.flush()
     (kind.remove or db.session.delete)(unit)
 
 
@@ -185,12 +195,13 @@ def delete(kind: Kind, institution_id, unit_id) -> str:
 
 
 def move_staff(kind: Kind, institution_id, unit_id, target_id, and_delete: bool = False):
-    """Move every staff record of a unit to another unit of the same institution; with and_delete the emptied unit
-    is deleted too. One transaction: all or nothing. Returns (people moved, target)."""
+    """Move every active staff member of a unit to another unit of the same institution (resigned records stay
+    where they were); with and_delete the emptied unit is deleted too. One transaction: all or nothing. Returns
+    (people moved, target)."""
     with transaction():
         unit = _found(kind, institution_id, unit_id)
         target, errors = _move_target(kind, unit, target_id)
-        people = list(db.session.scalars(select(Person).where(kind.person_column() == unit.id)))
+        people = list(db.session.scalars(select(Person).where(kind.person_column() == unit.id, SERVING)))
         if not people and not and_delete:
             errors.append(kind.nobody.format(name=unit.name))
         if target is not None and kind.move_problems is not None:

@@ -32,7 +32,8 @@ BASIC_FIELDS = tuple(LABELS)
 
 def lookups() -> dict:
     """What the pure rules need from the dictionaries (read once per call site)."""
-    lists = dictionaries.items_of({*CODED.values(), "id_types", "staff_status", "mobile_prefixes"})
+    every = dictionaries.items_of({*CODED.values(), "id_types", "staff_status", "mobile_prefixes"}, active_only=False)
+    lists = {dtype: [d for d in values if d.active] for dtype, values in every.items()}
     dicts = {dtype: {d.code: d.name for d in lists[dtype]} for dtype in set(CODED.values())}
     id_types = {d.code: (d.name, (d.extra or {}).get("regex"), (d.extra or {}).get("check"))
                 for d in lists["id_types"]}
@@ -40,9 +41,17 @@ def lookups() -> dict:
         "dicts": dicts,
         "coded": coded_fields(dicts),
         "id_types": id_types,
-        "statuses": [d.name for d in lists["staff_status"]],
+        "statuses": offered_statuses(lists["staff_status"]),
+        "known_statuses": frozenset(d.name for d in every["staff_status"]),
         "mobile_prefixes": {d.code for d in lists["mobile_prefixes"]},
     }
+
+
+def offered_statuses(items, current=None) -> list[str]:
+    """The 在职状态 a form or the import template offers: the dictionary's offered values that hold the ID number
+    (离职/退休/其他 only through 员工离职), plus `current`, a record's stored value, so its edit form shows it."""
+    names = [d.name for d in items if d.active and d.name in ACTIVE_STATUSES]
+    return names + [current] if current and current not in names else names
 
 
 def active_holder(id_number: str, exclude_person_id=None) -> Person | None:
@@ -78,10 +87,13 @@ def check_person(institution_id: int, raw: dict, person: Person | None = None, r
                  lookup=None, *, stripped: bool = False, today=None) -> Checked:
     """Every rule of 基本信息 (`domain.person.check_basic`) plus the ones that need the database, asked through
     `lookup` (default: `PersonLookup`, a query each): department and post of this institution and in use, the
-    村卫生室 status rule, one active record per ID number. `rules`: `lookups()`, read once by a caller that checks
+    村卫生室 status rule, one active record per ID number (a new record is refused for a number active elsewhere
+    whatever its status). The 在职状态 cannot leave the active set here (离职须通过“员工离职”办理); `person`'s
+    stored status is kept as it is. `rules`: `lookups()`, read once by a caller that checks
     many rows; `stripped` / `today`: see check_basic."""
     lookup = lookup or PersonLookup()
-    checked = check_basic(raw, stripped=stripped, today=today, **(rules or lookups()))
+    checked = check_basic(raw, stripped=stripped, today=today, current_status=person.status if person else None,
+                          **(rules or lookups()))
     values = checked.values
     refs = {}
     for key, find, label in (("department_id", lookup.department, "所在科室"), ("post_id", lookup.post, "岗位")):
@@ -102,7 +114,10 @@ def check_person(institution_id: int, raw: dict, person: Person | None = None, r
         if village:  # spec 4.2.7: refused, not warned
             checked.errors.append(village)
     number = values.get("id_number")
-    if number and values.get("status") in ACTIVE_STATUSES and not any(e.field == "id_number" for e in checked.errors):
+    # a new record (whatever its status) or an active one must not share the number with an active record
+    # elsewhere; only an unchanged record that does not hold the number is left alone
+    claims = person is None or values.get("status") in ACTIVE_STATUSES or number != person.id_number
+    if number and claims and not any(e.field == "id_number" for e in checked.errors):
         holder = lookup.holder(number, person)
         if holder is not None:
             checked.errors.append(FieldIssue("id_number", holder_message(holder)))
@@ -147,7 +162,12 @@ def save_person(institution: Institution, raw: dict, person: Person | None = Non
                     setattr(person, key, checked.values[key] if checked.values[key] != "" else None)
             if stored:
                 person.photo_path, person.photo_thumb = stored.path, stored.thumb_path
+            new = person.id is None
             session.add(person)
+            if new:  # a person released by another institution on request: the request is done
+                from app.services import transfers
+
+                transfers.complete_for(institution.id, person.id_number)
     except IntegrityError:
         # Two clerks saving the same ID at once: the partial unique index is the last word (rolled back by now).
         holder = active_holder(checked.values.get("id_number"), person.id)

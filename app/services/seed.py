@@ -11,7 +11,9 @@ from app.extensions import db
 from app.models.org import Department, Institution, Post, Region
 from app.models.people import Person
 from app.models.security import RoleProfile, User
+from app.security import pages
 from app.services import accounts, departments, dictionaries, posts, roles
+from app.services.transaction import transactional
 
 DEMO_PASSWORD = "Demo@Hb-2580"
 JIANGXIA_CODE = "124201154201150159"
@@ -33,6 +35,7 @@ DEMO_ACCOUNTS = (
 )
 
 
+@transactional
 def seed_demo() -> dict:
     """Demo regions, institutions and accounts; creates only what is missing."""
     dictionaries.load_regions()
@@ -67,7 +70,6 @@ def seed_demo() -> dict:
             user.certified_at = datetime.datetime.now()  # demo accounts are already certified
         created["accounts"] += 1
     _demo_role(institutions[JIANGXIA_CODE], "人事科")  # an older demo database's empty 人事科 gets its rights
-    db.session.commit()
     created["wuchang_staff"] = _seed_wuchang(institutions[WUCHANG_CODE])
     return created
 
@@ -77,6 +79,7 @@ def seed_demo() -> dict:
 WUCHANG_PERSON = {"name": "陈武昌", "id_number": "420106198503150018"}
 
 
+@transactional
 def _seed_wuchang(inst) -> int:
     if db.session.scalar(select(Person.id).where(Person.institution_id == inst.id)):
         return 0
@@ -84,19 +87,16 @@ def _seed_wuchang(inst) -> int:
     db.session.add(Person(institution_id=inst.id, name=WUCHANG_PERSON["name"], id_type="01", id_number=number,
                           sex=sex_code(number), birth_date=birth_date(number), status="在岗", ethnicity="01",
                           establishment="1"))
-    db.session.commit()
     return 1
 
 # What the demo 人事科 role may do (README: inst_staff is the 人事专员): the personnel pages, without 查看完整证件号.
-DEMO_HR_GRANTS = {"人员信息管理": ("read", "write"), "人员信息查询": ("read",), "人员标签管理": ("read", "write"),
-                  "人员信息导入管理": ("read", "import", "export"), "附件批量导入": ("read", "write"),
-                  "员工离职": ("read", "write")}
-DEMO_HR_MENUS = ("机构人力资源", *DEMO_HR_GRANTS)  # the category and each page (menu names = page names)
+DEMO_HR_GRANTS = {pages.PEOPLE: ("read", "write"), pages.PHOTO_WALL: ("read",), pages.KEY_GROUPS: ("read", "write"),
+                  pages.IMPORTS: ("read", "import", "export"), pages.ATTACHMENT_BATCHES: ("read", "write"),
+                  pages.RESIGNATIONS: ("read", "write")}
 
 
 def _demo_hr_permissions() -> set[int]:
-    wanted = [(f"can_{perm}", page) for page, perms in DEMO_HR_GRANTS.items() for perm in perms]
-    wanted += [("menu_access", name) for name in DEMO_HR_MENUS]
+    wanted = [(f"can_{perm}", page.resource) for page, perms in DEMO_HR_GRANTS.items() for perm in perms]
     ids = set()
     for perm, resource in wanted:
         pv_id = db.session.scalar(select(PermissionView.id).join(Permission).join(ViewMenu).where(
@@ -104,7 +104,7 @@ def _demo_hr_permissions() -> set[int]:
         if pv_id is None:
             raise RuntimeError(f"permission {perm} on {resource} does not exist (run the role sync first)")
         ids.add(pv_id)
-    return ids
+    return ids | roles.menu_permissions(ids)  # and the menu entries of those pages (the role service's rule)
 
 
 def _demo_role(institution, display_name):
@@ -211,6 +211,7 @@ def demo_institution(code: str = JIANGXIA_CODE):
     return inst
 
 
+@transactional
 def seed_people(count: int, institution_code: str = JIANGXIA_CODE) -> int:
     """Ensure `count` synthetic staff exist in the institution; returns how many were created.
 
@@ -295,7 +296,6 @@ def seed_people(count: int, institution_code: str = JIANGXIA_CODE) -> int:
             db.session.flush()
             batch = []
     db.session.add_all(batch)
-    db.session.commit()
     return created
 
 

@@ -15,19 +15,19 @@ from flask_appbuilder.security.sqla.models import Role
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
-from app.extensions import db
 from app.models.org import Institution
 from app.models.security import RoleProfile, User
+from app.services.transaction import transactional
 
 
 def bump(user) -> None:
     user.session_epoch = (user.session_epoch or 0) + 1
 
 
+@transactional
 def end_all(user) -> None:
     """Logout: every session and token of the account ends (this one included)."""
     bump(user)
-    db.session.commit()
 
 
 def _added(state, name):

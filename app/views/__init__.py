@@ -20,10 +20,11 @@ def register(appbuilder):
     from app.views.probation import ProbationReviewView, ProbationView
     from app.views.profile import ProfileView
     from app.views.quota import QuotaAllocationView, QuotaView
-    from app.views.region import RegionInstitutionView
+    from app.views.region import MovementView, RegionInstitutionView
     from app.views.resignations import ResignationView
     from app.views.subsystems import SubsystemView
     from app.views.system import AuditLogView, DictItemView, RegionView
+    from app.views.transfers import TransferView
 
     concurrency.install(current_app)
     appbuilder.add_view_no_menu(ChangePasswordView())
@@ -35,7 +36,7 @@ def register(appbuilder):
     menu = {pages.INSTITUTION_PROFILE: InstitutionProfileView, pages.DEPARTMENTS: DepartmentView, pages.POSTS: PostView,
             pages.QUOTA: QuotaView, pages.PEOPLE: PersonView, pages.PHOTO_WALL: PhotoWallView,
             pages.KEY_GROUPS: KeyGroupView, pages.IMPORTS: ImportView, pages.ATTACHMENT_BATCHES: AttachmentBatchView,
-            pages.RESIGNATIONS: ResignationView,
+            pages.RESIGNATIONS: ResignationView, pages.TRANSFERS: TransferView, pages.MOVEMENTS: MovementView,
             pages.PROBATION_FILING: ProbationView, pages.PROBATION_REVIEW: ProbationReviewView,
             pages.REGION_INSTITUTIONS: RegionInstitutionView, pages.CHANGE_REVIEW: ChangeReviewView,
             pages.STANDARD_POSTS: StandardPostView, pages.QUOTA_ALLOCATION: QuotaAllocationView,
@@ -61,6 +62,6 @@ def register(appbuilder):
         kept = [c for c in security.childs if c.name not in ("List Groups", "User's Statistics", "-")]
         system.childs = kept + system.childs
     install_menu_filter(appbuilder)
-    from app.security.display import shown_id
+    from app.security.masking import shown_id
 
     current_app.jinja_env.globals["shown_id"] = shown_id  # every template shows 证件号码 through the one rule

@@ -23,7 +23,7 @@ from app.extensions import db
 from app.models.imports import ImportJob
 from app.models.people import Person
 from app.security import pages
-from app.security.display import sees_full_id, shown_id
+from app.security.masking import sees_full_id, shown_id
 from app.services import departments as departments_svc
 from app.services import dictionaries
 from app.services.imports import attachments

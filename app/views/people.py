@@ -19,8 +19,8 @@ from app.extensions import db
 from app.models.org import Department, Post
 from app.models.people import Person
 from app.security import pages
-from app.security.display import sees_full_id, shown_id
-from app.services import dictionaries, people, resignations
+from app.security.masking import sees_full_id, shown_id
+from app.services import dictionaries, history_copy, people, resignations, transfers
 from app.services.imports import jobs as import_jobs
 from app.services.scope import scope_of
 from app.views.concurrency import opened_version
@@ -86,7 +86,7 @@ class PersonView(BaseView):
     class_permission_name = pages.PEOPLE.resource
     method_permission_name = {"list": "read", "show": "read", "view": "read", "add": "write", "edit": "write",
                               "detail_add": "write", "detail_edit": "write", "detail_delete": "write",
-                              "detail_new": "write", "fullid": "fullid"}
+                              "detail_new": "write", "fullid": "fullid", "history": "write"}
     base_permissions = ["can_read", "can_write", "can_fullid"]
     scoped_model = Person
 
@@ -108,7 +108,7 @@ class PersonView(BaseView):
 
     @staticmethod
     def _shown_id(number, full=None):
-        """The 证件号码 as this user may see it (security.display.shown_id, the one rule)."""
+        """The 证件号码 as this user may see it (security.masking.shown_id, the one rule)."""
         return shown_id(number, full)
 
     # ---- list ----------------------------------------------------------------------------------------------------
@@ -191,7 +191,9 @@ class PersonView(BaseView):
         lists = dictionaries.items_of({*CODED.values(), "id_types", "staff_status"})
         coded = {f: [(d.code, d.name) for d in lists[t]] for f, t in CODED.items()}
         coded["id_type"] = [(d.code, d.name) for d in lists["id_types"]]
-        coded["status"] = [(d.name, d.name) for d in lists["staff_status"]]
+        # 离职/退休/其他 only through 员工离职: not offered, except a record's own stored value
+        coded["status"] = [(n, n) for n in people.offered_statuses(lists["staff_status"],
+                                                                   person.status if person else None)]
         coded["department_id"] = [(v, label) for v, label, _ in departments]
         coded["post_id"] = posts
         return coded, {v: cat for v, _, cat in departments}
@@ -206,6 +208,8 @@ class PersonView(BaseView):
             groups=GROUPS, labels=LABELS, choices=choices, dept_categories=dept_categories, required=REQUIRED,
             important=IMPORTANT, date_fields=DATE_FIELDS, percent=percent, missing=missing, form=FlaskForm(),
             probation=PROBATION_STATUS, village=VILLAGE_CATEGORY,
+            transfer_offer=transfers.offer_for(institution.id, values.get("id_number"))  # 申请调入 under 证件号码
+            if errors and errors.of("id_number") else None,
             title=f"修改基本信息：{person.name}" if person else "新增人员")
 
     def _basic_page(self, institution, person, values):
@@ -217,11 +221,16 @@ class PersonView(BaseView):
                 values["id_number"] = person.id_number  # the masked number left as shown: the stored one is kept
         photo = request.files.get("photo")
 
+        adding = person is None
+
         def saved(result):
             person, warnings = result
             flash(f"{person.name} 的基本信息已保存", "success")
             for message in warnings:
                 flash(message, "warning")
+            if adding and history_copy.has_offers(person):
+                flash("该证件号码在其他机构有以往记录，可选择复制教育、资格、职称、培训和工作经历", "info")
+                return redirect(url_for(".history", pk=person.id))
             return redirect(url_for(".show", pk=person.id))
 
         return form_page(
@@ -240,6 +249,28 @@ class PersonView(BaseView):
     def edit(self, pk):
         person = self._person(pk)
         return self._basic_page(person.institution, person, {k: _text(getattr(person, k)) for k in LABELS})
+
+    @expose("/history/<int:pk>", methods=["GET", "POST"])
+    @has_access
+    def history(self, pk):
+        """复制以往记录 (issue 13): the person's earlier entries in other institutions (same ID number, records no
+        longer active), each selectable; shown right after a new person is saved."""
+        person = self._person(pk)
+        if person.institution_id != self._institution().id:
+            abort(404)
+        chosen = request.form.getlist("keys") if request.method == "POST" else []
+
+        def render(errors):
+            return self.render_template(
+                "people/history.html", person=person, offers=history_copy.offers(person), chosen=chosen,
+                order=history_copy.ORDER,
+                detail_sets=people.DETAIL_SETS, names=self._detail_context()["detail_names"], errors=errors,
+                form=FlaskForm(), title=f"复制以往记录：{person.name}")
+
+        if request.method == "GET":
+            return render(Errors())
+        return form_page(save=lambda: history_copy.copy(person, chosen), render=render,
+                         done=lambda n: (f"已为 {person.name} 复制 {n} 条以往记录", url_for(".show", pk=person.id)))
 
     @expose("/fullid/<int:pk>")
     @has_access
@@ -290,6 +321,7 @@ class PersonView(BaseView):
             detail_sets=people.DETAIL_SETS, open_set=open_set, values=values or {}, errors=errors or Errors(),
             editing=editing, form=FlaskForm(), read_only=read_only,
             can_write=can_write and not read_only, may_edit=can_write,
+            has_history=can_write and not read_only and history_copy.has_offers(person),
             title=f"人员信息：{person.name}" if read_only else f"人员信息维护：{person.name}", **context)
 
     @expose("/show/<int:pk>")

@@ -7,7 +7,7 @@ from werkzeug.routing import BuildError
 from app.domain.person import ACTIVE_STATUSES
 from app.models.people import KeyGroup
 from app.security import pages
-from app.security.display import sees_full_id, shown_id
+from app.security.masking import sees_full_id, shown_id
 from app.services import keygroups
 from app.services import photowall as wall
 from app.views.concurrency import opened_version

@@ -1,20 +1,29 @@
-"""区域管理: pages of regional accounts over the institutions of their region subtree."""
-from flask import abort, flash, g, redirect, request, url_for
-from flask_appbuilder import expose, has_access
+"""区域管理: pages of regional accounts over the institutions of their region subtree (辖区机构, 人员流动)."""
+import datetime
+import io
+
+from flask import abort, flash, g, redirect, request, send_file, url_for
+from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.models.filters import BaseFilter
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField, StringField, ValidationError
 from wtforms.validators import DataRequired, Length
 
+from app.domain.dates import parse_date
+from app.domain.errors import DomainError
 from app.models.enums import INSTITUTION_KINDS
 from app.models.org import Institution
 from app.security import pages
 from app.security.filters import AppInterface
+from app.security.masking import shown_id
 from app.security.tenancy import TenantModelView
 from app.services import institutions as svc
+from app.services import transfers
 from app.services.scope import scope_of
 from app.views.concurrency import opened_version
-from app.views.pages import act
+from app.views.pages import Errors, act
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class RegionInScope(BaseFilter):
@@ -117,3 +126,59 @@ class RegionInstitutionView(TenantModelView):
         return act(lambda: svc.set_internet_access(g.user, pk, allowed, version=opened_version()), back=refused,
                    done=lambda inst: (f"{inst.name}已{'允许' if allowed else '不再允许'}通过互联网访问；"
                                       "该机构账号的登录已失效，需重新登录", back))
+
+
+def _period():
+    """(start, end, problems) of the 人员流动 filter: 本年 1 月 1 日 to today unless the query names dates."""
+    today = datetime.date.today()
+    bounds, problems = {}, []
+    for key, label, default in (("start", "开始日期", today.replace(month=1, day=1)), ("end", "结束日期", today)):
+        try:
+            bounds[key] = parse_date(request.args.get(key, "").strip(), label) or default
+        except ValueError as exc:
+            problems.append((key, str(exc)))
+            bounds[key] = default
+    if bounds["start"] > bounds["end"]:
+        problems.append(("end", "结束日期不能早于开始日期"))
+        bounds["start"], bounds["end"] = bounds["end"], bounds["start"]
+    return bounds["start"], bounds["end"], problems
+
+
+class MovementView(BaseView):
+    """区域管理 → 人员流动: movements of the region subtree in a period (流出, 流入, 待处理调动申请), Excel export."""
+
+    route_base = "/movements"
+    default_view = "list"
+    class_permission_name = pages.MOVEMENTS.resource
+    method_permission_name = {"list": "read", "export": "read"}
+    base_permissions = pages.MOVEMENTS.permissions
+
+    def _data(self):
+        start, end, problems = _period()
+        choices = transfers.region_institutions(g.user)
+        chosen = request.args.get("institution", "")
+        institution_id = int(chosen) if chosen.isdigit() and int(chosen) in {i.id for i in choices} else None
+        try:
+            data = transfers.movements(g.user, start, end, institution_id)
+        except DomainError as exc:
+            problems.append((None, exc.message))
+            data = {"out": [], "in": [], "pending": []}
+        return start, end, institution_id, choices, data, Errors(problems)
+
+    @expose("/list/")
+    @has_access
+    def list(self):
+        start, end, institution_id, choices, data, errors = self._data()
+        return self.render_template("region/movements.html", start=start, end=end, institution_id=institution_id,
+                                    institutions=choices, sheets=transfers.movement_rows(data, shown_id),
+                                    errors=errors)
+
+    @expose("/export/")
+    @has_access
+    def export(self):
+        start, end, _, _, data, _ = self._data()
+        body = transfers.movements_workbook(transfers.movement_rows(data, shown_id))
+        resp = send_file(io.BytesIO(body), mimetype=XLSX, as_attachment=True, max_age=0,
+                         download_name=f"人员流动_{start:%Y%m%d}-{end:%Y%m%d}.xlsx")
+        resp.headers["Cache-Control"] = "no-store"
+        return resp

@@ -18,7 +18,7 @@ from app.extensions import appbuilder, db
 from app.models.movements import Resignation
 from app.models.people import Person
 from app.security import pages
-from app.security.display import sees_full_id, shown_id
+from app.security.masking import sees_full_id, shown_id
 from app.services import resignations as svc
 from app.views.concurrency import opened_version
 from app.views.pages import Errors, act, attempt, form_page

@@ -5,13 +5,13 @@ from app.models.audit import AuditLog
 from app.models.dictionary import DictItem
 from app.models.org import Region
 from app.security import pages
-from app.security.display import DisplayMixin, changes_table
 from app.security.filters import AppInterface
 from app.security.tenancy import VIEW_METHOD_PERMISSIONS, SafeRoutesMixin, TenantModelView
 from app.services.audit import ACTION_LABELS
 from app.services.audit_labels import entity_label, field_label
 from app.services.dictionaries import TYPE_LABELS
 from app.views.concurrency import VersionedEditMixin
+from app.views.display import DisplayMixin, changes_table
 
 
 class AuditLogView(TenantModelView):

@@ -306,4 +306,7 @@ def test_in_post_staff_other_than_probation_cannot_be_moved_into_a_village_clini
         departments.move_staff(inst.id, old.id, village.id)
     doctor.status = "离职"
     db.session.commit()
-    assert departments.move_staff(inst.id, old.id, village.id)[0] == 2
+    # a resigned person neither blocks the move nor is moved: the record keeps its department as history
+    assert departments.move_staff(inst.id, old.id, village.id)[0] == 1
+    db.session.expire_all()
+    assert (doctor.department_id, trainee.department_id) == (old.id, village.id)

@@ -100,8 +100,10 @@ def test_an_id_number_active_in_another_institution_is_refused_until_it_leaves(d
         people.save_person(jiangxia, _raw(dept, post))
     assert exc.value.errors == ["该证件号码已在 武汉市武昌区示例社区卫生服务中心 在职，需原单位办理离职后方可录入"]
 
-    # An inactive record does not hold the number: the new institution may enter the person.
-    people.save_person(wuchang, _raw(w_dept, w_post, status="离职"), person=holder)
+    # An inactive record does not hold the number: the new institution may enter the person (离职 is set by the
+    # approved resignation, never by the form: tests/services/test_status_rule.py)
+    holder.status = "离职"
+    db.session.commit()
     moved, _ = people.save_person(jiangxia, _raw(dept, post))
     assert moved.institution_id == jiangxia.id
     # …and now the old institution cannot make its record active again.

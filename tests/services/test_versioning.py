@@ -34,7 +34,7 @@ from app.models import (
     User,
     WorkExperience,
 )
-from app.models.movements import Resignation
+from app.models.movements import Resignation, TransferRequest
 from app.models.versioning import is_versioned
 from app.services.audit import NOISE_FIELDS
 from app.services.seed import JIANGXIA_CODE
@@ -101,6 +101,9 @@ def _row(db, model):
                                      start_date=TODAY, end_date=TODAY, probation_unit="机构", supervisor="老师"),
         Resignation: lambda: Resignation(person_id=person.id, institution_id=person.institution_id, flow_type="25",
                                          leave_date=TODAY),
+        TransferRequest: lambda: TransferRequest(requester_institution_id=inst.id, holder_institution_id=inst.id,
+                                                 person_id=person.id, id_number=person.id_number, name=person.name,
+                                                 reason="调入", expires_at=datetime.datetime(2020, 1, 31)),
     }
     assert model in builders, f"no demo row of {model.__name__}: add a builder here"
     row = builders[model]()

@@ -198,11 +198,11 @@ def test_add_then_edit_with_warnings_and_completeness(db, login_as):
     resp = c.post(f"/people/edit/{person.id}", data={"csrf_token": token, "name": "李村医", "id_type": "01",
                                                      "id_number": ID_A, "status": "离职",
                                                      "department_id": str(village.id), "phone": "13912345678"})
-    assert resp.status_code == 302
-    show = _body(c.get(resp.headers["Location"]))
-    assert "村卫生室人员的在职状态" not in show and "号段" not in show
+    # 离职 is not the village rule's to refuse (domain test), but the form's: only through 员工离职 (issue 13)
+    page = _body(resp)
+    assert resp.status_code == 200 and "离职须通过“员工离职”办理" in page and "村卫生室人员的在职状态" not in page
     db.session.expire_all()
-    assert db.session.get(Person, person.id).status == "离职"  # leaving the village clinic stays possible
+    assert db.session.get(Person, person.id).status == "医师资格考试试用期考核人员"
 
 
 def test_expired_form_is_refused_before_the_view(db, login_as):
@@ -492,5 +492,6 @@ def test_person_page_reads_its_records_in_a_fixed_number_of_statements(app, db, 
     own = [s for s in statements if not any(t in s for t in ("ab_", "role_profile"))]
     assert sum("FROM dict_item" in s for s in own) == 1, own
     assert not any(s.lstrip().startswith("SELECT department.") or s.lstrip().startswith("SELECT post.") for s in own)
-    # the person, six detail sets, the dictionaries, the scope check, the institution (page header): 10
-    assert len(own) <= 10, "\n".join(s[:90] for s in own)
+    # the person, six detail sets, the dictionaries, the scope check, the institution (page header), the former
+    # records of the same number (the 复制以往记录 button, issue 13): 11
+    assert len(own) <= 11, "\n".join(s[:90] for s in own)

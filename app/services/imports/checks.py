@@ -151,6 +151,8 @@ class RowChecker:
         """Dropdown value → stored code (exact, or an unambiguous alias with a warning); None with the error
         otherwise. The message is the rule's own ("…须从下拉列表中选择（当前：…）") plus the right value on a
         near miss."""
+        if col.choice == "staff_status" and typed in self.cat.rules["known_statuses"]:
+            return typed  # a status the template does not offer (离职…): check_person's status rule answers it
         choice = self.cat.choices[col.choice]
         stored, warning = choice.resolve(typed, col.label)
         if stored is not None:

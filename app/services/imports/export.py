@@ -18,7 +18,7 @@ CHUNK = 2000
 
 def export_set(institution: Institution, set_key: str, show_id=None) -> bytes:
     """Every record of the set for the institution (all staff, any status), as .xlsx bytes. `show_id` turns a
-    stored 证件号码 into what the downloading user may see (the views pass security.display.shown_id)."""
+    stored 证件号码 into what the downloading user may see (the views pass security.masking.shown_id)."""
     cat = Catalogue(institution, set_key)
     table = (Person if cat.detail_set is None else cat.detail_set.model).__table__
     versions = {pk: version for pk, version in db.session.execute(

@@ -1,14 +1,13 @@
-"""How values read in lists and detail pages: 是/否 for booleans, blank for empty, dates without microseconds."""
-import datetime
-
+"""Who sees a 证件号码 or a phone number in full (the one masking rule of pages, exports and the audit log); how values
+read on pages is views/display.py."""
 from flask import g, has_request_context
-from markupsafe import Markup, escape
 
 from app.domain.person import mask_id
 from app.domain.phone import mask_phone
+from app.security import pages
 
 # The one right that shows a 证件号码 in full, wherever it appears (pages, exports, the audit log).
-FULL_ID_RIGHT = ("can_fullid", "人员信息管理")
+FULL_ID_RIGHT = ("can_fullid", pages.PEOPLE.resource)
 
 
 def sees_full_id() -> bool:
@@ -28,18 +27,6 @@ def shown_id(number, full=None) -> str:
     if full is None:
         full = sees_full_id()
     return (number or "") if full else mask_id(number)
-
-
-def _plain(value):
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, datetime.datetime):
-        return value.strftime("%Y-%m-%d %H:%M:%S")
-    if isinstance(value, (list, tuple, set)):
-        return "、".join(str(v) for v in value)
-    return value
 
 
 # Columns of the audited models holding a 证件号码 or a phone number (person, accounts, 实名认证, institutions,
@@ -77,33 +64,3 @@ def masked_changes(changes: dict, full=None) -> dict:
         if named and value_key in masked:
             masked[value_key] = _mask_field(named[0], masked[value_key])
     return masked
-
-
-def changes_table(changes, name_of=None, value_of=None):
-    """An audit row's changes as a small table: 字段 / 原值 / 新值 (sensitive values masked, see masked_changes).
-    `name_of(column)` gives a column's Chinese name; `value_of(column, value)` may rename a value (after masking)."""
-    if not changes:
-        return ""
-    changes = masked_changes(changes)
-    name_of = name_of or (lambda k: k)
-    value_of = value_of or (lambda k, v: v)
-    rows = "".join(
-        f"<tr><td>{escape(name_of(k))}</td><td>{escape(_plain(value_of(k, v[0])))}</td>"
-        f"<td>{escape(_plain(value_of(k, v[1])))}</td></tr>"
-        for k, v in changes.items()
-    )
-    return Markup(f'<table class="table table-condensed"><tr><th>字段</th><th>原值</th><th>新值</th></tr>{rows}</table>')
-
-
-class DisplayMixin:
-    """Adds a Chinese-friendly formatter to every shown column that has none of its own."""
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        columns = set(self.list_columns or []) | set(self.show_columns or [])
-        for fieldset in self.show_fieldsets or []:
-            columns.update(fieldset[1].get("fields", []))
-        formatters = dict(self.formatters_columns or {})
-        for col in columns:
-            formatters.setdefault(col, _plain)
-        self.formatters_columns = formatters
