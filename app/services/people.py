@@ -137,10 +137,20 @@ def shown_value(key, value):
     return str(value)
 
 
+def read_only_problem(person: Person | None) -> str | None:
+    """A record no longer active (离职, 退休 … after the reviewed resignation, spec 4.4) is kept for reference and is
+    read-only on every path: the form, its detail sets, the import. None when it may be changed."""
+    if person is None or person.id is None or person.status in ACTIVE_STATUSES:
+        return None
+    return f"{person.name}的在职状态为“{person.status}”，档案只读（离职人员的信息保留备查，不能修改）"
+
+
 def save_person(institution: Institution, raw: dict, person: Person | None = None, photo=None, version=None):
     """新增/修改 基本信息; returns (person, warnings). ValidationFailed lists every error as (field, message), so
     the form shows each next to its input (the photo's as "photo"). `version`: the version the form was opened
     with; a record changed since then is refused (EditConflict). One transaction: nothing is written on a refusal."""
+    if read_only_problem(person):
+        raise ValidationFailed([(None, read_only_problem(person))])
     base = concurrency.check(person, version, LABELS, shown_value) if person is not None else None
     try:
         with transaction(conflict=(person, base, LABELS, shown_value) if person is not None else None) as session:
@@ -264,6 +274,8 @@ def list_statement(institution_id: int, *, text="", full_ids=True, department_id
         stmt = stmt.where(Person.status.not_in(ACTIVE_STATUSES))
     elif status:
         stmt = stmt.where(Person.status == status)
+    else:  # the staff in post; former staff are read in the 离职人员 filter (spec 4.4)
+        stmt = stmt.where(Person.status.in_(ACTIVE_STATUSES))
     order = []
     if sort in SORTS and (sort != "id_number" or full_ids):
         if sort == "department_id":
@@ -429,6 +441,8 @@ def save_detail(person: Person, set_key: str, raw: dict, uploads=(), entry=None,
     detail_set = DETAIL_SETS.get(set_key)
     if detail_set is None:
         raise DomainError("信息类别不存在")
+    if read_only_problem(person):
+        raise ValidationFailed([(None, read_only_problem(person))])
     labels = _detail_labels(detail_set)
     base = concurrency.check(entry, version, labels) if entry is not None else None
     with transaction(conflict=(entry, base, labels) if entry is not None else None):
@@ -475,4 +489,7 @@ def get_detail(scope, set_key, entry_id):
 @transactional
 def delete_detail(scope, set_key, entry_id) -> None:
     _, entry = get_detail(scope, set_key, entry_id)
+    owner = db.session.get(Person, entry.person_id)
+    if read_only_problem(owner):
+        raise DomainError(read_only_problem(owner))
     db.session.delete(entry)

@@ -248,6 +248,9 @@ class PersonView(BaseView):
     @has_access
     def edit(self, pk):
         person = self._person(pk)
+        if people.read_only_problem(person):  # a former employee's record: read-only (the service refuses a save)
+            flash(people.read_only_problem(person), "warning")
+            return redirect(url_for(".show", pk=pk))
         return self._basic_page(person.institution, person, {k: _text(getattr(person, k)) for k in LABELS})
 
     @expose("/history/<int:pk>", methods=["GET", "POST"])

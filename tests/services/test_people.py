@@ -106,8 +106,8 @@ def test_an_id_number_active_in_another_institution_is_refused_until_it_leaves(d
     db.session.commit()
     moved, _ = people.save_person(jiangxia, _raw(dept, post))
     assert moved.institution_id == jiangxia.id
-    # …and now the old institution cannot make its record active again.
-    with pytest.raises(ValidationFailed, match="已在 武汉市江夏区示例镇卫生院 在职"):
+    # …and the old institution cannot make its record active again: a former record is read-only.
+    with pytest.raises(ValidationFailed, match="档案只读"):
         people.save_person(wuchang, _raw(w_dept, w_post, status="在岗"), person=holder)
 
 

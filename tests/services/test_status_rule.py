@@ -1,24 +1,31 @@
 """Issue 13: the 在职状态 can leave the active set only through 员工离职 — the dictionary, the 基本信息 form's rule,
 the import template and the import; a new record for a number active elsewhere is refused whatever its status;
 departments and posts count active staff only."""
+import datetime
 import io
 import threading
 from types import SimpleNamespace
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from app.domain.errors import ValidationFailed
+from app.domain.errors import DomainError, ValidationFailed
 from app.domain.person import ACTIVE_STATUSES, LEAVING_ONLY_BY_WORKFLOW, status_problem
 from app.models.dictionary import DictItem
 from app.models.org import Department, Institution
-from app.models.people import Person
+from app.models.people import Person, WorkExperience
+from app.models.security import User
 from app.services import departments, dictionaries, people, posts
 from app.services.imports import template
+from app.services.scope import scope_of
 from app.services.seed import JIANGXIA_CODE, WUCHANG_CODE
 from tests.services.test_imports import IDS, basic, import_rows, institution, report_rows, setup_org
 from tests.services.test_people import ID_A, _inst, _org, _raw
+
+
+def _user(db, username):
+    return db.session.scalar(select(User).where(User.username == username))
 
 
 def _status_item(db, name):
@@ -86,11 +93,13 @@ def test_an_edit_cannot_free_the_number_but_keeps_a_stored_status(db):
     db.session.expire_all()
     assert db.session.get(Person, person.id).status == "在岗"
 
-    person.status = "离职"  # as the approved resignation sets it
+    person.status = "离职"  # as the approved resignation sets it: the record is read-only from then on
     db.session.commit()
-    saved, _ = people.save_person(inst, _raw(dept, post, status="离职", phone="13700000000"), person=person,
-                                  version=person.version)
-    assert (saved.status, saved.phone) == ("离职", "13700000000")
+    with pytest.raises(ValidationFailed, match="档案只读"):
+        people.save_person(inst, _raw(dept, post, status="离职", phone="13700000000"), person=person,
+                           version=person.version)
+    db.session.expire_all()
+    assert (db.session.get(Person, person.id).status, db.session.get(Person, person.id).phone) == ("离职", "13912345678")
 
 
 def test_a_re_enabled_dictionary_value_does_not_open_the_form(db):
@@ -115,17 +124,29 @@ def test_a_new_record_for_a_number_active_elsewhere_is_refused_whatever_its_stat
     assert db.session.scalar(select(Person.id).where(Person.institution_id == jiangxia.id)) is None
 
 
-def test_a_stored_former_record_keeps_being_editable_while_the_number_is_active_elsewhere(db):
+def test_a_former_record_is_read_only_on_every_path_while_the_number_is_active_elsewhere(db):
+    """Spec 4.4 / issue 13: a resigned person's record stays readable, read-only — the 基本信息 form, its detail
+    sets (add, delete) all refuse, naming the status."""
     jiangxia, wuchang = _inst(db, JIANGXIA_CODE), _inst(db, WUCHANG_CODE)
     dept, post = _org(db, jiangxia)
     w_dept, w_post = _org(db, wuchang, "测试全科")
     old, _ = people.save_person(jiangxia, _raw(dept, post))
+    entry = WorkExperience(person_id=old.id, institution_id=jiangxia.id, start_date=datetime.date(2001, 1, 1), employer="某卫生院")
+    db.session.add(entry)
+    db.session.commit()
+    entry_id = entry.id
     old.status = "离职"
     db.session.commit()
     people.save_person(wuchang, _raw(w_dept, w_post))
-    saved, _ = people.save_person(jiangxia, _raw(dept, post, status="离职", staff_no="J9"), person=old,
-                                  version=old.version)
-    assert saved.staff_no == "J9"
+    with pytest.raises(ValidationFailed, match="在职状态为“离职”，档案只读"):
+        people.save_person(jiangxia, _raw(dept, post, status="离职", staff_no="J9"), person=old, version=old.version)
+    with pytest.raises(ValidationFailed, match="档案只读"):
+        people.save_detail(old, "work", {"start_date": "2006-01", "end_date": "2008-01", "employer": "另一单位"})
+    with pytest.raises(DomainError, match="档案只读"):
+        people.delete_detail(scope_of(_user(db, "inst_admin")), "work", entry_id)
+    db.session.expire_all()
+    assert db.session.get(Person, old.id).staff_no != "J9"
+    assert db.session.scalar(select(func.count(WorkExperience.id)).where(WorkExperience.person_id == old.id)) == 1
 
 
 # ---- the import ------------------------------------------------------------------------------------------------------
@@ -157,8 +178,10 @@ def test_re_importing_a_former_record_unchanged_is_not_refused(db):
     left = db.session.scalar(select(Person).where(Person.id_number == IDS[0]))
     left.status = "离职"
     db.session.commit()
+    result = import_rows(inst, "basic", [basic(inst, 0, status="离职")], update_existing=True)
+    assert (result.updated, result.failed) == (0, 0)  # unchanged: nothing to write, nothing refused
     result = import_rows(inst, "basic", [basic(inst, 0, status="离职", phone="13700000000")], update_existing=True)
-    assert (result.updated, result.failed) == (1, 0)
+    assert (result.updated, result.failed) == (0, 1)  # a change to a former employee's record: read-only
     # …but the import cannot set it back to 离职 once in post, nor free it
     left.status = "在岗"
     db.session.commit()

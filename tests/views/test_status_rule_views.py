@@ -36,20 +36,25 @@ def test_leaving_by_the_form_is_refused_next_to_the_status(db, login_as):
     assert db.session.scalar(select(Person.id).where(Person.id_number == ID_A)) is None
 
 
-def test_a_resigned_record_keeps_its_status_in_the_form_and_saves(db, login_as):
+def test_a_resigned_record_is_read_only_in_the_form(db, login_as):
+    """Its edit page leads to the read-only person page with the reason; a posted save is refused and changes
+    nothing."""
     inst = _inst(db)
     dept = _org(db, inst)
     person = _person(db, inst, dept=dept, status="离职", name="钱离职")
+    phone = person.phone
     c = login_as("inst_admin")
-    edit = _body(c.get(f"/people/edit/{person.id}"))
-    assert '<option value="离职" selected' in edit and "退休" not in _status_options(edit)
+    resp = c.get(f"/people/edit/{person.id}")
+    assert resp.status_code == 302 and resp.headers["Location"].endswith(f"/people/show/{person.id}")
+    shown = _body(c.get(resp.headers["Location"]))
+    assert "钱离职的在职状态为“离职”，档案只读" in shown
     resp = c.post(f"/people/edit/{person.id}", data={
-        "csrf_token": csrf_token(c, f"/people/edit/{person.id}"), "name": "钱离职", "id_type": "01",
-        "id_number": person.id_number, "status": "离职", "department_id": str(dept.id), "phone": "13912345678",
+        "csrf_token": csrf_token(c, "/people/add"), "name": "钱离职", "id_type": "01",
+        "id_number": person.id_number, "status": "离职", "department_id": str(dept.id), "phone": "13912345670",
         "version": str(person.version)})
     assert resp.status_code == 302
     db.session.expire_all()
-    assert db.session.get(Person, person.id).phone == "13912345678"
+    assert db.session.get(Person, person.id).phone == phone
 
 
 def test_a_new_person_with_earlier_records_is_offered_them_and_copies(db, login_as):
@@ -98,3 +103,15 @@ def test_another_institution_cannot_open_the_copy_page(db, login_as):
     owner = login_as("inst_admin")
     assert owner.get(f"/people/history/{person.id}").status_code == 200
     assert 'id="copy-history"' not in _body(owner.get(f"/people/show/{person.id}"))  # nothing to copy: no button
+
+
+def test_the_staff_list_shows_staff_in_post_and_former_staff_only_in_their_filter(db, login_as):
+    inst = _inst(db)
+    dept = _org(db, inst)
+    _person(db, inst, dept=dept, status="离职", name="钱离职")
+    _person(db, inst, dept=dept, status="在岗", name="孙在岗")
+    c = login_as("inst_admin")
+    default = _body(c.get("/people/list/"))
+    assert "孙在岗" in default and "钱离职" not in default
+    left = _body(c.get("/people/list/?status=离职人员"))
+    assert "钱离职" in left and "孙在岗" not in left

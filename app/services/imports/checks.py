@@ -187,6 +187,10 @@ class RowChecker:
             return
         same = all(_normal(current(existing, k)) == _normal(out.values.get(k)) for k in fields)
         out.action = "unchanged" if same else "update"
+        # a change to a former employee's record is refused: it is read-only (spec 4.4)
+        if out.action == "update" and isinstance(existing, Person) and people.read_only_problem(existing):
+            out.action = "fail"
+            out.errors.append(("status", people.read_only_problem(existing)))
         if out.action == "update" and self.record_versions:
             exported = self.record_versions.get(existing.id)
             if exported is not None and (existing.version or 0) > exported:
@@ -410,6 +414,8 @@ class RowChecker:
                     (c.key for c in self.cat.columns if c.kind == "date"), None)
                 if not any(k == key and m == issue.message for k, m in out.errors):
                     out.errors.append((key, issue.message))
+            if people.read_only_problem(person):  # a former employee's record takes no new entries either
+                out.errors.append(("name", people.read_only_problem(person)))
             out.values = values
             out.person = person
             out.person_id = person.id if person is not None else None
