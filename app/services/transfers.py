@@ -16,6 +16,7 @@ from sqlalchemy.orm import aliased, joinedload
 from app.domain import review
 from app.domain.dates import parse_date
 from app.domain.errors import DomainError, ValidationFailed
+from app.domain.person import ACTIVE_STATUSES
 from app.extensions import db
 from app.models.movements import Resignation, TransferRequest
 from app.models.org import Institution
@@ -227,6 +228,20 @@ def complete_for(institution_id: int, id_number) -> int:
     reqs = db.session.scalars(select(TransferRequest).where(
         TransferRequest.requester_institution_id == institution_id, TransferRequest.id_number == _number(id_number),
         TransferRequest.status == RESIGNING)).all()
+    for req in reqs:
+        req.status = COMPLETED
+    return len(reqs)
+
+
+@transactional
+def complete_entered(institution_id: int) -> int:
+    """After an import of 基本信息: the requester's 已办理离职 requests whose number is now active in the requester
+    institution become 已完成. Returns how many."""
+    entered = select(Person.id_number).where(Person.institution_id == institution_id,
+                                             Person.status.in_(ACTIVE_STATUSES))
+    reqs = db.session.scalars(select(TransferRequest).where(
+        TransferRequest.requester_institution_id == institution_id, TransferRequest.status == RESIGNING,
+        TransferRequest.id_number.in_(entered))).all()
     for req in reqs:
         req.status = COMPLETED
     return len(reqs)

@@ -212,3 +212,19 @@ def test_whole_flow_frees_the_number_for_the_requester(db):
     data = svc.movements(sysadmin, today.replace(month=1, day=1), today + datetime.timedelta(days=31))
     assert [(r.person.name, r.flow_type) for r in data["out"]] == [("陈武昌", "21")]
     assert [m["name"] for m in data["in"]] == ["陈武昌"]
+
+
+def test_entering_the_released_person_by_import_completes_the_request(db):
+    from app.services import resignations
+    from tests.services.test_imports import basic, import_rows, setup_org
+
+    req = _request(db)
+    resignation = svc.start_resignation(_user(db, "inst2_admin"), req.id)
+    resignations.submit(_user(db, "inst2_admin"), resignation.id)
+    resignations.decide(_user(db, "inst2_admin"), resignation.id, "approve")
+    jiangxia = _inst(db, JIANGXIA_CODE)
+    setup_org(jiangxia)
+    result = import_rows(jiangxia, "basic", [basic(jiangxia, 0, id_number=NUMBER, name="陈武昌", sex="男性", work_start="2010-07")])
+    assert result.created == 1, result.errors_preview
+    db.session.expire_all()
+    assert db.session.get(TransferRequest, req.id).status == "已完成"

@@ -232,6 +232,10 @@ def run_import(institution, set_key: str, source, *, update_existing: bool = Fal
         sheet.close()
     if result.total == 0:  # only blank rows under the header: nothing was written
         raise no_data(cat)
+    if cat.detail_set is None and result.created:  # people released on request are entered: the requests are done
+        from app.services import transfers
+
+        transfers.complete_entered(institution.id)
     if progress and sheet.total != result.total:
         progress(result.total, result.total)
     if failed_rows:
