@@ -30,6 +30,7 @@ def test_newcomer_changes_password_certifies_and_gets_in(app, db, live_server, p
     page.get_by_label("新密码", exact=True).fill("abc12345")
     page.get_by_label("确认新密码").fill("abc12345")
     page.get_by_role("button", name="确认修改").click()
+    page.wait_for_selector("#password-errors")  # the refused form comes back (is_visible would not wait for it)
     assert page.locator("#password-errors").is_visible()
     errors = page.locator('.field-error[data-field="password"]').all_inner_texts()  # under the 新密码 input
     assert any("缺少：大写字母、特殊字符" in e for e in errors) and any("发现：abc" in e for e in errors)
