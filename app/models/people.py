@@ -40,6 +40,10 @@ class Person(Versioned, Model):
         # makes it covering, so SQLite prefers it without statistics)
         Index("ix_person_inst_id_number", "institution_id", "id_number"),
         Index("ix_person_inst_id_tail", "institution_id", text("substr(id_number, length(id_number) - 3)"), "id_number"),
+        # the staff list's default page (staff in post, ordered as services/people.py list_statement orders ties):
+        # read in index order and stopped after one page instead of sorting the institution's staff
+        Index("ix_person_inst_list", "institution_id", text("(staff_no IS NULL)"), "staff_no", "name", "id",
+              sqlite_where=text(ACTIVE_STATUS_SQL), postgresql_where=text(ACTIVE_STATUS_SQL)),
     )
 
     id = Column(Integer, primary_key=True)
