@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import event
 
 from app.extensions import appbuilder, db
-from app.services import audit, dictionaries, pdf, posts, seed
+from app.services import audit, dictionaries, drugs, pdf, posts, seed
 
 
 def run_setup(demo: bool = False, people: int = 0, org: bool = False, font: bool = True) -> dict:
@@ -27,6 +27,7 @@ def run_setup(demo: bool = False, people: int = 0, org: bool = False, font: bool
         sync_roles(appbuilder)
         result["dictionary_rows"] = dictionaries.load_dictionaries()
         result["regions"] = dictionaries.load_regions()
+        result["drugs"] = drugs.load_drugs()
         result["standard_posts"] = posts.seed_standard_posts()
         if demo or people or org:
             result.update(seed.seed_demo())

@@ -80,11 +80,14 @@ ROLES = Page("角色管理", "角色管理", RW, SYSTEM, "fa-id-badge", delegabl
 CERT_REVIEW = Page("实名认证审核", "实名认证审核", ("read", "audit"), SYSTEM, "fa-id-card", delegable=False)
 DICTIONARY = Page("数据字典", "数据字典", RW, SYSTEM, "fa-book")
 REGIONS = Page("行政区划", "行政区划", ("read",), SYSTEM, "fa-sitemap")
+# 系统管理 for now (issue 14: the ops console issue moves it); its 查看 also opens the drug type-ahead (views/drugs.py)
+DRUG_DICTIONARY = Page("药品字典", "药品字典", RW, SYSTEM, "fa-medkit")
 
 # Menu order: categories in their order, pages in this order within them.
 PAGES = (INSTITUTION_PROFILE, DEPARTMENTS, POSTS, QUOTA, PEOPLE, PHOTO_WALL, KEY_GROUPS, IMPORTS, ATTACHMENT_BATCHES,
          RESIGNATIONS, TRANSFERS, PROBATION_FILING, PROBATION_REVIEW, REGION_INSTITUTIONS, CHANGE_REVIEW,
-         STANDARD_POSTS, QUOTA_ALLOCATION, MOVEMENTS, AUDIT_LOG, ACCOUNTS, ROLES, CERT_REVIEW, DICTIONARY, REGIONS)
+         STANDARD_POSTS, QUOTA_ALLOCATION, MOVEMENTS, AUDIT_LOG, ACCOUNTS, ROLES, CERT_REVIEW, DICTIONARY, REGIONS,
+         DRUG_DICTIONARY)
 BY_RESOURCE = {p.resource: p for p in PAGES}
 NOT_DELEGABLE = tuple(p.resource for p in PAGES if not p.delegable)
 

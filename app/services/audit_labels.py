@@ -16,6 +16,7 @@ ENTITY_LABELS = {
     "probation": "试用期考核", "probation_window": "试用期考核报名时间", "import_job": "导入记录",
     "resignation": "员工离职",
     "transfer_request": "调动申请",
+    "drug_item": "药品字典",
 }
 
 # Columns of every table (ids, bookkeeping).
@@ -47,6 +48,8 @@ _OWN = {
                      "seq": "角色序号", "parent_role_id": "上级角色"},
     "realname_certification": {"scan_kind": "扫描件类型"},
     "region": {"code": "区划代码", "level": "级别", "parent_id": "上级", "path": "路径", "children": "下级"},
+    "drug_item": {"code": "药品编码", "name": "通用名", "abbreviation": "拼音缩写", "dosage_form": "剂型",
+                  "spec": "规格", "unit": "单位", "category": "药品分类", "active": "启用"},
     "dict_item": {"type": "字典类型", "code": "代码", "name": "名称", "order": "序号", "active": "启用",
                   "extra": "附加信息"},
     "institution": {"region_id": "所属区域", "is_large_public": "大型公立医院", "internet_access": "允许通过互联网访问",

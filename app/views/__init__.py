@@ -10,6 +10,7 @@ def register(appbuilder):
     from app.views.account_admin import AccountView, RolePermissionView, RoleProfileView
     from app.views.certification import CertificationView, CertReviewView
     from app.views.departments import DepartmentView
+    from app.views.drugs import DrugItemView, DrugSearchView
     from app.views.imports import AttachmentBatchView, ImportView
     from app.views.institution_profile import ChangeReviewView, InstitutionProfileView, LocationView
     from app.views.password import ChangePasswordView
@@ -41,7 +42,8 @@ def register(appbuilder):
             pages.REGION_INSTITUTIONS: RegionInstitutionView, pages.CHANGE_REVIEW: ChangeReviewView,
             pages.STANDARD_POSTS: StandardPostView, pages.QUOTA_ALLOCATION: QuotaAllocationView,
             pages.AUDIT_LOG: AuditLogView, pages.ACCOUNTS: AccountView, pages.ROLES: RoleProfileView,
-            pages.CERT_REVIEW: CertReviewView, pages.DICTIONARY: DictItemView, pages.REGIONS: RegionView}
+            pages.CERT_REVIEW: CertReviewView, pages.DICTIONARY: DictItemView, pages.REGIONS: RegionView,
+            pages.DRUG_DICTIONARY: DrugItemView}
     subsystem_by_view = {}
     for page in pages.PAGES:
         view = menu[page]
@@ -50,7 +52,7 @@ def register(appbuilder):
         appbuilder.add_view(view, page.resource, label=page.label, icon=page.icon, category=page.category.name,
                             category_label=page.category.name, category_icon=page.category.icon)
         subsystem_by_view[view.__name__] = page.subsystem
-    for view in (LocationView, PersonFileView, RolePermissionView, CertificationView):
+    for view in (LocationView, PersonFileView, RolePermissionView, CertificationView, DrugSearchView):
         appbuilder.add_view_no_menu(view())
     current_app.extensions["subsystem_by_view"] = subsystem_by_view  # security/subsystems.subsystem_of_endpoint
 

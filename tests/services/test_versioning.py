@@ -15,6 +15,7 @@ from app.models import (
     Department,
     DepartmentQuota,
     DictItem,
+    DrugItem,
     Education,
     Institution,
     KeyGroup,
@@ -44,7 +45,8 @@ TODAY = datetime.date(2020, 1, 1)
 # Models a form edits (each must be versioned). Listed so a model dropped from Versioned fails here.
 EDITABLE = {User, Person, WorkExperience, Education, TitleQualification, Qualification, PracticeCertificate, Training,
             Department, Post, StandardPost, Institution, Branch, QuotaAllocation, DepartmentQuota, KeyGroup,
-            RoleProfile, Probation, ProbationWindow, Region, RealNameCertification, DictItem, Resignation}
+            RoleProfile, Probation, ProbationWindow, Region, RealNameCertification, DictItem, Resignation,
+            DrugItem}
 # Framework views with POST routes that are not this system's edit forms (left with a reason).
 FRAMEWORK_VIEWS = {
     "AppSecurityApi", "UserInfoEditView", "ResetPasswordView", "AppResetMyPasswordView", "AppAuthDBView", "RoleApi",
@@ -104,6 +106,8 @@ def _row(db, model):
         TransferRequest: lambda: TransferRequest(requester_institution_id=inst.id, holder_institution_id=inst.id,
                                                  person_id=person.id, id_number=person.id_number, name=person.name,
                                                  reason="调入", expires_at=datetime.datetime(2020, 1, 31)),
+        DrugItem: lambda: DrugItem(code="ZC0001", name="走查药", abbreviation="zcy", dosage_form="片剂", spec="1mg",
+                                   unit="片"),
     }
     assert model in builders, f"no demo row of {model.__name__}: add a builder here"
     row = builders[model]()
