@@ -30,11 +30,12 @@ def upgrade():
         sa.PrimaryKeyConstraint('id'),
         sa.UniqueConstraint('code'),
     )
-    op.create_index(op.f('ix_drug_item_abbreviation'), 'drug_item', ['abbreviation'], unique=False)
+    op.create_index('ix_drug_item_abbreviation', 'drug_item', ['abbreviation'], unique=False,
+                    postgresql_ops={'abbreviation': 'varchar_pattern_ops'})
     op.create_index(op.f('ix_drug_item_name'), 'drug_item', ['name'], unique=False)
 
 
 def downgrade():
     op.drop_index(op.f('ix_drug_item_name'), table_name='drug_item')
-    op.drop_index(op.f('ix_drug_item_abbreviation'), table_name='drug_item')
+    op.drop_index('ix_drug_item_abbreviation', table_name='drug_item')
     op.drop_table('drug_item')
