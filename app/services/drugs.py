@@ -7,7 +7,7 @@ import csv
 import os
 import re
 
-from pypinyin import Style, lazy_pinyin
+from pypinyin import Style, lazy_pinyin, load_phrases_dict
 from sqlalchemy import case, func, or_, select
 
 from app.extensions import db
@@ -18,6 +18,9 @@ from app.services.transaction import transactional
 CSV_PATH = os.path.join(DATA_DIR, "drugs.csv")
 NO_HIT = "字典中暂无该药品"  # [spec] what the type-ahead says when nothing matches
 ABBREVIATION_LENGTH = 60  # DrugItem.abbreviation
+# Drug names pypinyin reads wrongly (参 as cān): their readings, added to its phrase dictionary once.
+PHRASES = {"参麦": [["shēn"], ["mài"]]}
+load_phrases_dict(PHRASES)
 _HAN = re.compile(r"[\u4e00-\u9fff]")
 _KEEP = re.compile(r"[^a-z0-9]")
 

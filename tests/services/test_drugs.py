@@ -11,6 +11,8 @@ def test_abbreviation_is_the_first_letters_of_the_pinyin():
     assert drugs.abbreviation("青霉素") == "qms"
     assert drugs.abbreviation("维生素B12") == "wssb12"  # Latin letters and digits kept
     assert drugs.abbreviation("羟乙基淀粉130/0.4氯化钠") == "qyjdf13004lhn"  # punctuation dropped
+    assert drugs.abbreviation("复方丹参滴丸") == "ffdsdw" and drugs.abbreviation("参麦注射液") == "smzsy"  # 参 shēn
+    assert drugs.abbreviation("头孢曲松") == "tbqs"  # 孢 bāo, 曲 qǔ
 
 
 def test_the_csv_has_200_distinct_drugs_with_abbreviations():
