@@ -14,8 +14,8 @@ _NEW_ENERGY = re.compile(rf"^[{PROVINCES}][{_LETTER}](?:[DF][{_LETTER}0-9][0-9]{
 VIN_LENGTH = 17
 _VIN_CHARS = re.compile(r"^[A-HJ-NPR-Z0-9]{17}$")  # no I, O, Q
 _VIN_VALUES = {**{str(d): d for d in range(10)},
-               **dict(zip("ABCDEFGH", range(1, 9))), **dict(zip("JKLMN", range(1, 6))), "P": 7, "R": 9,
-               **dict(zip("STUVWXYZ", range(2, 10)))}
+               **dict(zip("ABCDEFGH", range(1, 9), strict=True)), **dict(zip("JKLMN", range(1, 6), strict=True)), "P": 7, "R": 9,
+               **dict(zip("STUVWXYZ", range(2, 10), strict=True))}
 _VIN_WEIGHTS = (8, 7, 6, 5, 4, 3, 2, 10, 0, 9, 8, 7, 6, 5, 4, 3, 2)
 
 
@@ -43,7 +43,7 @@ def plate_problems(value: str | None) -> list[str]:
 
 def vin_check_digit(vin: str) -> str:
     """The ISO 3779 check character of a 17-character VIN ('0'–'9' or 'X')."""
-    total = sum(_VIN_VALUES[c] * w for c, w in zip(vin, _VIN_WEIGHTS))
+    total = sum(_VIN_VALUES[c] * w for c, w in zip(vin, _VIN_WEIGHTS, strict=True))
     rest = total % 11
     return "X" if rest == 10 else str(rest)
 

@@ -16,6 +16,7 @@ ENTITY_LABELS = {
     "probation": "试用期考核", "probation_window": "试用期考核报名时间", "import_job": "导入记录",
     "resignation": "员工离职",
     "transfer_request": "调动申请",
+    "emergency_vehicle": "车辆档案", "emergency_equipment": "应急医疗设备档案",
 }
 
 # Columns of every table (ids, bookkeeping).
@@ -93,6 +94,7 @@ def _fields() -> dict:
         accounts,
         certification,
         departments,
+        emergency_registers,
         institutions,
         keygroups,
         people,
@@ -122,6 +124,8 @@ def _fields() -> dict:
     add("probation_window", probation.WINDOW_LABELS)
     add("resignation", resignations.LABELS)
     add("transfer_request", transfers.LABELS)
+    add("emergency_vehicle", emergency_registers.VEHICLE_LABELS)
+    add("emergency_equipment", emergency_registers.EQUIPMENT_LABELS)
     return tables
 
 
