@@ -36,9 +36,10 @@ def vehicle_problems(vehicle: Vehicle) -> list[str]:
     problems += _choice_problem(vehicle.vehicle_type, VEHICLE_TYPES, "车辆类型")
     problems += _choice_problem(vehicle.status, USE_STATUSES, "使用状态")
     if vehicle.plate_no and vehicle.institution_id is not None:
-        clash = db.session.scalar(select(Vehicle.id).where(
-            Vehicle.institution_id == vehicle.institution_id, Vehicle.plate_no == vehicle.plate_no,
-            Vehicle.id != (vehicle.id or 0)).limit(1))
+        with db.session.no_autoflush:  # an edited row is in the session: not written before it is checked
+            clash = db.session.scalar(select(Vehicle.id).where(
+                Vehicle.institution_id == vehicle.institution_id, Vehicle.plate_no == vehicle.plate_no,
+                Vehicle.id != (vehicle.id or 0)).limit(1))
         if clash is not None:
             problems.append(f"车牌号码“{vehicle.plate_no}”已在本机构车辆档案中登记")
     return problems

@@ -2,10 +2,11 @@
 scoped by TenantModelView (institution_id from the caller, other institutions' rows 404), versioned edit forms,
 the manual's searches (车辆类型 + 使用状态, 设备类型 + 使用状况), and the rules of services/emergency_registers.py
 checked in pre_add / pre_update: FAB shows the Chinese refusal and the form again with what was typed."""
-from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, NumberRange, Optional
+from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from app.domain.errors import DomainError
+from app.domain.vehicle import plate_problems, vin_problems
 from app.models.emergency_registers import EQUIPMENT_TYPES, USE_STATUSES, VEHICLE_TYPES, Equipment, Vehicle
 from app.security import pages
 from app.security.filters import AppInterface
@@ -25,8 +26,20 @@ def _status_badge(value):
     return Markup(f'<span class="label label-{css}">{escape(value or "")}</span>')
 
 
+def _rule(check):
+    """A form validator from a domain check: its messages under the input, the form shown again as typed."""
+
+    def validate(form, field):
+        problems = check(field.data)
+        if problems:
+            raise ValidationError("；".join(problems))
+
+    return validate
+
+
 class _RegisterView(VersionedEditMixin, TenantModelView):
-    """The shared part: the service's check in pre_add / pre_update, refused with its Chinese message."""
+    """The shared part: the service's check in pre_add / pre_update (again, and what needs the database: 车牌号码
+    unique in the institution), refused with its Chinese message (FAB flashes it and goes back)."""
 
     problems = None  # the service's check of one row
     page_size = 20
@@ -66,10 +79,10 @@ class VehicleView(_RegisterView):
     formatters_columns = {"status": _status_badge}
     base_order = ("plate_no", "asc")
     _fields = {
-        "plate_no": StringField("车牌号码", validators=[DataRequired("请填写车牌号码"), Length(max=10)]),
+        "plate_no": StringField("车牌号码", validators=[DataRequired("请填写车牌号码"), _rule(plate_problems)]),
         "vehicle_type": SelectField("车辆类型", choices=_choices(VEHICLE_TYPES, "（请选择）"),
                                     validators=[DataRequired("请选择车辆类型")]),
-        "vin": StringField("车辆识别代号", validators=[Optional(), Length(max=20)]),
+        "vin": StringField("车辆识别代号", validators=[Optional(), _rule(vin_problems)]),
         "purchase_date": DateField("购置日期", validators=[Optional()]),
         "status": SelectField("使用状态", choices=_choices(USE_STATUSES), default="在用"),
         "note": TextAreaField("备注", validators=[Optional(), Length(max=500)]),
@@ -105,7 +118,7 @@ class EquipmentView(_RegisterView):
         "equipment_type": SelectField("设备类型", choices=_choices(EQUIPMENT_TYPES, "（请选择）"),
                                       validators=[DataRequired("请选择设备类型")]),
         "quantity": IntegerField("数量", default=1,
-                                 validators=[DataRequired("请填写数量"), NumberRange(min=1, message="数量应为大于 0 的整数")]),
+                                 validators=[InputRequired("请填写数量"), NumberRange(min=1, message="数量应为大于 0 的整数")]),
         "purchase_date": DateField("购置日期", validators=[Optional()]),
         "status": SelectField("使用状况", choices=_choices(USE_STATUSES), default="在用"),
         "note": TextAreaField("备注", validators=[Optional(), Length(max=500)]),
