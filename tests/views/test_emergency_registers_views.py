@@ -144,3 +144,12 @@ def test_counts_by_type_leave_out_stopped_and_scrapped(db):
     db.session.commit()
     assert counts_by_type(mine.id, "equipment") == {"有创呼吸机": {"在用": 5}, "除颤仪": {"维修": 1}}
     assert counts_by_type(other.id, "equipment") == {}
+
+
+def test_registers_are_in_the_emergency_subsystem_menu(login_as):
+    c = login_as("inst_admin")
+    assert c.get("/subsystem/1").status_code == 302  # 应急资源管理
+    home = c.get("/").get_data(as_text=True)
+    assert "车辆档案管理" in home and "应急医疗设备档案管理" in home and "人员信息管理" not in home
+    assert c.get("/subsystem/0").status_code == 302  # 基础资源管理
+    assert "车辆档案管理" not in c.get("/").get_data(as_text=True)
