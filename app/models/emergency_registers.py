@@ -7,7 +7,7 @@ import datetime
 
 from flask_appbuilder import Model
 from sqlalchemy import Column, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import relationship
+from sqlalchemy.orm import declared_attr, relationship
 
 from app.models.versioning import Versioned
 
@@ -18,49 +18,53 @@ USE_STATUSES = ("在用", "备用", "维修", "停用", "报废")  # 车辆 使�
 NOT_COUNTED = ("停用", "报废")  # left out of the reports [spec]
 
 
-class Vehicle(Versioned, Model):
+class _RegisterRow(Versioned):
+    """What both registers hold besides their own fields: owner, 购置日期, 使用状态/状况, 科室, 备注."""
+
+    id = Column(Integer, primary_key=True)
+    purchase_date = Column(Date, nullable=True)
+    status = Column(String(10), nullable=False, default="在用")
+    note = Column(Text, nullable=True)
+    created_at = Column(DateTime, nullable=False, default=datetime.datetime.now)
+
+    @declared_attr
+    def institution_id(cls):
+        return Column(Integer, ForeignKey("institution.id"), nullable=False, index=True)
+
+    @declared_attr
+    def department_id(cls):
+        return Column(Integer, ForeignKey("department.id"), nullable=True, index=True)
+
+    @declared_attr
+    def department(cls):
+        return relationship("Department")
+
+
+class Vehicle(_RegisterRow, Model):
     """车辆档案 (5.2(1)); 车牌号码 unique per institution."""
 
     __tablename__ = "emergency_vehicle"
     __table_args__ = (UniqueConstraint("institution_id", "plate_no", name="uq_emergency_vehicle_plate"),)
 
-    id = Column(Integer, primary_key=True)
-    institution_id = Column(Integer, ForeignKey("institution.id"), nullable=False, index=True)
     plate_no = Column(String(10), nullable=False)
     vehicle_type = Column(String(20), nullable=False)
     brand_model = Column(String(100), nullable=True)
     vin = Column(String(17), nullable=True)
-    purchase_date = Column(Date, nullable=True)
-    status = Column(String(10), nullable=False, default="在用")
-    department_id = Column(Integer, ForeignKey("department.id"), nullable=True, index=True)
-    note = Column(Text, nullable=True)
-    created_at = Column(DateTime, nullable=False, default=datetime.datetime.now)
-
-    department = relationship("Department")
 
     def __repr__(self):
         return self.plate_no
 
 
-class Equipment(Versioned, Model):
+class Equipment(_RegisterRow, Model):
     """应急医疗设备档案 (5.4(1)); 数量 counts identical units in one row."""
 
     __tablename__ = "emergency_equipment"
 
-    id = Column(Integer, primary_key=True)
-    institution_id = Column(Integer, ForeignKey("institution.id"), nullable=False, index=True)
     name = Column(String(100), nullable=False)
     equipment_type = Column(String(20), nullable=False)
     brand = Column(String(50), nullable=True)
     model_spec = Column(String(100), nullable=True)
     quantity = Column(Integer, nullable=False, default=1)
-    purchase_date = Column(Date, nullable=True)
-    department_id = Column(Integer, ForeignKey("department.id"), nullable=True, index=True)
-    status = Column(String(10), nullable=False, default="在用")
-    note = Column(Text, nullable=True)
-    created_at = Column(DateTime, nullable=False, default=datetime.datetime.now)
-
-    department = relationship("Department")
 
     def __repr__(self):
         return self.name

@@ -26,6 +26,13 @@ def _status_badge(value):
     return Markup(f'<span class="label label-{css}">{escape(value or "")}</span>')
 
 
+def _common_fields(status_label):
+    """The form fields both registers share (购置日期, 使用状态/状况, 备注)."""
+    return {"purchase_date": DateField("购置日期", validators=[Optional()]),
+            "status": SelectField(status_label, choices=_choices(USE_STATUSES), default="在用"),
+            "note": TextAreaField("备注", validators=[Optional(), Length(max=500)])}
+
+
 def _rule(check):
     """A form validator from a domain check: its messages under the input, the form shown again as typed."""
 
@@ -83,9 +90,7 @@ class VehicleView(_RegisterView):
         "vehicle_type": SelectField("车辆类型", choices=_choices(VEHICLE_TYPES, "（请选择）"),
                                     validators=[DataRequired("请选择车辆类型")]),
         "vin": StringField("车辆识别代号", validators=[Optional(), _rule(vin_problems)]),
-        "purchase_date": DateField("购置日期", validators=[Optional()]),
-        "status": SelectField("使用状态", choices=_choices(USE_STATUSES), default="在用"),
-        "note": TextAreaField("备注", validators=[Optional(), Length(max=500)]),
+        **_common_fields("使用状态"),
     }
     add_form_extra_fields = edit_form_extra_fields = _fields
     search_form_extra_fields = {
@@ -119,9 +124,7 @@ class EquipmentView(_RegisterView):
                                       validators=[DataRequired("请选择设备类型")]),
         "quantity": IntegerField("数量", default=1,
                                  validators=[InputRequired("请填写数量"), NumberRange(min=1, message="数量应为大于 0 的整数")]),
-        "purchase_date": DateField("购置日期", validators=[Optional()]),
-        "status": SelectField("使用状况", choices=_choices(USE_STATUSES), default="在用"),
-        "note": TextAreaField("备注", validators=[Optional(), Length(max=500)]),
+        **_common_fields("使用状况"),
     }
     add_form_extra_fields = edit_form_extra_fields = _fields
     search_form_extra_fields = {
