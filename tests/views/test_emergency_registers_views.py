@@ -153,3 +153,20 @@ def test_registers_are_in_the_emergency_subsystem_menu(login_as):
     assert "车辆档案管理" in home and "应急医疗设备档案管理" in home and "人员信息管理" not in home
     assert c.get("/subsystem/0").status_code == 302  # 基础资源管理
     assert "车辆档案管理" not in c.get("/").get_data(as_text=True)
+
+
+def test_department_of_another_institution_is_not_accepted(db, login_as):
+    from app.models.org import Department
+
+    mine, other = _inst(db, JIANGXIA_CODE), _inst(db, WUCHANG_CODE)
+    ours, theirs = Department(institution_id=mine.id, name="急诊科"), Department(institution_id=other.id, name="武昌急诊科")
+    db.session.add_all([ours, theirs])
+    db.session.commit()
+    c = login_as("inst_admin")
+    form = c.get(f"{VEHICLES}/add").get_data(as_text=True)
+    assert "急诊科" in form and "武昌急诊科" not in form  # the dropdown offers the caller's departments only
+    token = csrf_token(c, f"{VEHICLES}/add")
+    _add_vehicle(c, token, department=str(theirs.id))
+    assert db.session.scalar(select(Vehicle)) is None
+    _add_vehicle(c, token, department=str(ours.id))
+    assert db.session.scalar(select(Vehicle.department_id)) == ours.id
