@@ -2,6 +2,7 @@
 scoped by TenantModelView (institution_id from the caller, other institutions' rows 404), versioned edit forms,
 the manual's searches (车辆类型 + 使用状态, 设备类型 + 使用状况), and the rules of services/emergency_registers.py
 checked in pre_add / pre_update: FAB shows the Chinese refusal and the form again with what was typed."""
+from flask_appbuilder.models.sqla.filters import FilterEqual, FilterNotEqual
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -9,10 +10,27 @@ from app.domain.errors import DomainError
 from app.domain.vehicle import plate_problems, vin_problems
 from app.models.emergency_registers import EQUIPMENT_TYPES, USE_STATUSES, VEHICLE_TYPES, Equipment, Vehicle
 from app.security import pages
-from app.security.filters import AppInterface
+from app.security.filters import AppInterface, FormFilterConverter
 from app.security.tenancy import ScopedFilter, TenantModelView
 from app.services import emergency_registers as svc
 from app.views.concurrency import VersionedEditMixin
+
+
+class _ChoiceFilterConverter(FormFilterConverter):
+    """A column searched with a dropdown of its fixed values offers 等于 / 不等于, not 开头是 … of free text."""
+
+    def convert(self, col_name):
+        if col_name in self.datamodel.choice_columns:
+            return [FilterEqual(col_name, self.datamodel), FilterNotEqual(col_name, self.datamodel)]
+        return super().convert(col_name)
+
+
+class _RegisterInterface(AppInterface):
+    filter_converter_class = _ChoiceFilterConverter
+
+    def __init__(self, obj, choice_columns=(), **kwargs):  # FAB builds related interfaces with (model) only
+        self.choice_columns = choice_columns
+        super().__init__(obj, **kwargs)
 
 
 def _choices(values, blank=None):
@@ -70,7 +88,7 @@ class _RegisterView(VersionedEditMixin, TenantModelView):
 class VehicleView(_RegisterView):
     """车辆档案管理: 车牌号码 (ordinary or new-energy, unique in the institution), 车辆识别代号 optional."""
 
-    datamodel = AppInterface(Vehicle)
+    datamodel = _RegisterInterface(Vehicle, ("vehicle_type", "status"))
     route_base = "/emergency/vehicles"
     class_permission_name = pages.VEHICLES.resource
     base_permissions = pages.VEHICLES.permissions
@@ -104,7 +122,7 @@ class VehicleView(_RegisterView):
 class EquipmentView(_RegisterView):
     """应急医疗设备档案管理: 设备名称, 设备类型, 数量 (≥ 1) and 使用状况 (状况, as the manual names it)."""
 
-    datamodel = AppInterface(Equipment)
+    datamodel = _RegisterInterface(Equipment, ("equipment_type", "status"))
     route_base = "/emergency/equipment"
     class_permission_name = pages.EQUIPMENT.resource
     base_permissions = pages.EQUIPMENT.permissions

@@ -112,6 +112,22 @@ def test_search_by_type_and_status(db, login_as):
     assert "车辆类型" in page and "使用状态" in page
     html = c.get(f"{VEHICLES}/list/?_flt_0_vehicle_type=负压救护车&_flt_0_status=在用").get_data(as_text=True)
     assert "鄂A11111" in html and "鄂A22222" not in html and "鄂A33333" not in html
+    html = c.get(f"{VEHICLES}/list/?_flt_1_status=报废").get_data(as_text=True)  # 不等于
+    assert "鄂A11111" in html and "鄂A22222" not in html and "鄂A33333" in html
+
+
+def test_type_and_status_are_searched_by_equality(app):
+    """A dropdown of fixed values offers 等于 / 不等于, not the free-text operations (开头是 …)."""
+    from flask_appbuilder.models.sqla.filters import FilterEqual, FilterNotEqual, FilterStartsWith
+
+    from app.views.emergency_registers import EquipmentView, VehicleView
+
+    for view, column in ((VehicleView, "vehicle_type"), (EquipmentView, "equipment_type")):
+        filters = view.datamodel.get_filters([column, "status"])
+        for col in (column, "status"):
+            assert [type(f) for f in filters.get_search_filters()[col]] == [FilterEqual, FilterNotEqual]
+    plate = VehicleView.datamodel.get_filters(["plate_no"]).get_search_filters()["plate_no"]
+    assert FilterStartsWith in [type(f) for f in plate]
 
 
 def test_equipment_add_refusal_and_menu(db, login_as):
