@@ -186,3 +186,12 @@ def test_department_of_another_institution_is_not_accepted(db, login_as):
     assert db.session.scalar(select(Vehicle)) is None
     _add_vehicle(c, token, department=str(ours.id))
     assert db.session.scalar(select(Vehicle.department_id)) == ours.id
+
+
+def test_show_and_edit_pages_in_chinese(db, login_as):
+    v = _vehicle(db, _inst(db, JIANGXIA_CODE), "鄂A77777", "指挥通讯车", "报废")
+    c = login_as("inst_admin")
+    show = c.get(f"{VEHICLES}/show/{v.id}").get_data(as_text=True)
+    assert "车辆识别代号" in show and "使用状态" in show and '<span class="label label-danger">报废</span>' in show
+    edit = c.get(f"{VEHICLES}/edit/{v.id}").get_data(as_text=True)
+    assert "修改车辆" in edit and 'name="version"' in edit and 'value="鄂A77777"' in edit
