@@ -17,6 +17,7 @@ ENTITY_LABELS = {
     "resignation": "员工离职",
     "transfer_request": "调动申请",
     "drug_item": "药品字典",
+    "emergency_vehicle": "车辆档案", "emergency_equipment": "应急医疗设备档案",
 }
 
 # Columns of every table (ids, bookkeeping).
@@ -96,6 +97,7 @@ def _fields() -> dict:
         accounts,
         certification,
         departments,
+        emergency_registers,
         institutions,
         keygroups,
         people,
@@ -125,6 +127,8 @@ def _fields() -> dict:
     add("probation_window", probation.WINDOW_LABELS)
     add("resignation", resignations.LABELS)
     add("transfer_request", transfers.LABELS)
+    add("emergency_vehicle", emergency_registers.VEHICLE_LABELS)
+    add("emergency_equipment", emergency_registers.EQUIPMENT_LABELS)
     return tables
 
 

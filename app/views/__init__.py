@@ -11,6 +11,7 @@ def register(appbuilder):
     from app.views.certification import CertificationView, CertReviewView
     from app.views.departments import DepartmentView
     from app.views.drugs import DrugItemView, DrugSearchView
+    from app.views.emergency_registers import EquipmentView, VehicleView
     from app.views.imports import AttachmentBatchView, ImportView
     from app.views.institution_profile import ChangeReviewView, InstitutionProfileView, LocationView
     from app.views.password import ChangePasswordView
@@ -37,7 +38,8 @@ def register(appbuilder):
     menu = {pages.INSTITUTION_PROFILE: InstitutionProfileView, pages.DEPARTMENTS: DepartmentView, pages.POSTS: PostView,
             pages.QUOTA: QuotaView, pages.PEOPLE: PersonView, pages.PHOTO_WALL: PhotoWallView,
             pages.KEY_GROUPS: KeyGroupView, pages.IMPORTS: ImportView, pages.ATTACHMENT_BATCHES: AttachmentBatchView,
-            pages.RESIGNATIONS: ResignationView, pages.TRANSFERS: TransferView, pages.MOVEMENTS: MovementView,
+            pages.RESIGNATIONS: ResignationView, pages.TRANSFERS: TransferView,
+            pages.VEHICLES: VehicleView, pages.EQUIPMENT: EquipmentView, pages.MOVEMENTS: MovementView,
             pages.PROBATION_FILING: ProbationView, pages.PROBATION_REVIEW: ProbationReviewView,
             pages.REGION_INSTITUTIONS: RegionInstitutionView, pages.CHANGE_REVIEW: ChangeReviewView,
             pages.STANDARD_POSTS: StandardPostView, pages.QUOTA_ALLOCATION: QuotaAllocationView,

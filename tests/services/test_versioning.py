@@ -35,6 +35,7 @@ from app.models import (
     User,
     WorkExperience,
 )
+from app.models.emergency_registers import Equipment, Vehicle
 from app.models.movements import Resignation, TransferRequest
 from app.models.versioning import is_versioned
 from app.services.audit import NOISE_FIELDS
@@ -45,8 +46,8 @@ TODAY = datetime.date(2020, 1, 1)
 # Models a form edits (each must be versioned). Listed so a model dropped from Versioned fails here.
 EDITABLE = {User, Person, WorkExperience, Education, TitleQualification, Qualification, PracticeCertificate, Training,
             Department, Post, StandardPost, Institution, Branch, QuotaAllocation, DepartmentQuota, KeyGroup,
-            RoleProfile, Probation, ProbationWindow, Region, RealNameCertification, DictItem, Resignation,
-            DrugItem}
+            RoleProfile, Probation, ProbationWindow, Region, RealNameCertification, DictItem, Resignation, Vehicle,
+            Equipment, DrugItem}
 # Framework views with POST routes that are not this system's edit forms (left with a reason).
 FRAMEWORK_VIEWS = {
     "AppSecurityApi", "UserInfoEditView", "ResetPasswordView", "AppResetMyPasswordView", "AppAuthDBView", "RoleApi",
@@ -94,6 +95,9 @@ def _row(db, model):
         Training: lambda: Training(person_id=person.id, institution_id=person.institution_id, start_date=TODAY,
                                    organiser="机构"),
         KeyGroup: lambda: KeyGroup(institution_id=inst.id, name="走查组"),
+        Vehicle: lambda: Vehicle(institution_id=inst.id, plate_no="鄂A12345", vehicle_type="转运车", status="在用"),
+        Equipment: lambda: Equipment(institution_id=inst.id, name="呼吸机", equipment_type="有创呼吸机", quantity=1,
+                                     status="在用"),
         RealNameCertification: lambda: RealNameCertification(
             user_id=db.session.scalar(select(User.id).where(User.username == "newcomer01")), name="新人",
             id_type="01", id_number="420115198001010011", mobile="13912345678"),
