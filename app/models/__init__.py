@@ -1,6 +1,7 @@
 """SQLAlchemy models, one module per domain. Importing this package registers every table."""
 from app.models.audit import AuditLog  # noqa: F401
 from app.models.dictionary import DictItem  # noqa: F401
+from app.models.emergency_reports import EmergencyIndicator, EmergencyReport, EmergencyReportLine  # noqa: F401
 from app.models.imports import ImportJob  # noqa: F401
 from app.models.movements import Resignation, TransferRequest  # noqa: F401
 from app.models.org import (  # noqa: F401
