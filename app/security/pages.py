@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 # Rights a role can be given on a page, in the order the permission tree shows them (FAB name: "can_" + right).
 RIGHT_LABELS = {"read": "查看", "write": "编辑", "audit": "审核", "import": "导入", "export": "导出",
-                "fullid": "查看完整证件号"}
+                "fullid": "查看完整证件号", "report": "上报"}
 BASIC = "基础资源管理"  # the subsystem of every category not named otherwise (spec 7.2)
 
 
@@ -49,7 +49,7 @@ class Page:
 
 INSTITUTION = Category("机构信息管理", "fa-building")
 HUMAN_RESOURCES = Category("机构人力资源", "fa-users")
-EMERGENCY = Category("应急资源管理", "fa-ambulance", "应急资源管理")  # no pages yet (spec 7.2)
+EMERGENCY = Category("应急资源管理", "fa-ambulance", "应急资源管理")  # spec 五
 PROBATION = Category("试用期申报", "fa-graduation-cap", "试用期申报")
 REGION = Category("区域管理", "fa-map")
 SYSTEM = Category("系统管理", "fa-cogs", None)
@@ -67,6 +67,7 @@ IMPORTS = Page("人员信息导入管理", "人员信息导入管理", ("read", 
 ATTACHMENT_BATCHES = Page("附件批量导入", "附件批量导入", RW, HUMAN_RESOURCES, "fa-picture-o")
 RESIGNATIONS = Page("员工离职", "员工离职", ("read", "write", "audit"), HUMAN_RESOURCES, "fa-sign-out")
 TRANSFERS = Page("调动申请", "调动申请", RW, HUMAN_RESOURCES, "fa-exchange")
+CAPACITY_REPORTS = Page("机构能力上报", "机构能力上报", ("read", "write", "report"), EMERGENCY, "fa-hospital-o")
 PROBATION_FILING = Page("试用期填报", "试用期填报", RW, PROBATION, "fa-pencil-square-o")
 PROBATION_REVIEW = Page("试用期审核", "试用期审核", ("read", "audit", "write"), PROBATION, "fa-check-square-o")
 REGION_INSTITUTIONS = Page("辖区机构", "辖区机构", RW, REGION, "fa-hospital")
@@ -83,7 +84,7 @@ REGIONS = Page("行政区划", "行政区划", ("read",), SYSTEM, "fa-sitemap")
 
 # Menu order: categories in their order, pages in this order within them.
 PAGES = (INSTITUTION_PROFILE, DEPARTMENTS, POSTS, QUOTA, PEOPLE, PHOTO_WALL, KEY_GROUPS, IMPORTS, ATTACHMENT_BATCHES,
-         RESIGNATIONS, TRANSFERS, PROBATION_FILING, PROBATION_REVIEW, REGION_INSTITUTIONS, CHANGE_REVIEW,
+         RESIGNATIONS, TRANSFERS, CAPACITY_REPORTS, PROBATION_FILING, PROBATION_REVIEW, REGION_INSTITUTIONS, CHANGE_REVIEW,
          STANDARD_POSTS, QUOTA_ALLOCATION, MOVEMENTS, AUDIT_LOG, ACCOUNTS, ROLES, CERT_REVIEW, DICTIONARY, REGIONS)
 BY_RESOURCE = {p.resource: p for p in PAGES}
 NOT_DELEGABLE = tuple(p.resource for p in PAGES if not p.delegable)

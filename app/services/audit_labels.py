@@ -15,6 +15,8 @@ ENTITY_LABELS = {
     "review_record": "审核记录", "location_report": "定位信息", "person": "人员", "key_group": "人员标签",
     "probation": "试用期考核", "probation_window": "试用期考核报名时间", "import_job": "导入记录",
     "resignation": "员工离职",
+    "emergency_report": "应急资源上报", "emergency_report_line": "应急资源上报明细",
+    "emergency_indicator": "应急上报指标",
     "transfer_request": "调动申请",
 }
 
@@ -93,6 +95,7 @@ def _fields() -> dict:
         accounts,
         certification,
         departments,
+        emergency_reports,
         institutions,
         keygroups,
         people,
@@ -122,6 +125,9 @@ def _fields() -> dict:
     add("probation_window", probation.WINDOW_LABELS)
     add("resignation", resignations.LABELS)
     add("transfer_request", transfers.LABELS)
+    add("emergency_report", emergency_reports.LABELS)
+    add("emergency_report_line", emergency_reports.LINE_LABELS)
+    add("emergency_indicator", emergency_reports.INDICATOR_LABELS)
     return tables
 
 
