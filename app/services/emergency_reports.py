@@ -9,6 +9,7 @@ import datetime
 import os
 
 from sqlalchemy import func, select
+from sqlalchemy.orm.attributes import flag_modified
 
 from app.domain import capacity
 from app.domain.errors import DomainError, ValidationFailed
@@ -175,6 +176,8 @@ def save(user, kind, values, report_date, note="", pk=None, version=None, report
     for code, line in lines.items():
         if code not in parsed:
             target.lines.remove(line)
+    if existing is not None:
+        flag_modified(target, "report_date")  # a change of the lines alone is a new version of the report too
     if report:
         _mark_reported(target, user)
     return target

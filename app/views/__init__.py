@@ -10,6 +10,7 @@ def register(appbuilder):
     from app.views.account_admin import AccountView, RolePermissionView, RoleProfileView
     from app.views.certification import CertificationView, CertReviewView
     from app.views.departments import DepartmentView
+    from app.views.emergency_reports import CapacityReportView
     from app.views.imports import AttachmentBatchView, ImportView
     from app.views.institution_profile import ChangeReviewView, InstitutionProfileView, LocationView
     from app.views.password import ChangePasswordView
@@ -37,6 +38,7 @@ def register(appbuilder):
             pages.QUOTA: QuotaView, pages.PEOPLE: PersonView, pages.PHOTO_WALL: PhotoWallView,
             pages.KEY_GROUPS: KeyGroupView, pages.IMPORTS: ImportView, pages.ATTACHMENT_BATCHES: AttachmentBatchView,
             pages.RESIGNATIONS: ResignationView, pages.TRANSFERS: TransferView, pages.MOVEMENTS: MovementView,
+            pages.CAPACITY_REPORTS: CapacityReportView,
             pages.PROBATION_FILING: ProbationView, pages.PROBATION_REVIEW: ProbationReviewView,
             pages.REGION_INSTITUTIONS: RegionInstitutionView, pages.CHANGE_REVIEW: ChangeReviewView,
             pages.STANDARD_POSTS: StandardPostView, pages.QUOTA_ALLOCATION: QuotaAllocationView,
