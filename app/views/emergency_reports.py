@@ -10,7 +10,7 @@ from flask import abort, g, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_wtf import FlaskForm
 
-from app.domain.errors import DomainError
+from app.domain.errors import DomainError, FieldError
 from app.extensions import appbuilder
 from app.models.emergency_reports import EmergencyReport
 from app.security import pages
@@ -26,7 +26,7 @@ def _date(raw, field, label, errors):
     try:
         return datetime.datetime.strptime(raw, "%Y-%m-%d").date()
     except ValueError:
-        errors.items.extend(Errors([(field, f"{label}格式应为 2026-01-31")]).items)
+        errors.items.append(FieldError(field, f"{label}格式应为 2026-01-31"))
         return None
 
 
@@ -54,6 +54,7 @@ class ReportPages:
         return self.render_template(
             "emergency/form.html", title=svc.KINDS[self.kind], report=report, errors=errors, values=values,
             report_date=report_date, note=note, groups=svc.groups(self.kind), form=FlaskForm(),
+            shown=["report_date", "note", *(i.code for i in svc.indicators(self.kind))],
             may_report=self._may("report"), endpoint=type(self).__name__)
 
     def _posted(self):
@@ -106,7 +107,7 @@ class ReportPages:
         elif request.method == "POST":
             values, report_date, note = self._posted()
         return form_page(save=self._save() if request.method == "POST" else None, done=self._done,
-                         render=lambda e: self._render_form(None, errors + e, values, report_date, note))
+                         render=lambda e: self._render_form(None, e or errors, values, report_date, note))
 
     @expose("/edit/<int:pk>", methods=["GET", "POST"])
     @has_access
