@@ -22,7 +22,7 @@ KINDS = {"capacity": "机构能力上报"}
 DRAFT, REPORTED, RETURNED = "未上报", "已上报", "已退回"
 STATUSES = (DRAFT, REPORTED, RETURNED)
 EDITABLE = (DRAFT, RETURNED)
-LABELS = {"kind": "上报类型", "report_date": "上报时间", "status": "上报状态", "note": "填报说明",
+LABELS = {"kind": "上报类型", "report_date": "上报时间", "status": "上报状态", "note": "填报说明", "lines": "上报数据",
           "created_by_id": "填报人", "reported_at": "上报时刻", "reported_by_id": "上报人",
           "return_reason": "退回原因"}
 LINE_LABELS = {"report_id": "上报记录", "item_code": "指标", "value": "数量", "detail": "明细"}

@@ -34,6 +34,7 @@ from app.models import (
     User,
     WorkExperience,
 )
+from app.models.emergency_reports import EmergencyReport
 from app.models.movements import Resignation, TransferRequest
 from app.models.versioning import is_versioned
 from app.services.audit import NOISE_FIELDS
@@ -44,7 +45,8 @@ TODAY = datetime.date(2020, 1, 1)
 # Models a form edits (each must be versioned). Listed so a model dropped from Versioned fails here.
 EDITABLE = {User, Person, WorkExperience, Education, TitleQualification, Qualification, PracticeCertificate, Training,
             Department, Post, StandardPost, Institution, Branch, QuotaAllocation, DepartmentQuota, KeyGroup,
-            RoleProfile, Probation, ProbationWindow, Region, RealNameCertification, DictItem, Resignation}
+            RoleProfile, Probation, ProbationWindow, Region, RealNameCertification, DictItem, Resignation,
+            EmergencyReport}
 # Framework views with POST routes that are not this system's edit forms (left with a reason).
 FRAMEWORK_VIEWS = {
     "AppSecurityApi", "UserInfoEditView", "ResetPasswordView", "AppResetMyPasswordView", "AppAuthDBView", "RoleApi",
@@ -101,6 +103,7 @@ def _row(db, model):
                                      start_date=TODAY, end_date=TODAY, probation_unit="机构", supervisor="老师"),
         Resignation: lambda: Resignation(person_id=person.id, institution_id=person.institution_id, flow_type="25",
                                          leave_date=TODAY),
+        EmergencyReport: lambda: EmergencyReport(institution_id=inst.id, kind="capacity", report_date=TODAY),
         TransferRequest: lambda: TransferRequest(requester_institution_id=inst.id, holder_institution_id=inst.id,
                                                  person_id=person.id, id_number=person.id_number, name=person.name,
                                                  reason="调入", expires_at=datetime.datetime(2020, 1, 31)),
