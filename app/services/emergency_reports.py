@@ -147,12 +147,9 @@ def save(user, kind, values, report_date, note="", pk=None, version=None, report
         raise DomainError("未知的上报类型")
     existing = None
     if pk is not None:
-        existing = get(user, pk)
-        if existing.institution_id != institution_id or existing.kind != kind:
+        existing = _own_editable(user, pk, version, READ_ONLY)
+        if existing.kind != kind:
             raise DomainError(NOT_FOUND)
-        concurrency.check(existing, version, LABELS)
-        if existing.status not in EDITABLE:
-            raise DomainError(READ_ONLY)
     parsed, problems = capacity.check(_rules(kind), values)
     day = _parse_date(report_date)
     if day is None:
@@ -183,6 +180,17 @@ def save(user, kind, values, report_date, note="", pk=None, version=None, report
     return target
 
 
+def _own_editable(user, pk, version, read_only_message) -> EmergencyReport:
+    """A report of the caller's own institution, unchanged since the form was opened and still editable."""
+    report = get(user, pk)
+    if report.institution_id != _institution_id(user):
+        raise DomainError(NOT_FOUND)
+    concurrency.check(report, version, LABELS)
+    if report.status not in EDITABLE:
+        raise DomainError(read_only_message)
+    return report
+
+
 def _mark_reported(report, user):
     report.status, report.reported_at, report.reported_by_id = REPORTED, datetime.datetime.now(), user.id
 
@@ -190,12 +198,7 @@ def _mark_reported(report, user):
 @transactional
 def submit(user, pk, version=None):
     """上报 a saved report: checked again, then read-only."""
-    report = get(user, pk)
-    if report.institution_id != _institution_id(user):
-        raise DomainError(NOT_FOUND)
-    concurrency.check(report, version, LABELS)
-    if report.status not in EDITABLE:
-        raise DomainError("该记录已上报")
+    report = _own_editable(user, pk, version, "该记录已上报")
     _, problems = capacity.check(_rules(report.kind), values_of(report))
     if problems:
         raise ValidationFailed(problems)
@@ -206,10 +209,4 @@ def submit(user, pk, version=None):
 @transactional
 def delete(user, pk, version=None):
     """删除 a report not yet reported."""
-    report = get(user, pk)
-    if report.institution_id != _institution_id(user):
-        raise DomainError(NOT_FOUND)
-    concurrency.check(report, version, LABELS)
-    if report.status not in EDITABLE:
-        raise DomainError(READ_ONLY)
-    db.session.delete(report)
+    db.session.delete(_own_editable(user, pk, version, READ_ONLY))
