@@ -6,6 +6,7 @@ their indicators are data (emergency_indicator, seeded from app/data/emergency_i
 Every call is scoped: an institution sees and writes only its own reports (DomainError otherwise; views 404)."""
 import csv
 import datetime
+import io
 import os
 
 from sqlalchemy import func, select
@@ -92,8 +93,7 @@ def values_of(report: EmergencyReport | None) -> dict[str, int]:
     return {line.item_code: line.value for line in report.lines} if report is not None else {}
 
 
-def search(user, kind, date_from=None, date_to=None, status=None, page=1, page_size=PAGE_SIZE):
-    """(reports of one page, total count): the caller's reports of a kind, newest 上报时间 first."""
+def _query(user, kind, date_from=None, date_to=None, status=None):
     clause = scope.scope_of(user).institutions_clause(EmergencyReport.institution_id)
     query = select(EmergencyReport).where(EmergencyReport.kind == kind)
     if clause is not None:
@@ -104,11 +104,41 @@ def search(user, kind, date_from=None, date_to=None, status=None, page=1, page_s
         query = query.where(EmergencyReport.report_date <= date_to)
     if status in STATUSES:
         query = query.where(EmergencyReport.status == status)
+    return query.order_by(EmergencyReport.report_date.desc(), EmergencyReport.id.desc())
+
+
+def search(user, kind, date_from=None, date_to=None, status=None, page=1, page_size=PAGE_SIZE):
+    """(reports of one page, total count): the caller's reports of a kind, newest 上报时间 first."""
+    query = _query(user, kind, date_from, date_to, status)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     page = max(1, int(page or 1))
-    rows = db.session.scalars(query.order_by(EmergencyReport.report_date.desc(), EmergencyReport.id.desc())
-                              .offset((page - 1) * page_size).limit(page_size)).all()
+    rows = db.session.scalars(query.offset((page - 1) * page_size).limit(page_size)).all()
     return rows, total
+
+
+def export(user, kind, date_from=None, date_to=None, status=None) -> bytes:
+    """The searched list as .xlsx: one row per report, one column per indicator of the catalogue."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from sqlalchemy.orm import selectinload
+
+    items = indicators(kind)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = KINDS[kind]
+    ws.append(["上报时间", "上报状态", *(i.name for i in items), "填报说明", "上报人", "上报时刻"])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    query = _query(user, kind, date_from, date_to, status).options(selectinload(EmergencyReport.lines))
+    for r in db.session.scalars(query):
+        values = values_of(r)
+        ws.append([r.report_date.strftime("%Y-%m-%d"), r.status, *(values.get(i.code, "") for i in items),
+                   r.note or "", r.reported_by.username if r.reported_by else "",
+                   r.reported_at.strftime("%Y-%m-%d %H:%M") if r.reported_at else ""])
+    ws.column_dimensions["A"].width = 12
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
 
 
 def last_reported(user, kind) -> EmergencyReport | None:

@@ -4,9 +4,10 @@ from the kind's indicator catalogue, and the buttons 保存 / 上报 / 直接上
 subclass naming its kind and its page in security/pages.py. 上报 is its own right (an owner can let a clerk draft
 but not report)."""
 import datetime
+import io
 import math
 
-from flask import abort, g, request, url_for
+from flask import abort, g, request, send_file, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_wtf import FlaskForm
 
@@ -37,8 +38,8 @@ class ReportPages:
     edited_models = (EmergencyReport,)
     scoped_model = EmergencyReport  # the tenancy sweep calls every <pk> route with foreign report ids
     default_view = "list"
-    method_permission_name = {"list": "read", "show": "read", "add": "write", "edit": "write", "delete": "write",
-                              "submit": "report"}
+    method_permission_name = {"list": "read", "show": "read", "export": "read", "add": "write", "edit": "write",
+                              "delete": "write", "submit": "report"}
     base_permissions = ["can_read", "can_write", "can_report"]
 
     def _may(self, right):
@@ -74,14 +75,25 @@ class ReportPages:
         word = "已上报" if report.status == svc.REPORTED else "已保存（未上报）"
         return f"{svc.KINDS[self.kind]}（上报时间 {report.report_date:%Y-%m-%d}）{word}", url_for(".list")
 
+    def _filters(self, errors):
+        args = request.args
+        return (_date(args.get("date_from"), "date_from", "上报时间（起）", errors),
+                _date(args.get("date_to"), "date_to", "上报时间（止）", errors), args.get("status", ""))
+
+    @expose("/export/")
+    @has_access
+    def export(self):
+        data = svc.export(g.user, self.kind, *self._filters(Errors()))
+        return send_file(io.BytesIO(data), as_attachment=True,
+                         download_name=f"{svc.KINDS[self.kind]}_{datetime.date.today():%Y%m%d}.xlsx",
+                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
     @expose("/list/")
     @has_access
     def list(self):
         errors = Errors()
         args = request.args
-        date_from = _date(args.get("date_from"), "date_from", "上报时间（起）", errors)
-        date_to = _date(args.get("date_to"), "date_to", "上报时间（止）", errors)
-        status = args.get("status", "")
+        date_from, date_to, status = self._filters(errors)
         page = int(args.get("page", "1")) if args.get("page", "1").isdigit() else 1
         rows, total = svc.search(g.user, self.kind, date_from, date_to, status, page)
         pages_count = max(1, math.ceil(total / svc.PAGE_SIZE))

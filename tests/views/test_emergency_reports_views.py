@@ -1,7 +1,9 @@
 """机构能力上报 through the pages: the menu under 应急资源管理, a refused form naming both numbers under the field,
 保存 → 上报 → read-only, 上报 as its own right (a clerk who may draft gets 403), another institution 404."""
 import datetime
+import io
 
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from app.extensions import appbuilder
@@ -122,3 +124,16 @@ def test_list_searches_by_date_range_and_status(db, login_as):
     assert one.count('data-id="') == 1 and "未上报" in one
     bad = client.get(LIST + "?date_from=明天").get_data(as_text=True)
     assert 'data-field="date_from">上报时间（起）格式应为 2026-01-31</div>' in bad
+
+
+def test_export_follows_the_search(db, login_as):
+    _draft(db, beds=33)
+    svc.save(_user(db, "inst_admin"), "capacity", good_values(beds=44), TODAY, report=True)
+    client = login_as("inst_admin")
+    assert "导出 Excel" in client.get(LIST).get_data(as_text=True)
+    data = client.get("/capacityreports/export/?status=已上报").data
+    rows = list(load_workbook(io.BytesIO(data)).active.iter_rows(values_only=True))
+    assert rows[0][:4] == ("上报时间", "上报状态", "实有床位数", "重症监护(ICU)床位数")
+    assert len(rows) == 2 and rows[1][1:3] == ("已上报", 44) and rows[1][-2] == "inst_admin"
+    assert len(list(load_workbook(io.BytesIO(login_as("inst2_admin").get("/capacityreports/export/").data))
+                    .active.iter_rows())) == 1  # another institution: the header only
