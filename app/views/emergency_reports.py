@@ -75,7 +75,7 @@ class ReportPages:
         word = "已上报" if report.status == svc.REPORTED else "已保存（未上报）"
         return f"{svc.KINDS[self.kind]}（上报时间 {report.report_date:%Y-%m-%d}）{word}", url_for(".list")
 
-    def _filters(self, errors):
+    def _searched(self, errors):
         args = request.args
         return (_date(args.get("date_from"), "date_from", "上报时间（起）", errors),
                 _date(args.get("date_to"), "date_to", "上报时间（止）", errors), args.get("status", ""))
@@ -83,7 +83,7 @@ class ReportPages:
     @expose("/export/")
     @has_access
     def export(self):
-        data = svc.export(g.user, self.kind, *self._filters(Errors()))
+        data = svc.export(g.user, self.kind, *self._searched(Errors()))
         return send_file(io.BytesIO(data), as_attachment=True,
                          download_name=f"{svc.KINDS[self.kind]}_{datetime.date.today():%Y%m%d}.xlsx",
                          mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
@@ -93,7 +93,7 @@ class ReportPages:
     def list(self):
         errors = Errors()
         args = request.args
-        date_from, date_to, status = self._filters(errors)
+        date_from, date_to, status = self._searched(errors)
         page = int(args.get("page", "1")) if args.get("page", "1").isdigit() else 1
         rows, total = svc.search(g.user, self.kind, date_from, date_to, status, page)
         pages_count = max(1, math.ceil(total / svc.PAGE_SIZE))
