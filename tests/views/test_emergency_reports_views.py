@@ -137,3 +137,20 @@ def test_export_follows_the_search(db, login_as):
     assert len(rows) == 2 and rows[1][1:3] == ("已上报", 44) and rows[1][-2] == "inst_admin"
     assert len(list(load_workbook(io.BytesIO(login_as("inst2_admin").get("/capacityreports/export/").data))
                     .active.iter_rows())) == 1  # another institution: the header only
+
+
+def test_a_returned_report_is_editable_again_with_the_reason_shown(db, login_as):
+    report = svc.save(_user(db, "inst_admin"), "capacity", good_values(), TODAY, report=True)
+    report.status, report.return_reason = svc.RETURNED, "负压病房床位数与上月不符"  # what the region's 退回 will do
+    db.session.commit()
+    client = login_as("inst_admin")
+    assert "退回原因：负压病房床位数与上月不符" in client.get(LIST).get_data(as_text=True)
+    form = client.get(f"/capacityreports/edit/{report.id}").get_data(as_text=True)
+    assert "已退回，原因：负压病房床位数与上月不符" in form and "保存并上报" in form
+    data = {**good_values(negative_pressure_beds=10), "report_date": TODAY.isoformat(), "note": "",
+            "action": "report"}
+    assert _post(client, f"/capacityreports/edit/{report.id}", data,
+                 page=f"/capacityreports/edit/{report.id}").status_code == 302
+    db.session.expire_all()
+    again = db.session.get(EmergencyReport, report.id)
+    assert again.status == "已上报" and svc.values_of(again)["negative_pressure_beds"] == 10
