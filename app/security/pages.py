@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 # Rights a role can be given on a page, in the order the permission tree shows them (FAB name: "can_" + right).
 RIGHT_LABELS = {"read": "查看", "write": "编辑", "audit": "审核", "import": "导入", "export": "导出",
-                "fullid": "查看完整证件号"}
+                "fullid": "查看完整证件号", "report": "上报"}
 BASIC = "基础资源管理"  # the subsystem of every category not named otherwise (spec 7.2)
 
 
@@ -69,6 +69,7 @@ RESIGNATIONS = Page("员工离职", "员工离职", ("read", "write", "audit"), 
 TRANSFERS = Page("调动申请", "调动申请", RW, HUMAN_RESOURCES, "fa-exchange")
 VEHICLES = Page("车辆档案管理", "车辆档案管理", RW, EMERGENCY, "fa-ambulance")
 EQUIPMENT = Page("应急医疗设备档案管理", "应急医疗设备档案管理", RW, EMERGENCY, "fa-medkit")
+CAPACITY_REPORTS = Page("机构能力上报", "机构能力上报", ("read", "write", "report"), EMERGENCY, "fa-hospital-o")
 PROBATION_FILING = Page("试用期填报", "试用期填报", RW, PROBATION, "fa-pencil-square-o")
 PROBATION_REVIEW = Page("试用期审核", "试用期审核", ("read", "audit", "write"), PROBATION, "fa-check-square-o")
 REGION_INSTITUTIONS = Page("辖区机构", "辖区机构", RW, REGION, "fa-hospital")
@@ -87,9 +88,9 @@ DRUG_DICTIONARY = Page("药品字典", "药品字典", RW, SYSTEM, "fa-medkit")
 
 # Menu order: categories in their order, pages in this order within them.
 PAGES = (INSTITUTION_PROFILE, DEPARTMENTS, POSTS, QUOTA, PEOPLE, PHOTO_WALL, KEY_GROUPS, IMPORTS, ATTACHMENT_BATCHES,
-         RESIGNATIONS, TRANSFERS, VEHICLES, EQUIPMENT, PROBATION_FILING, PROBATION_REVIEW, REGION_INSTITUTIONS, CHANGE_REVIEW,
-         STANDARD_POSTS, QUOTA_ALLOCATION, MOVEMENTS, AUDIT_LOG, ACCOUNTS, ROLES, CERT_REVIEW, DICTIONARY, REGIONS,
-         DRUG_DICTIONARY)
+         RESIGNATIONS, TRANSFERS, VEHICLES, EQUIPMENT, CAPACITY_REPORTS, PROBATION_FILING, PROBATION_REVIEW,
+         REGION_INSTITUTIONS, CHANGE_REVIEW, STANDARD_POSTS, QUOTA_ALLOCATION, MOVEMENTS, AUDIT_LOG, ACCOUNTS, ROLES,
+         CERT_REVIEW, DICTIONARY, REGIONS, DRUG_DICTIONARY)
 BY_RESOURCE = {p.resource: p for p in PAGES}
 NOT_DELEGABLE = tuple(p.resource for p in PAGES if not p.delegable)
 

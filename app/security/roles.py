@@ -17,7 +17,8 @@ ROLE_GRANTS = {
                    pages.PROBATION_FILING: ["read", "write"], pages.IMPORTS: ["read", "import", "export"],
                    pages.ATTACHMENT_BATCHES: ["read", "write"],
                    pages.RESIGNATIONS: ["read", "write", "audit"], pages.TRANSFERS: ["read", "write"],
-                   pages.VEHICLES: ["read", "write"], pages.EQUIPMENT: ["read", "write"]},
+                   pages.VEHICLES: ["read", "write"], pages.EQUIPMENT: ["read", "write"],
+                   pages.CAPACITY_REPORTS: ["read", "write", "report"]},
 }
 # Levels of the built-in roles (spec 7.1): 1 系统管理员, 2 the 总账号 roles. Level 3 roles are made by owners.
 BUILTIN_LEVELS = {"区域管理员": (2, "卫健委管理员"), "机构总账号": (2, "医疗机构")}

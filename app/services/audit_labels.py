@@ -15,6 +15,8 @@ ENTITY_LABELS = {
     "review_record": "审核记录", "location_report": "定位信息", "person": "人员", "key_group": "人员标签",
     "probation": "试用期考核", "probation_window": "试用期考核报名时间", "import_job": "导入记录",
     "resignation": "员工离职",
+    "emergency_report": "应急资源上报", "emergency_report_line": "应急资源上报明细",
+    "emergency_indicator": "应急上报指标",
     "transfer_request": "调动申请",
     "drug_item": "药品字典",
     "emergency_vehicle": "车辆档案", "emergency_equipment": "应急医疗设备档案",
@@ -98,6 +100,7 @@ def _fields() -> dict:
         certification,
         departments,
         emergency_registers,
+        emergency_reports,
         institutions,
         keygroups,
         people,
@@ -129,6 +132,9 @@ def _fields() -> dict:
     add("transfer_request", transfers.LABELS)
     add("emergency_vehicle", emergency_registers.VEHICLE_LABELS)
     add("emergency_equipment", emergency_registers.EQUIPMENT_LABELS)
+    add("emergency_report", emergency_reports.LABELS)
+    add("emergency_report_line", emergency_reports.LINE_LABELS)
+    add("emergency_indicator", emergency_reports.INDICATOR_LABELS)
     return tables
 
 

@@ -17,7 +17,7 @@ COLUMNS = {
     "hr_basic_fields": ("seq", "field"),
     "tech_title_level": ("code", "level"),
 }
-NOT_DICTIONARIES = {"regions", "drugs"}  # drugs.csv: the drug dictionary (services/drugs.py)
+NOT_DICTIONARIES = {"regions", "drugs", "emergency_indicators"}  # loaded by services/drugs.py, services/emergency_reports.py
 ACTIVE_COLUMN = "active"  # Y / N: whether the national list offers the value (see load_dictionaries)
 TYPE_LABELS = {
     "admin_post": "行政/业务管理职务", "degree": "学位", "education": "学历", "establishment": "编制情况",

@@ -50,7 +50,8 @@ class Errors:
         return list(self) == list(other) if isinstance(other, (list, tuple, Errors)) else NotImplemented
 
     def __add__(self, other):
-        return Errors([*self.items, *Errors(other).items])
+        more = other.items if isinstance(other, Errors) else Errors(other).items
+        return Errors([*self.items, *more])
 
     def of(self, field: str) -> list[str]:
         return [i.message for i in self.items if i.field == field]

@@ -1,7 +1,7 @@
 """emergency registers: 车辆档案 (emergency_vehicle) and 应急医疗设备档案 (emergency_equipment), issue 14 5.2/5.4
 
 Revision ID: e4b1c8a2d6f3
-Revises: 9d3e5f7a1b20
+Revises: b7e4c2d9f310
 Create Date: 2026-11-30 23:10:00
 
 """
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = 'e4b1c8a2d6f3'
-down_revision = '9d3e5f7a1b20'
+down_revision = 'b7e4c2d9f310'
 branch_labels = None
 depends_on = None
 

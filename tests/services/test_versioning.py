@@ -36,6 +36,7 @@ from app.models import (
     WorkExperience,
 )
 from app.models.emergency_registers import Equipment, Vehicle
+from app.models.emergency_reports import EmergencyReport
 from app.models.movements import Resignation, TransferRequest
 from app.models.versioning import is_versioned
 from app.services.audit import NOISE_FIELDS
@@ -47,7 +48,8 @@ TODAY = datetime.date(2020, 1, 1)
 EDITABLE = {User, Person, WorkExperience, Education, TitleQualification, Qualification, PracticeCertificate, Training,
             Department, Post, StandardPost, Institution, Branch, QuotaAllocation, DepartmentQuota, KeyGroup,
             RoleProfile, Probation, ProbationWindow, Region, RealNameCertification, DictItem, Resignation, Vehicle,
-            Equipment, DrugItem}
+            Equipment, DrugItem,
+            EmergencyReport}
 # Framework views with POST routes that are not this system's edit forms (left with a reason).
 FRAMEWORK_VIEWS = {
     "AppSecurityApi", "UserInfoEditView", "ResetPasswordView", "AppResetMyPasswordView", "AppAuthDBView", "RoleApi",
@@ -107,6 +109,7 @@ def _row(db, model):
                                      start_date=TODAY, end_date=TODAY, probation_unit="机构", supervisor="老师"),
         Resignation: lambda: Resignation(person_id=person.id, institution_id=person.institution_id, flow_type="25",
                                          leave_date=TODAY),
+        EmergencyReport: lambda: EmergencyReport(institution_id=inst.id, kind="capacity", report_date=TODAY),
         TransferRequest: lambda: TransferRequest(requester_institution_id=inst.id, holder_institution_id=inst.id,
                                                  person_id=person.id, id_number=person.id_number, name=person.name,
                                                  reason="调入", expires_at=datetime.datetime(2020, 1, 31)),

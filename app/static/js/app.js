@@ -35,7 +35,9 @@
 
   document.addEventListener("submit", function (event) {
     var form = event.target;
-    var question = form.getAttribute && form.getAttribute("data-confirm");
+    var button = event.submitter;  // a button may ask its own question (保存 vs 上报 in one form)
+    var question = (button && button.getAttribute && button.getAttribute("data-confirm")) ||
+      (form.getAttribute && form.getAttribute("data-confirm"));
     if (question && !window.confirm(question)) event.preventDefault();
   });
 

@@ -1,0 +1,242 @@
+"""The report engine of 应急资源管理 (spec 5.1, 5.2(2), 5.3, 5.4(2)): one header-with-lines flow for every kind.
+
+新增 → 保存 (未上报) → 修改 / 删除 / 上报, or 直接上报 in one step [spec]. A reported report is read-only for the
+institution; the region's 退回 (not here yet) puts it back to 已退回, editable, with the reason shown. Kinds and
+their indicators are data (emergency_indicator, seeded from app/data/emergency_indicators.csv by `flask setup`).
+Every call is scoped: an institution sees and writes only its own reports (DomainError otherwise; views 404)."""
+import csv
+import datetime
+import io
+import os
+
+from sqlalchemy import func, select
+from sqlalchemy.orm.attributes import flag_modified
+
+from app.domain import capacity
+from app.domain.errors import DomainError, ValidationFailed
+from app.extensions import db
+from app.models.emergency_reports import EmergencyIndicator, EmergencyReport, EmergencyReportLine
+from app.services import concurrency, scope
+from app.services.transaction import transactional
+
+KINDS = {"capacity": "机构能力上报"}
+DRAFT, REPORTED, RETURNED = "未上报", "已上报", "已退回"
+STATUSES = (DRAFT, REPORTED, RETURNED)
+EDITABLE = (DRAFT, RETURNED)
+LABELS = {"kind": "上报类型", "report_date": "上报时间", "status": "上报状态", "note": "填报说明", "lines": "上报数据",
+          "created_by_id": "填报人", "reported_at": "上报时刻", "reported_by_id": "上报人",
+          "return_reason": "退回原因"}
+LINE_LABELS = {"report_id": "上报记录", "item_code": "指标", "value": "数量", "detail": "明细"}
+INDICATOR_LABELS = {"kind": "上报类型", "code": "指标代码", "name": "指标名称", "total_code": "所属总数指标",
+                    "unit": "单位", "order": "顺序", "active": "启用"}
+NOT_FOUND = "上报记录不存在，或不在您的权限范围内"
+READ_ONLY = "该上报记录已上报，不能修改或删除"
+DATA_FILE = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", "emergency_indicators.csv")
+PAGE_SIZE = 20
+
+
+# ---- the catalogue ---------------------------------------------------------------------------------------------
+
+def load_indicators(path: str = DATA_FILE) -> int:
+    """Insert or update the catalogue from the CSV (idempotent; an operator's 停用 stays). Returns rows touched."""
+    existing = {(i.kind, i.code): i for i in db.session.scalars(select(EmergencyIndicator))}
+    touched = 0
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        for order, row in enumerate(csv.DictReader(fh), start=1):
+            values = {"name": row["name"].strip(), "total_code": (row.get("total") or "").strip() or None,
+                      "unit": (row.get("unit") or "").strip() or None, "order": order}
+            item = existing.get((row["kind"].strip(), row["code"].strip()))
+            if item is None:
+                db.session.add(EmergencyIndicator(kind=row["kind"].strip(), code=row["code"].strip(), active=True,
+                                                  **values))
+                touched += 1
+            elif any(getattr(item, k) != v for k, v in values.items()):
+                for k, v in values.items():
+                    setattr(item, k, v)
+                touched += 1
+    db.session.commit()
+    return touched
+
+
+def indicators(kind: str) -> list[EmergencyIndicator]:
+    return list(db.session.scalars(select(EmergencyIndicator).where(
+        EmergencyIndicator.kind == kind, EmergencyIndicator.active.is_(True)).order_by(EmergencyIndicator.order)))
+
+
+def groups(kind: str) -> list[tuple[EmergencyIndicator, list[EmergencyIndicator]]]:
+    """The form's layout: each group total (or stand-alone indicator) with its parts."""
+    items = indicators(kind)
+    return [(i, [p for p in items if p.total_code == i.code]) for i in items if not i.total_code]
+
+
+def _rules(kind):
+    return [capacity.Indicator(i.code, i.name, i.total_code) for i in indicators(kind)]
+
+
+# ---- reading ---------------------------------------------------------------------------------------------------
+
+def _institution_id(user) -> int:
+    if not getattr(user, "institution_id", None):
+        raise DomainError("只有医疗机构账号可以填报应急资源")
+    return user.institution_id
+
+
+def get(user, pk) -> EmergencyReport:
+    """A report in the caller's scope (DomainError otherwise: views answer 404)."""
+    report = db.session.get(EmergencyReport, pk)
+    if report is None or not scope.scope_of(user).allows_institution(report.institution_id):
+        raise DomainError(NOT_FOUND)
+    return report
+
+
+def values_of(report: EmergencyReport | None) -> dict[str, int]:
+    return {line.item_code: line.value for line in report.lines} if report is not None else {}
+
+
+def _query(user, kind, date_from=None, date_to=None, status=None):
+    clause = scope.scope_of(user).institutions_clause(EmergencyReport.institution_id)
+    query = select(EmergencyReport).where(EmergencyReport.kind == kind)
+    if clause is not None:
+        query = query.where(clause)
+    if date_from:
+        query = query.where(EmergencyReport.report_date >= date_from)
+    if date_to:
+        query = query.where(EmergencyReport.report_date <= date_to)
+    if status in STATUSES:
+        query = query.where(EmergencyReport.status == status)
+    return query.order_by(EmergencyReport.report_date.desc(), EmergencyReport.id.desc())
+
+
+def search(user, kind, date_from=None, date_to=None, status=None, page=1, page_size=PAGE_SIZE):
+    """(reports of one page, total count): the caller's reports of a kind, newest 上报时间 first."""
+    query = _query(user, kind, date_from, date_to, status)
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    page = max(1, int(page or 1))
+    rows = db.session.scalars(query.offset((page - 1) * page_size).limit(page_size)).all()
+    return rows, total
+
+
+def export(user, kind, date_from=None, date_to=None, status=None) -> bytes:
+    """The searched list as .xlsx: one row per report, one column per indicator of the catalogue."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from sqlalchemy.orm import selectinload
+
+    items = indicators(kind)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = KINDS[kind]
+    ws.append(["上报时间", "上报状态", *(i.name for i in items), "填报说明", "上报人", "上报时刻"])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    query = _query(user, kind, date_from, date_to, status).options(selectinload(EmergencyReport.lines))
+    for r in db.session.scalars(query):
+        values = values_of(r)
+        ws.append([r.report_date.strftime("%Y-%m-%d"), r.status, *(values.get(i.code, "") for i in items),
+                   r.note or "", r.reported_by.username if r.reported_by else "",
+                   r.reported_at.strftime("%Y-%m-%d %H:%M") if r.reported_at else ""])
+    ws.column_dimensions["A"].width = 12
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def last_reported(user, kind) -> EmergencyReport | None:
+    """The institution's latest reported report of a kind: what 复制上次上报 starts from."""
+    return db.session.scalar(select(EmergencyReport).where(
+        EmergencyReport.institution_id == _institution_id(user), EmergencyReport.kind == kind,
+        EmergencyReport.status == REPORTED).order_by(EmergencyReport.reported_at.desc(),
+                                                     EmergencyReport.id.desc()).limit(1))
+
+
+def copy_last(user, kind) -> dict:
+    """The form values of a new report copied from the last reported one (DomainError when there is none)."""
+    last = last_reported(user, kind)
+    if last is None:
+        raise DomainError("本机构还没有已上报的记录，无法复制上次上报")
+    return {"values": values_of(last), "note": last.note or "", "report_date": datetime.date.today()}
+
+
+# ---- writing ---------------------------------------------------------------------------------------------------
+
+def _parse_date(raw):
+    if isinstance(raw, datetime.date):
+        return raw
+    try:
+        return datetime.datetime.strptime((raw or "").strip(), "%Y-%m-%d").date()
+    except ValueError:
+        return None
+
+
+@transactional
+def save(user, kind, values, report_date, note="", pk=None, version=None, report=False):
+    """Create (pk None) or change a report and keep it 未上报; `report=True`: 直接上报 / save and 上报 at once.
+    Every problem of the form at once, named by its field (indicator codes, report_date)."""
+    institution_id = _institution_id(user)
+    if kind not in KINDS:
+        raise DomainError("未知的上报类型")
+    existing = None
+    if pk is not None:
+        existing = _own_editable(user, pk, version, READ_ONLY)
+        if existing.kind != kind:
+            raise DomainError(NOT_FOUND)
+    parsed, problems = capacity.check(_rules(kind), values)
+    day = _parse_date(report_date)
+    if day is None:
+        problems.insert(0, ("report_date", "请填写上报时间（格式 2026-01-31）"))
+    elif day > datetime.date.today():
+        problems.insert(0, ("report_date", "上报时间不能晚于今天"))
+    if problems:
+        raise ValidationFailed(problems)
+    target = existing or EmergencyReport(institution_id=institution_id, kind=kind, status=DRAFT,
+                                         created_by_id=user.id)
+    if existing is None:
+        db.session.add(target)
+    target.report_date, target.note = day, (note or "").strip() or None
+    lines = {line.item_code: line for line in target.lines}
+    for code, number in parsed.items():
+        if code in lines:
+            if lines[code].value != number:
+                lines[code].value = number
+        else:
+            target.lines.append(EmergencyReportLine(item_code=code, value=number))
+    for code, line in lines.items():
+        if code not in parsed:
+            target.lines.remove(line)
+    if existing is not None:
+        flag_modified(target, "report_date")  # a change of the lines alone is a new version of the report too
+    if report:
+        _mark_reported(target, user)
+    return target
+
+
+def _own_editable(user, pk, version, read_only_message) -> EmergencyReport:
+    """A report of the caller's own institution, unchanged since the form was opened and still editable."""
+    report = get(user, pk)
+    if report.institution_id != _institution_id(user):
+        raise DomainError(NOT_FOUND)
+    concurrency.check(report, version, LABELS)
+    if report.status not in EDITABLE:
+        raise DomainError(read_only_message)
+    return report
+
+
+def _mark_reported(report, user):
+    report.status, report.reported_at, report.reported_by_id = REPORTED, datetime.datetime.now(), user.id
+
+
+@transactional
+def submit(user, pk, version=None):
+    """上报 a saved report: checked again, then read-only."""
+    report = _own_editable(user, pk, version, "该记录已上报")
+    _, problems = capacity.check(_rules(report.kind), values_of(report))
+    if problems:
+        raise ValidationFailed(problems)
+    _mark_reported(report, user)
+    return report
+
+
+@transactional
+def delete(user, pk, version=None):
+    """删除 a report not yet reported."""
+    db.session.delete(_own_editable(user, pk, version, READ_ONLY))

@@ -1,0 +1,169 @@
+"""应急资源上报 pages (spec 5.1, later 5.2(2), 5.3, 5.4(2)): one view family over the report engine
+(services/emergency_reports.py). `ReportPages` holds the list (上报时间 range, 上报状态, paging), the form drawn
+from the kind's indicator catalogue, and the buttons 保存 / 上报 / 直接上报 / 修改 / 删除; a kind's page is a
+subclass naming its kind and its page in security/pages.py. 上报 is its own right (an owner can let a clerk draft
+but not report)."""
+import datetime
+import io
+import math
+
+from flask import abort, g, request, send_file, url_for
+from flask_appbuilder import BaseView, expose, has_access
+from flask_wtf import FlaskForm
+
+from app.domain.errors import DomainError, FieldError
+from app.extensions import appbuilder
+from app.models.emergency_reports import EmergencyReport
+from app.security import pages
+from app.services import emergency_reports as svc
+from app.views.concurrency import opened_version
+from app.views.pages import Errors, act, attempt, form_page
+
+
+def _date(raw, field, label, errors):
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    try:
+        return datetime.datetime.strptime(raw, "%Y-%m-%d").date()
+    except ValueError:
+        errors.items.append(FieldError(field, f"{label}格式应为 2026-01-31"))
+        return None
+
+
+class ReportPages:
+    """The pages of one report kind; a subclass sets `kind`, `page`, route_base and class_permission_name."""
+
+    kind = page = None
+    edited_models = (EmergencyReport,)
+    scoped_model = EmergencyReport  # the tenancy sweep calls every <pk> route with foreign report ids
+    default_view = "list"
+    method_permission_name = {"list": "read", "show": "read", "export": "read", "add": "write", "edit": "write",
+                              "delete": "write", "submit": "report"}
+    base_permissions = ["can_read", "can_write", "can_report"]
+
+    def _may(self, right):
+        return bool(appbuilder.sm.has_access(f"can_{right}", self.page.resource))
+
+    def _report(self, pk) -> EmergencyReport:
+        try:
+            return svc.get(g.user, pk)
+        except DomainError:
+            abort(404)
+
+    def _render_form(self, report, errors, values, report_date, note):
+        return self.render_template(
+            "emergency/form.html", title=svc.KINDS[self.kind], report=report, errors=errors, values=values,
+            report_date=report_date, note=note, groups=svc.groups(self.kind), form=FlaskForm(),
+            shown=["report_date", "note", *(i.code for i in svc.indicators(self.kind))],
+            may_report=self._may("report"), endpoint=type(self).__name__)
+
+    def _posted(self):
+        values = {i.code: request.form.get(i.code, "").strip() for i in svc.indicators(self.kind)}
+        return values, request.form.get("report_date", "").strip(), request.form.get("note", "")
+
+    def _save(self, pk=None):
+        """POST of the form: 保存 (action=save) or 直接上报 / 保存并上报 (action=report, the 上报 right)."""
+        direct = request.form.get("action") == "report"
+        if direct and not self._may("report"):
+            abort(403)
+        values, report_date, note = self._posted()
+        return lambda: svc.save(g.user, self.kind, values, report_date, note, pk=pk, version=opened_version(),
+                                report=direct)
+
+    def _done(self, report):
+        word = "已上报" if report.status == svc.REPORTED else "已保存（未上报）"
+        return f"{svc.KINDS[self.kind]}（上报时间 {report.report_date:%Y-%m-%d}）{word}", url_for(".list")
+
+    def _searched(self, errors):
+        args = request.args
+        return (_date(args.get("date_from"), "date_from", "上报时间（起）", errors),
+                _date(args.get("date_to"), "date_to", "上报时间（止）", errors), args.get("status", ""))
+
+    @expose("/export/")
+    @has_access
+    def export(self):
+        data = svc.export(g.user, self.kind, *self._searched(Errors()))
+        return send_file(io.BytesIO(data), as_attachment=True,
+                         download_name=f"{svc.KINDS[self.kind]}_{datetime.date.today():%Y%m%d}.xlsx",
+                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+    @expose("/list/")
+    @has_access
+    def list(self):
+        errors = Errors()
+        args = request.args
+        date_from, date_to, status = self._searched(errors)
+        page = int(args.get("page", "1")) if args.get("page", "1").isdigit() else 1
+        rows, total = svc.search(g.user, self.kind, date_from, date_to, status, page)
+        pages_count = max(1, math.ceil(total / svc.PAGE_SIZE))
+
+        def page_url(p):
+            return url_for(".list", **{**args.to_dict(), "page": p})
+
+        return self.render_template(
+            "emergency/list.html", title=svc.KINDS[self.kind], rows=rows, total=total, page=page, pages=pages_count,
+            page_url=page_url, args=args, status=status, statuses=svc.STATUSES, errors=errors, form=FlaskForm(),
+            editable=svc.EDITABLE, may_write=self._may("write"), may_report=self._may("report"),
+            institution=bool(getattr(g.user, "institution_id", None)))
+
+    @expose("/add", methods=["GET", "POST"])
+    @has_access
+    def add(self):
+        values, report_date, note = {}, f"{datetime.date.today():%Y-%m-%d}", ""
+        errors = Errors()
+        if request.method == "GET" and request.args.get("copy"):
+            copied, errors = attempt(svc.copy_last, g.user, self.kind)
+            if copied:
+                values, note = {k: str(v) for k, v in copied["values"].items()}, copied["note"]
+        elif request.method == "POST":
+            values, report_date, note = self._posted()
+        return form_page(save=self._save() if request.method == "POST" else None, done=self._done,
+                         render=lambda e: self._render_form(None, e or errors, values, report_date, note))
+
+    @expose("/edit/<int:pk>", methods=["GET", "POST"])
+    @has_access
+    def edit(self, pk):
+        report = self._report(pk)
+        if report.institution_id != g.user.institution_id:
+            abort(404)
+        if request.method == "POST":
+            values, report_date, note = self._posted()
+        else:
+            values = {k: str(v) for k, v in svc.values_of(report).items()}
+            report_date, note = f"{report.report_date:%Y-%m-%d}", report.note or ""
+        return form_page(save=self._save(pk) if request.method == "POST" else None, done=self._done,
+                         render=lambda e: self._render_form(report, e, values, report_date, note))
+
+    @expose("/show/<int:pk>")
+    @has_access
+    def show(self, pk):
+        report = self._report(pk)
+        return self.render_template(
+            "emergency/show.html", title=svc.KINDS[self.kind], report=report, values=svc.values_of(report),
+            groups=svc.groups(self.kind), form=FlaskForm(), editable=svc.EDITABLE,
+            may_write=self._may("write") and report.institution_id == g.user.institution_id,
+            may_report=self._may("report") and report.institution_id == g.user.institution_id)
+
+    @expose("/submit/<int:pk>", methods=["POST"])
+    @has_access
+    def submit(self, pk):
+        self._report(pk)
+        return act(lambda: svc.submit(g.user, pk, version=opened_version()), done=self._done,
+                   back=url_for(".show", pk=pk))
+
+    @expose("/delete/<int:pk>", methods=["POST"])
+    @has_access
+    def delete(self, pk):
+        report = self._report(pk)
+        day = f"{report.report_date:%Y-%m-%d}"
+        return act(lambda: svc.delete(g.user, pk, version=opened_version()),
+                   done=lambda _: (f"上报时间为 {day} 的记录已删除", url_for(".list")), back=url_for(".list"))
+
+
+class CapacityReportView(ReportPages, BaseView):
+    """5.1 机构能力上报."""
+
+    route_base = "/capacityreports"
+    kind, page = "capacity", pages.CAPACITY_REPORTS
+    class_permission_name = pages.CAPACITY_REPORTS.resource
