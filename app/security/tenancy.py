@@ -90,11 +90,17 @@ class TenantViewMixin(SafeRoutesMixin, DisplayMixin, TenantMixin):
 
     def __init__(self, **kwargs):
         self._install_scope()
-        super().__init__(**kwargs)
+        declared = {name: getattr(type(self), name, None) for name in ("add_form", "edit_form", "search_form")}
+        super().__init__(**kwargs)  # FAB settles the columns here, and builds its forms with them
         for attr, columns in (("add_form_query_rel_fields", self.add_columns),
                               ("edit_form_query_rel_fields", self.edit_columns),
                               ("search_form_query_rel_fields", self.search_columns)):
             setattr(self, attr, {**_scoped_rel_fields(self.datamodel, columns), **(getattr(self, attr) or {})})
+        # the forms FAB built before the dropdowns were scoped are built again with them (a view's own form stays)
+        for name, form in declared.items():
+            if form is None:
+                setattr(self, name, None)
+        self._init_forms()
 
     def _in_scope(self, pk):
         return self.datamodel.get(self._deserialize_pk_if_composite(pk), self._base_filters) is not None

@@ -11,7 +11,7 @@ from app.domain.vehicle import plate_problems, vin_problems
 from app.models.emergency_registers import EQUIPMENT_TYPES, USE_STATUSES, VEHICLE_TYPES, Equipment, Vehicle
 from app.security import pages
 from app.security.filters import AppInterface, FormFilterConverter
-from app.security.tenancy import ScopedFilter, TenantModelView
+from app.security.tenancy import TenantModelView
 from app.services import emergency_registers as svc
 from app.views.concurrency import VersionedEditMixin
 
@@ -68,8 +68,6 @@ class _RegisterView(VersionedEditMixin, TenantModelView):
 
     problems = None  # the service's check of one row
     page_size = 20
-    # Declared here: TenantViewMixin sets its scoped dropdowns after FAB has built the forms, too late for them.
-    add_form_query_rel_fields = edit_form_query_rel_fields = {"department": [["institution_id", ScopedFilter, None]]}
 
     def _check(self, item):
         problems = type(self).problems(item)

@@ -4,10 +4,9 @@ from the kind's indicator catalogue, and the buttons 保存 / 上报 / 直接上
 subclass naming its kind and its page in security/pages.py. 上报 is its own right (an owner can let a clerk draft
 but not report)."""
 import datetime
-import io
 import math
 
-from flask import abort, g, request, send_file, url_for
+from flask import abort, g, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_wtf import FlaskForm
 
@@ -17,6 +16,7 @@ from app.models.emergency_reports import EmergencyReport
 from app.security import pages
 from app.services import emergency_reports as svc
 from app.views.concurrency import opened_version
+from app.views.files import send_workbook
 from app.views.pages import Errors, act, attempt, form_page
 
 
@@ -84,9 +84,7 @@ class ReportPages:
     @has_access
     def export(self):
         data = svc.export(g.user, self.kind, *self._searched(Errors()))
-        return send_file(io.BytesIO(data), as_attachment=True,
-                         download_name=f"{svc.KINDS[self.kind]}_{datetime.date.today():%Y%m%d}.xlsx",
-                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        return send_workbook(data, f"{svc.KINDS[self.kind]}_{datetime.date.today():%Y%m%d}.xlsx")
 
     @expose("/list/")
     @has_access

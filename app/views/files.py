@@ -5,6 +5,7 @@ one derived from the name the user gave the file; anything that is not a JPG, PN
 stored) is a download. Every file response carries a sandboxing Content-Security-Policy, so even a file a browser
 did render as a page could run no script and reach no cookie or CSRF token.
 """
+import io
 import os
 
 from flask import abort, send_file
@@ -43,4 +44,14 @@ def send_stored(relative_path: str | None, filename: str | None = None, *, max_a
     # Staff photos, ID cards and certificates are personal data: a shared proxy or cache must never keep them.
     resp.cache_control.public = False
     resp.cache_control.private = True
+    return resp
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def send_workbook(data: bytes, download_name: str):
+    """A workbook built for this request (exports, templates): never cached, it may hold 证件号码."""
+    resp = send_file(io.BytesIO(data), mimetype=XLSX, as_attachment=True, max_age=0, download_name=download_name)
+    resp.headers["Cache-Control"] = "no-store"
     return resp

@@ -11,7 +11,6 @@ CSRFProtect has checked the token before any view runs, and a refusal names its 
 "file", the ZIP's "archive"), shown under that input.
 """
 import datetime
-import io
 import math
 
 from flask import abort, current_app, g, jsonify, redirect, request, send_file, url_for
@@ -29,10 +28,9 @@ from app.services import dictionaries
 from app.services.imports import attachments
 from app.services.imports import jobs as import_jobs
 from app.services.people import DETAIL_SETS
-from app.views.files import send_stored
+from app.views.files import XLSX, send_stored, send_workbook
 from app.views.pages import act, attempt, form_page
 
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 INLINE_WAIT_SECONDS = 10  # a small import still running after this goes on in the background
 JOBS_PER_PAGE = 20
 ROWS_PER_PAGE = 30
@@ -166,8 +164,7 @@ class ImportView(BaseView):
         label = self._set_label(set_key)
         inst = _institution()
         data = template_svc.build_template(inst, set_key)
-        return send_file(io.BytesIO(data), as_attachment=True, mimetype=XLSX, max_age=0,
-                         download_name=f"{label}导入模板_{inst.name}.xlsx")
+        return send_workbook(data, f"{label}导入模板_{inst.name}.xlsx")
 
     @expose("/export/<set_key>")
     @has_access
@@ -177,8 +174,7 @@ class ImportView(BaseView):
         label = self._set_label(set_key)
         inst = _institution()
         data = export_svc.export_set(inst, set_key, show_id=shown_id)
-        return send_file(io.BytesIO(data), as_attachment=True, mimetype=XLSX, max_age=0,
-                         download_name=f"{label}_{inst.name}_{datetime.date.today():%Y%m%d}.xlsx")
+        return send_workbook(data, f"{label}_{inst.name}_{datetime.date.today():%Y%m%d}.xlsx")
 
     # ---- upload --------------------------------------------------------------------------------------------------
 

@@ -1,8 +1,7 @@
 """区域管理: pages of regional accounts over the institutions of their region subtree (辖区机构, 人员流动)."""
 import datetime
-import io
 
-from flask import abort, flash, g, redirect, request, send_file, url_for
+from flask import abort, flash, g, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_appbuilder.models.filters import BaseFilter
 from flask_wtf import FlaskForm
@@ -21,9 +20,8 @@ from app.services import institutions as svc
 from app.services import transfers
 from app.services.scope import scope_of
 from app.views.concurrency import opened_version
+from app.views.files import send_workbook
 from app.views.pages import Errors, act
-
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class RegionInScope(BaseFilter):
@@ -178,7 +176,4 @@ class MovementView(BaseView):
     def export(self):
         start, end, _, _, data, _ = self._data()
         body = transfers.movements_workbook(transfers.movement_rows(data, shown_id))
-        resp = send_file(io.BytesIO(body), mimetype=XLSX, as_attachment=True, max_age=0,
-                         download_name=f"人员流动_{start:%Y%m%d}-{end:%Y%m%d}.xlsx")
-        resp.headers["Cache-Control"] = "no-store"
-        return resp
+        return send_workbook(body, f"人员流动_{start:%Y%m%d}-{end:%Y%m%d}.xlsx")

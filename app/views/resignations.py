@@ -6,9 +6,8 @@ rights, and the reviewer is an account of the same institution, so the clerk's l
 the same rows; the 审核 right (can_audit) guards decide / decide_many, and the page shows the decision form only to
 those who hold it."""
 import datetime
-import io
 
-from flask import abort, g, jsonify, request, send_file, url_for
+from flask import abort, g, jsonify, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_wtf import FlaskForm
 
@@ -21,6 +20,7 @@ from app.security import pages
 from app.security.masking import sees_full_id, shown_id
 from app.services import resignations as svc
 from app.views.concurrency import opened_version
+from app.views.files import send_workbook
 from app.views.pages import Errors, act, attempt, form_page
 
 FIELDS = ("flow_type", "leave_date", "note")
@@ -84,9 +84,7 @@ class ResignationView(BaseView):
         self._institution()
         filters, _ = svc.parse_filters(request.args)
         data = svc.export(g.user, filters, show_id=shown_id)
-        return send_file(io.BytesIO(data), as_attachment=True,
-                         download_name=f"员工离职_{datetime.date.today():%Y%m%d}.xlsx",
-                         mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+        return send_workbook(data, f"员工离职_{datetime.date.today():%Y%m%d}.xlsx")
 
     # ---- the clerk's side ----------------------------------------------------------------------------------------
 
