@@ -69,7 +69,11 @@ RESIGNATIONS = Page("员工离职", "员工离职", ("read", "write", "audit"), 
 TRANSFERS = Page("调动申请", "调动申请", RW, HUMAN_RESOURCES, "fa-exchange")
 VEHICLES = Page("车辆档案管理", "车辆档案管理", RW, EMERGENCY, "fa-ambulance")
 EQUIPMENT = Page("应急医疗设备档案管理", "应急医疗设备档案管理", RW, EMERGENCY, "fa-medkit")
-CAPACITY_REPORTS = Page("机构能力上报", "机构能力上报", ("read", "write", "report"), EMERGENCY, "fa-hospital-o")
+REPORT_RIGHTS = ("read", "write", "report")  # 上报 is its own right: an owner can let a clerk draft but not report
+CAPACITY_REPORTS = Page("机构能力上报", "机构能力上报", REPORT_RIGHTS, EMERGENCY, "fa-hospital-o")
+VEHICLE_REPORTS = Page("机构车辆上报", "机构车辆上报", REPORT_RIGHTS, EMERGENCY, "fa-truck")
+DRUG_REPORTS = Page("机构药品上报", "机构药品上报", REPORT_RIGHTS, EMERGENCY, "fa-plus-square")
+EQUIPMENT_REPORTS = Page("应急医疗设备上报", "应急医疗设备上报", REPORT_RIGHTS, EMERGENCY, "fa-heartbeat")
 PROBATION_FILING = Page("试用期填报", "试用期填报", RW, PROBATION, "fa-pencil-square-o")
 PROBATION_REVIEW = Page("试用期审核", "试用期审核", ("read", "audit", "write"), PROBATION, "fa-check-square-o")
 REGION_INSTITUTIONS = Page("辖区机构", "辖区机构", RW, REGION, "fa-hospital")
@@ -77,6 +81,8 @@ CHANGE_REVIEW = Page("机构信息变更审核", "机构信息变更审核", ("r
 STANDARD_POSTS = Page("标准岗位", "标准岗位", RW, REGION, "fa-list")
 QUOTA_ALLOCATION = Page("编制分配", "编制分配", RW, REGION, "fa-th")
 MOVEMENTS = Page("人员流动", "人员流动", ("read",), REGION, "fa-random")
+# 汇总 over the region's reported reports; audit = 退回 a report with a reason
+EMERGENCY_SUMMARY = Page("应急资源汇总", "应急资源汇总", ("read", "audit"), REGION, "fa-bar-chart")
 AUDIT_LOG = Page("操作日志", "操作日志", ("read",), SYSTEM, "fa-history")
 ACCOUNTS = Page("账号管理", "账号管理", RW, SYSTEM, "fa-users", delegable=False)
 ROLES = Page("角色管理", "角色管理", RW, SYSTEM, "fa-id-badge", delegable=False)
@@ -88,8 +94,9 @@ DRUG_DICTIONARY = Page("药品字典", "药品字典", RW, SYSTEM, "fa-medkit")
 
 # Menu order: categories in their order, pages in this order within them.
 PAGES = (INSTITUTION_PROFILE, DEPARTMENTS, POSTS, QUOTA, PEOPLE, PHOTO_WALL, KEY_GROUPS, IMPORTS, ATTACHMENT_BATCHES,
-         RESIGNATIONS, TRANSFERS, VEHICLES, EQUIPMENT, CAPACITY_REPORTS, PROBATION_FILING, PROBATION_REVIEW,
-         REGION_INSTITUTIONS, CHANGE_REVIEW, STANDARD_POSTS, QUOTA_ALLOCATION, MOVEMENTS, AUDIT_LOG, ACCOUNTS, ROLES,
+         RESIGNATIONS, TRANSFERS, CAPACITY_REPORTS, VEHICLES, VEHICLE_REPORTS, DRUG_REPORTS, EQUIPMENT, EQUIPMENT_REPORTS,
+         PROBATION_FILING, PROBATION_REVIEW, REGION_INSTITUTIONS, CHANGE_REVIEW, STANDARD_POSTS, QUOTA_ALLOCATION,
+         MOVEMENTS, EMERGENCY_SUMMARY, AUDIT_LOG, ACCOUNTS, ROLES,
          CERT_REVIEW, DICTIONARY, REGIONS, DRUG_DICTIONARY)
 BY_RESOURCE = {p.resource: p for p in PAGES}
 NOT_DELEGABLE = tuple(p.resource for p in PAGES if not p.delegable)

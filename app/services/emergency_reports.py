@@ -19,7 +19,7 @@ from app.models.emergency_reports import EmergencyIndicator, EmergencyReport, Em
 from app.services import concurrency, scope
 from app.services.transaction import transactional
 
-KINDS = {"capacity": "机构能力上报"}
+KINDS = {"capacity": "机构能力上报", "vehicle": "机构车辆上报", "equipment": "应急医疗设备上报", "drug": "机构药品上报"}
 DRAFT, REPORTED, RETURNED = "未上报", "已上报", "已退回"
 STATUSES = (DRAFT, REPORTED, RETURNED)
 EDITABLE = (DRAFT, RETURNED)
@@ -71,6 +71,26 @@ def groups(kind: str) -> list[tuple[EmergencyIndicator, list[EmergencyIndicator]
 
 def _rules(kind):
     return [capacity.Indicator(i.code, i.name, i.total_code) for i in indicators(kind)]
+
+
+# ---- the lines of each kind ------------------------------------------------------------------------------------
+# A kind's line builder turns what the form posted into the report's lines: (user, kind, values, existing report or
+# None) → ({item_code: (value, detail or None)}, [(field, message), …]). Every problem at once, named by its field.
+
+def _typed_lines(user, kind, values, existing):
+    """5.1: every indicator of the catalogue typed in; the part ≤ total rule (domain/capacity.py)."""
+    parsed, problems = capacity.check(_rules(kind), values)
+    return {code: (number, None) for code, number in parsed.items()}, problems
+
+
+LINE_BUILDERS = {"capacity": _typed_lines}
+
+
+def _recheck(report) -> list[tuple[str, str]]:
+    """The problems of a saved report's lines when it is 上报ed later (typed kinds: the catalogue may have changed)."""
+    if LINE_BUILDERS.get(report.kind) is _typed_lines:
+        return capacity.check(_rules(report.kind), values_of(report))[1]
+    return []
 
 
 # ---- reading ---------------------------------------------------------------------------------------------------
@@ -173,14 +193,14 @@ def save(user, kind, values, report_date, note="", pk=None, version=None, report
     """Create (pk None) or change a report and keep it 未上报; `report=True`: 直接上报 / save and 上报 at once.
     Every problem of the form at once, named by its field (indicator codes, report_date)."""
     institution_id = _institution_id(user)
-    if kind not in KINDS:
+    if kind not in LINE_BUILDERS:
         raise DomainError("未知的上报类型")
     existing = None
     if pk is not None:
         existing = _own_editable(user, pk, version, READ_ONLY)
         if existing.kind != kind:
             raise DomainError(NOT_FOUND)
-    parsed, problems = capacity.check(_rules(kind), values)
+    built, problems = LINE_BUILDERS[kind](user, kind, values, existing)
     day = _parse_date(report_date)
     if day is None:
         problems.insert(0, ("report_date", "请填写上报时间（格式 2026-01-31）"))
@@ -194,14 +214,16 @@ def save(user, kind, values, report_date, note="", pk=None, version=None, report
         db.session.add(target)
     target.report_date, target.note = day, (note or "").strip() or None
     lines = {line.item_code: line for line in target.lines}
-    for code, number in parsed.items():
+    for code, (number, detail) in built.items():
         if code in lines:
             if lines[code].value != number:
                 lines[code].value = number
+            if lines[code].detail != detail:
+                lines[code].detail = detail
         else:
-            target.lines.append(EmergencyReportLine(item_code=code, value=number))
+            target.lines.append(EmergencyReportLine(item_code=code, value=number, detail=detail))
     for code, line in lines.items():
-        if code not in parsed:
+        if code not in built:
             target.lines.remove(line)
     if existing is not None:
         flag_modified(target, "report_date")  # a change of the lines alone is a new version of the report too
@@ -229,7 +251,7 @@ def _mark_reported(report, user):
 def submit(user, pk, version=None):
     """上报 a saved report: checked again, then read-only."""
     report = _own_editable(user, pk, version, "该记录已上报")
-    _, problems = capacity.check(_rules(report.kind), values_of(report))
+    problems = _recheck(report)
     if problems:
         raise ValidationFailed(problems)
     _mark_reported(report, user)

@@ -12,7 +12,13 @@ def register(appbuilder):
     from app.views.departments import DepartmentView
     from app.views.drugs import DrugItemView, DrugSearchView
     from app.views.emergency_registers import EquipmentView, VehicleView
-    from app.views.emergency_reports import CapacityReportView
+    from app.views.emergency_reports import (
+        CapacityReportView,
+        DrugReportView,
+        EquipmentReportView,
+        VehicleReportView,
+    )
+    from app.views.emergency_summary import EmergencySummaryView
     from app.views.imports import AttachmentBatchView, ImportView
     from app.views.institution_profile import ChangeReviewView, InstitutionProfileView, LocationView
     from app.views.password import ChangePasswordView
@@ -41,7 +47,9 @@ def register(appbuilder):
             pages.KEY_GROUPS: KeyGroupView, pages.IMPORTS: ImportView, pages.ATTACHMENT_BATCHES: AttachmentBatchView,
             pages.RESIGNATIONS: ResignationView, pages.TRANSFERS: TransferView,
             pages.VEHICLES: VehicleView, pages.EQUIPMENT: EquipmentView, pages.MOVEMENTS: MovementView,
-            pages.CAPACITY_REPORTS: CapacityReportView,
+            pages.CAPACITY_REPORTS: CapacityReportView, pages.VEHICLE_REPORTS: VehicleReportView,
+            pages.DRUG_REPORTS: DrugReportView, pages.EQUIPMENT_REPORTS: EquipmentReportView,
+            pages.EMERGENCY_SUMMARY: EmergencySummaryView,
             pages.PROBATION_FILING: ProbationView, pages.PROBATION_REVIEW: ProbationReviewView,
             pages.REGION_INSTITUTIONS: RegionInstitutionView, pages.CHANGE_REVIEW: ChangeReviewView,
             pages.STANDARD_POSTS: StandardPostView, pages.QUOTA_ALLOCATION: QuotaAllocationView,

@@ -35,6 +35,7 @@ class ReportPages:
     """The pages of one report kind; a subclass sets `kind`, `page`, route_base and class_permission_name."""
 
     kind = page = None
+    form_template = "emergency/form.html"  # a kind with other lines (register counts, drug rows) draws its own
     edited_models = (EmergencyReport,)
     scoped_model = EmergencyReport  # the tenancy sweep calls every <pk> route with foreign report ids
     default_view = "list"
@@ -53,7 +54,7 @@ class ReportPages:
 
     def _render_form(self, report, errors, values, report_date, note):
         return self.render_template(
-            "emergency/form.html", title=svc.KINDS[self.kind], report=report, errors=errors, values=values,
+            self.form_template, title=svc.KINDS[self.kind], report=report, errors=errors, values=values,
             report_date=report_date, note=note, groups=svc.groups(self.kind), form=FlaskForm(),
             shown=["report_date", "note", *(i.code for i in svc.indicators(self.kind))],
             may_report=self._may("report"), endpoint=type(self).__name__)
@@ -165,3 +166,27 @@ class CapacityReportView(ReportPages, BaseView):
     route_base = "/capacityreports"
     kind, page = "capacity", pages.CAPACITY_REPORTS
     class_permission_name = pages.CAPACITY_REPORTS.resource
+
+
+class VehicleReportView(ReportPages, BaseView):
+    """5.2(2) 机构车辆上报: counts by 车辆类型 from 车辆档案, 停用/报废 left out [spec]."""
+
+    route_base = "/vehiclereports"
+    kind, page = "vehicle", pages.VEHICLE_REPORTS
+    class_permission_name = pages.VEHICLE_REPORTS.resource
+
+
+class EquipmentReportView(ReportPages, BaseView):
+    """5.4(2) 应急医疗设备上报: quantities by 设备类型 from 应急医疗设备档案, 停用/报废 left out [spec]."""
+
+    route_base = "/equipmentreports"
+    kind, page = "equipment", pages.EQUIPMENT_REPORTS
+    class_permission_name = pages.EQUIPMENT_REPORTS.resource
+
+
+class DrugReportView(ReportPages, BaseView):
+    """5.3 机构药品上报: rows of drugs found by 拼音缩写 or Chinese, 库存数量 ≥ 0."""
+
+    route_base = "/drugreports"
+    kind, page = "drug", pages.DRUG_REPORTS
+    class_permission_name = pages.DRUG_REPORTS.resource
