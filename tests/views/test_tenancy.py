@@ -1,6 +1,8 @@
 """The tenancy sweep: every registered view, action and API route that takes a primary key is called, as a user
 of another institution (or region), with the primary keys of rows that belong to the first institution.
 Every call must answer 403 or 404 and change nothing. New views are covered without editing this test."""
+import datetime
+
 import pytest
 from flask_appbuilder import ModelView
 from flask_appbuilder.api import ModelRestApi
@@ -97,10 +99,26 @@ def _import_jobs(db):
     db.session.commit()
 
 
+def _emergency_rows(db):
+    """A vehicle, a piece of equipment and a report in each institution, so every register and report route of
+    应急资源管理 (and the regional summary's report page) has foreign rows to be refused."""
+    from app.models.emergency_registers import Equipment, Vehicle
+    from app.models.emergency_reports import EmergencyReport, EmergencyReportLine
+
+    for n, inst in enumerate(db.session.scalars(select(Institution)).all()):
+        db.session.add(Vehicle(institution_id=inst.id, plate_no=f"鄂A1234{n}", vehicle_type="负压救护车", status="在用"))
+        db.session.add(Equipment(institution_id=inst.id, name="有创呼吸机", equipment_type="有创呼吸机", quantity=2))
+        for status in ("未上报", "已上报"):
+            db.session.add(EmergencyReport(institution_id=inst.id, kind="capacity", report_date=datetime.date.today(),
+                                           status=status, lines=[EmergencyReportLine(item_code="beds", value=1)]))
+    db.session.commit()
+
+
 @pytest.mark.parametrize("caller, foreign_code", CALLERS)
 def test_no_view_reaches_a_foreign_row(app, db, login_as, caller, foreign_code):
     _pending_certifications(db)
     _import_jobs(db)
+    _emergency_rows(db)
     inst = db.session.scalar(select(Institution).where(Institution.code == foreign_code))
     c = login_as(caller)
     token = csrf_token(c, "/account/password/")
