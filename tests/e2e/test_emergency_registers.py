@@ -14,7 +14,9 @@ def test_vehicle_register_by_clicking(app, db, live_server, page, tmp_path):
     page.goto(f"{live_server}/subsystem/1")
     page.get_by_role("link", name="应急资源管理").first.click()
     page.get_by_role("link", name="车辆档案管理").click()
-    page.goto(f"{live_server}/emergency/vehicles/add")
+    page.wait_for_url("**/emergency/vehicles/list/")
+    page.locator("a[data-original-title=添加新记录]").click()  # FAB's + button (its title becomes a tooltip)
+    page.wait_for_url("**/emergency/vehicles/add")
 
     page.locator("#plate_no").fill("鄂AO1234")
     page.locator("#vehicle_type").select_option("负压救护车")
@@ -30,7 +32,8 @@ def test_vehicle_register_by_clicking(app, db, live_server, page, tmp_path):
     db.session.expire_all()
     assert db.session.scalar(select(Vehicle.plate_no)) == "鄂AD12345"
 
-    page.goto(f"{live_server}/emergency/vehicles/list/?_flt_0_vehicle_type=负压救护车")
+    page.wait_for_url("**/emergency/vehicles/list/")
+    page.goto(f"{live_server}/emergency/vehicles/list/?_flt_0_vehicle_type=负压救护车")  # the 车辆类型 search as a link
     assert "鄂AD12345" in page.content()
     page.screenshot(path=str(tmp_path / "list.png"), full_page=True)
 
