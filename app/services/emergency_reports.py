@@ -15,8 +15,9 @@ from sqlalchemy.orm.attributes import flag_modified
 from app.domain import capacity
 from app.domain.errors import DomainError, ValidationFailed
 from app.extensions import db
+from app.models.emergency_registers import NOT_COUNTED, USE_STATUSES, VEHICLE_TYPES
 from app.models.emergency_reports import EmergencyIndicator, EmergencyReport, EmergencyReportLine
-from app.services import concurrency, scope
+from app.services import concurrency, emergency_registers, scope
 from app.services.transaction import transactional
 
 KINDS = {"capacity": "机构能力上报", "vehicle": "机构车辆上报", "equipment": "应急医疗设备上报", "drug": "机构药品上报"}
@@ -83,7 +84,59 @@ def _typed_lines(user, kind, values, existing):
     return {code: (number, None) for code, number in parsed.items()}, problems
 
 
-LINE_BUILDERS = {"capacity": _typed_lines}
+COUNTED = tuple(s for s in USE_STATUSES if s not in NOT_COUNTED)  # 在用, 备用, 维修: what a register report counts
+REGISTER_KINDS = ("vehicle", "equipment")  # their lines come from 车辆档案 / 应急医疗设备档案, nothing is typed
+RECOUNT = "recount"  # the form's tick 按当前档案重新统计
+
+
+def snapshot(user, kind) -> dict[str, tuple[int, dict[str, int]]]:
+    """5.2(2) / 5.4(2): the institution's register now, one line per catalogue type (0 when none): {indicator code:
+    (total, {status: n})}; 停用 and 报废 left out [spec], equipment adds up 数量 (services/emergency_registers.py)."""
+    counts = emergency_registers.counts_by_type(_institution_id(user), kind)
+    lines = {}
+    for item in indicators(kind):
+        detail = {status: counts.get(item.name, {}).get(status, 0) for status in COUNTED}
+        lines[item.code] = (sum(detail.values()), detail)
+    return lines
+
+
+def _register_lines(user, kind, values, existing):
+    """A register kind: a new report (or one whose user ticked 按当前档案重新统计) takes the register's snapshot; an
+    edited one keeps its own, so a report says what the register held when it was made [spec]."""
+    if existing is not None and not values.get(RECOUNT):
+        return {line.item_code: (line.value, line.detail) for line in existing.lines}, []
+    return snapshot(user, kind), []
+
+
+def lines_of(report) -> dict[str, tuple[int, dict | None]]:
+    return {line.item_code: (line.value, line.detail) for line in report.lines}
+
+
+def describe(detail) -> str:
+    """How a register count was made: "在用 1 + 备用 1 + 维修 0" ('' without a detail)."""
+    if not isinstance(detail, dict):
+        return ""
+    return " + ".join(f"{status} {detail.get(status, 0)}" for status in COUNTED)
+
+
+def details_of(report) -> dict[str, str]:
+    """{indicator code: "在用 1 + 备用 1 + 维修 0"} of a register report's lines ({} for other kinds)."""
+    if report is None or report.kind not in REGISTER_KINDS:
+        return {}
+    return {line.item_code: describe(line.detail) for line in report.lines}
+
+
+AMBULANCE_TYPES = tuple(t for t in VEHICLE_TYPES if t.endswith("救护车"))
+CAPACITY_PREFILL = {"ambulances": AMBULANCE_TYPES, "negative_pressure_ambulances": ("负压救护车",)}
+
+
+def capacity_prefill(user) -> dict[str, int]:
+    """5.1 新增: 救护车数 (every ambulance type) and 负压救护车数 from 车辆档案 (停用/报废 left out), editable."""
+    counts = emergency_registers.counts_by_type(_institution_id(user), "vehicle")
+    return {code: sum(sum(counts.get(t, {}).values()) for t in types) for code, types in CAPACITY_PREFILL.items()}
+
+
+LINE_BUILDERS = {"capacity": _typed_lines, "vehicle": _register_lines, "equipment": _register_lines}
 
 
 def _recheck(report) -> list[tuple[str, str]]:
@@ -137,7 +190,8 @@ def search(user, kind, date_from=None, date_to=None, status=None, page=1, page_s
 
 
 def export(user, kind, date_from=None, date_to=None, status=None) -> bytes:
-    """The searched list as .xlsx: one row per report, one column per indicator of the catalogue."""
+    """The searched list as .xlsx: one row per report, one column per indicator of the catalogue (register kinds:
+    and one more with how the count was made)."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from sqlalchemy.orm import selectinload
@@ -146,13 +200,17 @@ def export(user, kind, date_from=None, date_to=None, status=None) -> bytes:
     wb = Workbook()
     ws = wb.active
     ws.title = KINDS[kind]
-    ws.append(["上报时间", "上报状态", *(i.name for i in items), "填报说明", "上报人", "上报时刻"])
+    register = kind in REGISTER_KINDS  # each count followed by how it was made (在用 + 备用 + 维修)
+    names = [n for i in items for n in ((i.name, f"{i.name}（{'+'.join(COUNTED)}）") if register else (i.name,))]
+    ws.append(["上报时间", "上报状态", *names, "填报说明", "上报人", "上报时刻"])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     query = _query(user, kind, date_from, date_to, status).options(selectinload(EmergencyReport.lines))
     for r in db.session.scalars(query):
-        values = values_of(r)
-        ws.append([r.report_date.strftime("%Y-%m-%d"), r.status, *(values.get(i.code, "") for i in items),
+        values, details = values_of(r), details_of(r)
+        cells = [c for i in items for c in ((values.get(i.code, ""), details.get(i.code, "")) if register
+                                            else (values.get(i.code, ""),))]
+        ws.append([r.report_date.strftime("%Y-%m-%d"), r.status, *cells,
                    r.note or "", r.reported_by.username if r.reported_by else "",
                    r.reported_at.strftime("%Y-%m-%d %H:%M") if r.reported_at else ""])
     ws.column_dimensions["A"].width = 12
@@ -171,6 +229,8 @@ def last_reported(user, kind) -> EmergencyReport | None:
 
 def copy_last(user, kind) -> dict:
     """The form values of a new report copied from the last reported one (DomainError when there is none)."""
+    if kind in REGISTER_KINDS:
+        raise DomainError("该上报按档案统计，不能复制上次上报")
     last = last_reported(user, kind)
     if last is None:
         raise DomainError("本机构还没有已上报的记录，无法复制上次上报")

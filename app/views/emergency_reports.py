@@ -36,6 +36,7 @@ class ReportPages:
 
     kind = page = None
     form_template = "emergency/form.html"  # a kind with other lines (register counts, drug rows) draws its own
+    copyable = True  # 复制上次上报 (not for the kinds counted from a register)
     edited_models = (EmergencyReport,)
     scoped_model = EmergencyReport  # the tenancy sweep calls every <pk> route with foreign report ids
     default_view = "list"
@@ -57,7 +58,16 @@ class ReportPages:
             self.form_template, title=svc.KINDS[self.kind], report=report, errors=errors, values=values,
             report_date=report_date, note=note, groups=svc.groups(self.kind), form=FlaskForm(),
             shown=["report_date", "note", *(i.code for i in svc.indicators(self.kind))],
-            may_report=self._may("report"), endpoint=type(self).__name__)
+            may_report=self._may("report"), endpoint=type(self).__name__,
+            **{"hints": {}, **self._form_context(report, values)})
+
+    def _form_context(self, report, values) -> dict:
+        """What a kind's own form template needs besides the common fields."""
+        return {}
+
+    def _new_values(self) -> dict:
+        """The form values a 新增 starts from."""
+        return {}
 
     def _posted(self):
         values = {i.code: request.form.get(i.code, "").strip() for i in svc.indicators(self.kind)}
@@ -104,17 +114,19 @@ class ReportPages:
             "emergency/list.html", title=svc.KINDS[self.kind], rows=rows, total=total, page=page, pages=pages_count,
             page_url=page_url, args=args, status=status, statuses=svc.STATUSES, errors=errors, form=FlaskForm(),
             editable=svc.EDITABLE, may_write=self._may("write"), may_report=self._may("report"),
-            institution=bool(getattr(g.user, "institution_id", None)))
+            may_copy=self.copyable, institution=bool(getattr(g.user, "institution_id", None)))
 
     @expose("/add", methods=["GET", "POST"])
     @has_access
     def add(self):
         values, report_date, note = {}, f"{datetime.date.today():%Y-%m-%d}", ""
         errors = Errors()
-        if request.method == "GET" and request.args.get("copy"):
+        if request.method == "GET" and request.args.get("copy") and self.copyable:
             copied, errors = attempt(svc.copy_last, g.user, self.kind)
             if copied:
                 values, note = {k: str(v) for k, v in copied["values"].items()}, copied["note"]
+        elif request.method == "GET" and getattr(g.user, "institution_id", None):
+            values = self._new_values()
         elif request.method == "POST":
             values, report_date, note = self._posted()
         return form_page(save=self._save() if request.method == "POST" else None, done=self._done,
@@ -140,6 +152,7 @@ class ReportPages:
         report = self._report(pk)
         return self.render_template(
             "emergency/show.html", title=svc.KINDS[self.kind], report=report, values=svc.values_of(report),
+            details=svc.details_of(report),
             groups=svc.groups(self.kind), form=FlaskForm(), editable=svc.EDITABLE,
             may_write=self._may("write") and report.institution_id == g.user.institution_id,
             may_report=self._may("report") and report.institution_id == g.user.institution_id)
@@ -161,27 +174,61 @@ class ReportPages:
 
 
 class CapacityReportView(ReportPages, BaseView):
-    """5.1 机构能力上报."""
+    """5.1 机构能力上报; 新增 starts with 救护车数 / 负压救护车数 from 车辆档案 (editable)."""
 
     route_base = "/capacityreports"
     kind, page = "capacity", pages.CAPACITY_REPORTS
     class_permission_name = pages.CAPACITY_REPORTS.resource
 
+    def _new_values(self):
+        return {code: str(n) for code, n in svc.capacity_prefill(g.user).items()}
 
-class VehicleReportView(ReportPages, BaseView):
+    def _form_context(self, report, values):
+        return {"hints": {} if report else {code: "按车辆档案预填，可修改" for code in svc.CAPACITY_PREFILL}}
+
+
+class RegisterReportPages(ReportPages):
+    """5.2(2) / 5.4(2): nothing typed per line, the counts come from the register (`register` names its page and
+    FAB view). 新增 previews the register now; 修改 shows the report's snapshot unless 按当前档案重新统计 is ticked."""
+
+    form_template = "emergency/register_form.html"
+    copyable = False
+    register = register_view = None
+    thing = ""  # 车辆 / 设备, in the line under the table
+
+    def _posted(self):
+        values = {svc.RECOUNT: request.form.get(svc.RECOUNT) == "1"}
+        return values, request.form.get("report_date", "").strip(), request.form.get("note", "")
+
+    def _form_context(self, report, values):
+        recount = bool(values.get(svc.RECOUNT))
+        if report is not None and not recount:
+            lines = svc.lines_of(report)
+        else:  # a preview of the register now (an account without an institution has none)
+            lines = svc.snapshot(g.user, self.kind) if getattr(g.user, "institution_id", None) else {}
+        rows = [(i, *lines.get(i.code, (0, None))) for i in svc.indicators(self.kind)]
+        may_see_register = bool(appbuilder.sm.has_access("can_read", self.register.resource))
+        return {"rows": rows, "recount": recount, "describe": svc.describe, "thing": self.thing,
+                "register_label": self.register.label,
+                "register_url": url_for(f"{self.register_view}.list") if may_see_register else None}
+
+
+class VehicleReportView(RegisterReportPages, BaseView):
     """5.2(2) 机构车辆上报: counts by 车辆类型 from 车辆档案, 停用/报废 left out [spec]."""
 
     route_base = "/vehiclereports"
     kind, page = "vehicle", pages.VEHICLE_REPORTS
     class_permission_name = pages.VEHICLE_REPORTS.resource
+    register, register_view, thing = pages.VEHICLES, "VehicleView", "车辆"
 
 
-class EquipmentReportView(ReportPages, BaseView):
+class EquipmentReportView(RegisterReportPages, BaseView):
     """5.4(2) 应急医疗设备上报: quantities by 设备类型 from 应急医疗设备档案, 停用/报废 left out [spec]."""
 
     route_base = "/equipmentreports"
     kind, page = "equipment", pages.EQUIPMENT_REPORTS
     class_permission_name = pages.EQUIPMENT_REPORTS.resource
+    register, register_view, thing = pages.EQUIPMENT, "EquipmentView", "设备"
 
 
 class DrugReportView(ReportPages, BaseView):
