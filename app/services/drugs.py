@@ -83,4 +83,5 @@ def search(text: str, limit: int = 20) -> list[DrugItem]:
 
 def as_json(drug: DrugItem) -> dict:
     """What a report row shows read-only once a drug is picked."""
-    return {"id": drug.id, "code": drug.code, "name": drug.name, "dosage_form": drug.dosage_form, "spec": drug.spec, "unit": drug.unit}
+    return {"id": drug.id, "code": drug.code, "name": drug.name, "dosage_form": drug.dosage_form, "spec": drug.spec,
+            "unit": drug.unit}

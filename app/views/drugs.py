@@ -1,6 +1,6 @@
 """药品字典 (spec 5.3): the operators' dictionary page, and the type-ahead a drug report row uses (JSON, GET only)."""
 from flask import abort, jsonify, request
-from flask_appbuilder import BaseView, ModelView, expose, has_access
+from flask_appbuilder import BaseView, ModelView, expose
 from flask_login import login_required
 from wtforms.validators import DataRequired, Length
 
