@@ -100,13 +100,21 @@ def _drug_lines(user, kind, rows, existing):
     codes = {row["drug_code"] for _, row in rows if row["drug_code"]}
     known = {d.code: d for d in db.session.scalars(select(DrugItem).where(
         DrugItem.code.in_(codes), DrugItem.active.is_(True)))} if codes else {}
+    unpicked = {row["name"] for _, row in rows if row["name"] and row["drug_code"] not in known}
+    in_dictionary = set(db.session.scalars(select(DrugItem.name).where(
+        DrugItem.name.in_(unpicked), DrugItem.active.is_(True)))) if unpicked else set()
     problems, built, first_row = [], {}, {}
     for n, row in rows:
         drug = known.get(row["drug_code"])
         if drug is None:
             typed = row["name"] or row["drug_code"]
-            problems.append((f"drug-{n}", f"第 {n} 行：字典中暂无该药品“{typed}”" if typed
-                             else f"第 {n} 行：请选择药品"))
+            if not typed:
+                message = f"第 {n} 行：请选择药品"
+            elif row["name"] in in_dictionary:  # typed in full but not picked: which 剂型 / 规格 is not known
+                message = f"第 {n} 行：请从输入框下方的列表中选择“{typed}”的剂型和规格"
+            else:
+                message = f"第 {n} 行：字典中暂无该药品“{typed}”"
+            problems.append((f"drug-{n}", message))
         elif drug.code in first_row:
             other = first_row[drug.code]
             message = f"第 {other} 行与第 {n} 行是同一药品“{drug.name}（{drug.dosage_form} {drug.spec}）”，每种药品只填一行"

@@ -65,11 +65,17 @@ def test_no_rows_and_an_inactive_drug_are_refused(db):
     with pytest.raises(ValidationFailed) as refused:
         svc.save(user, "drug", [{"drug_code": "", "name": "", "quantity": ""}], TODAY)
     assert refused.value.of("rows") == ["请至少填写一种药品"]
-    drug(db, PENICILLIN).active = False
+    drug(db, "YP0063").active = False  # 阿司匹林, the only entry of that name
     db.session.commit()
     with pytest.raises(ValidationFailed) as refused:
-        svc.save(user, "drug", [{"drug_code": PENICILLIN, "name": "青霉素", "quantity": "5"}], TODAY)
-    assert refused.value.of("drug-1") == ["第 1 行：字典中暂无该药品“青霉素”"]
+        svc.save(user, "drug", [{"drug_code": "YP0063", "name": "阿司匹林", "quantity": "5"}], TODAY)
+    assert refused.value.of("drug-1") == ["第 1 行：字典中暂无该药品“阿司匹林”"]
+
+
+def test_a_dictionary_name_typed_but_not_picked_asks_to_pick_it(db):
+    with pytest.raises(ValidationFailed) as refused:
+        svc.save(_user(db, "inst_admin"), "drug", [{"drug_code": "", "name": "阿莫西林", "quantity": "5"}], TODAY)
+    assert refused.value.of("drug-1") == ["第 1 行：请从输入框下方的列表中选择“阿莫西林”的剂型和规格"]
 
 
 def test_the_snapshot_stays_when_the_dictionary_entry_is_renamed(db):

@@ -1,5 +1,8 @@
 """机构药品上报 through the pages: the posted rows become lines, a refused post shows every row again as typed with
 the messages under its inputs, the show page reads the snapshot, and who may use the type-ahead /drugs/search/."""
+import io
+
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from app.extensions import appbuilder
@@ -93,6 +96,15 @@ def test_type_ahead_permission_matrix(db, login_as):
 def test_type_ahead_for_a_clerk_who_may_only_fill_in(db, login_as):
     _grant(db, "inst_staff", "can_write")
     assert login_as("inst_staff").get("/drugs/search/?q=amxl").status_code == 200
+
+
+def test_export_writes_a_row_per_drug(db, login_as):
+    svc.save(_user(db, "inst_admin"), "drug", three_rows(db), TODAY, report=True)
+    client = login_as("inst_admin")
+    assert "导出 Excel" in client.get(LIST).get_data(as_text=True)
+    rows = list(load_workbook(io.BytesIO(client.get("/drugreports/export/").data)).active.iter_rows(values_only=True))
+    assert rows[0][2:8] == ("药品编码", "名称", "剂型", "规格", "单位", "库存数量")
+    assert [r[3] for r in rows[1:]] == ["阿莫西林", "青霉素", "布洛芬"] and rows[1][7] == 120
 
 
 def test_another_institution_gets_404(db, login_as):
