@@ -59,6 +59,7 @@ def test_a_refused_post_shows_every_row_again_with_its_messages(db, login_as):
     assert 'data-field="quantity-2">第 2 行：库存数量应为不小于 0 的整数（填写的是“x”）</div>' in body
     same = "第 1 行与第 3 行是同一药品“阿莫西林（胶囊 0.25g）”，每种药品只填一行"
     assert f'data-field="drug-1">{same}</div>' in body and f'data-field="drug-3">{same}</div>' in body
+    assert body.count('aria-invalid="true"') == 4  # 药品 of rows 1-3, 库存数量 of row 2
     assert "夜班盘点" in body and 'id="form-errors"' not in body  # every message is under its input
 
 
