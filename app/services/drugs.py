@@ -74,11 +74,14 @@ def search(text: str, limit: int = 20) -> list[DrugItem]:
     if not conditions:
         return []
     exact = case((or_(DrugItem.name == text, DrugItem.abbreviation == initials), 0), else_=1)
+    # typed Chinese: the names containing it before the ones only sharing its initials (阿莫 → 阿莫西林, not 奥美拉唑)
+    named = [case((DrugItem.name.like(f"%{text}%"), 0), else_=1)] if _HAN.search(text) else []
     query = (select(DrugItem).where(DrugItem.active.is_(True), or_(*conditions))
-             .order_by(exact, func.length(DrugItem.abbreviation), DrugItem.name, DrugItem.id).limit(limit))
+             .order_by(exact, *named, func.length(DrugItem.abbreviation), DrugItem.name, DrugItem.id).limit(limit))
     return list(db.session.scalars(query))
 
 
 def as_json(drug: DrugItem) -> dict:
     """What a report row shows read-only once a drug is picked."""
-    return {"id": drug.id, "name": drug.name, "dosage_form": drug.dosage_form, "spec": drug.spec, "unit": drug.unit}
+    return {"id": drug.id, "code": drug.code, "name": drug.name, "dosage_form": drug.dosage_form, "spec": drug.spec,
+            "unit": drug.unit}

@@ -136,7 +136,67 @@ def capacity_prefill(user) -> dict[str, int]:
     return {code: sum(sum(counts.get(t, {}).values()) for t in types) for code, types in CAPACITY_PREFILL.items()}
 
 
-LINE_BUILDERS = {"capacity": _typed_lines, "vehicle": _register_lines, "equipment": _register_lines}
+
+MAX_QUANTITY = 999_999_999  # fits the line's integer column
+DRUG_DETAIL = ("name", "dosage_form", "spec", "unit")  # the dictionary entry as it was when the report was saved
+
+
+def _drug_lines(user, kind, rows, existing):
+    """5.3: rows of [{"drug_code", "name" (what was typed), "quantity"}], numbered from 1 as the form shows them
+    (blank rows are skipped, their number kept). Each drug an active dictionary entry, once per report; 库存数量 an
+    integer ≥ 0; at least one row. A line's detail is a snapshot of the entry, so the report reads the same after
+    the dictionary is edited."""
+    from app.models.emergency_drugs import DrugItem
+
+    rows = [(n, {k: str(row.get(k) or "").strip() for k in ("drug_code", "name", "quantity")})
+            for n, row in enumerate(rows or [], start=1)]
+    rows = [(n, row) for n, row in rows if any(row.values())]
+    codes = {row["drug_code"] for _, row in rows if row["drug_code"]}
+    known = {d.code: d for d in db.session.scalars(select(DrugItem).where(
+        DrugItem.code.in_(codes), DrugItem.active.is_(True)))} if codes else {}
+    unpicked = {row["name"] for _, row in rows if row["name"] and row["drug_code"] not in known}
+    in_dictionary = set(db.session.scalars(select(DrugItem.name).where(
+        DrugItem.name.in_(unpicked), DrugItem.active.is_(True)))) if unpicked else set()
+    problems, built, first_row = [], {}, {}
+    for n, row in rows:
+        drug = known.get(row["drug_code"])
+        if drug is None:
+            typed = row["name"] or row["drug_code"]
+            if not typed:
+                message = f"第 {n} 行：请选择药品"
+            elif row["name"] in in_dictionary:  # typed in full but not picked: which 剂型 / 规格 is not known
+                message = f"第 {n} 行：请从输入框下方的列表中选择“{typed}”的剂型和规格"
+            else:
+                message = f"第 {n} 行：字典中暂无该药品“{typed}”"
+            problems.append((f"drug-{n}", message))
+        elif drug.code in first_row:
+            other = first_row[drug.code]
+            message = f"第 {other} 行与第 {n} 行是同一药品“{drug.name}（{drug.dosage_form} {drug.spec}）”，每种药品只填一行"
+            if (f"drug-{other}", message) not in problems:
+                problems.append((f"drug-{other}", message))
+            problems.append((f"drug-{n}", message))
+        else:
+            first_row[drug.code] = n
+        quantity = row["quantity"]
+        if not quantity:
+            problems.append((f"quantity-{n}", f"第 {n} 行：请填写库存数量"))
+        elif not quantity.isdigit() or not quantity.isascii():
+            problems.append((f"quantity-{n}", f"第 {n} 行：库存数量应为不小于 0 的整数（填写的是“{quantity}”）"))
+        elif int(quantity) > MAX_QUANTITY:
+            problems.append((f"quantity-{n}", f"第 {n} 行：库存数量不能超过 {MAX_QUANTITY}"))
+        elif drug is not None and drug.code not in built:
+            built[drug.code] = (int(quantity), {k: getattr(drug, k) or "" for k in DRUG_DETAIL})
+    if not rows:
+        problems.append(("rows", "请至少填写一种药品"))
+    return built, problems
+
+
+LINE_BUILDERS = {"capacity": _typed_lines, "vehicle": _register_lines, "equipment": _register_lines,
+                 "drug": _drug_lines}
+# Kinds whose lines are rows the institution chose (not the catalogue): the export writes one row per line with
+# these columns of the line (item_code, value, or a key of its detail snapshot).
+ROW_COLUMNS = {"drug": (("item_code", "药品编码"), ("name", "名称"), ("dosage_form", "剂型"), ("spec", "规格"),
+                        ("unit", "单位"), ("value", "库存数量"))}
 
 
 def _recheck(report) -> list[tuple[str, str]]:
@@ -166,6 +226,38 @@ def values_of(report: EmergencyReport | None) -> dict[str, int]:
     return {line.item_code: line.value for line in report.lines} if report is not None else {}
 
 
+def rows_of(report: EmergencyReport | None) -> list[dict]:
+    """A row kind's lines as the form and the show page draw them: code, quantity and the saved snapshot."""
+    if report is None:
+        return []
+    return [{"drug_code": line.item_code, "quantity": str(line.value),
+             **{k: (line.detail or {}).get(k, "") for k in DRUG_DETAIL}} for line in report.lines]
+
+
+def described_rows(rows) -> list[dict]:
+    """Rows of a form shown again (refused, or copied): each chosen drug's 剂型 / 规格 / 单位 from the dictionary
+    where the row does not carry its snapshot; what was typed is kept as it is."""
+    from app.models.emergency_drugs import DrugItem
+
+    codes = {r.get("drug_code") for r in rows if r.get("drug_code") and not r.get("dosage_form")}
+    known = {d.code: d for d in db.session.scalars(select(DrugItem).where(
+        DrugItem.code.in_(codes), DrugItem.active.is_(True)))} if codes else {}
+    described = []
+    for row in rows:
+        drug = known.get(row.get("drug_code"))
+        extra = {k: getattr(drug, k) or "" for k in DRUG_DETAIL if k != "name"} if drug else {}
+        described.append({**row, **extra})
+    return described
+
+
+def _line_cell(line, key):
+    if key == "item_code":
+        return line.item_code
+    if key == "value":
+        return line.value
+    return (line.detail or {}).get(key, "")
+
+
 def _query(user, kind, date_from=None, date_to=None, status=None):
     clause = scope.scope_of(user).institutions_clause(EmergencyReport.institution_id)
     query = select(EmergencyReport).where(EmergencyReport.kind == kind)
@@ -191,28 +283,35 @@ def search(user, kind, date_from=None, date_to=None, status=None, page=1, page_s
 
 def export(user, kind, date_from=None, date_to=None, status=None) -> bytes:
     """The searched list as .xlsx: one row per report, one column per indicator of the catalogue (register kinds:
-    and one more with how the count was made)."""
+    each count followed by how it was made); a row kind (ROW_COLUMNS: 机构药品上报) one row per line instead,
+    the report's columns repeated on each."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from sqlalchemy.orm import selectinload
 
-    items = indicators(kind)
+    columns = ROW_COLUMNS.get(kind)
+    items = [] if columns else indicators(kind)
     wb = Workbook()
     ws = wb.active
     ws.title = KINDS[kind]
     register = kind in REGISTER_KINDS  # each count followed by how it was made (在用 + 备用 + 维修)
     names = [n for i in items for n in ((i.name, f"{i.name}（{'+'.join(COUNTED)}）") if register else (i.name,))]
-    ws.append(["上报时间", "上报状态", *names, "填报说明", "上报人", "上报时刻"])
+    middle = [label for _, label in columns] if columns else names
+    ws.append(["上报时间", "上报状态", *middle, "填报说明", "上报人", "上报时刻"])
     for cell in ws[1]:
         cell.font = Font(bold=True)
     query = _query(user, kind, date_from, date_to, status).options(selectinload(EmergencyReport.lines))
     for r in db.session.scalars(query):
-        values, details = values_of(r), details_of(r)
-        cells = [c for i in items for c in ((values.get(i.code, ""), details.get(i.code, "")) if register
-                                            else (values.get(i.code, ""),))]
-        ws.append([r.report_date.strftime("%Y-%m-%d"), r.status, *cells,
-                   r.note or "", r.reported_by.username if r.reported_by else "",
-                   r.reported_at.strftime("%Y-%m-%d %H:%M") if r.reported_at else ""])
+        head = [r.report_date.strftime("%Y-%m-%d"), r.status]
+        tail = [r.note or "", r.reported_by.username if r.reported_by else "",
+                r.reported_at.strftime("%Y-%m-%d %H:%M") if r.reported_at else ""]
+        if columns:
+            for line in r.lines:
+                ws.append([*head, *(_line_cell(line, key) for key, _ in columns), *tail])
+        else:
+            values, details = values_of(r), details_of(r)
+            ws.append([*head, *(c for i in items for c in ((values.get(i.code, ""), details.get(i.code, ""))
+                                                           if register else (values.get(i.code, ""),))), *tail])
     ws.column_dimensions["A"].width = 12
     out = io.BytesIO()
     wb.save(out)
@@ -234,7 +333,8 @@ def copy_last(user, kind) -> dict:
     last = last_reported(user, kind)
     if last is None:
         raise DomainError("本机构还没有已上报的记录，无法复制上次上报")
-    return {"values": values_of(last), "note": last.note or "", "report_date": datetime.date.today()}
+    return {"values": values_of(last), "rows": rows_of(last) if last.kind in ROW_COLUMNS else [],
+            "note": last.note or "", "report_date": datetime.date.today()}
 
 
 # ---- writing ---------------------------------------------------------------------------------------------------
@@ -251,7 +351,8 @@ def _parse_date(raw):
 @transactional
 def save(user, kind, values, report_date, note="", pk=None, version=None, report=False):
     """Create (pk None) or change a report and keep it 未上报; `report=True`: 直接上报 / save and 上报 at once.
-    Every problem of the form at once, named by its field (indicator codes, report_date)."""
+    `values`: what the kind's line builder reads ({indicator code: typed} for 5.1, a list of rows for 机构药品上报).
+    Every problem of the form at once, named by its field (indicator codes, drug-2 / quantity-2, report_date)."""
     institution_id = _institution_id(user)
     if kind not in LINE_BUILDERS:
         raise DomainError("未知的上报类型")

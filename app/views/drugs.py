@@ -1,6 +1,7 @@
 """药品字典 (spec 5.3): the operators' dictionary page, and the type-ahead a drug report row uses (JSON, GET only)."""
-from flask import jsonify, request
-from flask_appbuilder import BaseView, ModelView, expose, has_access
+from flask import abort, jsonify, request
+from flask_appbuilder import BaseView, ModelView, expose
+from flask_login import login_required
 from wtforms.validators import DataRequired, Length
 
 from app.models.emergency_drugs import DrugItem
@@ -14,6 +15,10 @@ from app.views.display import DisplayMixin
 LABELS = {"code": "药品编码", "name": "通用名", "abbreviation": "拼音缩写", "dosage_form": "剂型", "spec": "规格",
           "unit": "单位", "category": "药品分类", "active": "启用"}
 SEARCH_LIMIT = 20
+# Who may use the type-ahead: whoever reads the dictionary, or reads or fills in 机构药品上报 (the report's rows need
+# it; the dictionary page itself is the operators').
+SEARCH_RIGHTS = (("can_read", pages.DRUG_DICTIONARY.resource), ("can_read", pages.DRUG_REPORTS.resource),
+                 ("can_write", pages.DRUG_REPORTS.resource))
 
 
 class DrugItemView(SafeRoutesMixin, VersionedEditMixin, DisplayMixin, ModelView):
@@ -50,8 +55,8 @@ class DrugItemView(SafeRoutesMixin, VersionedEditMixin, DisplayMixin, ModelView)
 
 
 class DrugSearchView(BaseView):
-    """The type-ahead: GET /drugs/search/?q=amxl → {"items": [{id, name, dosage_form, spec, unit}], "message"}.
-    Reads only; the right is 药品字典's 查看 (the drug report page shares it when it lands)."""
+    """The type-ahead: GET /drugs/search/?q=amxl → {"items": [{id, code, name, dosage_form, spec, unit}],
+    "message"}. Reads only; open to any of SEARCH_RIGHTS (403 otherwise)."""
 
     route_base = "/drugs"
     class_permission_name = pages.DRUG_DICTIONARY.resource
@@ -59,7 +64,9 @@ class DrugSearchView(BaseView):
     base_permissions = ["can_read"]
 
     @expose("/search/")
-    @has_access
+    @login_required
     def search(self):
+        if not any(self.appbuilder.sm.has_access(right, resource) for right, resource in SEARCH_RIGHTS):
+            abort(403)
         found = drugs.search(request.args.get("q", ""), SEARCH_LIMIT)
         return jsonify(items=[drugs.as_json(d) for d in found], message="" if found else drugs.NO_HIT)

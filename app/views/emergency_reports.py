@@ -36,6 +36,7 @@ class ReportPages:
 
     kind = page = None
     form_template = "emergency/form.html"  # a kind with other lines (register counts, drug rows) draws its own
+    show_template = "emergency/show.html"
     copyable = True  # 复制上次上报 (not for the kinds counted from a register)
     edited_models = (EmergencyReport,)
     scoped_model = EmergencyReport  # the tenancy sweep calls every <pk> route with foreign report ids
@@ -57,7 +58,7 @@ class ReportPages:
         return self.render_template(
             self.form_template, title=svc.KINDS[self.kind], report=report, errors=errors, values=values,
             report_date=report_date, note=note, groups=svc.groups(self.kind), form=FlaskForm(),
-            shown=["report_date", "note", *(i.code for i in svc.indicators(self.kind))],
+            shown=["report_date", "note", *self._shown(values)],
             may_report=self._may("report"), endpoint=type(self).__name__,
             **{"hints": {}, **self._form_context(report, values)})
 
@@ -68,6 +69,17 @@ class ReportPages:
     def _new_values(self) -> dict:
         """The form values a 新增 starts from."""
         return {}
+
+    # What differs between a catalogue kind (one input per indicator) and a row kind (机构药品上报): the fields
+    # shown next to an input, the form's values of a saved or copied report, and what the form posted.
+    def _shown(self, values):
+        return [i.code for i in svc.indicators(self.kind)]
+
+    def _form_values(self, report):
+        return {k: str(v) for k, v in svc.values_of(report).items()}
+
+    def _copied_values(self, copied):
+        return {k: str(v) for k, v in copied["values"].items()}
 
     def _posted(self):
         values = {i.code: request.form.get(i.code, "").strip() for i in svc.indicators(self.kind)}
@@ -124,7 +136,7 @@ class ReportPages:
         if request.method == "GET" and request.args.get("copy") and self.copyable:
             copied, errors = attempt(svc.copy_last, g.user, self.kind)
             if copied:
-                values, note = {k: str(v) for k, v in copied["values"].items()}, copied["note"]
+                values, note = self._copied_values(copied), copied["note"]
         elif request.method == "GET" and getattr(g.user, "institution_id", None):
             values = self._new_values()
         elif request.method == "POST":
@@ -141,7 +153,7 @@ class ReportPages:
         if request.method == "POST":
             values, report_date, note = self._posted()
         else:
-            values = {k: str(v) for k, v in svc.values_of(report).items()}
+            values = self._form_values(report)
             report_date, note = f"{report.report_date:%Y-%m-%d}", report.note or ""
         return form_page(save=self._save(pk) if request.method == "POST" else None, done=self._done,
                          render=lambda e: self._render_form(report, e, values, report_date, note))
@@ -151,7 +163,7 @@ class ReportPages:
     def show(self, pk):
         report = self._report(pk)
         return self.render_template(
-            "emergency/show.html", title=svc.KINDS[self.kind], report=report, values=svc.values_of(report),
+            self.show_template, title=svc.KINDS[self.kind], report=report, values=svc.values_of(report),
             details=svc.details_of(report),
             groups=svc.groups(self.kind), form=FlaskForm(), editable=svc.EDITABLE,
             may_write=self._may("write") and report.institution_id == g.user.institution_id,
@@ -237,3 +249,30 @@ class DrugReportView(ReportPages, BaseView):
     route_base = "/drugreports"
     kind, page = "drug", pages.DRUG_REPORTS
     class_permission_name = pages.DRUG_REPORTS.resource
+    form_template = "emergency/drug_form.html"
+    show_template = "emergency/drug_show.html"
+
+    def _posted(self):
+        """The rows as posted: parallel lists drug_code (the hidden code of the chosen drug), drug_name (what was
+        typed) and quantity, one entry per row of the table."""
+        codes, names, quantities = (request.form.getlist(k) for k in ("drug_code", "drug_name", "quantity"))
+        count = max(len(codes), len(names), len(quantities))
+
+        def at(items, i):
+            return items[i].strip() if i < len(items) else ""
+
+        rows = [{"drug_code": at(codes, i), "name": at(names, i), "quantity": at(quantities, i)} for i in range(count)]
+        return rows, request.form.get("report_date", "").strip(), request.form.get("note", "")
+
+    def _shown(self, values):
+        return [f"{field}-{n}" for n in range(1, len(values or []) + 1) for field in ("drug", "quantity")]
+
+    def _form_values(self, report):
+        return svc.rows_of(report)
+
+    def _copied_values(self, copied):
+        return copied["rows"]
+
+    def _render_form(self, report, errors, values, report_date, note):
+        rows = svc.described_rows(values) if values else [{}]  # a new report starts with one empty row
+        return super()._render_form(report, errors, rows, report_date, note)

@@ -62,6 +62,12 @@ def test_search_mixed_chinese_and_initials(db):
     assert "阿莫西林" in _names("阿莫x")
 
 
+def test_search_by_chinese_lists_the_names_containing_it_first(db):
+    names = _names("阿莫")  # its initials "am" also match 奥美拉唑 (amlz), which comes after
+    assert names[0].startswith("阿莫") and "奥美拉唑" in names
+    assert names.index("奥美拉唑") > max(i for i, n in enumerate(names) if "阿莫" in n)
+
+
 def test_search_without_a_hit_or_text_returns_nothing(db):
     assert drugs.search("zzzzq", 20) == []
     assert drugs.search("不存在的药", 20) == []
@@ -79,5 +85,5 @@ def test_search_leaves_out_inactive_drugs_and_respects_the_limit(db):
 
 def test_as_json_has_the_fields_a_report_row_shows(db):
     drug = drugs.search("amxl", 1)[0]
-    assert drugs.as_json(drug) == {"id": drug.id, "name": "阿莫西林", "dosage_form": drug.dosage_form,
+    assert drugs.as_json(drug) == {"id": drug.id, "code": drug.code, "name": "阿莫西林", "dosage_form": drug.dosage_form,
                                    "spec": drug.spec, "unit": drug.unit}

@@ -21,7 +21,7 @@ def test_type_ahead_answers_drugs_by_pinyin_initials(login_as):
     data = resp.get_json()
     assert data["message"] == ""
     first = data["items"][0]
-    assert first["name"] == "阿莫西林" and set(first) == {"id", "name", "dosage_form", "spec", "unit"}
+    assert first["name"] == "阿莫西林" and set(first) == {"id", "code", "name", "dosage_form", "spec", "unit"}
     assert first["dosage_form"] and first["unit"]
 
 
