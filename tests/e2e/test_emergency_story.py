@@ -104,7 +104,7 @@ def test_emergency_resources_done_means(app, db, live_server, browser, tmp_path)
     inst.locator("#report-list tr[data-id]").first.wait_for()
     assert "已上报" in inst.locator("#report-list tr[data-id]").first.inner_text()
 
-    # 3. 机构能力上报: a part above its total is refused with both numbers, fixed, saved, reported
+    # 3–4. 机构能力上报: a part above its total is refused with both numbers, fixed, saved, reported
     _menu(inst, "应急资源管理", "机构能力上报", "**/capacityreports/list/**")
     inst.get_by_role("link", name="新增", exact=True).click()
     inst.wait_for_url("**/capacityreports/add")
@@ -126,3 +126,28 @@ def test_emergency_resources_done_means(app, db, live_server, browser, tmp_path)
     shot(inst, "04_capacity_reported.png")
     db.session.expire_all()
     assert db.session.scalar(select(EmergencyReport.status).where(EmergencyReport.kind == "capacity")) == "已上报"
+
+    # 5. 机构药品上报: three drugs found by their pinyin initials, 保存, then 上报 from the list
+    _menu(inst, "应急资源管理", "机构药品上报", "**/drugreports/list/**")
+    inst.get_by_role("link", name="新增", exact=True).click()
+    inst.wait_for_url("**/drugreports/add")
+    inst.locator("#drug-rows").wait_for()
+    for n, (initials, name, quantity) in enumerate((("amxl", "阿莫西林", "120"), ("blf", "布洛芬", "35"),
+                                                    ("xsgy", "硝酸甘油", "5")), start=1):
+        if n > 1:
+            inst.get_by_role("button", name="+ 添加药品").click()
+        field = inst.get_by_label(f"第 {n} 行药品", exact=True)
+        field.click()
+        field.press_sequentially(initials)
+        inst.locator(f"#drug-list-{n} li", has_text=name).first.wait_for()
+        if n == 1:
+            shot(inst, "05_drug_type_ahead.png")
+        inst.keyboard.press("Enter")
+        assert field.input_value() == name
+        inst.get_by_label(f"第 {n} 行库存数量").fill(quantity)
+    with inst.expect_navigation():
+        inst.get_by_role("button", name="保存").click()
+    inst.wait_for_selector("text=已保存（未上报）")
+    _report_from_list(inst)
+    assert "已上报" in inst.locator("#report-list tr[data-id]").first.inner_text()
+    shot(inst, "06_drug_reported.png")
