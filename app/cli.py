@@ -8,7 +8,7 @@ from flask import current_app
 from sqlalchemy import event
 
 from app.extensions import appbuilder, db
-from app.services import audit, dictionaries, drugs, emergency_reports, pdf, posts, seed
+from app.services import audit, dictionaries, drugs, emergency_reports, emergency_supplies, pdf, posts, seed
 
 
 def run_setup(demo: bool = False, people: int = 0, org: bool = False, font: bool = True) -> dict:
@@ -30,6 +30,7 @@ def run_setup(demo: bool = False, people: int = 0, org: bool = False, font: bool
         result["drugs"] = drugs.load_drugs()
         result["standard_posts"] = posts.seed_standard_posts()
         result["emergency_indicators"] = emergency_reports.load_indicators()
+        result["supply_items"] = emergency_supplies.load_items()
         if demo or people or org:
             result.update(seed.seed_demo())
         if org:

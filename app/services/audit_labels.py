@@ -20,6 +20,7 @@ ENTITY_LABELS = {
     "transfer_request": "调动申请",
     "drug_item": "药品字典",
     "emergency_vehicle": "车辆档案", "emergency_equipment": "应急医疗设备档案",
+    "supply_item": "物资药械目录", "supply_entry": "物资药械上报",
 }
 
 # Columns of every table (ids, bookkeeping).
@@ -101,6 +102,7 @@ def _fields() -> dict:
         departments,
         emergency_registers,
         emergency_reports,
+        emergency_supplies,
         institutions,
         keygroups,
         people,
@@ -135,6 +137,8 @@ def _fields() -> dict:
     add("emergency_report", emergency_reports.LABELS)
     add("emergency_report_line", emergency_reports.LINE_LABELS)
     add("emergency_indicator", emergency_reports.INDICATOR_LABELS)
+    add("supply_entry", emergency_supplies.LABELS)
+    add("supply_item", emergency_supplies.ITEM_LABELS)
     return tables
 
 

@@ -37,6 +37,7 @@ from app.models import (
 )
 from app.models.emergency_registers import Equipment, Vehicle
 from app.models.emergency_reports import EmergencyReport
+from app.models.emergency_supplies import SupplyEntry
 from app.models.movements import Resignation, TransferRequest
 from app.models.versioning import is_versioned
 from app.services.audit import NOISE_FIELDS
@@ -49,7 +50,7 @@ EDITABLE = {User, Person, WorkExperience, Education, TitleQualification, Qualifi
             Department, Post, StandardPost, Institution, Branch, QuotaAllocation, DepartmentQuota, KeyGroup,
             RoleProfile, Probation, ProbationWindow, Region, RealNameCertification, DictItem, Resignation, Vehicle,
             Equipment, DrugItem,
-            EmergencyReport}
+            EmergencyReport, SupplyEntry}
 # Framework views with POST routes that are not this system's edit forms (left with a reason).
 FRAMEWORK_VIEWS = {
     "AppSecurityApi", "UserInfoEditView", "ResetPasswordView", "AppResetMyPasswordView", "AppAuthDBView", "RoleApi",
@@ -110,6 +111,9 @@ def _row(db, model):
         Resignation: lambda: Resignation(person_id=person.id, institution_id=person.institution_id, flow_type="25",
                                          leave_date=TODAY),
         EmergencyReport: lambda: EmergencyReport(institution_id=inst.id, kind="capacity", report_date=TODAY),
+        SupplyEntry: lambda: SupplyEntry(institution_id=inst.id, resource="supply", report="stock", day=TODAY,
+                                         item_code="S001", category="防护用品", name="医用防护口罩", unit="个",
+                                         quantity=1),
         TransferRequest: lambda: TransferRequest(requester_institution_id=inst.id, holder_institution_id=inst.id,
                                                  person_id=person.id, id_number=person.id_number, name=person.name,
                                                  reason="调入", expires_at=datetime.datetime(2020, 1, 31)),
