@@ -74,6 +74,17 @@ CAPACITY_REPORTS = Page("机构能力上报", "机构能力上报", REPORT_RIGHT
 VEHICLE_REPORTS = Page("机构车辆上报", "机构车辆上报", REPORT_RIGHTS, EMERGENCY, "fa-truck")
 DRUG_REPORTS = Page("机构药品上报", "机构药品上报", REPORT_RIGHTS, EMERGENCY, "fa-plus-square")
 EQUIPMENT_REPORTS = Page("应急医疗设备上报", "应急医疗设备上报", REPORT_RIGHTS, EMERGENCY, "fa-heartbeat")
+# 应急物资资源 / 应急药械资源 (spec 5.5, 5.6): resource × report, the manual's menu names; 上报 saves = reported
+SUPPLY_STOCK = Page("物资资源存量上报", "物资资源存量上报", RW, EMERGENCY, "fa-cubes")
+SUPPLY_ESTIMATE = Page("物资月估用量填报", "物资月估用量填报", RW, EMERGENCY, "fa-calendar")
+SUPPLY_DAILY = Page("物资日消耗上报", "物资日消耗上报", RW, EMERGENCY, "fa-line-chart")
+DRUGDEVICE_STOCK = Page("药械存量上报", "药械存量上报", RW, EMERGENCY, "fa-flask")
+DRUGDEVICE_DAILY = Page("药械日消耗上报", "药械日消耗上报", RW, EMERGENCY, "fa-line-chart")
+DRUGDEVICE_ESTIMATE = Page("药械月估用量填报", "药械月估用量填报", RW, EMERGENCY, "fa-calendar")
+SUPPLY_PAGES = {("supply", "stock"): SUPPLY_STOCK, ("supply", "estimate"): SUPPLY_ESTIMATE,
+                ("supply", "daily"): SUPPLY_DAILY, ("drugdevice", "stock"): DRUGDEVICE_STOCK,
+                ("drugdevice", "daily"): DRUGDEVICE_DAILY, ("drugdevice", "estimate"): DRUGDEVICE_ESTIMATE}
+MY_TASKS = Page("我的上报任务", "我的上报任务", ("read",), EMERGENCY, "fa-tasks")
 PROBATION_FILING = Page("试用期填报", "试用期填报", RW, PROBATION, "fa-pencil-square-o")
 PROBATION_REVIEW = Page("试用期审核", "试用期审核", ("read", "audit", "write"), PROBATION, "fa-check-square-o")
 REGION_INSTITUTIONS = Page("辖区机构", "辖区机构", RW, REGION, "fa-hospital")
@@ -83,6 +94,8 @@ QUOTA_ALLOCATION = Page("编制分配", "编制分配", RW, REGION, "fa-th")
 MOVEMENTS = Page("人员流动", "人员流动", ("read",), REGION, "fa-random")
 # 汇总 over the region's reported reports; audit = 退回 a report with a reason
 EMERGENCY_SUMMARY = Page("应急资源汇总", "应急资源汇总", ("read", "audit"), REGION, "fa-bar-chart")
+# 上报任务 (spec "哪些机构上报以上级通知为准"): the region publishes who reports what by when, and sends 催报
+REPORT_TASKS = Page("上报任务", "上报任务", RW, REGION, "fa-tasks")
 AUDIT_LOG = Page("操作日志", "操作日志", ("read",), SYSTEM, "fa-history")
 ACCOUNTS = Page("账号管理", "账号管理", RW, SYSTEM, "fa-users", delegable=False)
 ROLES = Page("角色管理", "角色管理", RW, SYSTEM, "fa-id-badge", delegable=False)
@@ -95,8 +108,9 @@ DRUG_DICTIONARY = Page("药品字典", "药品字典", RW, SYSTEM, "fa-medkit")
 # Menu order: categories in their order, pages in this order within them.
 PAGES = (INSTITUTION_PROFILE, DEPARTMENTS, POSTS, QUOTA, PEOPLE, PHOTO_WALL, KEY_GROUPS, IMPORTS, ATTACHMENT_BATCHES,
          RESIGNATIONS, TRANSFERS, CAPACITY_REPORTS, VEHICLES, VEHICLE_REPORTS, DRUG_REPORTS, EQUIPMENT, EQUIPMENT_REPORTS,
+         SUPPLY_STOCK, SUPPLY_ESTIMATE, SUPPLY_DAILY, DRUGDEVICE_STOCK, DRUGDEVICE_DAILY, DRUGDEVICE_ESTIMATE, MY_TASKS,
          PROBATION_FILING, PROBATION_REVIEW, REGION_INSTITUTIONS, CHANGE_REVIEW, STANDARD_POSTS, QUOTA_ALLOCATION,
-         MOVEMENTS, EMERGENCY_SUMMARY, AUDIT_LOG, ACCOUNTS, ROLES,
+         MOVEMENTS, EMERGENCY_SUMMARY, REPORT_TASKS, AUDIT_LOG, ACCOUNTS, ROLES,
          CERT_REVIEW, DICTIONARY, REGIONS, DRUG_DICTIONARY)
 BY_RESOURCE = {p.resource: p for p in PAGES}
 NOT_DELEGABLE = tuple(p.resource for p in PAGES if not p.delegable)

@@ -19,6 +19,7 @@ def register(appbuilder):
         VehicleReportView,
     )
     from app.views.emergency_summary import EmergencySummaryView
+    from app.views.emergency_supplies import SUPPLY_VIEWS
     from app.views.imports import AttachmentBatchView, ImportView
     from app.views.institution_profile import ChangeReviewView, InstitutionProfileView, LocationView
     from app.views.password import ChangePasswordView
@@ -30,6 +31,7 @@ def register(appbuilder):
     from app.views.profile import ProfileView
     from app.views.quota import QuotaAllocationView, QuotaView
     from app.views.region import MovementView, RegionInstitutionView
+    from app.views.report_tasks import MyTaskView, ReportTaskView
     from app.views.resignations import ResignationView
     from app.views.subsystems import SubsystemView
     from app.views.system import AuditLogView, DictItemView, RegionView
@@ -49,7 +51,9 @@ def register(appbuilder):
             pages.VEHICLES: VehicleView, pages.EQUIPMENT: EquipmentView, pages.MOVEMENTS: MovementView,
             pages.CAPACITY_REPORTS: CapacityReportView, pages.VEHICLE_REPORTS: VehicleReportView,
             pages.DRUG_REPORTS: DrugReportView, pages.EQUIPMENT_REPORTS: EquipmentReportView,
-            pages.EMERGENCY_SUMMARY: EmergencySummaryView,
+            pages.EMERGENCY_SUMMARY: EmergencySummaryView, pages.REPORT_TASKS: ReportTaskView,
+            pages.MY_TASKS: MyTaskView,
+            **{pages.SUPPLY_PAGES[key]: view for key, view in SUPPLY_VIEWS.items()},
             pages.PROBATION_FILING: ProbationView, pages.PROBATION_REVIEW: ProbationReviewView,
             pages.REGION_INSTITUTIONS: RegionInstitutionView, pages.CHANGE_REVIEW: ChangeReviewView,
             pages.STANDARD_POSTS: StandardPostView, pages.QUOTA_ALLOCATION: QuotaAllocationView,
