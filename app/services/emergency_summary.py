@@ -101,24 +101,24 @@ def _trail(root, region) -> list:
 
 # ---- the totals ------------------------------------------------------------------------------------------------
 
-def _grouping(region):
-    """(from-clause builder, key columns): an institution's column is the child region of `region` holding it, or
-    the institution itself when it is attached to `region` directly (or `region` has no children)."""
+def _by_column(region, inner, outer):
+    """Group in two steps, both in SQL: `inner(region_id, inst_key)` groups the rows by the institution's own region
+    (and by institution for those attached to `region` itself: `inst_key`, NULL otherwise) — a few rows per region,
+    whatever the number of institutions; then each region's rows go to the child region of `region` that holds it
+    (one path prefix match per region, not per row). `outer(sub)` gives the aggregates over the inner subquery's
+    columns. Rows: (child region id or None, institution id or None, *extra keys, *aggregates)."""
+    inst_key = case((Institution.region_id == region.id, Institution.id)) if region is not None else \
+        case((false(), Institution.id))
+    stmt, extra = inner(Institution.region_id.label("rid"), inst_key.label("iid"))
+    if region is not None:
+        stmt = stmt.where(Institution.region_id.in_(select(Region.id).where(Region.path.startswith(region.path))))
+    sub = stmt.group_by(Institution.region_id, inst_key, *extra).subquery()
     own, child = aliased(Region), aliased(Region)
     parent = child.parent_id == region.id if region is not None else child.parent_id.is_(None)
-    child_id = child.id.label("child_id")
-    inst_id = case((child.id.is_(None), Institution.id)).label("inst_id")
-
-    def joined(stmt, institution_id_column):
-        if institution_id_column is not None:  # None: the statement selects from Institution already
-            stmt = stmt.join(Institution, Institution.id == institution_id_column)
-        stmt = (stmt.join(own, Institution.region_id == own.id)
-                .outerjoin(child, and_(parent, own.path.startswith(child.path))))
-        if region is not None:
-            stmt = stmt.where(own.path.startswith(region.path))
-        return stmt
-
-    return joined, (child_id, inst_id), (child.id, case((child.id.is_(None), Institution.id)))
+    keys = [sub.c[e.key] for e in extra]
+    query = (select(child.id, sub.c.iid, *keys, *outer(sub)).select_from(sub).join(own, own.id == sub.c.rid)
+             .outerjoin(child, and_(parent, own.path.startswith(child.path))).group_by(child.id, sub.c.iid, *keys))
+    return db.session.execute(query).all()
 
 
 def _latest(kind, date_from, date_to, region):
@@ -167,19 +167,20 @@ def totals(user, kind, date_from=None, date_to=None, region_code=None) -> Summar
         raise DomainError("未知的上报类型")
     root = _root(user)
     region = region_for(user, region_code)
-    joined, keys, group = _grouping(region)
     latest = _latest(kind, date_from, date_to, region)
 
-    sums = db.session.execute(joined(
-        select(*keys, EmergencyReportLine.item_code, func.sum(EmergencyReportLine.value))
-        .select_from(latest).join(EmergencyReportLine, EmergencyReportLine.report_id == latest.c.id),
-        latest.c.institution_id).group_by(*group, EmergencyReportLine.item_code)).all()
-    reported = db.session.execute(joined(
-        select(*keys, func.count(), func.max(latest.c.id)).select_from(latest), latest.c.institution_id)
-        .group_by(*group)).all()
-    counted = db.session.execute(joined(
-        select(*keys, func.count(Institution.id), func.min(Institution.name)).select_from(Institution), None)
-        .group_by(*group)).all()
+    line = EmergencyReportLine
+    sums = _by_column(region, lambda *k: (
+        select(*k, line.item_code, func.sum(line.value).label("v")).select_from(latest)
+        .join(line, line.report_id == latest.c.id).join(Institution, Institution.id == latest.c.institution_id),
+        [line.item_code]), lambda sub: [func.sum(sub.c.v)])
+    reported = _by_column(region, lambda *k: (
+        select(*k, func.count().label("n"), func.max(latest.c.id).label("last")).select_from(latest)
+        .join(Institution, Institution.id == latest.c.institution_id), []),
+        lambda sub: [func.sum(sub.c.n), func.max(sub.c.last)])
+    counted = _by_column(region, lambda *k: (
+        select(*k, func.count(Institution.id).label("n"), func.min(Institution.name).label("name")), []),
+        lambda sub: [func.sum(sub.c.n), func.min(sub.c.name)])
 
     children = list(db.session.scalars(select(Region).where(
         Region.parent_id == region.id if region is not None else Region.parent_id.is_(None)).order_by(Region.code)))
@@ -187,10 +188,10 @@ def totals(user, kind, date_from=None, date_to=None, region_code=None) -> Summar
     for child_id, inst_id, number, name in counted:
         key = ("r", child_id) if child_id is not None else ("i", inst_id)
         unit = units.setdefault(key, Unit(key, name, institution_id=inst_id))
-        unit.in_scope = number
+        unit.in_scope = int(number)
     for child_id, inst_id, number, last_id in reported:
         unit = units[("r", child_id) if child_id is not None else ("i", inst_id)]
-        unit.reported = number
+        unit.reported = int(number)
         if inst_id is not None:
             unit.report_id = last_id
     summary = Summary(kind, date_from, date_to, region, _trail(root, region), [], [])
