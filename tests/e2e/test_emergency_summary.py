@@ -91,3 +91,27 @@ def test_region_returns_a_report_and_the_institution_reports_again(app, db, live
     again = db.session.get(EmergencyReport, report.id)
     assert again.status == "已上报" and {ln.item_code: ln.value for ln in again.lines}["doctors"] == 12
     assert db.session.scalar(select(EmergencyReport.status).where(EmergencyReport.id == report.id)) == "已上报"
+
+
+def test_ten_institutions_read_at_1366_without_a_horizontal_scroll(app, db, live_server, page):
+    from tests import factories
+
+    day = datetime.date.today() - datetime.timedelta(days=1)
+    reports.save(_user(db, "inst_admin"), "capacity", good_values(beds=30), day, report=True)
+    for n in range(1, 10):
+        inst = factories.institution(f"武汉市江夏区第{n}示例社区卫生服务中心")
+        user = factories.account(f"jx_center{n}", institution=inst)
+        if n % 4:  # some have not reported in the period
+            reports.save(user, "capacity", good_values(beds=30 + n), day, report=True)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    login(page, live_server, "region_admin")
+    page.get_by_role("link", name="区域管理").click()
+    page.get_by_role("link", name="应急资源汇总").click()
+    page.wait_for_url("**/emergencysummary/")
+    page.locator("#summary-table").wait_for()
+    assert page.locator("#summary-table thead th.summary-unit").count() == 10
+    assert "已上报机构 8 / 10" in page.locator("#summary-counts").inner_text()
+    overflow = page.evaluate("() => { const t = document.querySelector('#summary-table');"
+                             " return t.scrollWidth - t.parentElement.clientWidth; }")
+    assert overflow <= 0
+    _shot(page, "summary-ten-institutions.png")

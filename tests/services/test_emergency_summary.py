@@ -148,3 +148,23 @@ def test_export_holds_the_pages_table(db, fixture_data):
     beds = next(r for r in rows if r[0] == "实有床位数")
     assert beds[1] == "张" and beds[2] == 65 and sorted(beds[3:]) == [25, 40]
     assert rows[-1][0] == "已上报机构 / 机构数" and rows[-1][2] == "2 / 2"
+
+
+def test_drug_items_are_named_from_the_dictionary_or_the_lines_detail(db):
+    """Drug lines (another slice builds them) are summed the same way; names come from DrugItem, else detail."""
+    from app.models.emergency_drugs import DrugItem
+    from app.models.emergency_reports import EmergencyReportLine
+
+    drug = db.session.scalar(select(DrugItem).order_by(DrugItem.id))
+    for username, amount in (("inst_admin", 5), ("jx_second", 7)):
+        inst = _user(db, "inst_admin").institution_id if username == "inst_admin" else \
+            factories.account(username, institution=factories.institution("江夏药品院")).institution_id
+        db.session.add(EmergencyReport(
+            institution_id=inst, kind="drug", report_date=TODAY, status="已上报", reported_at=datetime.datetime.now(),
+            lines=[EmergencyReportLine(item_code=drug.code, value=amount, detail={"name": drug.name}),
+                   EmergencyReportLine(item_code="LOCAL-1", value=1, detail={"name": "自制消毒液", "unit": "瓶"})]))
+    db.session.commit()
+    result = summary.totals(_user(db, "region_admin"), "drug", *summary.default_period())
+    names = {code: (name, unit) for code, name, unit in result.items}
+    assert result.totals == {drug.code: 12, "LOCAL-1": 2} and names["LOCAL-1"] == ("自制消毒液", "瓶")
+    assert names[drug.code][0].startswith(drug.name) and names[drug.code][1] == drug.unit
