@@ -68,8 +68,8 @@ def test_region_returns_a_report_and_the_institution_reports_again(app, db, live
     page.wait_for_url("**/login/**")
     login(page, live_server, "inst_admin")
     page.locator("#subsystem-switcher .dropdown-toggle").click()
-    page.locator("#subsystem-switcher").get_by_role("link", name="应急资源管理").click()
-    page.wait_for_load_state("load")
+    with page.expect_navigation():  # the switch reloads the page with the subsystem's menu
+        page.locator("#subsystem-switcher").get_by_role("link", name="应急资源管理").click()
     page.get_by_role("link", name="应急资源管理").first.click()
     page.get_by_role("link", name="机构能力上报").click()
     page.wait_for_url("**/capacityreports/list/")
