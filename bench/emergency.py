@@ -9,9 +9,18 @@ per keystroke. The target (issue 14) is under 100 ms per keystroke at 10,000 dru
     .venv/bin/python bench/emergency.py                       # SQLite file under $TMPDIR/hr-bench
     .venv/bin/python bench/emergency.py --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench_drugs
 
-The regional total at 3,000 institutions × 12 reports is not measured yet (the report engine is another part).
+With `--part summary` (or `all`, the default) it also measures 区域管理 → 应急资源汇总
+(services/emergency_summary.totals): --institutions synthetic institutions (default 3,000) spread over the demo's
+counties, each with --reports reports of 机构能力上报 (default 12, one a month, every indicator a line: 18), mostly
+已上报, the newest some 未上报 / 已退回; then the totals for a province account (湖北省, every institution) and a
+county account (江夏区), over the last 30 days and over a year (the latest of 12 reports per institution). `--index`
+adds a candidate index first, to compare.
+
+    .venv/bin/python bench/emergency.py --part summary
+    .venv/bin/python bench/emergency.py --part summary --database-url postgresql+psycopg://postgres@127.0.0.1:5432/bench_summary
 """
 import argparse
+import functools
 import os
 import random
 import statistics
@@ -37,6 +46,10 @@ def parse_args(argv=None):
     p.add_argument("--database-url", default=None, help="数据库地址，默认 <dir>/emergency.db")
     p.add_argument("--drugs", type=int, default=10_000, help="药品字典条目数（默认 10000）")
     p.add_argument("--runs", type=int, default=10, help="每个按键计时次数（默认 10）")
+    p.add_argument("--part", choices=("all", "drugs", "summary"), default="all", help="测哪一部分（默认全部）")
+    p.add_argument("--institutions", type=int, default=3000, help="汇总：机构数（默认 3000）")
+    p.add_argument("--reports", type=int, default=12, help="汇总：每个机构的上报次数（默认 12）")
+    p.add_argument("--index", default="", help="汇总：先建的候选索引的列，如 kind,status,report_date")
     return p.parse_args(argv)
 
 
@@ -86,6 +99,129 @@ def measure(call, runs):
     return statistics.median(times), times[int(len(times) * 0.9) - 1], times[-1], len(times)
 
 
+def build_reports(institutions, per_institution):
+    """Synthetic institutions over the demo's counties, each with `per_institution` 机构能力上报, bulk-inserted."""
+    import datetime
+
+    from sqlalchemy import func, insert, select
+
+    from app.domain.uscc import check_char
+    from app.extensions import db
+    from app.models.emergency_reports import EmergencyReport, EmergencyReportLine
+    from app.models.org import Institution, Region
+    from app.services import emergency_reports as reports
+
+    started = time.perf_counter()
+    counties = list(db.session.scalars(select(Region).where(Region.level == 3).order_by(Region.code)))
+    codes = [i.code for i in reports.indicators("capacity")]
+    rng = random.Random(14)
+    first_inst = (db.session.scalar(select(func.max(Institution.id))) or 0) + 1
+    rows = []
+    for n in range(institutions):
+        region = counties[n % len(counties)]
+        first17 = f"12{region.code}MB{n:07d}"
+        rows.append({"id": first_inst + n, "code": first17 + check_char(first17), "name": f"基准卫生院{n:05d}",
+                     "region_id": region.id, "kind": "乡镇卫生院", "is_large_public": False, "internet_access": True,
+                     "version": 1})
+    for i in range(0, len(rows), 2000):
+        db.session.execute(insert(Institution), rows[i:i + 2000])
+    today = datetime.date.today()
+    report_id = (db.session.scalar(select(func.max(EmergencyReport.id))) or 0) + 1
+    heads, lines = [], []
+    for n in range(institutions):
+        for k in range(per_institution):
+            day = today - datetime.timedelta(days=30 * k + rng.randint(0, 5))
+            status = reports.REPORTED
+            if k == 0:
+                status = rng.choices((reports.REPORTED, reports.DRAFT, reports.RETURNED), (90, 5, 5))[0]
+            now = datetime.datetime.combine(day, datetime.time(9))
+            heads.append({"id": report_id, "institution_id": first_inst + n, "kind": "capacity", "report_date": day,
+                          "status": status, "created_at": now, "reported_at": now if status != reports.DRAFT else None,
+                          "version": 1})
+            lines.extend({"report_id": report_id, "item_code": c, "value": rng.randint(0, 60)} for c in codes)
+            report_id += 1
+        if len(lines) > 50_000:
+            db.session.execute(insert(EmergencyReport), heads)
+            db.session.execute(insert(EmergencyReportLine), lines)
+            heads, lines = [], []
+    if heads:
+        db.session.execute(insert(EmergencyReport), heads)
+        db.session.execute(insert(EmergencyReportLine), lines)
+    db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        for table in ("institution", "emergency_report", "emergency_report_line"):
+            db.session.execute(sa_text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                       f"(SELECT max(id) FROM {table}))"))
+        db.session.commit()
+        db.session.execute(sa_text("ANALYZE"))
+        db.session.commit()
+    else:
+        db.session.execute(sa_text("ANALYZE"))
+    total = db.session.scalar(select(func.count(EmergencyReportLine.id)))
+    print(f"{institutions} 个机构 × {per_institution} 次上报（{len(codes)} 项指标）：共 {total} 行数据，"
+          f"生成 {time.perf_counter() - started:.1f} s", flush=True)
+
+
+def sa_text(sql):
+    from sqlalchemy import text
+
+    return text(sql)
+
+
+def measure_summary(runs, index_columns=""):
+    """Medians of emergency_summary.totals for a province and a county account, 30 days and a year; with
+    `index_columns` measured again after that index is created."""
+    _measure_summary(runs, "")
+    if index_columns:
+        _measure_summary(runs, index_columns)
+
+
+def _measure_summary(runs, index_columns):
+    import datetime
+    from types import SimpleNamespace
+
+    from sqlalchemy import event, select
+
+    from app.extensions import db
+    from app.models.org import Region
+    from app.services import emergency_summary
+
+    if index_columns:
+        db.session.execute(sa_text(f"CREATE INDEX IF NOT EXISTS ix_bench_summary ON emergency_report "
+                                   f"({index_columns})"))
+        db.session.commit()
+        db.session.execute(sa_text("ANALYZE"))
+        db.session.commit()
+    statements = []
+    event.listen(db.engine, "before_cursor_execute", lambda *a: statements.append(1))
+    today = datetime.date.today()
+    results = []
+    for code, label in (("420000", "省（湖北省）"), ("420115", "县（江夏区）")):
+        region = db.session.scalar(select(Region).where(Region.code == code))
+        user = SimpleNamespace(is_authenticated=True, institution_id=None, region_id=region.id, region=region,
+                               roles=[])
+        for days, period in ((30, "近 30 天"), (365, "近一年")):
+            call = functools.partial(emergency_summary.totals, user, "capacity",
+                                     today - datetime.timedelta(days=days), today)
+            summary = call()  # warm-up
+            statements.clear()
+            call()
+            count = len(statements)
+            times = []
+            for _ in range(runs):
+                started = time.perf_counter()
+                call()
+                times.append((time.perf_counter() - started) * 1000)
+            times.sort()
+            results.append((f"{label} {period}", statistics.median(times), times[int(len(times) * 0.9) - 1] if
+                            len(times) >= 10 else times[-1], count, f"{summary.reported}/{summary.in_scope}",
+                            summary.totals.get("beds", 0)))
+    print(f"\n索引：{index_columns or '现有（emergency_report.institution_id）'}；{db.engine.dialect.name}")
+    print(f"{'应急资源汇总 totals()':<22}{'中位 ms':>10}{'p90 ms':>10}{'语句':>6}{'已上报/机构':>14}{'床位合计':>10}")
+    for label, median, p90, count, reported, beds in results:
+        print(f"{label:<24}{median:>10.1f}{p90:>10.1f}{count:>6}{reported:>16}{beds:>10}")
+
+
 def main(argv=None):
     args = parse_args(argv)
     os.makedirs(args.dir, exist_ok=True)
@@ -96,8 +232,20 @@ def main(argv=None):
     from app.services import drugs
     from app.services.seed import DEMO_PASSWORD
 
+    if args.part == "summary":
+        with app.app_context():
+            from app.cli import run_setup
+
+            run_setup(demo=True, font=False)
+            build_reports(args.institutions, args.reports)
+            measure_summary(args.runs, args.index)
+            db.session.remove()
+        return
+
     with app.app_context():
         count = build(args.drugs)
+        if args.part == "all":
+            build_reports(args.institutions, args.reports)
         db.session.remove()
 
     client = app.test_client()
@@ -117,6 +265,9 @@ def main(argv=None):
     print(f"{'联想输入（每个按键）':<20}{'中位 ms':>10}{'p90 ms':>10}{'最大 ms':>10}{'次数':>8}")
     for label, (median, p90, worst, n) in (("服务 drugs.search", service), ("HTTP /drugs/search/", http)):
         print(f"{label:<22}{median:>10.1f}{p90:>10.1f}{worst:>10.1f}{n:>8}")
+    if args.part == "all":
+        with app.app_context():
+            measure_summary(args.runs, args.index)
 
 
 if __name__ == "__main__":

@@ -55,6 +55,20 @@ class Reviewable:
     on_approve: Callable | None = None  # (item, reviewer): what 审核通过 does besides the status; may refuse
     status: str = "status"
     institution: str = "institution_id"
+    opinion: str = "opinion"  # the column keeping the latest opinion (e.g. an emergency report's return_reason)
+    # The model's own names of the machine's statuses, when it stores others (emergency reports: 待审核 is 已上报,
+    # 已驳回 is 已退回); None: the machine's names are stored.
+    states: dict | None = None
+
+    def machine(self, stored):
+        """The state machine's status of a stored one."""
+        if not self.states:
+            return stored
+        return {v: k for k, v in self.states.items()}.get(stored, stored)
+
+    def stored(self, status):
+        """The stored status of one of the state machine's."""
+        return (self.states or {}).get(status, status)
 
 
 def _step(spec: Reviewable, item, action: str, actor, new: str, opinion=None) -> None:
@@ -78,13 +92,14 @@ def submit(spec: Reviewable, item, applicant, *, ready: Callable | None = None):
     """提交 (草稿 / 已驳回 → 待审核). `ready(item)`: the workflow's own conditions, checked after the state machine
     allows the step and before anything is written (raise DomainError to refuse)."""
     with transaction():
-        new = review.transition(getattr(item, spec.status) or review.DRAFT, "submit", review.APPLICANT)
+        new = spec.stored(review.transition(spec.machine(getattr(item, spec.status)) or review.DRAFT, "submit",
+                                            review.APPLICANT))
         if ready is not None:
             ready(item)
         if getattr(item, spec.status) is None:
-            setattr(item, spec.status, review.DRAFT)
+            setattr(item, spec.status, spec.stored(review.DRAFT))
         _set(item, "submitted_at", datetime.datetime.now())
-        _set(item, "opinion", None)
+        _set(item, spec.opinion, None)
         _step(spec, item, "submit", applicant, new)
     return item
 
@@ -92,7 +107,7 @@ def submit(spec: Reviewable, item, applicant, *, ready: Callable | None = None):
 def withdraw(spec: Reviewable, item, applicant):
     """撤回 (待审核 → 草稿): the applicant takes a pending item back to change it."""
     with transaction():
-        new = review.transition(getattr(item, spec.status), "withdraw", review.APPLICANT)
+        new = spec.stored(review.transition(spec.machine(getattr(item, spec.status)), "withdraw", review.APPLICANT))
         _step(spec, item, "withdraw", applicant, new)
     return item
 
@@ -131,13 +146,13 @@ def decide(spec: Reviewable, reviewer, pk, action, opinion=None, *, before_appro
     then the declaration's `on_approve(item, reviewer)` run; either may refuse, and then nothing is written."""
     with transaction():
         item = get_for_review(spec, reviewer, pk)
-        new = review.decision(getattr(item, spec.status), action, opinion)
+        new = spec.stored(review.decision(spec.machine(getattr(item, spec.status)), action, opinion))
         if action == "approve":
             if before_approve is not None:
                 before_approve(item)
             if spec.on_approve is not None:
                 spec.on_approve(item, reviewer)
-        _set(item, "opinion", review.opinion_text(opinion))
+        _set(item, spec.opinion, review.opinion_text(opinion))
         _set(item, "reviewed_at", datetime.datetime.now())
         _set(item, "reviewer_id", reviewer.id)
         _step(spec, item, action, reviewer, new, opinion)
