@@ -405,6 +405,11 @@ def _own_editable(user, pk, version, read_only_message) -> EmergencyReport:
 
 
 def _mark_reported(report, user):
+    if report.id is not None and report.status == RETURNED:
+        # 上报 again after the region's 退回: a step of the review trail too (who, when), next to the 退回
+        from app.services import emergency_summary, reviews
+
+        reviews.submit(emergency_summary.REVIEW, report, user)
     report.status, report.reported_at, report.reported_by_id = REPORTED, datetime.datetime.now(), user.id
 
 

@@ -127,7 +127,7 @@ def test_emergency_resources_done_means(app, db, live_server, browser, tmp_path)
     db.session.expire_all()
     assert db.session.scalar(select(EmergencyReport.status).where(EmergencyReport.kind == "capacity")) == "已上报"
 
-    # 5. 机构药品上报: three drugs found by their pinyin initials, 保存, then 上报 from the list
+    # 5–6. 机构药品上报: three drugs found by their pinyin initials, 保存, then 上报 from the list
     _menu(inst, "应急资源管理", "机构药品上报", "**/drugreports/list/**")
     inst.get_by_role("link", name="新增", exact=True).click()
     inst.wait_for_url("**/drugreports/add")
@@ -151,3 +151,41 @@ def test_emergency_resources_done_means(app, db, live_server, browser, tmp_path)
     _report_from_list(inst)
     assert "已上报" in inst.locator("#report-list tr[data-id]").first.inner_text()
     shot(inst, "06_drug_reported.png")
+
+    # 7. region_admin: 区域管理 → 应急资源汇总 shows the district's totals; the 江夏 report is opened and 退回ed
+    region = _session(browser, live_server, "region_admin")
+    _menu(region, "区域管理", "应急资源汇总", "**/emergencysummary/**")
+    region.locator("#summary-table").wait_for()
+    assert region.locator('tr[data-item="beds"] .summary-total').inner_text() == "30"
+    assert "已上报机构 1 / 1" in region.locator("#summary-counts").inner_text()
+    shot(region, "07_region_summary.png")
+    region.locator("#summary-table thead").get_by_role("link", name="武汉市江夏区示例镇卫生院").click()
+    region.wait_for_url("**/emergencysummary/report/**")
+    region.get_by_label("退回原因").fill("实有床位数与机构信息不符，请核对")
+    with region.expect_navigation():
+        region.get_by_role("button", name="退回").click()
+    region.locator("#return-reason").wait_for()
+    assert region.locator("#report-status").inner_text() == "已退回"
+    shot(region, "08_region_returned.png")
+
+    # 8. inst_admin sees the reason, corrects and reports again; the district's total follows
+    _menu(inst, "应急资源管理", "机构能力上报", "**/capacityreports/list/**")
+    row = inst.locator("#report-list tr[data-id]").first
+    row.wait_for()
+    assert "已退回" in row.inner_text() and "实有床位数与机构信息不符，请核对" in row.inner_text()
+    shot(inst, "09_institution_sees_reason.png")
+    row.get_by_role("link", name="修改").click()
+    inst.wait_for_url("**/capacityreports/edit/**")
+    inst.locator("#return-reason").wait_for()
+    inst.get_by_label("实有床位数", exact=True).fill("32")
+    inst.once("dialog", lambda d: d.accept())
+    with inst.expect_navigation():
+        inst.get_by_role("button", name="保存并上报").click()
+    inst.locator("#report-list tr[data-id]").first.wait_for()
+    assert "已上报" in inst.locator("#report-list tr[data-id]").first.inner_text()
+    shot(inst, "10_reported_again.png")
+    region.get_by_role("link", name="返回汇总").click()
+    region.wait_for_url("**/emergencysummary/**")
+    region.locator("#summary-table").wait_for()
+    assert region.locator('tr[data-item="beds"] .summary-total').inner_text() == "32"
+    shot(region, "11_region_summary_again.png")

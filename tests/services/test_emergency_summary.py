@@ -119,6 +119,10 @@ def test_return_needs_a_reason_then_the_institution_edits_and_reports_again(db, 
                           version=returned.version, report=True)
     assert edited.status == "已上报"
     assert summary.totals(reviewer, "capacity", *summary.default_period()).totals["beds"] == 45 + 25
+    again = summary.history(edited)[-1]  # the trail shows the 上报 after the 退回 too
+    assert (again.action, again.from_status, again.to_status, again.actor_name) == (
+        "submit", "已退回", "已上报", "inst_admin")
+    assert len(summary.history(edited)) == 2
 
 
 def test_an_institution_cannot_return_and_outside_the_scope_is_not_found(db, fixture_data):
