@@ -343,22 +343,6 @@ def movement_rows(data, shown_id) -> dict:
 
 def movements_workbook(sheets: dict) -> bytes:
     """The export of the 人员流动 page: one sheet per table of `movement_rows`."""
-    import io
+    from app.services.workbooks import sheets_workbook
 
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    book = Workbook()
-    book.remove(book.active)
-    for title, (headers, rows) in sheets.items():
-        sheet = book.create_sheet(title)
-        sheet.append(headers)
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        for row in rows:
-            sheet.append(row)
-        for column in "ABCDEF"[:len(headers)]:
-            sheet.column_dimensions[column].width = 24
-    out = io.BytesIO()
-    book.save(out)
-    return out.getvalue()
+    return sheets_workbook(sheets)

@@ -2,7 +2,11 @@
 scoped by TenantModelView (institution_id from the caller, other institutions' rows 404), versioned edit forms,
 the manual's searches (车辆类型 + 使用状态, 设备类型 + 使用状况), and the rules of services/emergency_registers.py
 checked in pre_add / pre_update: FAB shows the Chinese refusal and the form again with what was typed."""
+import datetime
+
+from flask_appbuilder import expose, has_access
 from flask_appbuilder.models.sqla.filters import FilterEqual, FilterNotEqual
+from flask_appbuilder.urltools import get_filter_args
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField, ValidationError
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -11,9 +15,11 @@ from app.domain.vehicle import plate_problems, vin_problems
 from app.models.emergency_registers import EQUIPMENT_TYPES, USE_STATUSES, VEHICLE_TYPES, Equipment, Vehicle
 from app.security import pages
 from app.security.filters import AppInterface, FormFilterConverter
-from app.security.tenancy import TenantModelView
+from app.security.tenancy import VIEW_METHOD_PERMISSIONS, TenantModelView
 from app.services import emergency_registers as svc
+from app.services.workbooks import sheets_workbook
 from app.views.concurrency import VersionedEditMixin
+from app.views.files import send_workbook
 
 
 class _ChoiceFilterConverter(FormFilterConverter):
@@ -51,6 +57,13 @@ def _common_fields(status_label):
             "note": TextAreaField("备注", validators=[Optional(), Length(max=500)])}
 
 
+def _cell(value):
+    """A register value as a workbook cell: dates as dates, related rows by their name."""
+    if value is None or isinstance(value, (int, float, str, datetime.date)):
+        return value
+    return str(value)
+
+
 def _rule(check):
     """A form validator from a domain check: its messages under the input, the form shown again as typed."""
 
@@ -68,6 +81,20 @@ class _RegisterView(VersionedEditMixin, TenantModelView):
 
     problems = None  # the service's check of one row
     page_size = 20
+    list_template = "emergency/register_list.html"  # FAB's list with an 导出 Excel button
+    method_permission_name = {**VIEW_METHOD_PERMISSIONS, "export": "read"}
+
+    @expose("/export/")
+    @has_access
+    def export(self):
+        """导出 Excel of the list as searched (the same filters, scoped like the list; every page)."""
+        get_filter_args(self._filters)
+        filters = self._filters.get_joined_filters(self._base_filters)
+        _, rows = self.datamodel.query(filters, *self.base_order)
+        cells = [[_cell(getattr(row, c)) for c in self.show_columns] for row in rows]
+        headers = [self.label_columns[c] for c in self.show_columns]
+        return send_workbook(sheets_workbook({self.list_title: (headers, cells)}, width=16),
+                             f"{self.list_title}_{datetime.date.today():%Y%m%d}.xlsx")
 
     def _check(self, item):
         problems = type(self).problems(item)

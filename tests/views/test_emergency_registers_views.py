@@ -195,3 +195,30 @@ def test_show_and_edit_pages_in_chinese(db, login_as):
     assert "车辆识别代号" in show and "使用状态" in show and '<span class="label label-danger">报废</span>' in show
     edit = c.get(f"{VEHICLES}/edit/{v.id}").get_data(as_text=True)
     assert "修改车辆" in edit and 'name="version"' in edit and 'value="鄂A77777"' in edit
+
+
+def test_register_lists_export_what_is_searched_in_the_institution_only(db, login_as):
+    import io
+
+    from openpyxl import load_workbook
+
+    jiangxia, wuchang = _inst(db, JIANGXIA_CODE), _inst(db, WUCHANG_CODE)
+    _vehicle(db, jiangxia, "鄂A11111", "负压救护车")
+    _vehicle(db, jiangxia, "鄂A22222", "转运车", status="报废")
+    _vehicle(db, wuchang, "鄂A33333", "负压救护车")
+    c = login_as("inst_admin")
+    listing = c.get(f"{VEHICLES}/list/").get_data(as_text=True)
+    assert f'href="{VEHICLES}/export/' in listing and "导出 Excel" in listing
+    resp = c.get(f"{VEHICLES}/export/?_flt_0_vehicle_type=负压救护车")
+    assert resp.status_code == 200 and resp.headers["Cache-Control"].startswith("no-store")
+    sheet = load_workbook(io.BytesIO(resp.data)).active
+    rows = list(sheet.values)
+    assert rows[0][:3] == ("车牌号码", "车辆类型", "品牌型号") and sheet.title == "车辆档案管理"
+    assert [r[0] for r in rows[1:]] == ["鄂A11111"]  # searched; 武昌's vehicle never
+    everything = list(load_workbook(io.BytesIO(c.get(f"{VEHICLES}/export/").data)).active.values)
+    assert sorted(r[0] for r in everything[1:]) == ["鄂A11111", "鄂A22222"]
+    db.session.add(Equipment(institution_id=jiangxia.id, name="呼吸机", equipment_type="有创呼吸机", quantity=3))
+    db.session.commit()
+    equipment = list(load_workbook(io.BytesIO(c.get(f"{EQUIPMENT}/export/").data)).active.values)
+    assert equipment[1][:5] == ("呼吸机", "有创呼吸机", None, None, 3)
+    assert login_as("region_admin").get(f"{VEHICLES}/export/").status_code in (302, 403)
