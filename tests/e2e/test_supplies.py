@@ -77,6 +77,11 @@ def test_owner_reports_stock_and_consumption(app, db, live_server, page):
     assert page.get_by_label("第 1 行日消耗量").input_value() == "55"  # kept as typed
     assert db.session.scalar(select(SupplyEntry).where(SupplyEntry.report == "daily")) is None
     _shot(page, "daily-warning.png")
+    page.get_by_role("button", name="返回修改").click()  # back to the rows: 上报 again, warned again, then confirmed
+    assert page.locator("#supply-confirm-bar").is_hidden()
+    with page.expect_navigation():
+        page.get_by_role("button", name="上报", exact=True).click()
+    page.locator("#supply-warnings").wait_for()
     with page.expect_navigation():
         page.get_by_role("button", name="确认上报").click()
     page.wait_for_selector("text=2 条已上报")
@@ -94,6 +99,13 @@ def test_owner_reports_stock_and_consumption(app, db, live_server, page):
     changed = page.locator("#supply-list tr[data-id]", has_text="医用外科口罩").locator(".supply-changes")
     assert changed.inner_text().startswith("1")
     _shot(page, "daily-edited.png")
+
+    _open(page, "物资资源存量上报", "/supplies/stock")  # 可用天数: 40 ÷ 55 and 500 ÷ 110 under 7 days, 手套 "—"
+    gown = page.locator("#supply-list tr[data-id]", has_text="医用防护服").locator(".supply-days")
+    assert gown.inner_text() == "0.7" and "low-days" in gown.get_attribute("class")
+    assert page.locator("#supply-list tr[data-id]", has_text="医用外科口罩").locator(".supply-days").inner_text() == "4.5"
+    assert page.locator("#supply-list tr[data-id]", has_text="医用手套").locator(".supply-days").inner_text() == "—"
+    _shot(page, "stock-days-of-supply.png")
     db.session.expire_all()
     assert db.session.scalar(select(SupplyEntry.change_count).where(SupplyEntry.name == "医用外科口罩",
                                                                     SupplyEntry.report == "daily")) == 1

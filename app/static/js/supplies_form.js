@@ -80,8 +80,8 @@
   var back = document.getElementById("supply-back-edit");
   if (back) {
     back.addEventListener("click", function () {
-      document.getElementById("supply-confirm-bar").hidden = true;
-      document.getElementById("supply-submit").hidden = false;
+      document.getElementById("supply-confirm-bar").classList.add("hidden");
+      document.getElementById("supply-submit").classList.remove("hidden");
       var warned = body.querySelector(".supply-row-warning");
       var row = warned ? warned.closest("tr") : rows()[0];
       row.querySelector(".supply-quantity").focus();
