@@ -124,7 +124,9 @@ def test_drug_device_stock_with_a_drug_from_the_type_ahead(app, db, live_server,
     field.press_sequentially("amxl")
     page.locator("#drug-list-2 .drug-option", has_text="阿莫西林").first.wait_for()
     page.keyboard.press("Enter")
-    assert page.locator("tr.supply-row").nth(1).locator(".supply-unit").inner_text() == "粒"
+    drug_row = page.locator("tr.supply-row").nth(1)
+    assert drug_row.locator(".supply-unit").inner_text() == "粒"
+    assert drug_row.locator(".supply-spec").inner_text() == "胶囊 0.25g"  # as the entry keeps it
     page.get_by_label("第 2 行存量").fill("200")
     _shot(page, "drugdevice-form.png")
     with page.expect_navigation():
