@@ -9,6 +9,7 @@ supplies.py) are shown before saving — `check()` returns them, `report(..., co
 entries. Every call is scoped to the caller's institution (writes) or scope (reads)."""
 import csv
 import datetime
+import io
 import os
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -19,7 +20,14 @@ from app.domain import supplies as rules
 from app.domain.errors import DomainError, FieldError, ValidationFailed
 from app.extensions import db
 from app.models.emergency_drugs import DrugItem
-from app.models.emergency_supplies import DRUG_CATEGORY, RESOURCES, SupplyEntry, SupplyItem
+from app.models.emergency_supplies import (
+    DRUG_CATEGORY,
+    DRUG_DEVICE_CATEGORIES,
+    RESOURCES,
+    SUPPLY_CATEGORIES,
+    SupplyEntry,
+    SupplyItem,
+)
 from app.services import concurrency, scope
 from app.services.transaction import transactional
 
@@ -297,9 +305,7 @@ def delete(user, pk, version=None):
 
 # ---- reading ---------------------------------------------------------------------------------------------------
 
-def search(user, resource, report_kind, day_from=None, day_to=None, name="", category="", page=1,
-           page_size=PAGE_SIZE):
-    """(entries of one page, total): the caller's entries, newest day first; searches [spec] 日期 range, 名称, 类别."""
+def _query(user, resource, report_kind, day_from=None, day_to=None, name="", category=""):
     _check_kind(resource, report_kind)
     query = select(SupplyEntry).where(SupplyEntry.resource == resource, SupplyEntry.report == report_kind)
     clause = scope.scope_of(user).institutions_clause(SupplyEntry.institution_id)
@@ -313,25 +319,80 @@ def search(user, resource, report_kind, day_from=None, day_to=None, name="", cat
         query = query.where(SupplyEntry.name.contains(name.strip()))
     if (category or "").strip():
         query = query.where(SupplyEntry.category == category.strip())
+    return query
+
+
+def _ordered(query):
+    return query.order_by(SupplyEntry.day.desc(), SupplyEntry.name, SupplyEntry.id)
+
+
+def search(user, resource, report_kind, day_from=None, day_to=None, name="", category="", page=1,
+           page_size=PAGE_SIZE):
+    """(entries of one page, total): the caller's entries, newest day first; searches [spec] 日期 range, 名称, 类别."""
+    query = _query(user, resource, report_kind, day_from, day_to, name, category)
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     page = max(1, int(page or 1))
-    rows = db.session.scalars(query.order_by(SupplyEntry.day.desc(), SupplyEntry.name, SupplyEntry.id)
-                              .offset((page - 1) * page_size).limit(page_size)).all()
+    rows = db.session.scalars(_ordered(query).offset((page - 1) * page_size).limit(page_size)).all()
     return rows, total
 
 
+def categories(resource) -> list[str]:
+    """The 类别 of a resource, for the list's search."""
+    return list(SUPPLY_CATEGORIES if resource == "supply" else DRUG_DEVICE_CATEGORIES)
+
+
+def key_text(entry_or_day, report_kind) -> str:
+    day = getattr(entry_or_day, "day", entry_or_day)
+    return _key_text(day, report_kind)
+
+
+def export(user, resource, report_kind, day_from=None, day_to=None, name="", category="") -> bytes:
+    """The searched list as .xlsx, one row per entry (the same columns as the list)."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    query = _query(user, resource, report_kind, day_from, day_to, name, category)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = menu_name(resource, report_kind)
+    region = not getattr(user, "institution_id", None)  # a regional account sees several institutions
+    head = ["机构"] if region else []
+    ws.append([*head, rules.DATE_LABELS[report_kind], "类别", "名称", "规格型号", "计量单位",
+               rules.QUANTITY_LABELS[report_kind], "备注", "提示", "修改次数", "最后修改时间"])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for e in db.session.scalars(_ordered(query)):
+        ws.append([*([e.institution.name if e.institution else ""] if region else []),
+                   _key_text(e.day, report_kind), e.category, e.name, e.spec or "", e.unit,
+                   float(e.quantity) if e.quantity != int(e.quantity) else int(e.quantity), e.note or "",
+                   "；".join(e.warnings or []), e.change_count or 0,
+                   e.changed_at.strftime("%Y-%m-%d %H:%M") if e.changed_at else ""])
+    ws.column_dimensions["A"].width = 12
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
 def days_of_supply(institution_id, resource, codes) -> dict[str, Decimal | None]:
-    """可用天数 per item: its latest stock ÷ the average consumption of its last 7 reported days (None: "—")."""
-    result = {}
+    """可用天数 per item: its latest stock ÷ the average consumption of its last 7 reported days (None: "—").
+    One statement: each item's stocks and consumptions ranked newest first, the first of each kept."""
+    codes = list(codes)
+    result = {code: None for code in codes}
+    if not codes:
+        return result
+    rank = func.row_number().over(partition_by=(SupplyEntry.item_code, SupplyEntry.report),
+                                  order_by=SupplyEntry.day.desc()).label("rank")
+    ranked = select(SupplyEntry.item_code, SupplyEntry.report, SupplyEntry.quantity, rank).where(
+        SupplyEntry.institution_id == institution_id, SupplyEntry.resource == resource,
+        SupplyEntry.report.in_((rules.STOCK, rules.DAILY)), SupplyEntry.item_code.in_(codes)).subquery()
+    stock: dict[str, Decimal] = {}
+    used: dict[str, list[Decimal]] = {code: [] for code in codes}
+    for code, report_kind, quantity, _ in db.session.execute(
+            select(ranked).where(ranked.c.rank <= rules.AVERAGE_DAYS).order_by(ranked.c.item_code, ranked.c.rank)):
+        if report_kind == rules.STOCK:
+            stock.setdefault(code, Decimal(quantity))
+        else:
+            used[code].append(Decimal(quantity))
     for code in codes:
-        stock = db.session.scalar(select(SupplyEntry.quantity).where(
-            SupplyEntry.institution_id == institution_id, SupplyEntry.resource == resource,
-            SupplyEntry.report == rules.STOCK, SupplyEntry.item_code == code)
-            .order_by(SupplyEntry.day.desc()).limit(1))
-        used = db.session.scalars(select(SupplyEntry.quantity).where(
-            SupplyEntry.institution_id == institution_id, SupplyEntry.resource == resource,
-            SupplyEntry.report == rules.DAILY, SupplyEntry.item_code == code)
-            .order_by(SupplyEntry.day.desc()).limit(rules.AVERAGE_DAYS)).all()
-        result[code] = rules.days_of_supply(Decimal(stock) if stock is not None else None,
-                                            [Decimal(u) for u in used])
+        result[code] = rules.days_of_supply(stock.get(code), used[code])
     return result

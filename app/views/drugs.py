@@ -16,9 +16,11 @@ LABELS = {"code": "药品编码", "name": "通用名", "abbreviation": "拼音�
           "unit": "单位", "category": "药品分类", "active": "启用"}
 SEARCH_LIMIT = 20
 # Who may use the type-ahead: whoever reads the dictionary, or reads or fills in 机构药品上报 (the report's rows need
-# it; the dictionary page itself is the operators').
+# it; the dictionary page itself is the operators'), or fills in a 药械 page (its 药品 rows, spec 5.6).
 SEARCH_RIGHTS = (("can_read", pages.DRUG_DICTIONARY.resource), ("can_read", pages.DRUG_REPORTS.resource),
-                 ("can_write", pages.DRUG_REPORTS.resource))
+                 ("can_write", pages.DRUG_REPORTS.resource),
+                 *(("can_write", page.resource) for (resource, _), page in pages.SUPPLY_PAGES.items()
+                   if resource == "drugdevice"))
 
 
 class DrugItemView(SafeRoutesMixin, VersionedEditMixin, DisplayMixin, ModelView):

@@ -100,10 +100,11 @@ def _import_jobs(db):
 
 
 def _emergency_rows(db):
-    """A vehicle, a piece of equipment and a report in each institution, so every register and report route of
-    应急资源管理 (and the regional summary's report page) has foreign rows to be refused."""
+    """A vehicle, a piece of equipment, a report and a supply entry in each institution, so every register, report
+    and 物资/药械 route of 应急资源管理 (and the regional summary's report page) has foreign rows to be refused."""
     from app.models.emergency_registers import Equipment, Vehicle
     from app.models.emergency_reports import EmergencyReport, EmergencyReportLine
+    from app.models.emergency_supplies import SupplyEntry
 
     for n, inst in enumerate(db.session.scalars(select(Institution)).all()):
         db.session.add(Vehicle(institution_id=inst.id, plate_no=f"鄂A1234{n}", vehicle_type="负压救护车", status="在用"))
@@ -111,6 +112,11 @@ def _emergency_rows(db):
         for status in ("未上报", "已上报"):
             db.session.add(EmergencyReport(institution_id=inst.id, kind="capacity", report_date=datetime.date.today(),
                                            status=status, lines=[EmergencyReportLine(item_code="beds", value=1)]))
+        for resource, report in (("supply", "stock"), ("supply", "estimate"), ("supply", "daily"),
+                                 ("drugdevice", "stock"), ("drugdevice", "estimate"), ("drugdevice", "daily")):
+            db.session.add(SupplyEntry(institution_id=inst.id, resource=resource, report=report,
+                                       day=datetime.date.today().replace(day=1), item_code="S001", category="防护用品",
+                                       name="医用防护口罩", unit="个", quantity=5, change_count=0))
     db.session.commit()
 
 
