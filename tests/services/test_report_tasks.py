@@ -142,7 +142,7 @@ def test_rate_and_the_not_reported_list_equal_a_direct_query(db):
 
 
 def test_remind_reaches_only_the_not_reported_institutions_of_that_task(db):
-    jiangxia, jiangxia2 = _inst(db, JIANGXIA_CODE), _inst(db, JIANGXIA2_CODE)
+    jiangxia2 = _inst(db, JIANGXIA2_CODE)
     task = _publish(db)
     other = _publish(db, title="能力上报", kind="report:capacity", period="once", date_from=TODAY.isoformat())
     _entry(db, JIANGXIA_CODE, TODAY)
