@@ -50,6 +50,7 @@ class ReportTaskView(BaseView):
     class_permission_name = pages.REPORT_TASKS.resource
     method_permission_name = {"list": "read", "show": "read", "add": "write", "remind": "write", "withdraw": "write"}
     base_permissions = ["can_read", "can_write"]
+    edited_models = ()  # 发布 creates a task, 催报 adds reminders, 撤销 is a one-way switch: no row is edited in a form
 
     def _may_write(self):
         return bool(appbuilder.sm.has_access("can_write", pages.REPORT_TASKS.resource))
