@@ -48,6 +48,9 @@ def test_remind_post_flashes_the_count_and_the_institution_sees_it(db, login_as)
     show = f"/reporttasks/show/{task.id}"
     page = client.get(show).get_data(as_text=True)
     assert 'id="task-rate">1/2' in page and "催报" in page
+    yesterday = (TODAY - datetime.timedelta(days=1)).isoformat()
+    picked = client.get(f"{show}?period={yesterday}").get_data(as_text=True)  # the period picker
+    assert 'id="task-rate">0/2' in picked and f'value="{yesterday}" selected' in picked
     assert client.post(f"/reporttasks/remind/{task.id}", data={"period": TODAY.isoformat()}).status_code == 400
     resp = client.post(f"/reporttasks/remind/{task.id}",
                        data={"period": TODAY.isoformat(), "csrf_token": csrf_token(client, show)},
@@ -70,6 +73,10 @@ def test_each_side_is_refused_the_other_sides_page(db, login_as):
     assert login_as("inst_admin").get(ADD).status_code == 403
     assert login_as("region_admin").get(MINE).status_code == 403
     assert 'id="home-tasks"' not in login_as("region_admin").get("/").get_data(as_text=True)
+    _publish(db, title="能力上报", kind="report:capacity", period="once", date_from=TODAY.isoformat())
+    assert "id=\"home-tasks\"" in login_as("inst_admin").get("/").get_data(as_text=True)
+    staff = login_as("inst_staff")  # same institution, without the 我的上报任务 right: no panel, no page
+    assert 'id="home-tasks"' not in staff.get("/").get_data(as_text=True) and staff.get(MINE).status_code == 403
 
 
 def test_a_task_of_another_region_is_not_found(db, login_as):
