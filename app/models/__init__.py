@@ -31,5 +31,6 @@ from app.models.people import (  # noqa: F401
     Training,
     WorkExperience,
 )
+from app.models.report_tasks import ReportReminder, ReportTask, ReportTaskInstitution  # noqa: F401
 from app.models.security import LoginAttempt, RealNameCertification, RoleProfile, User  # noqa: F401
 from app.models.workflow import ChangeRequest, LocationReport, ReviewRecord  # noqa: F401

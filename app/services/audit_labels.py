@@ -21,6 +21,7 @@ ENTITY_LABELS = {
     "drug_item": "药品字典",
     "emergency_vehicle": "车辆档案", "emergency_equipment": "应急医疗设备档案",
     "supply_item": "物资药械目录", "supply_entry": "物资药械上报",
+    "report_task": "上报任务", "report_task_institution": "上报任务机构", "report_reminder": "催报记录",
 }
 
 # Columns of every table (ids, bookkeeping).
@@ -108,6 +109,7 @@ def _fields() -> dict:
         people,
         posts,
         probation,
+        report_tasks,
         resignations,
         transfers,
     )
@@ -139,6 +141,9 @@ def _fields() -> dict:
     add("emergency_indicator", emergency_reports.INDICATOR_LABELS)
     add("supply_entry", emergency_supplies.LABELS)
     add("supply_item", emergency_supplies.ITEM_LABELS)
+    add("report_task", report_tasks.LABELS)
+    add("report_task_institution", report_tasks.TASK_INSTITUTION_LABELS)
+    add("report_reminder", report_tasks.REMINDER_LABELS)
     return tables
 
 

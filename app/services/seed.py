@@ -18,10 +18,12 @@ from app.services.transaction import transactional
 DEMO_PASSWORD = "Demo@Hb-2580"
 JIANGXIA_CODE = "124201154201150159"
 WUCHANG_CODE = "124201064201060209"
+JIANGXIA2_CODE = "124201154201151641"
 
 DEMO_INSTITUTIONS = (
     (JIANGXIA_CODE, "武汉市江夏区示例镇卫生院", "420115", "乡镇卫生院"),
     (WUCHANG_CODE, "武汉市武昌区示例社区卫生服务中心", "420106", "社区卫生服务中心"),
+    (JIANGXIA2_CODE, "武汉市江夏区示例街道社区卫生服务中心", "420115", "社区卫生服务中心"),
 )
 
 # (account, 昵称, role, institution code or None, region code or None, is_owner, demo password?)
@@ -31,6 +33,7 @@ DEMO_ACCOUNTS = (
     ("inst_admin", "江夏示例卫生院总账号", "机构总账号", JIANGXIA_CODE, None, True, True),
     ("inst_staff", "江夏示例卫生院人事科", "人事科", JIANGXIA_CODE, None, False, True),
     ("inst2_admin", "武昌示例中心总账号", "机构总账号", WUCHANG_CODE, None, True, True),
+    ("inst3_admin", "江夏示例街道中心总账号", "机构总账号", JIANGXIA2_CODE, None, True, True),
     ("newcomer01", "新用户", "人事科", JIANGXIA_CODE, None, False, False),
 )
 

@@ -11,5 +11,8 @@ class HomeIndexView(IndexView):
     @expose("/")
     def index(self):
         user = g.user if g.user is not None and g.user.is_authenticated else None
+        from app.views.report_tasks import institution_panel
+
         return self.render_template(self.index_template, appbuilder=self.appbuilder, user=user,
-                                    scope=scope_of(user) if user else None)
+                                    scope=scope_of(user) if user else None,
+                                    tasks_panel=institution_panel(user) if user else None)

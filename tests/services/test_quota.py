@@ -134,7 +134,8 @@ def test_regional_overview_lists_the_subtree_with_current_allocation_distributed
     _person(db, inst, None)  # 在编 without a department still counts for the institution
     _person(db, inst, office, establishment="2")  # 合同制: not 在编
     rows = quota.regional_overview(_user(db, "region_admin"))
-    assert [r.institution.name for r in rows] == ["武汉市江夏区示例镇卫生院"]
+    assert [r.institution.name for r in rows] == ["武汉市江夏区示例镇卫生院", "武汉市江夏区示例街道社区卫生服务中心"]
+    assert rows[1].allocation is None and rows[1].difference is None  # the second 江夏 centre: nothing allocated
     row = rows[0]
     assert (row.allocation.document_no, row.allocation.total, row.distributed, row.established, row.difference) == \
         ("新文", 18, 5, 2, 16)
