@@ -19,15 +19,15 @@ pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 SHOTS = os.environ.get("STORY14_SHOTS") or ("/work/wt/shots14" if os.path.isdir("/work/wt") else None)
 
 
-def _shooter(tmp_path):
-    if SHOTS:
-        os.makedirs(SHOTS, exist_ok=True)
+def _shooter(tmp_path, shots=SHOTS):
+    if shots:
+        os.makedirs(shots, exist_ok=True)
 
     def shot(page, name):
         path = tmp_path / name
         page.screenshot(path=str(path), full_page=True)
-        if SHOTS:
-            shutil.copyfile(path, os.path.join(SHOTS, name))
+        if shots:
+            shutil.copyfile(path, os.path.join(shots, name))
 
     return shot
 
