@@ -31,7 +31,8 @@ from app.services import scope
 from app.services.emergency_summary import _by_column, _root, _trail, region_for
 
 STOCK_LOOKBACK_DAYS = 30
-RULE = (f"存量取各机构当日或之前最近一次上报（{STOCK_LOOKBACK_DAYS} 天内）；日均消耗为近 {rules.AVERAGE_DAYS} 日已上报消耗的平均；"
+RULE = (f"存量取各机构当日或之前最近一次上报（{STOCK_LOOKBACK_DAYS} 天内）；"
+        f"日均消耗为近 {rules.AVERAGE_DAYS} 日已上报消耗的平均；"
         f"可用天数 = 存量 ÷ 日均消耗，不足 {rules.LOW_DAYS} 天的排在前面并标红，无消耗显示“—”")
 LABELS = {"supply": "物资", "drugdevice": "药械"}
 
