@@ -1,8 +1,9 @@
 """区域管理 → 应急资源汇总, the second part (issue 15): 应急物资 / 应急药械 of one day over the caller's region.
 
 The rules (docs/emergency.md), for a resource (物资 / 药械) and a day D, over the institutions in scope:
-- 存量: each institution's latest 存量上报 of the item on or before D (at most STOCK_LOOKBACK_DAYS back — an older
-  stock is not a current figure); the region's 存量 is the sum of them.
+- 存量: each institution's latest 存量上报 of the item on or before D, within the STOCK_LOOKBACK_DAYS (7) days
+  ending on D — an older stock is not a current figure, and the bound keeps the read to a week of entries (see
+  docs/benchmarks.md); the region's 存量 is the sum of them.
 - 当日消耗: the sum of the 日消耗上报 of day D; 近 7 日日均消耗: per institution the average of its 日消耗 reported in the
   7 days ending on D (days not reported are not zeros), the region's is the sum of them.
 - 可用天数 = 存量 ÷ 近 7 日日均消耗 (of the region, a child region or one institution: sums ÷ sums), one decimal;
@@ -13,8 +14,8 @@ The rules (docs/emergency.md), for a resource (物资 / 药械) and a day D, ove
 - 修改次数 / 最后修改 per row: the changes (SupplyEntry.change_count, changed_at) of the entries the row reads, so
   the region sees figures changed after they were reported. Entries are read live: a 修改 or 删除 shows at once.
 All in SQL: one window-numbered subquery grouped per institution and item, grouped again per child region (or per
-institution at the lowest level) as in the first part (emergency_summary._by_column); three statements whatever the
-number of institutions."""
+institution at the lowest level) as in the first part (emergency_summary._by_column), plus the institutions in scope,
+the child regions and the item names: five statements whatever the number of institutions."""
 import datetime
 import io
 from dataclasses import dataclass, field
@@ -25,12 +26,14 @@ from sqlalchemy import and_, case, func, or_, select
 from app.domain import supplies as rules
 from app.domain.errors import DomainError
 from app.extensions import db
-from app.models.emergency_supplies import RESOURCES, SupplyEntry
+from app.models.emergency_drugs import DrugItem
+from app.models.emergency_supplies import RESOURCES, SupplyEntry, SupplyItem
 from app.models.org import Institution, Region
 from app.services import scope
 from app.services.emergency_summary import _by_column, _root, _trail, region_for
+from app.services.emergency_supplies import DRUG_PREFIX
 
-STOCK_LOOKBACK_DAYS = 30
+STOCK_LOOKBACK_DAYS = 7  # a stock older than a week is not a current figure (benchmark: docs/benchmarks.md)
 RULE = (f"存量取各机构当日或之前最近一次上报（{STOCK_LOOKBACK_DAYS} 天内）；"
         f"日均消耗为近 {rules.AVERAGE_DAYS} 日已上报消耗的平均；"
         f"可用天数 = 存量 ÷ 日均消耗，不足 {rules.LOW_DAYS} 天的排在前面并标红，无消耗显示“—”")
@@ -109,20 +112,22 @@ class SupplySummary:
 
 def _per_institution(resource, day, region):
     """Subquery: one row per institution and item with its latest stock, the day's consumption, the 7-day average,
-    whether it reported stock / consumption on the day, and the changes of the entries read."""
+    whether it reported stock / consumption on the day, and the changes of the entries read. One pass over the
+    entries of the STOCK_LOOKBACK_DAYS days ending on `day` (both reports: the same window)."""
     e = SupplyEntry
-    start = day - datetime.timedelta(days=STOCK_LOOKBACK_DAYS)
+    start = day - datetime.timedelta(days=max(STOCK_LOOKBACK_DAYS, rules.AVERAGE_DAYS) - 1)
     week = day - datetime.timedelta(days=rules.AVERAGE_DAYS - 1)
     number = func.row_number().over(partition_by=(e.institution_id, e.item_code, e.report), order_by=e.day.desc())
-    stmt = select(e.institution_id, e.item_code, e.report, e.day, e.quantity, e.change_count, e.changed_at, e.name,
-                  e.spec, e.unit, number.label("n")).where(
-        e.resource == resource, e.day <= day,
-        or_(and_(e.report == rules.STOCK, e.day >= start), and_(e.report == rules.DAILY, e.day >= week)))
+    stmt = select(e.institution_id, e.item_code, e.report, e.day, e.quantity, e.change_count, e.changed_at,
+                  number.label("n")).where(e.resource == resource, e.report.in_((rules.STOCK, rules.DAILY)),
+                                           e.day >= start, e.day <= day)
     if region is not None:
         stmt = stmt.where(e.institution_id.in_(scope.region_institution_ids(region.path)))
     r = stmt.subquery("entries")
     stock = and_(r.c.report == rules.STOCK, r.c.n == 1)
     daily = r.c.report == rules.DAILY
+    if week > start:
+        daily = and_(daily, r.c.day >= week)
     read = or_(stock, daily)
     return select(
         r.c.institution_id, r.c.item_code,
@@ -133,8 +138,23 @@ def _per_institution(resource, day, region):
         func.avg(case((daily, r.c.quantity))).label("average"),
         func.sum(case((read, r.c.change_count), else_=0)).label("changes"),
         func.max(case((read, r.c.changed_at))).label("changed_at"),
-        func.max(r.c.name).label("name"), func.max(r.c.spec).label("spec"), func.max(r.c.unit).label("unit"),
     ).group_by(r.c.institution_id, r.c.item_code).subquery("per_institution")
+
+
+def item_names(resource, codes) -> dict[str, tuple[str, str]]:
+    """{code: (name with 规格, unit)} from the catalogues (SupplyItem; DrugItem for "drug:" codes), whatever their
+    state; a code in neither keeps its own text. Two statements at most."""
+    names = {}
+    plain = [c for c in codes if not c.startswith(DRUG_PREFIX)]
+    drugs = {c[len(DRUG_PREFIX):]: c for c in codes if c.startswith(DRUG_PREFIX)}
+    if plain:
+        for it in db.session.scalars(select(SupplyItem).where(SupplyItem.code.in_(plain))):
+            names[it.code] = (it.name + (f"（{it.spec}）" if it.spec else ""), it.unit)
+    if drugs:
+        for d in db.session.scalars(select(DrugItem).where(DrugItem.code.in_(list(drugs)))):
+            spec = f"{d.dosage_form} {d.spec}".strip()
+            names[drugs[d.code]] = (d.name + (f"（{spec}）" if spec else ""), d.unit)
+    return {c: names.get(c, (c, "")) for c in codes}
 
 
 def summary(user, resource, day=None, region_code=None) -> SupplySummary:
@@ -149,12 +169,10 @@ def summary(user, resource, day=None, region_code=None) -> SupplySummary:
         select(*k, per.c.item_code, func.sum(per.c.stock).label("s"), func.sum(per.c.used).label("u"),
                func.sum(per.c.average).label("a"), func.sum(per.c.stock_today).label("ns"),
                func.sum(per.c.used_today).label("nd"), func.sum(per.c.changes).label("c"),
-               func.max(per.c.changed_at).label("t"), func.max(per.c.name).label("nm"),
-               func.max(per.c.spec).label("sp"), func.max(per.c.unit).label("un"))
+               func.max(per.c.changed_at).label("t"))
         .select_from(per).join(Institution, Institution.id == per.c.institution_id), [per.c.item_code]),
         lambda sub: [func.sum(sub.c.s), func.sum(sub.c.u), func.sum(sub.c.a), func.sum(sub.c.ns),
-                     func.sum(sub.c.nd), func.sum(sub.c.c), func.max(sub.c.t), func.max(sub.c.nm),
-                     func.max(sub.c.sp), func.max(sub.c.un)])
+                     func.sum(sub.c.nd), func.sum(sub.c.c), func.max(sub.c.t)])
     counted = _by_column(region, lambda *k: (
         select(*k, func.count(Institution.id).label("n"), func.min(Institution.name).label("name")), []),
         lambda sub: [func.sum(sub.c.n), func.min(sub.c.name)])
@@ -166,7 +184,8 @@ def summary(user, resource, day=None, region_code=None) -> SupplySummary:
         key = ("r", child_id) if child_id is not None else ("i", inst_id)
         units.setdefault(key, SupplyUnit(key, name, institution_id=inst_id)).in_scope = int(number)
     items: dict[str, ItemRow] = {}
-    for child_id, inst_id, code, s, u, a, ns, nd, c, t, name, spec, unit in rows:
+    names = item_names(resource, sorted({row[2] for row in rows}))
+    for child_id, inst_id, code, s, u, a, ns, nd, c, t in rows:
         key = ("r", child_id) if child_id is not None else ("i", inst_id)
         found = units[key]
         s, u, a = _dec(s), _dec(u), _dec(a)
@@ -179,7 +198,7 @@ def summary(user, resource, day=None, region_code=None) -> SupplySummary:
         t = _moment(t)
         if t and (found.changed_at is None or t > found.changed_at):
             found.changed_at = t
-        row = items.setdefault(code, ItemRow(code, name + (f"（{spec}）" if spec else ""), unit or ""))
+        row = items.setdefault(code, ItemRow(code, *names[code]))
         row.stock = _add(row.stock, s)
         row.used = _add(row.used, u)
         row.average = _add(row.average, a)

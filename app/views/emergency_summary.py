@@ -86,7 +86,8 @@ class EmergencySummaryView(BaseView):
         return self.render_template(
             "emergency/summary.html", title=pages.EMERGENCY_SUMMARY.label, kinds=KINDS, kind=resource,
             query=query, region_code=region_code, supplies=result, errors=errors, rule=supply_summary.RULE,
-            fmt=supply_summary.fmt_days, low_days=supply_summary.rules.LOW_DAYS)
+            fmt=supply_summary.fmt_days, low_days=supply_summary.rules.LOW_DAYS,
+            lookback=supply_summary.STOCK_LOOKBACK_DAYS)
 
     @expose("/export/")
     @has_access

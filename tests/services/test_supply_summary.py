@@ -56,7 +56,8 @@ def _direct(db, insts, day):
     for inst in insts:
         for code in {r.item_code for r in rows}:
             mine = [r for r in rows if r.institution_id == inst and r.item_code == code]
-            stock = [r for r in mine if r.report == "stock" and day - svc.STOCK_LOOKBACK_DAYS * DAY <= r.day <= day]
+            first = day - (svc.STOCK_LOOKBACK_DAYS - 1) * DAY  # the 7 days ending on the day
+            stock = [r for r in mine if r.report == "stock" and first <= r.day <= day]
             if stock:
                 stocks[code] = stocks.get(code, 0) + max(stock, key=lambda r: r.day).quantity
                 if max(r.day for r in stock) == day:

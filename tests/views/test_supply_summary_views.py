@@ -62,7 +62,7 @@ def test_the_day_field_is_refused_in_place_and_an_earlier_day_shows_nothing(db, 
     body = client.get(INDEX + "?kind=supply&day=2026-02-30").get_data(as_text=True)
     assert 'data-field="day">日期格式应为 2026-01-31' in body and 'id="supply-items"' not in body
     past = client.get(INDEX + f"?kind=supply&day={TODAY - datetime.timedelta(days=1):%Y-%m-%d}")
-    assert "之前 30 天内没有上报数据" in past.get_data(as_text=True)
+    assert "之前 7 天内没有存量或消耗数据" in past.get_data(as_text=True)
 
 
 def test_drill_down_from_the_city_and_export(db, login_as):
