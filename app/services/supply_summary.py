@@ -11,9 +11,9 @@ The rules (docs/emergency.md), for a resource (物资 / 药械) and a day D, ove
   first, for items and for institutions / child regions.
 - 上报存量 / 上报消耗机构 n / m per item: institutions that reported the item's stock / consumption on D, of those in
   scope.
-- 修改次数 / 最后修改 per row: the changes (SupplyEntry.change_count, changed_at) of the entries the row reads, so
-  the region sees figures changed after they were reported. Entries are read live: a 修改 or 删除 shows at once.
-All in SQL: one window-numbered subquery grouped per institution and item, grouped again per child region (or per
+- 修改次数 / 最后修改 per row: the changes (SupplyEntry.change_count, changed_at) of the week's entries the row
+  reads, so the region sees figures changed after they were reported. Entries are read live: a 修改 or 删除 shows at once.
+All in SQL: one subquery grouped per institution and item (no window function), grouped again per child region (or per
 institution at the lowest level) as in the first part (emergency_summary._by_column), plus the institutions in scope,
 the child regions and the item names: five statements whatever the number of institutions."""
 import datetime
@@ -21,7 +21,7 @@ import io
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import Numeric, and_, case, cast, func, literal, select
 
 from app.domain import supplies as rules
 from app.domain.errors import DomainError
@@ -110,35 +110,50 @@ class SupplySummary:
     in_scope: int = 0
 
 
+STOCK_SHIFT = 10 ** 11  # > 100 × MAX_QUANTITY: a stock's day and quantity packed in one number (see below)
+
+
+def _packed_stock(e):
+    """day number × STOCK_SHIFT + quantity × 100 (days since 2000-01-01), exact on both databases."""
+    if db.engine.dialect.name == "sqlite":  # integral doubles under 2⁵³
+        return (func.julianday(e.day) - 2451544.5) * STOCK_SHIFT + e.quantity * 100
+    return (cast(e.day - datetime.date(2000, 1, 1), Numeric(30, 0)) * literal(STOCK_SHIFT, Numeric(30, 0))
+            + e.quantity * 100)
+
+
+def _unpacked_stock(packed):
+    if db.engine.dialect.name == "sqlite":
+        return packed % STOCK_SHIFT / 100.0
+    return func.mod(packed, literal(STOCK_SHIFT, Numeric(30, 0))) / literal(100, Numeric(30, 0))
+
+
 def _per_institution(resource, day, region):
     """Subquery: one row per institution and item with its latest stock, the day's consumption, the 7-day average,
-    whether it reported stock / consumption on the day, and the changes of the entries read. One pass over the
-    entries of the STOCK_LOOKBACK_DAYS days ending on `day` (both reports: the same window)."""
+    whether it reported stock / consumption on the day, and the changes of the week's entries. One pass over the
+    entries of the STOCK_LOOKBACK_DAYS days ending on `day`, grouped per institution and item with no window and no
+    sort: the latest stock is MAX(day number × STOCK_SHIFT + quantity × 100), unpacked by its remainder (exact:
+    quantities have at most 2 decimals and stay under 10⁹)."""
     e = SupplyEntry
     start = day - datetime.timedelta(days=max(STOCK_LOOKBACK_DAYS, rules.AVERAGE_DAYS) - 1)
     week = day - datetime.timedelta(days=rules.AVERAGE_DAYS - 1)
-    number = func.row_number().over(partition_by=(e.institution_id, e.item_code, e.report), order_by=e.day.desc())
-    stmt = select(e.institution_id, e.item_code, e.report, e.day, e.quantity, e.change_count, e.changed_at,
-                  number.label("n")).where(e.resource == resource, e.report.in_((rules.STOCK, rules.DAILY)),
-                                           e.day >= start, e.day <= day)
+    is_stock = e.report == rules.STOCK
+    daily = e.report == rules.DAILY
+    if week > start:
+        daily = and_(daily, e.day >= week)
+    packed = func.max(case((is_stock, _packed_stock(e))))
+    stmt = select(
+        e.institution_id, e.item_code,
+        _unpacked_stock(packed).label("stock"),
+        func.max(case((and_(is_stock, e.day == day), 1), else_=0)).label("stock_today"),
+        func.sum(case((and_(daily, e.day == day), e.quantity))).label("used"),
+        func.max(case((and_(daily, e.day == day), 1), else_=0)).label("used_today"),
+        func.avg(case((daily, e.quantity))).label("average"),
+        func.sum(e.change_count).label("changes"),
+        func.max(e.changed_at).label("changed_at"),
+    ).where(e.resource == resource, e.report.in_((rules.STOCK, rules.DAILY)), e.day >= start, e.day <= day)
     if region is not None:
         stmt = stmt.where(e.institution_id.in_(scope.region_institution_ids(region.path)))
-    r = stmt.subquery("entries")
-    stock = and_(r.c.report == rules.STOCK, r.c.n == 1)
-    daily = r.c.report == rules.DAILY
-    if week > start:
-        daily = and_(daily, r.c.day >= week)
-    read = or_(stock, daily)
-    return select(
-        r.c.institution_id, r.c.item_code,
-        func.sum(case((stock, r.c.quantity))).label("stock"),
-        func.max(case((and_(r.c.report == rules.STOCK, r.c.day == day), 1), else_=0)).label("stock_today"),
-        func.sum(case((and_(daily, r.c.day == day), r.c.quantity))).label("used"),
-        func.max(case((and_(daily, r.c.day == day), 1), else_=0)).label("used_today"),
-        func.avg(case((daily, r.c.quantity))).label("average"),
-        func.sum(case((read, r.c.change_count), else_=0)).label("changes"),
-        func.max(case((read, r.c.changed_at))).label("changed_at"),
-    ).group_by(r.c.institution_id, r.c.item_code).subquery("per_institution")
+    return stmt.group_by(e.institution_id, e.item_code).subquery("per_institution")
 
 
 def item_names(resource, codes) -> dict[str, tuple[str, str]]:
