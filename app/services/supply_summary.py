@@ -15,7 +15,7 @@ The rules (docs/emergency.md), for a resource (物资 / 药械) and a day D, ove
   reads, so the region sees figures changed after they were reported. Entries are read live: a 修改 or 删除 shows at once.
 All in SQL: one subquery grouped per institution and item (no window function), grouped again per child region (or per
 institution at the lowest level) as in the first part (emergency_summary._by_column), plus the institutions in scope,
-the child regions and the item names: four statements whatever the number of institutions."""
+the child regions and the item names: four or five statements whatever the number of institutions."""
 import datetime
 import io
 from dataclasses import dataclass, field
