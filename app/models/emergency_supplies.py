@@ -57,6 +57,9 @@ class SupplyEntry(Versioned, Model):
     __table_args__ = (
         UniqueConstraint("institution_id", "resource", "report", "item_code", "day", name="uq_supply_entry_key"),
         Index("ix_supply_entry_summary", "resource", "report", "day", "item_code"),
+        # the region's supplies summary reads a week of an institution's entries from this index alone (issue 15)
+        Index("ix_supply_entry_scope", "institution_id", "resource", "day", "report", "item_code", "quantity",
+              "change_count", "changed_at"),
     )
 
     id = Column(Integer, primary_key=True)

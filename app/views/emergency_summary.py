@@ -13,6 +13,7 @@ from app.models.emergency_reports import EmergencyReport
 from app.security import pages
 from app.services import emergency_reports as reports
 from app.services import emergency_summary as svc
+from app.services import supply_summary
 from app.views.concurrency import opened_version
 from app.views.emergency_reports import _date
 from app.views.files import send_workbook
@@ -26,6 +27,9 @@ def _detail_text(detail) -> str:
     if isinstance(detail, list):
         return "；".join(_detail_text(d) for d in detail)
     return "" if detail is None else str(detail)
+
+
+KINDS = {**reports.KINDS, **{k: f"应急{v}" for k, v in supply_summary.LABELS.items()}}  # the picker: 4 + 物资 / 药械
 
 
 class EmergencySummaryView(BaseView):
@@ -42,7 +46,7 @@ class EmergencySummaryView(BaseView):
     def _asked(self, errors):
         """(kind, date_from, date_to, region_code) of the query string; the last 30 days by default."""
         args = request.args
-        kind = args.get("kind") if args.get("kind") in reports.KINDS else "capacity"
+        kind = args.get("kind") if args.get("kind") in KINDS else "capacity"
         start, end = svc.default_period()
         date_from = _date(args.get("date_from"), "date_from", "上报时间（起）", errors) \
             if "date_from" in args else start
@@ -51,31 +55,55 @@ class EmergencySummaryView(BaseView):
             errors.items.append(FieldError("date_to", "上报时间（止）不能早于上报时间（起）"))
         return kind, date_from, date_to, (args.get("region_code") or "").strip() or None
 
+    def _day(self, errors):
+        """The supplies part's day (?day=, today by default)."""
+        if not request.args.get("day"):
+            return datetime.date.today()
+        return _date(request.args.get("day"), "day", "日期", errors)
+
     @expose("/")
     @has_access
     def index(self):
         errors = Errors()
         kind, date_from, date_to, region_code = self._asked(errors)
+        if kind in supply_summary.LABELS:
+            return self._supplies(kind, region_code, errors)
         result = None
         if not errors:
             result, errors = attempt(svc.totals, g.user, kind, date_from, date_to, region_code)
         query = {"kind": kind, "date_from": f"{date_from:%Y-%m-%d}" if date_from else "",
                  "date_to": f"{date_to:%Y-%m-%d}" if date_to else ""}
         return self.render_template(
-            "emergency/summary.html", title=pages.EMERGENCY_SUMMARY.label, kinds=reports.KINDS, kind=kind,
+            "emergency/summary.html", title=pages.EMERGENCY_SUMMARY.label, kinds=KINDS, kind=kind,
             query=query, region_code=region_code, summary=result, errors=errors, rule=svc.RULE)
+
+    def _supplies(self, resource, region_code, errors):
+        day = self._day(errors)
+        result = None
+        if not errors:
+            result, errors = attempt(supply_summary.summary, g.user, resource, day, region_code)
+        query = {"kind": resource, "day": f"{day:%Y-%m-%d}" if day else request.args.get("day", "")}
+        return self.render_template(
+            "emergency/summary.html", title=pages.EMERGENCY_SUMMARY.label, kinds=KINDS, kind=resource,
+            query=query, region_code=region_code, supplies=result, errors=errors, rule=supply_summary.RULE,
+            fmt=supply_summary.fmt_days, low_days=supply_summary.rules.LOW_DAYS,
+            lookback=supply_summary.STOCK_LOOKBACK_DAYS)
 
     @expose("/export/")
     @has_access
     def export(self):
         errors = Errors()
         kind, date_from, date_to, region_code = self._asked(errors)
-        if not errors:
+        if kind in supply_summary.LABELS:
+            day = self._day(errors)
+            if not errors:
+                data, errors = attempt(supply_summary.export, g.user, kind, day, region_code)
+        elif not errors:
             data, errors = attempt(svc.export, g.user, kind, date_from, date_to, region_code)
         if errors:
             flash(errors.text(), "danger")
             return redirect(url_for(".index", **request.args.to_dict()))
-        return send_workbook(data, f"应急资源汇总_{reports.KINDS[kind]}_{datetime.date.today():%Y%m%d}.xlsx")
+        return send_workbook(data, f"应急资源汇总_{KINDS[kind]}_{datetime.date.today():%Y%m%d}.xlsx")
 
     def _report(self, pk) -> EmergencyReport:
         try:
