@@ -82,7 +82,7 @@ def test_totals_and_days_of_supply_equal_a_direct_computation(db, data):
     result = svc.summary(_user(db, "region_admin"), "supply", TODAY)
     stocks, used, averages, reporters = _direct(db, data["insts"], TODAY)
     by_code = {r.code: r for r in result.items}
-    assert set(by_code) == {a, b, c} and result.in_scope == 2
+    assert set(by_code) == {a, b, c} and result.in_scope == 3  # the demo's second 江夏 centre has not reported
     for code, row in by_code.items():
         assert row.stock == stocks.get(code) and row.used == used.get(code)
         assert (row.average is None and code not in averages) or abs(row.average - averages[code]) < Decimal("0.001")
@@ -97,8 +97,9 @@ def test_totals_and_days_of_supply_equal_a_direct_computation(db, data):
 def test_units_show_days_per_item_low_institutions_first_and_their_changes(db, data):
     a, b, c = data["codes"]
     result = svc.summary(_user(db, "region_admin"), "supply", TODAY)
-    assert [u.label for u in result.units] == ["江夏测试二院", "武汉市江夏区示例镇卫生院"]
-    other, mine = result.units
+    assert [u.label for u in result.units] == ["江夏测试二院", "武汉市江夏区示例街道社区卫生服务中心", "武汉市江夏区示例镇卫生院"]
+    other, silent, mine = result.units
+    assert silent.days(a) is None and not silent.low  # reported nothing: "—", not low
     assert other.low and other.days(a) == Decimal("4.0") and other.days(c) == Decimal("2.0")
     assert mine.days(a) == Decimal("15.0") and mine.days(b) is None and not mine.low
     assert (mine.changes, mine.changed_at) == (0, None)
@@ -133,7 +134,7 @@ def test_scope_and_drill_down(db, data):
     city = svc.summary(admin, "supply", TODAY, region_code="420100")
     units = {u.label: u for u in city.units}
     assert units["江夏区"].stock[a] == 220 and units["武昌区"].stock[a] == 1000
-    assert units["江夏区"].region_code == "420115" and units["江夏区"].in_scope == 2
+    assert units["江夏区"].region_code == "420115" and units["江夏区"].in_scope == 3
     with pytest.raises(DomainError):
         svc.summary(_user(db, "region_admin"), "supply", TODAY, region_code="420106")
     with pytest.raises(DomainError):
@@ -150,4 +151,5 @@ def test_export_has_both_tables(db, data):
     assert rows[1][2:6] == [220, 25, 18.33, 12] and rows[2][5] == "—"
     head = [cell.value for cell in units[1]]
     assert head[-2:] == ["修改次数", "最后修改时间"]
-    assert [row[0].value for row in units.iter_rows(min_row=2)] == ["江夏测试二院", "武汉市江夏区示例镇卫生院"]
+    assert [row[0].value for row in units.iter_rows(min_row=2)] == [
+        "江夏测试二院", "武汉市江夏区示例街道社区卫生服务中心", "武汉市江夏区示例镇卫生院"]

@@ -45,7 +45,7 @@ def test_region_admin_reads_the_supplies_part_low_items_first_and_highlighted(db
     assert items.index(f'data-item="{b}"') < items.index(f'data-item="{a}"')  # 3.8 days before 80
     low_row = items.split(f'data-item="{b}"')[1].split("</tr>")[0]
     assert "supply-low" in low_row.split(">")[0] and "supply-low" not in items.split(f'data-item="{a}"')[1].split(">")[0]
-    assert '<strong class="text-danger">3.8</strong>' in low_row and "1 / 2" in low_row
+    assert '<strong class="text-danger">3.8</strong>' in low_row and "1 / 3" in low_row
     units = body.split('id="supply-units"')[1].split("</table>")[0]
     mine = units.split('data-unit="武汉市江夏区示例镇卫生院"')[1].split("</tr>")[0]
     assert units.index("武汉市江夏区示例镇卫生院") < units.index("江夏测试二院")  # the low institution first
@@ -73,7 +73,8 @@ def test_drill_down_from_the_city_and_export(db, login_as):
     resp = client.get(INDEX.rstrip("/") + "/export/?kind=supply&region_code=420115")
     assert resp.status_code == 200 and resp.headers["Cache-Control"] == "no-store"
     wb = load_workbook(io.BytesIO(resp.data))
-    assert [r[0].value for r in wb["按地区机构"].iter_rows(min_row=2)] == ["武汉市江夏区示例镇卫生院", "江夏测试二院"]
+    assert [r[0].value for r in wb["按地区机构"].iter_rows(min_row=2)] == [
+        "武汉市江夏区示例镇卫生院", "武汉市江夏区示例街道社区卫生服务中心", "江夏测试二院"]
     assert next(r for r in wb["按项目"].iter_rows(min_row=4, values_only=True) if r[2] == 800)
 
 
