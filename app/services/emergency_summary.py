@@ -219,13 +219,13 @@ def export(user, kind, date_from=None, date_to=None, region_code=None) -> bytes:
     where = summary.region.name if summary.region is not None else "全部地区"
     period = f"{_day(date_from) or '不限'} 至 {_day(date_to) or '不限'}"
     ws.append([f"{reports.KINDS[kind]}汇总 · {where} · 上报时间 {period}"])
-    ws.append([RULE])
+    ws.append([f"{RULE}；“—”表示期间内未上报"])
     ws.append(["指标", "单位", "合计", *(u.label for u in summary.units)])
     for cell in ws[3]:
         cell.font = Font(bold=True)
     for code, name, unit in summary.items:
         ws.append([name, unit, summary.totals.get(code, 0),
-                   *(summary.values.get((u.key, code), 0) for u in summary.units)])
+                   *(summary.values.get((u.key, code), 0) if u.reported else "—" for u in summary.units)])
     ws.append(["已上报机构 / 机构数", "", f"{summary.reported} / {summary.in_scope}",
                *(f"{u.reported} / {u.in_scope}" for u in summary.units)])
     ws.column_dimensions["A"].width = 30

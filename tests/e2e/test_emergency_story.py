@@ -157,7 +157,7 @@ def test_emergency_resources_done_means(app, db, live_server, browser, tmp_path)
     _menu(region, "区域管理", "应急资源汇总", "**/emergencysummary/**")
     region.locator("#summary-table").wait_for()
     assert region.locator('tr[data-item="beds"] .summary-total').inner_text() == "30"
-    assert "已上报机构 1 / 1" in region.locator("#summary-counts").inner_text()
+    assert "已上报机构 1 / 2" in region.locator("#summary-counts").inner_text()
     shot(region, "07_region_summary.png")
     region.locator("#summary-table thead").get_by_role("link", name="武汉市江夏区示例镇卫生院").click()
     region.wait_for_url("**/emergencysummary/report/**")

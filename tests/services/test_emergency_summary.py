@@ -55,17 +55,17 @@ def test_totals_add_the_latest_reported_report_of_each_institution_in_scope(db, 
     for code, _, _ in result.items:
         assert result.totals.get(code, 0) == _expected(db, [fixture_data["latest"].id, first.id], code)
     by_label = {u.label: u for u in result.units}
-    assert set(by_label) == {"武汉市江夏区示例镇卫生院", "江夏测试二院"}  # a county: one column per institution
+    assert set(by_label) == {"武汉市江夏区示例镇卫生院", "江夏测试二院", "武汉市江夏区示例街道社区卫生服务中心"}  # a county: one column per institution
     own = by_label["武汉市江夏区示例镇卫生院"]
     assert own.institution_id == inst and own.report_id == fixture_data["latest"].id
-    assert result.values[(own.key, "beds")] == 40 and (result.reported, result.in_scope) == (2, 2)
+    assert result.values[(own.key, "beds")] == 40 and (result.reported, result.in_scope) == (2, 3)
     assert [i[0] for i in result.items][:2] == ["beds", "icu_beds"] and result.items[1][1] == "　其中：重症监护(ICU)床位数"
 
 
 def test_an_institution_without_a_reported_report_counts_in_scope_only(db, fixture_data):
     factories.institution("江夏测试三院")
     result = summary.totals(_user(db, "region_admin"), "capacity", *summary.default_period())
-    assert (result.reported, result.in_scope) == (2, 3) and result.totals["beds"] == 65
+    assert (result.reported, result.in_scope) == (2, 4) and result.totals["beds"] == 65
     assert {u.label: (u.reported, u.report_id) for u in result.units}["江夏测试三院"] == (0, None)
 
 
@@ -73,11 +73,11 @@ def test_province_view_groups_by_child_region_and_drills_down(db, fixture_data):
     admin = _user(db, "sysadmin01")
     top = summary.totals(admin, "capacity", *summary.default_period())
     assert top.region is None and [u.label for u in top.units] == ["湖北省"]
-    assert top.totals["beds"] == 40 + 25 + 1000 and (top.reported, top.in_scope) == (3, 3)
+    assert top.totals["beds"] == 40 + 25 + 1000 and (top.reported, top.in_scope) == (3, 4)
     city = summary.totals(admin, "capacity", *summary.default_period(), region_code="420100")
     units = {u.label: u for u in city.units}
     assert city.values[(units["江夏区"].key, "beds")] == 65 and city.values[(units["武昌区"].key, "beds")] == 1000
-    assert (units["江夏区"].reported, units["江夏区"].in_scope, units["江夏区"].region_code) == (2, 2, "420115")
+    assert (units["江夏区"].reported, units["江夏区"].in_scope, units["江夏区"].region_code) == (2, 3, "420115")
     assert units["洪山区"].in_scope == 0 and [r.code for r in city.trail] == ["420000", "420100"]
     county = summary.totals(admin, "capacity", *summary.default_period(), region_code="420106")
     assert county.totals["beds"] == 1000 and [u.label for u in county.units] == ["武汉市武昌区示例社区卫生服务中心"]
@@ -147,11 +147,11 @@ def test_export_holds_the_pages_table(db, fixture_data):
     data = summary.export(_user(db, "region_admin"), "capacity", *summary.default_period())
     ws = load_workbook(io.BytesIO(data)).active
     rows = [[c.value for c in row] for row in ws.iter_rows()]
-    assert "江夏区" in rows[0][0] and rows[1][0] == summary.RULE
-    assert rows[2][:3] == ["指标", "单位", "合计"] and set(rows[2][3:]) == {"武汉市江夏区示例镇卫生院", "江夏测试二院"}
+    assert "江夏区" in rows[0][0] and rows[1][0] == f"{summary.RULE}；“—”表示期间内未上报"
+    assert rows[2][:3] == ["指标", "单位", "合计"] and set(rows[2][3:]) == {"武汉市江夏区示例镇卫生院", "江夏测试二院", "武汉市江夏区示例街道社区卫生服务中心"}
     beds = next(r for r in rows if r[0] == "实有床位数")
-    assert beds[1] == "张" and beds[2] == 65 and sorted(beds[3:]) == [25, 40]
-    assert rows[-1][0] == "已上报机构 / 机构数" and rows[-1][2] == "2 / 2"
+    assert beds[1] == "张" and beds[2] == 65 and sorted(b for b in beds[3:] if b != "—") == [25, 40] and beds[3:].count("—") == 1  # as on the page
+    assert rows[-1][0] == "已上报机构 / 机构数" and rows[-1][2] == "2 / 3"
 
 
 def test_drug_items_are_named_from_the_dictionary_or_the_lines_detail(db):
