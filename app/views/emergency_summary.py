@@ -75,7 +75,8 @@ class EmergencySummaryView(BaseView):
                  "date_to": f"{date_to:%Y-%m-%d}" if date_to else ""}
         return self.render_template(
             "emergency/summary.html", title=pages.EMERGENCY_SUMMARY.label, kinds=KINDS, kind=kind,
-            query=query, region_code=region_code, summary=result, errors=errors, rule=svc.RULE)
+            query=query, region_code=region_code, summary=result, errors=errors, rule=svc.RULE,
+            may_tasks=self._may_tasks())
 
     def _supplies(self, resource, region_code, errors):
         day = self._day(errors)
@@ -86,6 +87,7 @@ class EmergencySummaryView(BaseView):
         return self.render_template(
             "emergency/summary.html", title=pages.EMERGENCY_SUMMARY.label, kinds=KINDS, kind=resource,
             query=query, region_code=region_code, supplies=result, errors=errors, rule=supply_summary.RULE,
+            may_tasks=self._may_tasks(),
             fmt=supply_summary.fmt_days, low_days=supply_summary.rules.LOW_DAYS,
             lookback=supply_summary.STOCK_LOOKBACK_DAYS)
 
@@ -110,6 +112,10 @@ class EmergencySummaryView(BaseView):
             return svc.get(g.user, pk)
         except DomainError:
             abort(404)
+
+    def _may_tasks(self):
+        """The 上报任务 page holds each task's 上报率, the institutions not reported and 催报: linked from here."""
+        return bool(self.appbuilder.sm.has_access("can_read", pages.REPORT_TASKS.resource))
 
     def _render_report(self, report, errors, reason=""):
         named = svc.item_names(report.kind, [line.item_code for line in report.lines])

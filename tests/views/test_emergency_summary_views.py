@@ -34,6 +34,7 @@ def test_region_admin_sees_the_totals_of_its_county_and_the_links(db, login_as):
     assert "<strong>30</strong>" in row and "900" not in body and "77" not in row
     assert f"/emergencysummary/report/{mine.id}" in body and "武汉市江夏区示例镇卫生院" in body
     assert "机构能力上报" in body and "机构药品上报" in body  # the four kinds
+    assert 'id="summary-tasks"' in body and 'href="/reporttasks/list/"' in body  # rates and 催报 live there
     resp = client.get(INDEX + "?region_code=420106")
     assert resp.status_code == 200 and "不在您的管理范围内" in resp.get_data(as_text=True)
 
