@@ -13,12 +13,13 @@ from tests.e2e.helpers import login
 from tests.services.test_emergency_reports import _user, good_values
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-SHOTS = os.environ.get("SHOTS_DIR", "/work/wt/shots/summary")
+SHOTS = os.environ.get("SHOTS_DIR") or ("/work/wt/shots/summary" if os.path.isdir("/work/wt") else None)
 
 
 def _shot(page, name):
-    os.makedirs(SHOTS, exist_ok=True)
-    page.screenshot(path=os.path.join(SHOTS, name), full_page=True)
+    if SHOTS:  # for the note; nowhere on a machine without the work folder
+        os.makedirs(SHOTS, exist_ok=True)
+        page.screenshot(path=os.path.join(SHOTS, name), full_page=True)
 
 
 def test_region_returns_a_report_and_the_institution_reports_again(app, db, live_server, page):

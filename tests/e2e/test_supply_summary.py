@@ -11,7 +11,7 @@ from tests.e2e.helpers import login
 from tests.services.test_emergency_supplies import _user
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
-SHOTS = os.environ.get("SHOTS_DIR", "/work/wt/shots/supplysummary")
+SHOTS = os.environ.get("SHOTS_DIR") or ("/work/wt/shots/supplysummary" if os.path.isdir("/work/wt") else None)
 TODAY = datetime.date.today()
 
 
@@ -53,5 +53,6 @@ def test_region_reads_days_of_supply_by_clicking(app, db, live_server, page):
     assert page.locator(f'#supply-items tr[data-item="{gloves.code}"] .supply-days').inner_text() == "—"
     unit = page.locator('#supply-units tr[data-unit="武汉市江夏区示例镇卫生院"]')
     assert unit.locator(".supply-changes").inner_text() == "1" and "99999" not in page.content()
-    os.makedirs(SHOTS, exist_ok=True)
-    page.screenshot(path=os.path.join(SHOTS, "supplies-summary.png"), full_page=True)
+    if SHOTS:  # for the note; nowhere on a machine without the work folder
+        os.makedirs(SHOTS, exist_ok=True)
+        page.screenshot(path=os.path.join(SHOTS, "supplies-summary.png"), full_page=True)
