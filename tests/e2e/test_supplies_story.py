@@ -98,3 +98,19 @@ def test_supplies_tasks_and_days_of_supply_done_means(app, db, live_server, brow
         region.locator("#task-remind").click()
     region.locator("text=已向 1 家机构发送催报").wait_for()
     shot(region, "06_rate_and_reminder.png")
+
+    # 6. region_admin reads 可用天数 per item in 应急资源汇总 → 应急物资: 防护服 40 in stock, 55 used → 0.7 days, first
+    _menu(region, "区域管理", "应急资源汇总", "**/emergencysummary/**")
+    region.locator("#summary-table").wait_for()
+    region.get_by_label("上报类型").select_option(label="应急物资")
+    with region.expect_navigation():
+        region.get_by_role("button", name="查询").click()
+    region.locator("#supply-items").wait_for()
+    first = region.locator("#supply-items tbody tr").first
+    assert "医用防护服" in first.inner_text() and "supply-low" in first.get_attribute("class")
+    assert first.locator(".supply-days").inner_text() == "0.7"
+    gloves = region.locator("#supply-items tbody tr", has_text="医用手套")
+    assert gloves.locator(".supply-days").inner_text() == "10"
+    unit = region.locator('#supply-units tr[data-unit="武汉市江夏区示例镇卫生院"]')
+    assert unit.count() == 1
+    shot(region, "07_region_days_of_supply.png")
