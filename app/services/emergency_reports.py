@@ -4,7 +4,6 @@
 institution; the region's 退回 (not here yet) puts it back to 已退回, editable, with the reason shown. Kinds and
 their indicators are data (emergency_indicator, seeded from app/data/emergency_indicators.csv by `flask setup`).
 Every call is scoped: an institution sees and writes only its own reports (DomainError otherwise; views 404)."""
-import csv
 import datetime
 import io
 import os
@@ -17,7 +16,7 @@ from app.domain.errors import DomainError, ValidationFailed
 from app.extensions import db
 from app.models.emergency_registers import NOT_COUNTED, USE_STATUSES, VEHICLE_TYPES
 from app.models.emergency_reports import EmergencyIndicator, EmergencyReport, EmergencyReportLine
-from app.services import concurrency, emergency_registers, scope
+from app.services import catalogues, concurrency, emergency_registers, scope
 from app.services.transaction import transactional
 
 KINDS = {"capacity": "机构能力上报", "vehicle": "机构车辆上报", "equipment": "应急医疗设备上报", "drug": "机构药品上报"}
@@ -40,23 +39,9 @@ PAGE_SIZE = 20
 
 def load_indicators(path: str = DATA_FILE) -> int:
     """Insert or update the catalogue from the CSV (idempotent; an operator's 停用 stays). Returns rows touched."""
-    existing = {(i.kind, i.code): i for i in db.session.scalars(select(EmergencyIndicator))}
-    touched = 0
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        for order, row in enumerate(csv.DictReader(fh), start=1):
-            values = {"name": row["name"].strip(), "total_code": (row.get("total") or "").strip() or None,
-                      "unit": (row.get("unit") or "").strip() or None, "order": order}
-            item = existing.get((row["kind"].strip(), row["code"].strip()))
-            if item is None:
-                db.session.add(EmergencyIndicator(kind=row["kind"].strip(), code=row["code"].strip(), active=True,
-                                                  **values))
-                touched += 1
-            elif any(getattr(item, k) != v for k, v in values.items()):
-                for k, v in values.items():
-                    setattr(item, k, v)
-                touched += 1
-    db.session.commit()
-    return touched
+    return catalogues.sync_csv(EmergencyIndicator, path, ("kind", "code"), lambda row, order: {
+        "name": row["name"].strip(), "total_code": (row.get("total") or "").strip() or None,
+        "unit": (row.get("unit") or "").strip() or None, "order": order})
 
 
 def indicators(kind: str) -> list[EmergencyIndicator]:

@@ -7,7 +7,6 @@ One entry per item per day (存量, 日消耗) or month (月估用量) per insti
 refused with the existing entry named, to be edited instead (`existing` of the refusal). Warnings (domain/
 supplies.py) are shown before saving — `check()` returns them, `report(..., confirmed=True)` saves them with the
 entries. Every call is scoped to the caller's institution (writes) or scope (reads)."""
-import csv
 import datetime
 import io
 import os
@@ -28,7 +27,7 @@ from app.models.emergency_supplies import (
     SupplyEntry,
     SupplyItem,
 )
-from app.services import concurrency, scope
+from app.services import catalogues, concurrency, scope
 from app.services.transaction import transactional
 
 DATA_FILE = os.path.join(os.path.dirname(os.path.dirname(__file__)), "data", "supplies.csv")
@@ -54,24 +53,10 @@ def menu_name(resource: str, report: str) -> str:
 
 def load_items(path: str = DATA_FILE) -> int:
     """Insert or update the catalogue from the CSV (idempotent; an operator's 停用 stays). Returns rows touched."""
-    existing = {i.code: i for i in db.session.scalars(select(SupplyItem))}
-    touched = 0
-    with open(path, encoding="utf-8-sig", newline="") as fh:
-        for order, row in enumerate(csv.DictReader(fh), start=1):
-            values = {"resource": row["resource"].strip(), "category": row["category"].strip(),
-                      "name": row["name"].strip(), "spec": (row.get("spec") or "").strip(),
-                      "unit": row["unit"].strip(), "decimals": row.get("decimals", "0").strip() == "1",
-                      "order": order}
-            item = existing.get(row["code"].strip())
-            if item is None:
-                db.session.add(SupplyItem(code=row["code"].strip(), active=True, **values))
-                touched += 1
-            elif any(getattr(item, k) != v for k, v in values.items()):
-                for k, v in values.items():
-                    setattr(item, k, v)
-                touched += 1
-    db.session.commit()
-    return touched
+    return catalogues.sync_csv(SupplyItem, path, ("code",), lambda row, order: {
+        "resource": row["resource"].strip(), "category": row["category"].strip(), "name": row["name"].strip(),
+        "spec": (row.get("spec") or "").strip(), "unit": row["unit"].strip(),
+        "decimals": row.get("decimals", "0").strip() == "1", "order": order})
 
 
 def items(resource: str) -> list[SupplyItem]:

@@ -6,62 +6,20 @@ district's totals, drills down to the 江夏 report and 退回s it with a reason
 and reports again. A full-page screenshot of each step goes to pytest's tmp_path and, for the issue's note, to SHOTS
 (the environment's STORY14_SHOTS, else /work/wt/shots14 where /work/wt exists; nowhere else otherwise)."""
 import os
-import shutil
 
 import pytest
 from sqlalchemy import select
 
 from app.models.emergency_reports import EmergencyReport
-from tests.e2e.helpers import login
+from tests.e2e.helpers import open_menu as _menu
+from tests.e2e.helpers import register_vehicle as _register_vehicle
+from tests.e2e.helpers import session as _session
+from tests.e2e.helpers import shooter
+from tests.e2e.helpers import switch_subsystem as _switch
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 SHOTS = os.environ.get("STORY14_SHOTS") or ("/work/wt/shots14" if os.path.isdir("/work/wt") else None)
-
-
-def _shooter(tmp_path, shots=SHOTS):
-    if shots:
-        os.makedirs(shots, exist_ok=True)
-
-    def shot(page, name):
-        path = tmp_path / name
-        page.screenshot(path=str(path), full_page=True)
-        if shots:
-            shutil.copyfile(path, os.path.join(shots, name))
-
-    return shot
-
-
-def _session(browser, base, username):
-    page = browser.new_page(viewport={"width": 1366, "height": 768}, locale="zh-CN")
-    login(page, base, username)
-    return page
-
-
-def _switch(page, subsystem):
-    """The top bar's subsystem switcher, as a user changes from one subsystem's menu to another's."""
-    page.locator("#subsystem-switcher > a").click()
-    with page.expect_navigation():
-        page.locator("#subsystem-switcher .dropdown-menu").get_by_role("link", name=subsystem).click()
-    page.locator("#subsystem-switcher > a", has_text=subsystem).wait_for()
-
-
-def _menu(page, category, entry, url):
-    page.locator(".navbar-nav > li.dropdown > a", has_text=category).first.click()
-    page.locator(".navbar-nav .dropdown-menu a", has_text=entry).first.click()
-    page.wait_for_url(url)
-
-
-def _register_vehicle(page, plate, vehicle_type, status):
-    page.locator('a[href*="/emergency/vehicles/add"]').first.click()
-    page.wait_for_url("**/emergency/vehicles/add")
-    page.locator("#plate_no").wait_for()
-    page.locator("#plate_no").fill(plate)
-    page.locator("#vehicle_type").select_option(vehicle_type)
-    page.locator("#status").select_option(status)
-    page.get_by_role("button", name="保存").click()
-    page.wait_for_url(lambda url: "/add" not in url)
-    page.locator(f"text={plate}").first.wait_for()
 
 
 def _report_from_list(page):
@@ -80,7 +38,7 @@ def _fill_capacity(page, **values):
 
 
 def test_emergency_resources_done_means(app, db, live_server, browser, tmp_path):
-    shot = _shooter(tmp_path)
+    shot = shooter(tmp_path, SHOTS)
     inst = _session(browser, live_server, "inst_admin")
 
     # 1. 应急资源管理 from the top bar; three vehicles, one 报废

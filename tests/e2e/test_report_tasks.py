@@ -8,7 +8,9 @@ import shutil
 
 import pytest
 
-from tests.e2e.test_emergency_story import _menu, _session, _switch
+from tests.e2e.helpers import open_menu as _menu
+from tests.e2e.helpers import session as _session
+from tests.e2e.helpers import switch_subsystem as _switch
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -9,7 +9,10 @@ import os
 
 import pytest
 
-from tests.e2e.test_emergency_story import _menu, _session, _shooter, _switch
+from tests.e2e.helpers import open_menu as _menu
+from tests.e2e.helpers import session as _session
+from tests.e2e.helpers import shooter
+from tests.e2e.helpers import switch_subsystem as _switch
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -36,7 +39,7 @@ def _report_form(page, menu, path):
 
 
 def test_supplies_tasks_and_days_of_supply_done_means(app, db, live_server, browser, tmp_path):
-    shot = _shooter(tmp_path, SHOTS)
+    shot = shooter(tmp_path, SHOTS)
     today = datetime.date.today()
 
     # 1. region_admin publishes a daily 物资日消耗上报 task for every institution of 江夏区

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 from app.models.emergency_registers import Vehicle
 from app.models.emergency_reports import EmergencyReport
 from tests.e2e.helpers import login
+from tests.e2e.helpers import register_vehicle as _register
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 SHOTS = "/work/wt/shots/regreports"
@@ -23,18 +24,6 @@ def _menu(page, name):
     """Open the 应急资源管理 dropdown of the top bar and click one of its entries."""
     page.get_by_role("link", name="应急资源管理").first.click()
     page.get_by_role("link", name=name).click()
-
-
-def _register(page, plate, vehicle_type, status):
-    page.locator('a[href*="/emergency/vehicles/add"]').first.click()
-    page.wait_for_url("**/emergency/vehicles/add")
-    page.locator("#plate_no").wait_for()
-    page.locator("#plate_no").fill(plate)
-    page.locator("#vehicle_type").select_option(vehicle_type)
-    page.locator("#status").select_option(status)
-    page.get_by_role("button", name="保存").click()
-    page.wait_for_url(lambda url: "/add" not in url)
-    page.locator(f"text={plate}").first.wait_for()
 
 
 def test_owner_reports_vehicles_counted_from_the_register(app, db, live_server, page):
