@@ -7,7 +7,6 @@ A full-page screenshot of each step goes to pytest's tmp_path and, for the issue
 STORY13_SHOTS, else /work/wt/shots13 where /work/wt exists; nowhere else otherwise)."""
 import datetime
 import os
-import shutil
 
 import pytest
 from sqlalchemy import select
@@ -17,7 +16,7 @@ from app.models.movements import Resignation, TransferRequest
 from app.models.org import Department, Institution, Post
 from app.models.people import Education, Person
 from app.services.seed import JIANGXIA_CODE, WUCHANG_CODE, synthetic_id
-from tests.e2e.helpers import login
+from tests.e2e.helpers import login, shooter
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -47,19 +46,6 @@ def jiangxia_person(db):
     db.session.commit()
     return {"jiangxia": jiangxia.name, "wuchang": wuchang.name, "person_id": person.id,
             "dept": str(depts[wuchang.id].id), "post": str(posts[wuchang.id].id)}
-
-
-def _shooter(tmp_path):
-    if SHOTS:
-        os.makedirs(SHOTS, exist_ok=True)
-
-    def shot(page, name):
-        path = tmp_path / name
-        page.screenshot(path=str(path), full_page=True)
-        if SHOTS:
-            shutil.copyfile(path, os.path.join(SHOTS, name))
-
-    return shot
 
 
 def _session(browser, base, username):
@@ -92,7 +78,7 @@ def _enter(page, data, statuses=None):
 
 def test_a_person_moves_from_jiangxia_to_wuchang_by_clicking(db, live_server, browser, page, jiangxia_person,
                                                              tmp_path):
-    data, shot = jiangxia_person, _shooter(tmp_path)
+    data, shot = jiangxia_person, shooter(tmp_path, SHOTS)
     today = datetime.date.today()
 
     # 1. 武昌 enters the 江夏 person: refused with the holder named, 申请调入 offered and sent
