@@ -117,4 +117,4 @@ def test_first_start_on_a_fresh_sqlite_file_leaves_the_server_with_durable_commi
     out = subprocess.run([sys.executable, "-c", _FRESH_START], cwd=root, env=env, capture_output=True, text=True,
                          timeout=300)
     assert out.returncode == 0, out.stderr[-2000:]
-    assert "institutions 2" in out.stdout and "synchronous 2" in out.stdout  # 2 = FULL, SQLite's default
+    assert "institutions 3" in out.stdout and "synchronous 2" in out.stdout  # 2 = FULL, SQLite's default

@@ -9,7 +9,7 @@ from app.extensions import appbuilder
 
 CJK = re.compile(r"[\u4e00-\u9fff]")
 ENGLISH_WORD = re.compile(r"\b[A-Za-z]{3,}\b")
-ALLOWED_WORDS = {"QQ", "abc", "CBA", "JPG", "PNG", "PDF"}  # names and file types; abc/CBA: password rules
+ALLOWED_WORDS = {"QQ", "abc", "CBA", "JPG", "PNG", "PDF", "Excel"}  # names and file types; abc/CBA: password rules
 
 
 class _InterfaceText(HTMLParser):
