@@ -121,26 +121,14 @@ def build_reports(institutions, per_institution):
 
     from sqlalchemy import func, insert, select
 
-    from app.domain.uscc import check_char
     from app.extensions import db
     from app.models.emergency_reports import EmergencyReport, EmergencyReportLine
-    from app.models.org import Institution, Region
     from app.services import emergency_reports as reports
 
     started = time.perf_counter()
-    counties = list(db.session.scalars(select(Region).where(Region.level == 3).order_by(Region.code)))
     codes = [i.code for i in reports.indicators("capacity")]
     rng = random.Random(14)
-    first_inst = (db.session.scalar(select(func.max(Institution.id))) or 0) + 1
-    rows = []
-    for n in range(institutions):
-        region = counties[n % len(counties)]
-        first17 = f"12{region.code}MB{n:07d}"
-        rows.append({"id": first_inst + n, "code": first17 + check_char(first17), "name": f"基准卫生院{n:05d}",
-                     "region_id": region.id, "kind": "乡镇卫生院", "is_large_public": False, "internet_access": True,
-                     "version": 1})
-    for i in range(0, len(rows), 2000):
-        db.session.execute(insert(Institution), rows[i:i + 2000])
+    first_inst = _institutions(institutions)
     today = datetime.date.today()
     report_id = (db.session.scalar(select(func.max(EmergencyReport.id))) or 0) + 1
     heads, lines = [], []

@@ -49,17 +49,26 @@ def parse_quantity(raw, label: str, decimals: bool) -> tuple[Decimal | None, str
     return number.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP) if decimals else number.to_integral_value(), None
 
 
-def parse_key(raw, report: str) -> tuple[datetime.date | None, str | None]:
-    """The entry's key date: a day (2026-11-30) or, for 月估用量填报, a month (2026-11 → its first day)."""
+def key_format(report: str) -> str:
+    """How a key is written: a month for 月估用量填报, else a day."""
+    return "2026-01" if report == ESTIMATE else "2026-01-31"
+
+
+def parse_day(raw, report: str) -> datetime.date | None:
+    """A day (2026-11-30) or, for 月估用量填报, a month (2026-11 → its first day); None when it is not one."""
     text = str(raw or "").strip()
-    label = DATE_LABELS[report]
     try:
-        if report == ESTIMATE:
-            day = datetime.datetime.strptime(text, "%Y-%m").date()
-        else:
-            day = datetime.datetime.strptime(text, "%Y-%m-%d").date()
+        return datetime.datetime.strptime(text, "%Y-%m" if report == ESTIMATE else "%Y-%m-%d").date()
     except ValueError:
-        return None, f"请填写{label}（格式 {'2026-01' if report == ESTIMATE else '2026-01-31'}）"
+        return None
+
+
+def parse_key(raw, report: str) -> tuple[datetime.date | None, str | None]:
+    """The entry's key date (parse_day), not in the future; or the message naming the field and the format."""
+    label = DATE_LABELS[report]
+    day = parse_day(raw, report)
+    if day is None:
+        return None, f"请填写{label}（格式 {key_format(report)}）"
     if day > datetime.date.today():
         return None, f"{label}不能晚于今天"
     return day, None

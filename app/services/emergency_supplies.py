@@ -381,3 +381,13 @@ def days_of_supply(institution_id, resource, codes) -> dict[str, Decimal | None]
     for code in codes:
         result[code] = rules.days_of_supply(stock.get(code), used[code])
     return result
+
+
+def days_of_rows(resource, rows) -> dict[tuple[int, str], Decimal | None]:
+    """可用天数 of the items of listed entries: {(institution id, item code): days or None}, per institution one
+    `days_of_supply` call (a region's list holds several institutions)."""
+    by_institution: dict[int, set] = {}
+    for r in rows:
+        by_institution.setdefault(r.institution_id, set()).add(r.item_code)
+    return {(inst, code): value for inst, codes in by_institution.items()
+            for code, value in days_of_supply(inst, resource, sorted(codes)).items()}

@@ -23,17 +23,13 @@ ROW_FIELDS = ("row_kind", "item", "item_name", "quantity", "note")
 
 
 def _key(raw, field, label, report, errors):
-    """A searched day (2026-01-31) or, for 月估用量, a month (2026-01 → its first day); None when blank."""
-    raw = (raw or "").strip()
-    if not raw:
+    """A searched day (or month, for 月估用量); None when blank, a refusal under the field when not a date."""
+    if not (raw or "").strip():
         return None
-    try:
-        if report == rules.ESTIMATE:
-            return datetime.datetime.strptime(raw, "%Y-%m").date()
-        return datetime.datetime.strptime(raw, "%Y-%m-%d").date()
-    except ValueError:
-        errors.items.append(FieldError(field, f"{label}格式应为 {'2026-01' if report == rules.ESTIMATE else '2026-01-31'}"))
-        return None
+    day = rules.parse_day(raw, report)
+    if day is None:
+        errors.items.append(FieldError(field, f"{label}格式应为 {rules.key_format(report)}"))
+    return day
 
 
 class SupplyPages:
@@ -80,17 +76,8 @@ class SupplyPages:
                 args.get("name", ""), args.get("category", ""))
 
     def _days(self, rows):
-        """可用天数 of the listed rows' items: {(institution, item): days or None} (存量 lists only)."""
-        if self.report != rules.STOCK:
-            return {}
-        by_institution: dict[int, set] = {}
-        for r in rows:
-            by_institution.setdefault(r.institution_id, set()).add(r.item_code)
-        days = {}
-        for inst, codes in by_institution.items():
-            for code, value in svc.days_of_supply(inst, self.resource, sorted(codes)).items():
-                days[(inst, code)] = value
-        return days
+        """可用天数 of the listed rows' items (存量 lists only)."""
+        return svc.days_of_rows(self.resource, rows) if self.report == rules.STOCK else {}
 
     # ---- list and export -----------------------------------------------------------------------------------
     @expose("/list/")

@@ -11,6 +11,7 @@ from app.extensions import appbuilder
 from app.models.enums import INSTITUTION_KINDS
 from app.security import pages
 from app.services import report_tasks as svc
+from app.views.emergency_supplies import SUPPLY_VIEWS
 from app.views.pages import act, form_page
 
 # The menu page where each kind is reported: (endpoint of its list, its page).
@@ -19,8 +20,8 @@ KIND_PAGES = {
     "report:vehicle": ("VehicleReportView.list", pages.VEHICLE_REPORTS),
     "report:equipment": ("EquipmentReportView.list", pages.EQUIPMENT_REPORTS),
     "report:drug": ("DrugReportView.list", pages.DRUG_REPORTS),
-    **{f"entry:{resource}:{report}": (f"{resource.capitalize()}{report.capitalize()}View.list", page)
-       for (resource, report), page in pages.SUPPLY_PAGES.items()},
+    **{f"entry:{resource}:{report}": (f"{view.__name__}.list", view.page)
+       for (resource, report), view in SUPPLY_VIEWS.items()},
 }
 
 

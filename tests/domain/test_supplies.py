@@ -24,6 +24,8 @@ def test_keys_are_days_or_months_not_in_the_future():
     assert s.parse_key("2026-01-31", s.STOCK) == (datetime.date(2026, 1, 31), None)
     assert s.parse_key("2026-01", s.ESTIMATE) == (datetime.date(2026, 1, 1), None)
     assert s.parse_key("2026-01", s.DAILY) == (None, "请填写消耗日期（格式 2026-01-31）")
+    assert s.parse_day("2026-01", s.ESTIMATE) == datetime.date(2026, 1, 1) and s.parse_day("x", s.STOCK) is None
+    assert s.key_format(s.ESTIMATE) == "2026-01" and s.key_format(s.DAILY) == "2026-01-31"
     future = TODAY + datetime.timedelta(days=1)
     assert s.parse_key(f"{future:%Y-%m-%d}", s.STOCK) == (None, "存量日期不能晚于今天")
 
