@@ -87,12 +87,15 @@ def test_owner_adds_a_person_and_details(app, db, live_server, page, tmp_path):
     assert "至今" in row.inner_text() and "江夏区第一人民医院" in row.inner_text()
 
     # 资格证书: refused without its image (the form stays open with what was typed), then saved with it
+    page.wait_for_load_state("load")  # Bootstrap's collapse script is there before the 新增 toggle is clicked
     page.get_by_role("button", name="新增资格证书").click()
+    page.locator("#set-qualification-add.in").wait_for()  # opened (not mid-animation)
     cert = page.locator("#set-qualification")
     cert.get_by_label("证书类型").fill("医师资格证书")
     cert.get_by_label("证书编号").fill("200842110420115")
     cert.get_by_label("取得日期").fill("2009-12-20")
-    cert.get_by_role("button", name="保存").click()
+    with page.expect_navigation():
+        cert.get_by_role("button", name="保存").click()
     # the page comes back with the form open and the message (the section exists before: wait for the message)
     page.wait_for_selector("#set-qualification >> text=资格证书须上传附件图片")
     cert = page.locator("#set-qualification")
