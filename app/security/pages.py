@@ -50,10 +50,11 @@ class Page:
 INSTITUTION = Category("机构信息管理", "fa-building")
 HUMAN_RESOURCES = Category("机构人力资源", "fa-users")
 EMERGENCY = Category("应急资源管理", "fa-ambulance", "应急资源管理")  # spec 五
+STATISTICS = Category("统计分析", "fa-bar-chart")  # spec 六 (issue 16)
 PROBATION = Category("试用期申报", "fa-graduation-cap", "试用期申报")
 REGION = Category("区域管理", "fa-map")
 SYSTEM = Category("系统管理", "fa-cogs", None)
-CATEGORIES = (INSTITUTION, HUMAN_RESOURCES, EMERGENCY, PROBATION, REGION, SYSTEM)
+CATEGORIES = (INSTITUTION, HUMAN_RESOURCES, STATISTICS, EMERGENCY, PROBATION, REGION, SYSTEM)
 
 RW = ("read", "write")
 INSTITUTION_PROFILE = Page("机构信息维护", "机构信息维护", RW, INSTITUTION, "fa-hospital")
@@ -67,6 +68,9 @@ IMPORTS = Page("人员信息导入管理", "人员信息导入管理", ("read", 
 ATTACHMENT_BATCHES = Page("附件批量导入", "附件批量导入", RW, HUMAN_RESOURCES, "fa-picture-o")
 RESIGNATIONS = Page("员工离职", "员工离职", ("read", "write", "audit"), HUMAN_RESOURCES, "fa-sign-out")
 TRANSFERS = Page("调动申请", "调动申请", RW, HUMAN_RESOURCES, "fa-exchange")
+# 统计分析 (spec 六, issue 16): staff counted by any dimension; standard reports, the 卫统 export
+STATS = Page("常用统计", "常用统计", ("read",), STATISTICS, "fa-pie-chart")
+STAT_REPORTS = Page("常用报表", "常用报表", ("read", "export"), STATISTICS, "fa-table")
 VEHICLES = Page("车辆档案管理", "车辆档案管理", RW, EMERGENCY, "fa-ambulance")
 EQUIPMENT = Page("应急医疗设备档案管理", "应急医疗设备档案管理", RW, EMERGENCY, "fa-medkit")
 REPORT_RIGHTS = ("read", "write", "report")  # 上报 is its own right: an owner can let a clerk draft but not report
@@ -96,6 +100,8 @@ MOVEMENTS = Page("人员流动", "人员流动", ("read",), REGION, "fa-random")
 EMERGENCY_SUMMARY = Page("应急资源汇总", "应急资源汇总", ("read", "audit"), REGION, "fa-bar-chart")
 # 上报任务 (spec "哪些机构上报以上级通知为准"): the region publishes who reports what by when, and sends 催报
 REPORT_TASKS = Page("上报任务", "上报任务", RW, REGION, "fa-tasks")
+# 统计概览 (issue 16): the region's staff composition, its institutions compared, staff in post by month
+REGION_STATS = Page("统计概览", "统计概览", ("read",), REGION, "fa-area-chart")
 AUDIT_LOG = Page("操作日志", "操作日志", ("read",), SYSTEM, "fa-history")
 ACCOUNTS = Page("账号管理", "账号管理", RW, SYSTEM, "fa-users", delegable=False)
 ROLES = Page("角色管理", "角色管理", RW, SYSTEM, "fa-id-badge", delegable=False)
@@ -107,10 +113,10 @@ DRUG_DICTIONARY = Page("药品字典", "药品字典", RW, SYSTEM, "fa-medkit")
 
 # Menu order: categories in their order, pages in this order within them.
 PAGES = (INSTITUTION_PROFILE, DEPARTMENTS, POSTS, QUOTA, PEOPLE, PHOTO_WALL, KEY_GROUPS, IMPORTS, ATTACHMENT_BATCHES,
-         RESIGNATIONS, TRANSFERS, CAPACITY_REPORTS, VEHICLES, VEHICLE_REPORTS, DRUG_REPORTS, EQUIPMENT, EQUIPMENT_REPORTS,
+         RESIGNATIONS, TRANSFERS, STATS, STAT_REPORTS, CAPACITY_REPORTS, VEHICLES, VEHICLE_REPORTS, DRUG_REPORTS, EQUIPMENT, EQUIPMENT_REPORTS,
          SUPPLY_STOCK, SUPPLY_ESTIMATE, SUPPLY_DAILY, DRUGDEVICE_STOCK, DRUGDEVICE_DAILY, DRUGDEVICE_ESTIMATE, MY_TASKS,
          PROBATION_FILING, PROBATION_REVIEW, REGION_INSTITUTIONS, CHANGE_REVIEW, STANDARD_POSTS, QUOTA_ALLOCATION,
-         MOVEMENTS, EMERGENCY_SUMMARY, REPORT_TASKS, AUDIT_LOG, ACCOUNTS, ROLES,
+         MOVEMENTS, EMERGENCY_SUMMARY, REPORT_TASKS, REGION_STATS, AUDIT_LOG, ACCOUNTS, ROLES,
          CERT_REVIEW, DICTIONARY, REGIONS, DRUG_DICTIONARY)
 BY_RESOURCE = {p.resource: p for p in PAGES}
 NOT_DELEGABLE = tuple(p.resource for p in PAGES if not p.delegable)

@@ -9,7 +9,8 @@ ROLE_GRANTS = {
                    pages.CHANGE_REVIEW: ["read", "audit"], pages.STANDARD_POSTS: ["read", "write"],
                    pages.QUOTA_ALLOCATION: ["read", "write"], pages.PROBATION_REVIEW: ["read", "audit", "write"],
                    pages.MOVEMENTS: ["read"], pages.EMERGENCY_SUMMARY: ["read", "audit"],
-                   pages.REPORT_TASKS: ["read", "write"]},
+                   pages.REPORT_TASKS: ["read", "write"], pages.REGION_STATS: ["read"],
+                   pages.STATS: ["read"], pages.STAT_REPORTS: ["read", "export"]},
     "机构总账号": {pages.AUDIT_LOG: ["read"], pages.ROLES: ["read", "write"], pages.ACCOUNTS: ["read", "write"],
                    pages.CERT_REVIEW: ["read", "audit"], pages.INSTITUTION_PROFILE: ["read", "write"],
                    pages.DEPARTMENTS: ["read", "write"], pages.POSTS: ["read", "write"],
@@ -21,7 +22,8 @@ ROLE_GRANTS = {
                    pages.VEHICLES: ["read", "write"], pages.EQUIPMENT: ["read", "write"],
                    **{page: ["read", "write", "report"] for page in (
                        pages.CAPACITY_REPORTS, pages.VEHICLE_REPORTS, pages.DRUG_REPORTS, pages.EQUIPMENT_REPORTS)},
-                   **{page: ["read", "write"] for page in pages.SUPPLY_PAGES.values()}, pages.MY_TASKS: ["read"]},
+                   **{page: ["read", "write"] for page in pages.SUPPLY_PAGES.values()}, pages.MY_TASKS: ["read"],
+                   pages.STATS: ["read"], pages.STAT_REPORTS: ["read", "export"]},
 }
 # Levels of the built-in roles (spec 7.1): 1 系统管理员, 2 the 总账号 roles. Level 3 roles are made by owners.
 BUILTIN_LEVELS = {"区域管理员": (2, "卫健委管理员"), "机构总账号": (2, "医疗机构")}

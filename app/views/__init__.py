@@ -33,6 +33,11 @@ def register(appbuilder):
     from app.views.region import MovementView, RegionInstitutionView
     from app.views.report_tasks import MyTaskView, ReportTaskView
     from app.views.resignations import ResignationView
+    from app.views.stats import StatsView
+    from app.views.stats_completeness import CompletenessView
+    from app.views.stats_hr import HrReportView
+    from app.views.stats_region import RegionStatsView
+    from app.views.stats_reports import StatReportView
     from app.views.subsystems import SubsystemView
     from app.views.system import AuditLogView, DictItemView, RegionView
     from app.views.transfers import TransferView
@@ -48,6 +53,7 @@ def register(appbuilder):
             pages.QUOTA: QuotaView, pages.PEOPLE: PersonView, pages.PHOTO_WALL: PhotoWallView,
             pages.KEY_GROUPS: KeyGroupView, pages.IMPORTS: ImportView, pages.ATTACHMENT_BATCHES: AttachmentBatchView,
             pages.RESIGNATIONS: ResignationView, pages.TRANSFERS: TransferView,
+            pages.STATS: StatsView, pages.STAT_REPORTS: StatReportView, pages.REGION_STATS: RegionStatsView,
             pages.VEHICLES: VehicleView, pages.EQUIPMENT: EquipmentView, pages.MOVEMENTS: MovementView,
             pages.CAPACITY_REPORTS: CapacityReportView, pages.VEHICLE_REPORTS: VehicleReportView,
             pages.DRUG_REPORTS: DrugReportView, pages.EQUIPMENT_REPORTS: EquipmentReportView,
@@ -68,7 +74,8 @@ def register(appbuilder):
         appbuilder.add_view(view, page.resource, label=page.label, icon=page.icon, category=page.category.name,
                             category_label=page.category.name, category_icon=page.category.icon)
         subsystem_by_view[view.__name__] = page.subsystem
-    for view in (LocationView, PersonFileView, RolePermissionView, CertificationView, DrugSearchView):
+    for view in (LocationView, PersonFileView, RolePermissionView, CertificationView, DrugSearchView, HrReportView,
+                 CompletenessView):
         appbuilder.add_view_no_menu(view())
     current_app.extensions["subsystem_by_view"] = subsystem_by_view  # security/subsystems.subsystem_of_endpoint
 
