@@ -270,6 +270,7 @@ def build_supplies(institutions, days):
 
     from sqlalchemy import func, select
 
+    from app.domain import supplies as rules
     from app.extensions import db
     from app.models.emergency_supplies import SupplyEntry
 
@@ -308,9 +309,23 @@ def build_supplies(institutions, days):
                f"SELECT i.id, 'drugdevice', r.report, d.day, it.code, it.category, it.name, it.spec, it.unit, "
                f"{quantity}, {at}, 0, 1 FROM institution i CROSS JOIN bench_item it CROSS JOIN bench_day d "
                f"CROSS JOIN bench_report r WHERE i.id >= {mark} AND i.id < {mark}")
+        # supply_day, the figures the summary reads, kept by report / update / delete in the application: here,
+        # where every institution reports every item every day, they are one window over the consecutive days (the
+        # service's own rebuild of one institution checks them below)
+        days_sql = (f"INSERT INTO supply_day (institution_id, resource, item_code, day, stock, stock_today, used, "
+                    f"used_today, average, changes, changed_at) "
+                    f"SELECT s.institution_id, s.resource, s.item_code, s.day, s.quantity, 1, u.quantity, 1, "
+                    f"AVG(u.quantity) OVER (PARTITION BY u.institution_id, u.item_code ORDER BY u.day "
+                    f"ROWS BETWEEN {rules.WINDOW_DAYS - 1} PRECEDING AND CURRENT ROW), 0, NULL "
+                    f"FROM supply_entry s JOIN supply_entry u ON u.institution_id = s.institution_id "
+                    f"AND u.resource = s.resource AND u.item_code = s.item_code AND u.day = s.day "
+                    f"AND u.report = 'daily' WHERE s.report = 'stock' AND s.resource = 'drugdevice' "
+                    f"AND s.institution_id >= {mark} AND s.institution_id < {mark}")
         step = 200
         for low in range(first_inst, first_inst + institutions, step):
-            cur.execute(sql, (low, min(low + step, first_inst + institutions)))
+            bounds = (low, min(low + step, first_inst + institutions))
+            cur.execute(sql, bounds)
+            cur.execute(days_sql, bounds)
             raw.commit()
         if dialect == "postgresql":
             cur.execute("SELECT setval(pg_get_serial_sequence('institution', 'id'), (SELECT max(id) FROM institution))")
@@ -325,7 +340,37 @@ def build_supplies(institutions, days):
     count = db.session.scalar(select(func.count(SupplyEntry.id)))
     print(f"{institutions} 个机构 × {len(items)} 种药械 × {days} 天 × 2（存量、日消耗）：{count} 条（预计 {total}），"
           f"生成 {time.perf_counter() - started:.1f} s", flush=True)
+    check_days(first_inst + 3)
     return first_inst, items
+
+
+def check_days(inst):
+    """supply_day of one institution as loaded equals the service's own rebuild from its entries."""
+    from decimal import Decimal
+
+    from sqlalchemy import select
+
+    from app.extensions import db
+    from app.models.emergency_supplies import SupplyDay
+    from app.services import emergency_supplies as entries
+
+    def number(value, places="0.01"):
+        return None if value is None else Decimal(value).quantize(Decimal(places))
+
+    def rows():
+        return {(r.item_code, r.day): (number(r.stock), number(r.used), number(r.average, "0.0001"))
+                for r in db.session.scalars(select(SupplyDay).where(SupplyDay.institution_id == inst))}
+
+    loaded = rows()
+    entries.rebuild_days([inst])
+    db.session.commit()
+    rebuilt = rows()
+    wrong = [k for k in rebuilt if k in loaded and loaded[k] != rebuilt[k]]
+    # the rebuild also has the 6 days after the last entry (figures of days to come); the load has up to today
+    print(f"核对 supply_day（机构 {inst}）：载入 {len(loaded)} 行，重算 {len(rebuilt)} 行，不一致 {len(wrong)} 行",
+          flush=True)
+    if wrong or not set(loaded) <= set(rebuilt):
+        raise SystemExit("supply_day 与按规则重算的结果不一致")
 
 
 def measure_supplies(runs, first_inst, items, index_columns=""):

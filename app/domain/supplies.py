@@ -16,6 +16,7 @@ DATE_LABELS = {STOCK: "存量日期", ESTIMATE: "月份", DAILY: "消耗日期"}
 ESTIMATE_FACTOR = 3  # a monthly estimate more than 3× away from the last 30 days' consumption is worth a second look
 LOW_DAYS = 7  # 可用天数 under this is highlighted
 AVERAGE_DAYS = 7  # 可用天数 averages the consumption of the last 7 reported days
+WINDOW_DAYS = 7  # the region's figures of a day read the 7 days ending on it: a stock older than a week is not current
 MAX_QUANTITY = Decimal("999999999")
 
 
@@ -125,3 +126,48 @@ def days_of_supply(stock: Decimal | None, consumptions: list[Decimal]) -> Decima
 
 def is_low(days: Decimal | None) -> bool:
     return days is not None and days < LOW_DAYS
+
+
+@dataclass(frozen=True)
+class DayFigures:
+    """What the region reads of one institution's item on one day (区域管理 → 应急资源汇总), from its entries of the
+    WINDOW_DAYS days ending on that day: the latest stock and whether it was reported that day, the day's consumption,
+    the average of the window's reported consumptions (days not reported are not zeros), and the changes (修改次数,
+    last change) of the window's entries."""
+
+    stock: Decimal | None
+    stock_today: bool
+    used: Decimal | None
+    used_today: bool
+    average: Decimal | None
+    changes: int
+    changed_at: datetime.datetime | None
+
+
+AVERAGE_PLACES = Decimal("0.000001")
+
+
+def day_figures(entries, day: datetime.date) -> DayFigures | None:
+    """The figures of `day` from an item's entries, each (report, day, quantity, change_count, changed_at); entries
+    outside the window are ignored; None when the window holds none (the day has no figures)."""
+    first = day - datetime.timedelta(days=WINDOW_DAYS - 1)
+    window = [e for e in entries if first <= e[1] <= day and e[0] in (STOCK, DAILY)]
+    if not window:
+        return None
+    stocks = sorted((e for e in window if e[0] == STOCK), key=lambda e: e[1])
+    daily = [Decimal(e[2]) for e in window if e[0] == DAILY]
+    today = [Decimal(e[2]) for e in window if e[0] == DAILY and e[1] == day]
+    moments = [e[4] for e in window if e[4] is not None]
+    return DayFigures(
+        stock=Decimal(stocks[-1][2]) if stocks else None,
+        stock_today=bool(stocks) and stocks[-1][1] == day,
+        used=sum(today, Decimal(0)) if today else None,
+        used_today=bool(today),
+        average=(sum(daily, Decimal(0)) / len(daily)).quantize(AVERAGE_PLACES, rounding=ROUND_HALF_UP) if daily else None,
+        changes=sum(int(e[3] or 0) for e in window),
+        changed_at=max(moments) if moments else None)
+
+
+def affected_days(days) -> set[datetime.date]:
+    """The days whose figures an entry of each of `days` enters: that day and the WINDOW_DAYS - 1 after it."""
+    return {d + datetime.timedelta(days=n) for d in days for n in range(WINDOW_DAYS)}

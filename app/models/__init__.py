@@ -4,7 +4,7 @@ from app.models.dictionary import DictItem  # noqa: F401
 from app.models.emergency_drugs import DrugItem  # noqa: F401
 from app.models.emergency_registers import Equipment, Vehicle  # noqa: F401
 from app.models.emergency_reports import EmergencyIndicator, EmergencyReport, EmergencyReportLine  # noqa: F401
-from app.models.emergency_supplies import SupplyEntry, SupplyItem  # noqa: F401
+from app.models.emergency_supplies import SupplyDay, SupplyEntry, SupplyItem  # noqa: F401
 from app.models.imports import ImportJob  # noqa: F401
 from app.models.movements import Resignation, TransferRequest  # noqa: F401
 from app.models.org import (  # noqa: F401

@@ -2,8 +2,7 @@
 
 The rules (docs/emergency.md), for a resource (物资 / 药械) and a day D, over the institutions in scope:
 - 存量: each institution's latest 存量上报 of the item on or before D, within the STOCK_LOOKBACK_DAYS (7) days
-  ending on D — an older stock is not a current figure, and the bound keeps the read to a week of entries (see
-  docs/benchmarks.md); the region's 存量 is the sum of them.
+  ending on D — an older stock is not a current figure; the region's 存量 is the sum of them.
 - 当日消耗: the sum of the 日消耗上报 of day D; 近 7 日日均消耗: per institution the average of its 日消耗 reported in the
   7 days ending on D (days not reported are not zeros), the region's is the sum of them.
 - 可用天数 = 存量 ÷ 近 7 日日均消耗 (of the region, a child region or one institution: sums ÷ sums), one decimal;
@@ -12,28 +11,31 @@ The rules (docs/emergency.md), for a resource (物资 / 药械) and a day D, ove
 - 上报存量 / 上报消耗机构 n / m per item: institutions that reported the item's stock / consumption on D, of those in
   scope.
 - 修改次数 / 最后修改 per row: the changes (SupplyEntry.change_count, changed_at) of the week's entries the row
-  reads, so the region sees figures changed after they were reported. Entries are read live: a 修改 or 删除 shows at once.
-All in SQL: one subquery grouped per institution and item (no window function), grouped again per child region (or per
-institution at the lowest level) as in the first part (emergency_summary._by_column), plus the institutions in scope,
-the child regions and the item names: four or five statements whatever the number of institutions."""
+  reads, so the region sees figures changed after they were reported.
+Each institution's figures of an item and a day are kept in SupplyDay (domain.supplies.day_figures), rewritten by
+emergency_supplies.report / update / delete in their transaction: a 修改 or 删除 shows at once, and the summary reads
+one row per institution and item (not a week of entries: docs/benchmarks.md). All in SQL: those rows grouped per
+child region (or per institution at the lowest level) as in the first part (emergency_summary._by_column), plus the
+institutions in scope, the child regions and the item names: four or five statements whatever the number of
+institutions."""
 import datetime
 import io
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import Numeric, and_, case, cast, func, literal, select
+from sqlalchemy import func, select
 
 from app.domain import supplies as rules
 from app.domain.errors import DomainError
 from app.extensions import db
 from app.models.emergency_drugs import DrugItem
-from app.models.emergency_supplies import RESOURCES, SupplyEntry, SupplyItem
+from app.models.emergency_supplies import RESOURCES, SupplyDay, SupplyItem
 from app.models.org import Institution, Region
 from app.services import scope
 from app.services.emergency_summary import _by_column, _root, _trail, region_for
 from app.services.emergency_supplies import DRUG_PREFIX
 
-STOCK_LOOKBACK_DAYS = 7  # a stock older than a week is not a current figure (benchmark: docs/benchmarks.md)
+STOCK_LOOKBACK_DAYS = rules.WINDOW_DAYS  # a stock older than a week is not a current figure
 RULE = (f"存量取各机构当日或之前最近一次上报（{STOCK_LOOKBACK_DAYS} 天内）；"
         f"日均消耗为近 {rules.AVERAGE_DAYS} 日已上报消耗的平均；"
         f"可用天数 = 存量 ÷ 日均消耗，不足 {rules.LOW_DAYS} 天的排在前面并标红，无消耗显示“—”")
@@ -110,50 +112,16 @@ class SupplySummary:
     in_scope: int = 0
 
 
-STOCK_SHIFT = 10 ** 11  # > 100 × MAX_QUANTITY: a stock's day and quantity packed in one number (see below)
-
-
-def _packed_stock(e):
-    """day number × STOCK_SHIFT + quantity × 100 (days since 2000-01-01), exact on both databases."""
-    if db.engine.dialect.name == "sqlite":  # integral doubles under 2⁵³
-        return (func.julianday(e.day) - 2451544.5) * STOCK_SHIFT + e.quantity * 100
-    return (cast(e.day - datetime.date(2000, 1, 1), Numeric(30, 0)) * literal(STOCK_SHIFT, Numeric(30, 0))
-            + e.quantity * 100)
-
-
-def _unpacked_stock(packed):
-    if db.engine.dialect.name == "sqlite":
-        return packed % STOCK_SHIFT / 100.0
-    return func.mod(packed, literal(STOCK_SHIFT, Numeric(30, 0))) / literal(100, Numeric(30, 0))
-
-
 def _per_institution(resource, day, region):
-    """Subquery: one row per institution and item with its latest stock, the day's consumption, the 7-day average,
-    whether it reported stock / consumption on the day, and the changes of the week's entries. One pass over the
-    entries of the STOCK_LOOKBACK_DAYS days ending on `day`, grouped per institution and item with no window and no
-    sort: the latest stock is MAX(day number × STOCK_SHIFT + quantity × 100), unpacked by its remainder (exact:
-    quantities have at most 2 decimals and stay under 10⁹)."""
-    e = SupplyEntry
-    start = day - datetime.timedelta(days=max(STOCK_LOOKBACK_DAYS, rules.AVERAGE_DAYS) - 1)
-    week = day - datetime.timedelta(days=rules.AVERAGE_DAYS - 1)
-    is_stock = e.report == rules.STOCK
-    daily = e.report == rules.DAILY
-    if week > start:
-        daily = and_(daily, e.day >= week)
-    packed = func.max(case((is_stock, _packed_stock(e))))
-    stmt = select(
-        e.institution_id, e.item_code,
-        _unpacked_stock(packed).label("stock"),
-        func.max(case((and_(is_stock, e.day == day), 1), else_=0)).label("stock_today"),
-        func.sum(case((and_(daily, e.day == day), e.quantity))).label("used"),
-        func.max(case((and_(daily, e.day == day), 1), else_=0)).label("used_today"),
-        func.avg(case((daily, e.quantity))).label("average"),
-        func.sum(e.change_count).label("changes"),
-        func.max(e.changed_at).label("changed_at"),
-    ).where(e.resource == resource, e.report.in_((rules.STOCK, rules.DAILY)), e.day >= start, e.day <= day)
+    """Subquery: one row per institution and item with its figures of the day (SupplyDay, kept with the entries:
+    the latest stock of the week, the day's consumption, the 7-day average, whether it reported stock / consumption
+    on the day, the week's changes)."""
+    d = SupplyDay
+    stmt = select(d.institution_id, d.item_code, d.stock, d.stock_today, d.used, d.used_today, d.average,
+                  d.changes, d.changed_at).where(d.resource == resource, d.day == day)
     if region is not None:
-        stmt = stmt.where(e.institution_id.in_(scope.region_institution_ids(region.path)))
-    return stmt.group_by(e.institution_id, e.item_code).subquery("per_institution")
+        stmt = stmt.where(d.institution_id.in_(scope.region_institution_ids(region.path)))
+    return stmt.subquery("per_institution")
 
 
 def item_names(resource, codes) -> dict[str, tuple[str, str]]:

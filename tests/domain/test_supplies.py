@@ -64,3 +64,34 @@ def test_days_of_supply_averages_the_last_seven_reported_days():
     assert s.days_of_supply(None, [D(1)]) is None
     assert s.is_low(D("6.9")) and not s.is_low(D(7)) and not s.is_low(None)
     assert s.fmt(D("12.50")) == "12.5" and s.fmt(D(100)) == "100" and s.fmt(None) == "—"
+
+
+# ---- the region's figures of a day (supply_day) -------------------------------------------------------------------
+
+D0 = datetime.date(2026, 11, 20)
+ONE = datetime.timedelta(days=1)
+
+
+def test_day_figures_read_the_seven_days_ending_on_the_day():
+    moment = datetime.datetime(2026, 11, 20, 9, 30)
+    series = [("stock", D0 - 7 * ONE, Decimal(500), 0, None),  # the 8th day back: outside the window
+              ("stock", D0 - 2 * ONE, Decimal(100), 1, moment),
+              ("daily", D0 - 7 * ONE, Decimal(90), 0, None),
+              ("daily", D0 - 6 * ONE, Decimal(10), 0, None),
+              ("daily", D0, Decimal(5), 0, None),
+              ("estimate", D0, Decimal(999), 0, None)]  # a monthly estimate is not a figure of the day
+    figures = s.day_figures(series, D0)
+    assert figures.stock == 100 and not figures.stock_today
+    assert figures.used == 5 and figures.used_today
+    assert figures.average == Decimal("7.5")  # (10 + 5) / 2 reported days, not / 7
+    assert (figures.changes, figures.changed_at) == (1, moment)
+
+
+def test_day_figures_without_entries_in_the_window_are_none_and_a_day_without_consumption_has_no_average():
+    assert s.day_figures([("stock", D0 - 7 * ONE, Decimal(1), 0, None)], D0) is None
+    figures = s.day_figures([("stock", D0, Decimal(40), 0, None)], D0)
+    assert figures.stock == 40 and figures.stock_today and figures.used is None and figures.average is None
+
+
+def test_an_entry_enters_its_day_and_the_six_after_it():
+    assert s.affected_days([D0]) == {D0 + n * ONE for n in range(7)}

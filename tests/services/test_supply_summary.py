@@ -153,3 +153,29 @@ def test_export_has_both_tables(db, data):
     assert head[-2:] == ["修改次数", "最后修改时间"]
     assert [row[0].value for row in units.iter_rows(min_row=2)] == [
         "江夏测试二院", "武汉市江夏区示例街道社区卫生服务中心", "武汉市江夏区示例镇卫生院"]
+
+
+def _day_rows(db):
+    from app.models.emergency_supplies import SupplyDay
+
+    return sorted((r.institution_id, r.resource, r.item_code, r.day, r.stock, r.stock_today, r.used, r.used_today,
+                   r.average, r.changes, r.changed_at) for r in db.session.scalars(select(SupplyDay)))
+
+
+def test_the_figures_kept_with_each_report_change_and_deletion_equal_a_rebuild_from_the_entries(db, data):
+    """supply_day is rewritten by report / update / delete for the 7 days an entry enters: after a series of them
+    its rows are exactly those computed again from the entries, and a deleted entry's days lose its figures."""
+    a, b, c = data["codes"]
+    mine = _user(db, "inst_admin")
+    far = _put(mine, "daily", TODAY - 20 * DAY, b, 4)  # alone in its week
+    entries.update(mine, data["changed"].id, "150", confirmed=True)
+    entries.delete(data["other"], data["used_c"].id)
+    entries.report(mine, "supply", "estimate", f"{TODAY:%Y-%m}", [{"item": c, "quantity": "30"}], confirmed=True)
+    kept = _day_rows(db)
+    assert [r for r in kept if r[2] == b and r[3] == TODAY - 20 * DAY][0][6] == 4
+    entries.delete(mine, far.id)
+    kept = _day_rows(db)
+    assert not [r for r in kept if r[2] == b and r[3] <= TODAY - 14 * DAY]  # its 7 days are gone with it
+    written = entries.rebuild_days()
+    db.session.commit()
+    assert _day_rows(db) == kept and written == len(kept) > 0
