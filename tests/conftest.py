@@ -71,7 +71,7 @@ class _Database:
             except Exception as exc:  # a connection a test left open holds a lock: start again from the template
                 import warnings
 
-                warnings.warn(f"restoring the seeded rows failed ({exc}); copying the template database instead")
+                warnings.warn(f"restoring the seeded rows failed ({exc}); copying the template database instead", stacklevel=2)
                 self._admin(f'DROP DATABASE IF EXISTS "{self.work_name}" WITH (FORCE)',
                             f'CREATE DATABASE "{self.work_name}" TEMPLATE "{self.template_name}"')
                 self._snapshot()
