@@ -15,12 +15,11 @@ from sqlalchemy.orm import aliased
 
 from app.domain import review
 from app.domain.errors import DomainError
-from app.domain.person import ACTIVE_STATUSES
 from app.extensions import db
 from app.models.movements import Resignation
 from app.models.org import Department, Institution, Post, Region
 from app.models.people import Person
-from app.services import dictionaries, orgtree, quota
+from app.services import dictionaries, orgtree, quota, stats
 from app.services.scope import scope_of
 from app.services.workbooks import Group, Report
 
@@ -119,16 +118,106 @@ def _rows_of(user, tgt: Target):
     return [(d.id, d.name, depth) for d, depth, _path in depts]
 
 
+def _groups() -> dict[str, list[str]]:
+    """从事专业类别 group → its codes, in the order of staff_category.csv (the groups of stats' staff_group)."""
+    out: dict[str, list[str]] = {}
+    for d in dictionaries.items("staff_category", active_only=False):
+        if (d.extra or {}).get("group"):
+            out.setdefault(d.extra["group"], []).append(d.code)
+    return out
+
+
 def _group_case():
     """SQL CASE: 从事专业类别 code → its group (staff_category.csv `group`); NULL when not filled."""
-    groups = {d.code: (d.extra or {}).get("group") for d in dictionaries.items("staff_category", active_only=False)}
-    whens = [(Person.staff_category == code, group) for code, group in groups.items() if group]
-    return case(*whens, else_=None) if whens else literal(None)
+    whens = [(Person.staff_category.in_(codes), literal(group)) for group, codes in _groups().items()]
+    return case(*whens, else_=literal(None)) if whens else literal(None)
 
 
-def _staff_now(user, tgt: Target):
-    """Staff of the target counted by the reports: the active statuses (在岗, 试用期考核, 借调, 长期病休)."""
-    return and_(_scoped(user, tgt, Person.institution_id), Person.status.in_(ACTIVE_STATUSES))
+# ---- 人员基本情况统计表 ------------------------------------------------------------------------------------------
+
+def _filters(on: datetime.date | None) -> stats.Filters:
+    """The statistics' filters for a 统计时点: today is the active statuses; an earlier day is the staff in post
+    on that day (stats.Filters.on: not left by then through a reviewed resignation)."""
+    return stats.Filters(on=on if on is not None and on < datetime.date.today() else None)
+
+
+def _basic_columns() -> list[tuple[str, list[tuple[str, set | None]]]]:
+    """The column groups: (dimension key, [(label, codes)]); codes None = every code no other column takes (其他 /
+    未填, shown only when someone is in it)."""
+    sexes = {}
+    for d in dictionaries.items("sex", active_only=False):
+        short = (d.extra or {}).get("short")
+        if short:
+            sexes.setdefault(short, set()).add(d.code)
+    schooling = {}
+    for d in dictionaries.items("education", active_only=False):
+        schooling.setdefault((d.extra or {}).get("yearbook_group") or d.name, set()).add(d.code)
+    titles = [(d.name, {d.code}) for d in dictionaries.items("tech_title_level", active_only=False)]
+    return [
+        ("sex", [*((label, codes) for label, codes in sexes.items()), ("未说明", None)]),
+        ("age_band", [*((b.label, {b.code}) for b in stats.AGE_BANDS), ("未填", None)]),
+        ("education", [*schooling.items(), ("未填", None)]),
+        ("tech_title", [*((label, codes) for label, codes in titles if label != "待聘"), ("待聘/未评", None)]),
+    ]
+
+
+def _basic_rows() -> list[tuple[str, set | None]]:
+    """Row heads: each 从事专业类别 group, followed by its categories when it has more than its own name; then 未填."""
+    out = []
+    names = {d.code: d.name for d in dictionaries.items("staff_category", active_only=False)}
+    for group, codes in _groups().items():
+        if len(codes) == 1 and names[codes[0]] == group:
+            out.append((group, set(codes)))
+            continue
+        out.append((group, set(codes)))
+        out.extend(("　" + names[c], {c}) for c in codes)
+    out.append((UNFILLED, None))
+    return out
+
+
+def basic_report(user, institution_id=None, *, on: datetime.date | None = None) -> Report:
+    """从事专业类别 (rows: each group and its categories) × 性别, 年龄段, 学历 (年鉴分组), 专业技术资格 — four
+    statistics of the core (stats.count: 从事专业类别 × the column's dimension, one GROUP BY each), two header levels."""
+    tgt = target(user, institution_id)
+    on = on or datetime.date.today()
+    filters = _filters(on)
+    rows_spec = _basic_rows()
+    listed_rows = set().union(*(codes for _label, codes in rows_spec if codes))
+    columns = _basic_columns()
+    tables = {dim: stats.count(user, "staff_category", dim, filters=filters, institution_id=tgt.institution_id)
+              for dim, _cols in columns}
+
+    def in_row(code, codes):
+        return code in codes if codes is not None else code not in listed_rows
+
+    def cell(table, row_codes, col_codes, taken):
+        return sum(n for (r, c), n in table.cells.items() if in_row(r, row_codes)
+                   and (c in col_codes if col_codes is not None else c not in taken))
+
+    headers = ["从事专业类别", "人数"]
+    shown = []  # (dimension, label, codes, taken) of the columns kept
+    for dim, cols in columns:
+        taken = set().union(*(codes for _label, codes in cols if codes))
+        kept = [(label, codes) for label, codes in cols
+                if codes is not None or any(c not in taken for (_r, c) in tables[dim].cells)]
+        headers.append(Group(stats.DIMENSIONS[dim].label, tuple(label for label, _codes in kept)))
+        shown.extend((dim, label, codes, taken) for label, codes in kept)
+    first = tables[columns[0][0]]
+    rows = []
+    for label, codes in rows_spec:
+        total = sum(n for (r, _c), n in first.cells.items() if in_row(r, codes))
+        if codes is None and not total:
+            continue  # 未填 only when someone has no 从事专业类别
+        rows.append([label, total, *[cell(tables[dim], codes, col_codes, taken)
+                                     for dim, _label, col_codes, taken in shown]])
+    totals = ["合计", first.total, *[sum(n for (_r, c), n in tables[dim].cells.items()
+                                          if (c in col_codes if col_codes is not None else c not in taken))
+                                      for dim, _label, col_codes, taken in shown]]
+    return Report(
+        title=BY_KEY["basic"].title, institution=tgt.name, as_of=on.isoformat(), made_by=made_by(user),
+        headers=headers, rows=rows, totals=totals,
+        notes=("人员：统计时点在职（在岗、试用期考核、借调、长期病休）的人员；分组行是其下各类别之和，合计不重复计算。"
+               "年龄段按统计时点的周岁；学历按卫生统计年鉴的分组。",))
 
 
 # ---- 科室人员分布表 ------------------------------------------------------------------------------------------------
@@ -142,7 +231,8 @@ def departments_report(user, institution_id=None, *, on: datetime.date | None = 
     inside = case((Person.establishment == IN_ESTABLISHMENT, 1), else_=0)
     counts = {}
     for key, grp, ins, n in db.session.execute(
-            select(row_key, group, inside, func.count(Person.id)).where(_staff_now(user, tgt))
+            select(row_key, group, inside, func.count(Person.id))
+            .where(*stats.staff_clause(user, filters=_filters(on), institution_id=tgt.institution_id))
             .group_by(row_key, group, inside)):
         counts[(key, grp, bool(ins))] = counts.get((key, grp, bool(ins)), 0) + n
     groups = list(STAFF_GROUPS)
@@ -168,7 +258,7 @@ def departments_report(user, institution_id=None, *, on: datetime.date | None = 
         headers=["机构" if tgt.institution is None else "科室", Group("合计", ("人数", "编制内", "编制外")),
                  *[Group(g or "从事专业类别未填", ("编制内", "编制外")) for g in groups]],
         rows=rows, totals=totals,
-        notes=("人员：在职状态为在岗、试用期考核、借调、长期病休的人员；编制内：编制情况为“编制内”，其余（合同制、临聘、返聘、其他、"
+        notes=("人员：统计时点在职（在岗、试用期考核、借调、长期病休）的人员；编制内：编制情况为“编制内”，其余（合同制、临聘、返聘、其他、"
                "未填）计为编制外。人员计入其所在科室，不含下级科室。",))
 
 

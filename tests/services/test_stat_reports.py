@@ -81,6 +81,78 @@ def _plain(label):
     return label.replace("　", "")
 
 
+# ---- 人员基本情况统计表 ------------------------------------------------------------------------------------------
+
+def _basic_expected(people):
+    """{row label: {column label: count}} of the 人员基本情况统计表, one person at a time from the CSV files."""
+    names = {r["code"]: r["name"] for r in _csv("staff_category.csv")}
+    sex = {r["code"]: r["short"] for r in _csv("sex.csv")}
+    school = {r["code"]: r["yearbook_group"] for r in _csv("education.csv")}
+    title = {r["code"]: r["level"] for r in _csv("tech_title_level.csv") if r["code"] != "9"}
+    out = {}
+    for p in people:
+        heads = [GROUP_OF[p.staff_category], "　" + names[p.staff_category]] if p.staff_category else ["未填"]
+        cols = ["人数", ("性别", sex.get(p.sex) or "未说明"), ("年龄段", _band_label(p.birth_date)),
+                ("学历", school.get(p.education, "未填")), ("专业技术资格(评)", title.get(p.tech_title, "待聘/未评"))]
+        for head in [*heads, "合计"]:
+            line = out.setdefault(head, {})
+            for c in cols:
+                line[c] = line.get(c, 0) + 1
+    return out
+
+
+def _band_label(birth):
+    from app.domain.stats import AGE_BANDS, band_of
+
+    code = band_of(birth, TODAY)
+    return next(b.label for b in AGE_BANDS if b.code == code) if code else "未填"
+
+
+def _as_dict(report):
+    """{row label: {column: value}} of a report with two header levels (columns keyed by (group, label))."""
+    keys = []
+    for h in report.headers[1:]:
+        keys.extend([(h.label, c) for c in h.columns] if isinstance(h, Group) else [h])
+    return {r[0]: dict(zip(keys, r[1:], strict=True)) for r in [*report.rows, report.totals]}
+
+
+def test_basic_report_equals_a_count_of_the_staff(db, staff):
+    report, = stat_reports.build(_user(db, "inst_admin"), "basic", on=TODAY)
+    expected = _basic_expected(_active(db, [staff.id]))
+    shown = _as_dict(report)
+    for head, line in expected.items():
+        if head.startswith("　") and head.strip() in stat_reports.STAFF_GROUPS:
+            continue  # a group of one category (管理人员 …) is one row
+        assert {k: v for k, v in shown[head].items() if v} == line, head
+    assert [h.label for h in report.headers[2:]] == ["性别", "年龄段", "学历", "专业技术资格(评)"]
+    assert report.headers[3].columns == ("25岁及以下", "26–35岁", "36–45岁", "46–55岁", "56岁及以上", "未填")
+    assert report.headers[4].columns[:5] == ("研究生", "大学本科", "大专", "中专", "高中及以下")
+    # every column group adds up to the staff count
+    for group in ("性别", "年龄段", "学历", "专业技术资格(评)"):
+        assert sum(v for k, v in shown["合计"].items() if isinstance(k, tuple) and k[0] == group) == \
+            shown["合计"]["人数"] == len(_active(db, [staff.id]))
+
+
+def test_basic_report_on_an_earlier_day_counts_who_was_in_post(db, staff):
+    gone = _person(db, staff, staff_category="50", status="离职", birth_date=datetime.date(1980, 1, 1))
+    db.session.add(Resignation(institution_id=staff.id, person_id=gone.id, flow_type="25",
+                               leave_date=TODAY - datetime.timedelta(days=10), status="已通过"))
+    db.session.commit()
+    before, = stat_reports.build(_user(db, "inst_admin"), "basic", on=TODAY - datetime.timedelta(days=30))
+    now, = stat_reports.build(_user(db, "inst_admin"), "basic", on=TODAY)
+    inspector = "　卫生监督员"  # none among the synthetic staff: only the one who left
+    assert _as_dict(before)[inspector]["人数"] == 1 and _as_dict(now)[inspector]["人数"] == 0
+    assert _as_dict(before)[inspector][("年龄段", "46–55岁" if TODAY.year - 1980 <= 55 else "56岁及以上")] == 1
+    assert before.as_of == (TODAY - datetime.timedelta(days=30)).isoformat()
+
+
+def test_basic_report_of_a_county_adds_its_institutions(db, staff):
+    report, = stat_reports.build(_user(db, "region_admin"), "basic", on=TODAY)
+    expected = _basic_expected(_active(db, [staff.id, _inst(db, JIANGXIA2_CODE).id]))
+    assert _as_dict(report)["合计"]["人数"] == expected["合计"]["人数"]
+    assert {k: v for k, v in _as_dict(report)["合计"].items() if v} == expected["合计"]
+
+
 # ---- 科室人员分布表 ------------------------------------------------------------------------------------------------
 
 def _expected_distribution(people, key):
