@@ -308,11 +308,11 @@ def quota_report(user, institution_id=None, kind=quota.DEFAULT_KIND) -> list[Rep
         amount = getattr(alloc, column) if alloc else None
         have = established.get(SPLIT_CATEGORY[column], 0)
         cat_rows.append([label, amount if amount is not None else "未分类", have,
-                         max((amount or 0) - have, 0) if amount is not None else "",
-                         max(have - amount, 0) if amount is not None else ""])
+                         max(amount - have, 0) if amount is not None else None,
+                         max(have - amount, 0) if amount is not None else None])
     other = sum(n for c, n in established.items() if c not in SPLIT_CATEGORY.values())
     if other:
-        cat_rows.append(["未定岗位类别", "", other, "", ""])
+        cat_rows.append(["未定岗位类别", None, other, None, None])
     by_category = Report(title=f"{BY_KEY['quota'].title}（{kind}，按岗位类别）", institution=tgt.name, as_of=today,
                          made_by=made_by(user), headers=["岗位类别", *QUOTA_COLUMNS], rows=cat_rows,
                          totals=["合计", alloc.total if alloc else 0, sheet.total_established,
