@@ -108,14 +108,14 @@ def made_by(user) -> str:
     return (user.get_full_name() or "").strip() or user.username
 
 
-def _rows_of(user, tgt: Target):
-    """The report's row heads: (key, label, depth). One institution: its departments in tree order (and 未分配科室
-    for staff without one); whole scope: the institutions."""
+def _rows_of(user, tgt: Target, counted=frozenset()):
+    """The report's row heads: (key, label, depth). One institution: its departments in tree order (a disabled one
+    only when it has figures: `counted` keys); whole scope: the institutions."""
     if tgt.institution is None:
         return [(i.id, i.name, 1) for i in institutions(user)]
     depts = orgtree.tree_order(list(db.session.scalars(select(Department).where(
         Department.institution_id == tgt.institution.id).order_by(Department.seq, Department.id))))
-    return [(d.id, d.name, depth) for d, depth, _path in depts]
+    return [(d.id, d.name, depth) for d, depth, _path in depts if d.active or d.id in counted]
 
 
 def _groups() -> dict[str, list[str]]:
@@ -246,7 +246,7 @@ def departments_report(user, institution_id=None, *, on: datetime.date | None = 
             out += [counts.get((key, g, True), 0), counts.get((key, g, False), 0)]
         return out
 
-    heads = _rows_of(user, tgt)
+    heads = _rows_of(user, tgt, {k[0] for k in counts})
     known = {key for key, _label, _depth in heads}
     rows = [[("　" * (depth - 1)) + label, *line(key)] for key, label, depth in heads]
     rest = {k[0] for k in counts} - known
@@ -388,7 +388,7 @@ def flow_report(user, institution_id=None, *, start: datetime.date, end: datetim
             out += [sum(values), *values]
         return out
 
-    heads = _rows_of(user, tgt)
+    heads = _rows_of(user, tgt, {k[0] for k in counts})
     known = {key for key, _label, _depth in heads}
     rows = [[("　" * (depth - 1)) + label, *line(key)] for key, label, depth in heads]
     rest = {k[0] for k in counts} - known

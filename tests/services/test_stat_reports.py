@@ -378,3 +378,14 @@ def test_one_level_report_has_a_single_header_row(db):
     sheet = load_workbook(io.BytesIO(report_workbook(report))).active
     assert [sheet.cell(3, c).value for c in (1, 2)] == ["科室", "人数"] and sheet["A4"].value == "内科"
     assert sheet.freeze_panes == "B4" and sheet["B4"].value == 2
+
+
+def test_a_disabled_department_shows_only_while_it_has_figures(db, staff):
+    empty = Department(institution_id=staff.id, name="已撤销科", active=False, seq=99, category="职能部门")
+    held = Department(institution_id=staff.id, name="停用留人科", active=False, seq=99, category="职能部门")
+    db.session.add_all([empty, held])
+    db.session.commit()
+    _person(db, staff, department_id=held.id, staff_category="80", establishment="1")
+    report, = stat_reports.build(_user(db, "inst_admin"), "departments", on=TODAY)
+    labels = [_plain(r[0]) for r in report.rows]
+    assert "停用留人科" in labels and "已撤销科" not in labels
