@@ -10,7 +10,7 @@ likewise over every institution. The figures are counted in SQL (GROUP BY) and r
 import datetime
 from dataclasses import dataclass
 
-from sqlalchemy import and_, case, func, literal, select
+from sqlalchemy import and_, case, func, literal, select, true
 from sqlalchemy.orm import aliased
 
 from app.domain import review
@@ -100,7 +100,7 @@ def _scoped(user, tgt: Target, column):
     if tgt.institution is not None:
         return column == tgt.institution.id
     clause = scope_of(user).institutions_clause(column)
-    return literal(True) if clause is None else clause
+    return true() if clause is None else clause
 
 
 def made_by(user) -> str:
