@@ -68,6 +68,9 @@ def _in_establishment(kind):
     return and_(Person.establishment == ESTABLISHMENT_OF_KIND.get(kind, "-"), Person.status == ACTIVE_STATUS)
 
 
+in_establishment = _in_establishment  # the same rule for 常用报表 (services/stat_reports.py)
+
+
 def established_by_department(institution_id, kind=DEFAULT_KIND) -> dict[int | None, int]:
     """department id (None: no department) → 在编人数."""
     rows = db.session.execute(select(Person.department_id, func.count(Person.id))
