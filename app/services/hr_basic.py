@@ -181,7 +181,7 @@ def empty_items(institution_id: int, year: int) -> list[str]:
     special = {
         "id_type": func.count(case((sub.c.id_type.in_(mapped_ids), 1))),
         "dept_code": func.count(case((sub.c.standard_code.in_(mapped_departments), 1))),
-        "flow_code": func.count(func.coalesce(sub.c.out_code, sub.c.in_date)),
+        "flow_code": func.count(case((or_(sub.c.out_code.is_not(None), sub.c.in_date.is_not(None)), 1))),
         "flow_date": func.count(func.coalesce(sub.c.out_date, sub.c.in_date)),
     }
     special["physician_cert"] = func.count(sub.c.physician_cert)
