@@ -71,7 +71,8 @@ class HrReportView(BaseView):
             return go
         year, problem = hr_basic.year_problem(request.args.get("year"))
         context = {"inst": inst, "choices": [] if g.user.institution_id else self._choices(),
-                   "year_text": request.args.get("year", ""), "errors": Errors([("year", problem)] if problem else []),
+                   "year_text": request.args.get("year", ""), "year_hint": datetime.date.today().year,
+                   "errors": Errors([("year", problem)] if problem else []),
                    "can_export": self._can_export(), "title": "卫生人力基本信息"}
         if inst is not None and year is not None:
             context.update(year=year, headers=hr_basic.headers(), total=hr_basic.count(inst.id, year),
