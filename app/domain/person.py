@@ -4,6 +4,7 @@ Pure: the caller passes the dictionaries (code → name per type), the ID-type r
 is the cleaned values plus every error and warning, each naming its field.
 """
 import datetime
+import re
 from dataclasses import dataclass, field
 
 from app.domain.dates import parse_date
@@ -27,6 +28,14 @@ LABELS = {
     "staff_category": "从事专业类别", "establishment": "编制情况", "education": "学历", "major": "所学专业",
     "degree": "学位", "tech_title": "专业技术资格(评)", "tech_post": "专业技术职务(聘)",
     "practice_category": "执业类别", "practice_scope": "执业范围", "admin_post": "行政/业务管理职务",
+    # 卫统信息: the items of the 卫生人力基本信息调查表 (app/data/hr_basic_fields.csv) the record had no field for
+    "office_phone": "办公室电话号码", "multisite": "是否多地点执业医师",
+    "multisite_unit2": "第2执业单位的机构类别", "multisite_unit3": "第3执业单位的机构类别",
+    "resident_training": "是否获得国家住院医师规范化培训合格证书", "resident_training_no": "住院医师规范化培训合格证书编码",
+    "specialties": "专科特长", "gp_registered": "是否注册为全科医学专业", "gp_certificate": "全科医生取得培训合格证书情况",
+    "village_posted": "是否由乡镇卫生院或社区卫生服务机构派驻村卫生室工作", "stats_it": "是否从事统计信息化业务工作",
+    "stats_it_work": "统计信息化业务工作内容", "nurse_certificate_no": "护士执业证书编码",
+    "village_doctor_certificate_no": "乡村医生执业证书编号",
 }
 # field → dictionary type of its dropdown
 CODED = {
@@ -34,7 +43,19 @@ CODED = {
     "establishment": "establishment", "education": "education", "degree": "degree", "tech_title": "tech_title_level",
     "tech_post": "tech_title_level", "practice_category": "practice_category", "practice_scope": "practice_scope",
     "admin_post": "admin_post",
+    "multisite": "yes_no", "multisite_unit2": "multisite_unit_type", "multisite_unit3": "multisite_unit_type",
+    "resident_training": "yes_no", "gp_registered": "yes_no", "gp_certificate": "gp_certificate",
+    "village_posted": "yes_no", "stats_it": "yes_no", "stats_it_work": "stats_it_work",
 }
+YES, NO = "1", "2"  # dictionary yes_no (the 卫统 codes of its 是/否 items)
+# a field filled only when its 是/否 field says 是: (field, the 是/否 field)
+ONLY_IF_YES = (("multisite_unit2", "multisite"), ("multisite_unit3", "multisite"),
+               ("resident_training_no", "resident_training"), ("stats_it_work", "stats_it"))
+# free-text fields with a length limit (characters); 专科特长: at most SPECIALTIES_MAX, separated by 、，, or ;
+TEXT_LIMITS = {"office_phone": 20, "resident_training_no": 50, "specialties": 100, "nurse_certificate_no": 50,
+               "village_doctor_certificate_no": 50}
+SPECIALTIES_MAX = 3
+OFFICE_PHONE_RE = re.compile(r"^[0-9][0-9\-]{5,18}[0-9]$")
 REQUIRED = ("name", "id_type", "id_number", "sex", "birth_date", "status", "department_id")
 # 黄色五角星 (spec 4.2): important fields every institution must fill; they make the completeness figure.
 IMPORTANT = ("name", "id_type", "id_number", "sex", "birth_date", "ethnicity", "phone", "work_start", "department_id",
@@ -187,10 +208,35 @@ def check_basic(raw: dict, *, dicts: dict, id_types: dict, statuses, mobile_pref
         if warning:
             out.warnings.append(FieldIssue("phone", warning))
 
+    _hr_item_problems(get, errors)
+
     # 所学专业 required from 大专 up (spec 4.2.4 (6))
     if str(get("education") or "") in MAJOR_REQUIRED_EDUCATION and get("major") is None:
         errors.append(FieldIssue("major", "学历为大专及以上时，所学专业不能为空"))
     return out
+
+
+def split_specialties(text) -> list[str]:
+    """专科特长 as its items (the 卫统 item 27 has up to three)."""
+    return [p.strip() for p in re.split(r"[、，,;；]+", text or "") if p.strip()]
+
+
+def _hr_item_problems(get, errors):
+    """Rules of the 卫统信息 fields: lengths, the office phone's form, at most three 专科特长, and a field that
+    belongs to a 是/否 answer filled only when that answer is 是."""
+    for f, limit in TEXT_LIMITS.items():
+        v = get(f)
+        if v is not None and len(str(v)) > limit:
+            errors.append(FieldIssue(f, f"{LABELS[f]}不能超过 {limit} 个字"))
+    phone = get("office_phone")
+    if phone is not None and len(str(phone)) <= TEXT_LIMITS["office_phone"] and not OFFICE_PHONE_RE.match(str(phone)):
+        errors.append(FieldIssue("office_phone", f"办公室电话号码只能由数字和“-”组成，如 027-87654321（当前：{phone}）"))
+    specialties = get("specialties")
+    if specialties is not None and len(split_specialties(specialties)) > SPECIALTIES_MAX:
+        errors.append(FieldIssue("specialties", f"专科特长最多填写 {SPECIALTIES_MAX} 项，用“、”分隔"))
+    for f, flag in ONLY_IF_YES:
+        if get(f) is not None and str(get(flag) or "") != YES:
+            errors.append(FieldIssue(f, f"{LABELS[f]}：仅当“{LABELS[flag]}”为“是”时填写"))
 
 
 VILLAGE_CLINIC = "村卫生室"  # the department category of village clinic staff (spec 4.2.7)

@@ -71,6 +71,21 @@ class Person(Versioned, Model):
     practice_category = Column(String(10), nullable=True)
     practice_scope = Column(String(10), nullable=True)
     admin_post = Column(String(10), nullable=True)
+    # 卫统信息 (the 卫生人力基本信息调查表 items the record lacked; 是/否 as dictionary yes_no codes: 1 是, 2 否)
+    office_phone = Column(String(20), nullable=True)  # 办公室电话号码
+    multisite = Column(String(2), nullable=True)  # 是否多地点执业医师
+    multisite_unit2 = Column(String(10), nullable=True)  # 第2执业单位的机构类别 (multisite_unit_type)
+    multisite_unit3 = Column(String(10), nullable=True)
+    resident_training = Column(String(2), nullable=True)  # 是否获得国家住院医师规范化培训合格证书
+    resident_training_no = Column(String(50), nullable=True)
+    specialties = Column(String(100), nullable=True)  # 专科特长 (up to three, separated by 、)
+    gp_registered = Column(String(2), nullable=True)  # 是否注册为全科医学专业
+    gp_certificate = Column(String(10), nullable=True)  # 全科医生取得培训合格证书情况 (gp_certificate)
+    village_posted = Column(String(2), nullable=True)  # 派驻村卫生室工作
+    stats_it = Column(String(2), nullable=True)  # 是否从事统计信息化业务工作
+    stats_it_work = Column(String(10), nullable=True)  # 统计信息化业务工作内容 (stats_it_work)
+    nurse_certificate_no = Column(String(50), nullable=True)  # 护士执业证书编码
+    village_doctor_certificate_no = Column(String(50), nullable=True)  # 乡村医生执业证书编号
     photo_path = Column(String(200), nullable=True)
     photo_thumb = Column(String(200), nullable=True)
     created_at = Column(DateTime, nullable=False, default=datetime.datetime.now)

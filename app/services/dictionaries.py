@@ -26,7 +26,8 @@ TYPE_LABELS = {
     "sex": "性别", "staff_category": "从事专业类别", "staff_flow": "人员流动", "standard_departments": "标准科室",
     "tech_title_level": "专业技术资格等级", "political_status": "政治面貌", "staff_status": "在职状态",
     "institution_category": "机构类别", "economic_type": "经济类型", "institution_grade": "机构级别",
-    "registration_authority": "登记机关",
+    "registration_authority": "登记机关", "yes_no": "是否", "gp_certificate": "全科医生培训合格证书",
+    "stats_it_work": "统计信息化业务工作内容",
 }
 
 

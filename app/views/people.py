@@ -30,15 +30,27 @@ from app.views.pages import Errors, act, form_page
 PER_PAGE = 20
 RESIGNATIONS = pages.RESIGNATIONS.resource  # 批量离职 from the list follows the 编辑 right of 员工离职
 VILLAGE_CATEGORY = "村卫生室"
-# The 基本信息 form in three groups (every key of LABELS appears once).
+# The 基本信息 form in four groups (every key of LABELS appears once).
 GROUPS = (
     ("身份信息", ("staff_no", "name", "id_type", "id_number", "sex", "birth_date", "ethnicity", "political", "phone")),
     ("工作信息", ("department_id", "post_id", "status", "work_start", "staff_category", "establishment", "admin_post")),
     ("学历与职称", ("education", "major", "degree", "tech_title", "tech_post", "practice_category", "practice_scope")),
+    # the 卫生人力基本信息调查表 items (the annual 卫统 export), collapsed unless filled or refused
+    ("卫统信息", ("office_phone", "specialties", "multisite", "multisite_unit2", "multisite_unit3", "resident_training",
+              "resident_training_no", "gp_registered", "gp_certificate", "village_posted", "stats_it", "stats_it_work",
+              "nurse_certificate_no", "village_doctor_certificate_no")),
 )
+COLLAPSED_GROUPS = ("卫统信息",)
 DATE_FIELDS = ("birth_date", "work_start")
 LIST_COLUMNS = (("staff_no", "工号"), ("name", "姓名"), ("sex", "性别"), ("id_number", "证件号码"),
                 ("department_id", "科室"), ("post_id", "岗位"), ("status", "在职状态"))
+
+
+def _open_groups(values, errors):
+    """The form's groups shown open: all but a collapsed one with nothing typed and nothing refused in it."""
+    refused = errors.fields()
+    return {group for group, keys in GROUPS if group not in COLLAPSED_GROUPS
+            or any(values.get(k) for k in keys) or refused & set(keys)}
 
 
 def _text(value):
@@ -205,7 +217,8 @@ class PersonView(BaseView):
         percent, missing = completeness({k: getattr(person, k) for k in IMPORTANT}) if person else (None, [])
         return self.render_template(
             "people/form.html", person=person, values=values, errors=errors or Errors(),
-            groups=GROUPS, labels=LABELS, choices=choices, dept_categories=dept_categories, required=REQUIRED,
+            groups=GROUPS, collapsed=COLLAPSED_GROUPS, labels=LABELS, choices=choices, dept_categories=dept_categories,
+            required=REQUIRED, open_groups=_open_groups(values, errors or Errors()),
             important=IMPORTANT, date_fields=DATE_FIELDS, percent=percent, missing=missing, form=FlaskForm(),
             probation=PROBATION_STATUS, village=VILLAGE_CATEGORY,
             transfer_offer=transfers.offer_for(institution.id, values.get("id_number"))  # 申请调入 under 证件号码

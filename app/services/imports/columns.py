@@ -29,6 +29,7 @@ DATE_NOTE = "日期可填写 2020-09-01 或 2020-09（自动补为 01 日），�
 UNTIL_NOW_NOTE = "；仍在进行中（或长期有效）的填写汉字“至今”"
 TEXT_NOTE = "本列已设为文本格式：请直接输入或粘贴为文本，不要让 Excel 改成 4.2E+17 这样的科学计数法"
 LIST_NOTE = "请从下拉列表中选择，不能填写其他内容"
+YES_NO_NOTE = "选填，请从下拉列表中选择“是”或“否”"
 SKIPPED_MESSAGE = "已存在（未勾选更新已存在数据）"
 
 
@@ -83,6 +84,21 @@ def _basic_columns() -> tuple[Column, ...]:
         c("practice_category", choice="practice_category", note=LIST_NOTE),
         c("practice_scope", choice="practice_scope", width=20, note=LIST_NOTE),
         c("admin_post", choice="admin_post", width=18, note=LIST_NOTE),
+        # 卫统信息 (卫生人力基本信息调查表), all optional
+        c("office_phone", as_text=True, note="选填，如 027-87654321（数字和“-”）。" + TEXT_NOTE),
+        c("specialties", width=20, note="选填，最多 3 项，用“、”分隔"),
+        c("multisite", choice="yes_no", note=YES_NO_NOTE),
+        c("multisite_unit2", choice="multisite_unit_type", width=18, note=LIST_NOTE + "；“是否多地点执业医师”为“是”时填写"),
+        c("multisite_unit3", choice="multisite_unit_type", width=18, note=LIST_NOTE + "；“是否多地点执业医师”为“是”时填写"),
+        c("resident_training", choice="yes_no", width=18, note=YES_NO_NOTE),
+        c("resident_training_no", as_text=True, width=22, note="选填；获得证书（上一列为“是”）时填写。" + TEXT_NOTE),
+        c("gp_registered", choice="yes_no", note=YES_NO_NOTE),
+        c("gp_certificate", choice="gp_certificate", width=22, note=LIST_NOTE),
+        c("village_posted", choice="yes_no", width=18, note=YES_NO_NOTE),
+        c("stats_it", choice="yes_no", width=16, note=YES_NO_NOTE),
+        c("stats_it_work", choice="stats_it_work", width=18, note=LIST_NOTE + "；“是否从事统计信息化业务工作”为“是”时填写"),
+        c("nurse_certificate_no", as_text=True, width=22, note="选填。" + TEXT_NOTE),
+        c("village_doctor_certificate_no", as_text=True, width=22, note="选填。" + TEXT_NOTE),
     )
 
 
