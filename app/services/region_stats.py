@@ -1,0 +1,275 @@
+"""区域管理 → 统计概览 (issue 16): a regional account's staff figures over its scope.
+
+Where: the caller's region (系统管理员: every region), or a child region / an institution inside it (`region_code`,
+`institution_id`; DomainError outside the scope) — the drill-down region → child region → institution.
+
+The comparison: one unit per child region of the region shown and per institution attached to the region itself
+(a county: its institutions). Per unit, in SQL with one GROUP BY statement per measure: institutions, staff in post
+(the active statuses), 编制 (the current allocation of 机构编制管理: the newest decision per institution) and 在编
+(quota's rule: 编制情况 编制内 and 在岗), 资料完整度 (services/completeness.py), 执业证书 whose 有效期至 falls within 90
+days. Institutions are assigned to units by the region path (one prefix match per institution, not per person).
+
+Staff in post by month (the last 24 months): a person is in post in a month if entered (created) on or before the
+month's end and not gone before its start — gone = the leave date of their approved resignation (员工离职, 人员流动);
+a record out of post without an approved resignation has no known leaving date and is left out of every month.
+Each series is one statement: people grouped by (entry month, leaving month), joined to the months.
+"""
+import datetime
+from dataclasses import dataclass, field
+
+from sqlalchemy import and_, case, extract, false, func, literal, literal_column, or_, select, true, union_all
+from sqlalchemy.orm import aliased
+
+from app.domain import review
+from app.domain.errors import DomainError
+from app.domain.person import IMPORTANT
+from app.extensions import db
+from app.models.movements import Resignation
+from app.models.org import Institution, QuotaAllocation, Region
+from app.models.people import Person, PracticeCertificate
+from app.services import completeness, quota, scope
+from app.services.completeness import Line
+
+REGION_NOT_FOUND = "该地区不存在，或不在您的管理范围内"
+INSTITUTION_NOT_FOUND = completeness.INSTITUTION_NOT_FOUND
+ONLY_REGIONAL = "只有区域管理账号可以查看统计概览"
+EXPIRY_DAYS = 90
+MONTHS = 24
+KIND = quota.DEFAULT_KIND
+
+
+# ---- where -------------------------------------------------------------------------------------------------------
+
+@dataclass
+class Where:
+    """The place shown: a region (None: every region, for 系统管理员) and optionally one institution in it."""
+
+    root: Region | None
+    region: Region | None
+    institution: Institution | None
+    trail: list  # regions from the caller's own down to `region`
+
+    def clause(self, column):
+        """WHERE: `column` (an institution id column) inside the place shown."""
+        if self.institution is not None:
+            return column == self.institution.id
+        if self.region is not None:
+            return column.in_(scope.region_institution_ids(self.region.path))
+        return true()
+
+
+def _root(user) -> Region | None:
+    sc = scope.scope_of(user)
+    if sc.kind == "region":
+        return user.region
+    if sc.kind == "all":
+        return None
+    raise DomainError(ONLY_REGIONAL)
+
+
+def _trail(root, region) -> list:
+    trail, node = [], region
+    while node is not None:
+        trail.insert(0, node)
+        if root is not None and node.id == root.id:
+            break
+        node = node.parent
+    return trail
+
+
+def where(user, region_code=None, institution_id=None) -> Where:
+    """The caller's region, or `region_code` / `institution_id` inside it (DomainError otherwise)."""
+    root = _root(user)
+    if institution_id not in (None, ""):
+        inst = db.session.get(Institution, institution_id)
+        if inst is None or not scope.scope_of(user).allows_institution(inst.id):
+            raise DomainError(INSTITUTION_NOT_FOUND)
+        return Where(root, inst.region, inst, _trail(root, inst.region))
+    region = root
+    if region_code and (root is None or region_code != root.code):
+        region = db.session.scalar(select(Region).where(Region.code == str(region_code)))
+        if region is None or (root is not None and not region.path.startswith(root.path)):
+            raise DomainError(REGION_NOT_FOUND)
+    return Where(root, region, None, _trail(root, region))
+
+
+# ---- the comparison ----------------------------------------------------------------------------------------------
+
+@dataclass
+class Unit:
+    """One row of the comparison: a child region or an institution (or the total)."""
+
+    label: str
+    region_code: str | None = None
+    institution_id: int | None = None
+    institutions: int = 0
+    staff: int = 0
+    quota: int = 0  # 核定编制 (current allocations)
+    allocated: int = 0  # institutions with an allocation
+    established: int = 0  # 在编
+    expiring: int = 0
+    completeness: Line = field(default_factory=lambda: Line(None, ""))  # 资料完整度 of its staff in post
+
+    @property
+    def vacancy(self) -> int | None:
+        """核定 − 在编 (positive: 空编, negative: 超编); None while no institution has an allocation."""
+        return self.quota - self.established if self.allocated else None
+
+
+@dataclass
+class Comparison:
+    where: Where
+    units: list
+    total: Unit
+    expiry_days: int = EXPIRY_DAYS
+
+
+def _units(region):
+    """Subquery (iid, rid, direct): every institution of the region subtree with the child region holding it
+    (rid) or, when attached to the region itself, its own id (direct)."""
+    own, child = aliased(Region), aliased(Region)
+    parent = child.parent_id == region.id if region is not None else child.parent_id.is_(None)
+    direct = case((Institution.region_id == region.id, Institution.id)) if region is not None \
+        else case((false(), Institution.id))
+    stmt = (select(Institution.id.label("iid"), child.id.label("rid"), direct.label("direct"))
+            .join(own, own.id == Institution.region_id)
+            .outerjoin(child, and_(parent, own.path.startswith(child.path))))
+    if region is not None:
+        stmt = stmt.where(own.path.startswith(region.path))
+    return stmt.subquery("units")
+
+
+def compare(user, region_code=None, today=None) -> Comparison:
+    """The comparison table of the region shown (see the module)."""
+    place = where(user, region_code)
+    region = place.region
+    today = today or datetime.date.today()
+    units = _units(region)
+    unit_of = (units.c.rid, units.c.direct)
+
+    counted = db.session.execute(select(*unit_of, func.count(units.c.iid), func.min(Institution.name))
+                                 .select_from(units).join(Institution, Institution.id == units.c.iid)
+                                 .group_by(*unit_of)).all()
+    established = and_(Person.establishment == quota.ESTABLISHMENT_OF_KIND[KIND], Person.status == quota.ACTIVE_STATUS)
+    staff = db.session.execute(select(*unit_of, *completeness.measures(),
+                                      func.sum(case((established, 1), else_=0)).label("established"))
+                               .select_from(units).join(Person, Person.institution_id == units.c.iid)
+                               .where(completeness.in_post()).group_by(*unit_of)).all()
+    number = func.row_number().over(partition_by=QuotaAllocation.institution_id,
+                                    order_by=(QuotaAllocation.effective_date.desc(), QuotaAllocation.id.desc()))
+    newest = (select(QuotaAllocation.institution_id, QuotaAllocation.total, number.label("n"))
+              .where(QuotaAllocation.kind == KIND, place.clause(QuotaAllocation.institution_id)).subquery())
+    quotas = db.session.execute(select(*unit_of, func.sum(newest.c.total), func.count(newest.c.institution_id))
+                                .select_from(units).join(newest, newest.c.institution_id == units.c.iid)
+                                .where(newest.c.n == 1).group_by(*unit_of)).all()
+    expiring = db.session.execute(
+        select(*unit_of, func.count(PracticeCertificate.id)).select_from(units)
+        .join(Person, Person.institution_id == units.c.iid)
+        .join(PracticeCertificate, PracticeCertificate.person_id == Person.id)
+        .where(completeness.in_post(), PracticeCertificate.valid_until >= today,
+               PracticeCertificate.valid_until <= today + datetime.timedelta(days=EXPIRY_DAYS))
+        .group_by(*unit_of)).all()
+
+    children = list(db.session.scalars(select(Region).where(
+        Region.parent_id == region.id if region is not None else Region.parent_id.is_(None)).order_by(Region.code)))
+    found = {("r", c.id): Unit(c.name, region_code=c.code) for c in children}
+
+    def unit(rid, direct, name=None):
+        key = ("r", rid) if rid is not None else ("i", direct)
+        return found.setdefault(key, Unit(name or "", institution_id=direct))
+
+    for rid, direct, n, name in counted:
+        unit(rid, direct, name).institutions = int(n)
+    for row in staff:
+        u = unit(row.rid, row.direct)
+        u.staff, u.established = int(row.staff or 0), int(row.established or 0)
+        u.completeness = completeness.line_of(None, u.label, row)
+    for rid, direct, total, n in quotas:
+        u = unit(rid, direct)
+        u.quota, u.allocated = int(total or 0), int(n or 0)
+    for rid, direct, n in expiring:
+        unit(rid, direct).expiring = int(n)
+    shown = [u for key, u in found.items() if key[0] == "r"] + sorted(
+        (u for key, u in found.items() if key[0] == "i"), key=lambda u: u.label)
+    return Comparison(place, shown, _total(shown))
+
+
+def _total(units) -> Unit:
+    total = Unit("合计")
+    for u in units:
+        total.institutions += u.institutions
+        total.staff += u.staff
+        total.quota += u.quota
+        total.allocated += u.allocated
+        total.established += u.established
+        total.expiring += u.expiring
+    lines = [u.completeness for u in units]
+    total.completeness = Line(None, "合计", staff=sum(line.staff for line in lines),
+                                           complete=sum(line.complete for line in lines),
+                                           filled={k: sum(line.filled.get(k, 0) for line in lines) for k in IMPORTANT})
+    return total
+
+
+# ---- staff in post by month --------------------------------------------------------------------------------------
+
+@dataclass
+class Month:
+    start: datetime.date
+    in_post: int = 0
+    entered: int = 0
+    left: int = 0
+
+    @property
+    def label(self) -> str:
+        return f"{self.start:%Y-%m}"
+
+
+def _index(column):
+    """SQL: the month of a date/time column as year × 12 + month − 1."""
+    return extract("year", column) * literal_column("12") + extract("month", column) - literal_column("1")
+
+
+def _months(today, count) -> list[datetime.date]:
+    first = today.year * 12 + today.month - 1 - (count - 1)
+    return [datetime.date(k // 12, k % 12 + 1, 1) for k in range(first, first + count)]
+
+
+def _left_on():
+    """Subquery (person_id, left_on): the leave date of each person's approved resignation."""
+    return (select(Resignation.person_id, func.min(Resignation.leave_date).label("left_on"))
+            .where(Resignation.status == review.APPROVED).group_by(Resignation.person_id).subquery("gone"))
+
+
+def _keyed(rows) -> dict[int, int]:
+    return {int(k): int(v or 0) for k, v in rows if k is not None}
+
+
+def by_month(user, region_code=None, institution_id=None, *, months=MONTHS, today=None) -> list[Month]:
+    """Staff in post, entered and gone in each of the last `months` months of the place shown (see the module)."""
+    place = where(user, region_code, institution_id)
+    today = today or datetime.date.today()
+    starts = _months(today, months)
+    keys = [s.year * 12 + s.month - 1 for s in starts]
+    calendar = union_all(*(select(literal(k).label("m")) for k in keys)).subquery("months")
+    gone = _left_on()
+    entry, leaving = _index(Person.created_at), _index(gone.c.left_on)
+    people = (select(entry.label("e"), leaving.label("x"), func.count(Person.id).label("n"))
+              .select_from(Person).outerjoin(gone, gone.c.person_id == Person.id)
+              .where(place.clause(Person.institution_id),
+                     or_(completeness.in_post(), gone.c.left_on.is_not(None)))
+              .group_by(entry, leaving).subquery("people"))
+    in_post = _keyed(db.session.execute(
+        select(calendar.c.m, func.coalesce(func.sum(people.c.n), 0)).select_from(calendar)
+        .outerjoin(people, and_(people.c.e <= calendar.c.m, or_(people.c.x.is_(None), people.c.x >= calendar.c.m)))
+        .group_by(calendar.c.m)).all())
+    entered = _keyed(db.session.execute(
+        select(entry, func.count(Person.id)).where(place.clause(Person.institution_id), entry >= keys[0])
+        .group_by(entry)).all())
+    gone_in = _index(Resignation.leave_date)
+    left = _keyed(db.session.execute(
+        select(gone_in, func.count(Resignation.id))
+        .where(Resignation.status == review.APPROVED, place.clause(Resignation.institution_id),
+               Resignation.leave_date >= starts[0])
+        .group_by(gone_in)).all())
+    return [Month(s, in_post=in_post.get(k, 0), entered=entered.get(k, 0), left=left.get(k, 0))
+            for s, k in zip(starts, keys, strict=True)]
