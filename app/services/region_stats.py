@@ -124,9 +124,13 @@ class Comparison:
     expiry_days: int = EXPIRY_DAYS
 
 
-def _units(region):
+def _units(place: Where):
     """Subquery (iid, rid, direct): every institution of the region subtree with the child region holding it
-    (rid) or, when attached to the region itself, its own id (direct)."""
+    (rid) or, when attached to the region itself, its own id (direct); the institution alone when one is shown."""
+    if place.institution is not None:
+        return select(Institution.id.label("iid"), literal(None).label("rid"), Institution.id.label("direct")) \
+            .where(Institution.id == place.institution.id).subquery("units")
+    region = place.region
     own, child = aliased(Region), aliased(Region)
     parent = child.parent_id == region.id if region is not None else child.parent_id.is_(None)
     direct = case((Institution.region_id == region.id, Institution.id)) if region is not None \
@@ -139,12 +143,12 @@ def _units(region):
     return stmt.subquery("units")
 
 
-def compare(user, region_code=None, today=None) -> Comparison:
-    """The comparison table of the region shown (see the module)."""
-    place = where(user, region_code)
+def compare(user, region_code=None, institution_id=None, today=None) -> Comparison:
+    """The comparison table of the region shown (see the module); of one institution, its own line."""
+    place = where(user, region_code, institution_id)
     region = place.region
     today = today or datetime.date.today()
-    units = _units(region)
+    units = _units(place)
     unit_of = (units.c.rid, units.c.direct)
 
     counted = db.session.execute(select(*unit_of, func.count(units.c.iid), func.min(Institution.name))
@@ -170,7 +174,7 @@ def compare(user, region_code=None, today=None) -> Comparison:
                PracticeCertificate.valid_until <= today + datetime.timedelta(days=EXPIRY_DAYS))
         .group_by(*unit_of)).all()
 
-    children = list(db.session.scalars(select(Region).where(
+    children = [] if place.institution is not None else list(db.session.scalars(select(Region).where(
         Region.parent_id == region.id if region is not None else Region.parent_id.is_(None)).order_by(Region.code)))
     found = {("r", c.id): Unit(c.name, region_code=c.code) for c in children}
 
