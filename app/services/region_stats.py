@@ -6,8 +6,9 @@ Where: the caller's region (系统管理员: every region), or a child region / 
 The comparison: one unit per child region of the region shown and per institution attached to the region itself
 (a county: its institutions). Per unit, in SQL with one GROUP BY statement per measure: institutions, staff in post
 (the active statuses), 编制 (the current allocation of 机构编制管理: the newest decision per institution) and 在编
-(quota's rule: 编制情况 编制内 and 在岗), 资料完整度 (services/completeness.py), 执业证书 whose 有效期至 falls within 90
-days. Institutions are assigned to units by the region path (one prefix match per institution, not per person).
+(quota's rule: 编制情况 编制内 and 在岗; 空编/超编 compares 核定 with the 在编 of the institutions that have an
+allocation), 资料完整度 (services/completeness.py), 执业证书 whose 有效期至 falls within 90 days. Institutions are
+assigned to units by the region path (one prefix match per institution, not per person).
 
 Staff in post by month (the last 24 months): a person is in post in a month if entered (created) on or before the
 month's end and not gone before its start — gone = the leave date of their approved resignation (员工离职, 人员流动);
@@ -107,13 +108,15 @@ class Unit:
     quota: int = 0  # 核定编制 (current allocations)
     allocated: int = 0  # institutions with an allocation
     established: int = 0  # 在编
+    covered: int = 0  # 在编 of the institutions with an allocation (what 空编/超编 compares with 核定)
     expiring: int = 0
     completeness: Line = field(default_factory=lambda: Line(None, ""))  # 资料完整度 of its staff in post
 
     @property
     def vacancy(self) -> int | None:
-        """核定 − 在编 (positive: 空编, negative: 超编); None while no institution has an allocation."""
-        return self.quota - self.established if self.allocated else None
+        """核定 − 在编 over the institutions with an allocation (positive: 空编, negative: 超编); None while none
+        has one."""
+        return self.quota - self.covered if self.allocated else None
 
 
 @dataclass
@@ -155,8 +158,10 @@ def compare(user, region_code=None, institution_id=None, today=None) -> Comparis
                                  .select_from(units).join(Institution, Institution.id == units.c.iid)
                                  .group_by(*unit_of)).all()
     established = and_(Person.establishment == quota.ESTABLISHMENT_OF_KIND[KIND], Person.status == quota.ACTIVE_STATUS)
+    allocated = Person.institution_id.in_(select(QuotaAllocation.institution_id).where(QuotaAllocation.kind == KIND))
     staff = db.session.execute(select(*unit_of, *completeness.measures(),
-                                      func.sum(case((established, 1), else_=0)).label("established"))
+                                      func.sum(case((established, 1), else_=0)).label("established"),
+                                      func.sum(case((and_(established, allocated), 1), else_=0)).label("covered"))
                                .select_from(units).join(Person, Person.institution_id == units.c.iid)
                                .where(completeness.in_post()).group_by(*unit_of)).all()
     number = func.row_number().over(partition_by=QuotaAllocation.institution_id,
@@ -186,7 +191,7 @@ def compare(user, region_code=None, institution_id=None, today=None) -> Comparis
         unit(rid, direct, name).institutions = int(n)
     for row in staff:
         u = unit(row.rid, row.direct)
-        u.staff, u.established = int(row.staff or 0), int(row.established or 0)
+        u.staff, u.established, u.covered = int(row.staff or 0), int(row.established or 0), int(row.covered or 0)
         u.completeness = completeness.line_of(None, u.label, row)
     for rid, direct, total, n in quotas:
         u = unit(rid, direct)
@@ -206,6 +211,7 @@ def _total(units) -> Unit:
         total.quota += u.quota
         total.allocated += u.allocated
         total.established += u.established
+        total.covered += u.covered
         total.expiring += u.expiring
     lines = [u.completeness for u in units]
     total.completeness = Line(None, "合计", staff=sum(line.staff for line in lines),

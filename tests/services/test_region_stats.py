@@ -92,7 +92,8 @@ def test_county_compares_its_institutions_with_direct_figures(db, fixture_data):
     by_id = {u.institution_id: u for u in result.units}
     assert (by_id[jiangxia.id].staff, by_id[jiangxia.id].quota, by_id[jiangxia.id].expiring) == (39, 30, 2)
     assert by_id[jiangxia.id].vacancy == 30 - by_id[jiangxia.id].established
-    assert by_id[jiangxia2.id].vacancy is None  # no allocation yet
+    assert by_id[jiangxia2.id].vacancy is None and by_id[jiangxia2.id].established > 0  # no allocation yet
+    assert result.total.vacancy == 30 - by_id[jiangxia.id].established  # the 街道中心's 在编 not against it
     assert by_id[jiangxia.id].completeness.complete_share == round(100 * 31 / 39, 1)
     assert (result.total.staff, result.total.institutions, result.total.quota) == (51, 2, 30)
     assert result.total.completeness.staff == 51

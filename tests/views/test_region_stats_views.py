@@ -86,7 +86,7 @@ def test_completeness_page_of_an_institution(db, login_as):
     body = client.get(COMPLETENESS).get_data(as_text=True)
     total = body.split('id="completeness-total"')[1].split("</tr>")[0]
     assert '<td class="text-right">39</td>' in total
-    assert f"{round(100 * 36 / 39, 1)}%" in total.split('data-field="ethnicity"')[1].split("</td>")[0]
+    assert f">{round(100 * 36 / 39, 1)}</a>" in total.split('data-field="ethnicity"')[1].split("</td>")[0]
     assert 'data-figure="missing"><a href="#missing">8</a>' in body
     assert body.count('<tr data-person="') == 8 and "/people/show/" in body
     only = client.get(f"{COMPLETENESS}?field=phone").get_data(as_text=True)

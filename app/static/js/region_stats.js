@@ -16,7 +16,7 @@
     var chart = echarts.init(el);
     option.animation = false;
     option.textStyle = { fontFamily: font };
-    option.toolbox = { right: 10, feature: { saveAsImage: { title: "保存为图片", name: el.getAttribute("aria-label") || id, pixelRatio: 2 } } };
+    option.toolbox = { right: 0, top: 0, feature: { saveAsImage: { title: "保存为图片", name: el.getAttribute("aria-label") || id, pixelRatio: 2 } } };
     chart.on("finished", function () { el.setAttribute("data-drawn", "1"); });
     chart.setOption(option);
     if (links) {
@@ -56,16 +56,23 @@
 
   var cmp = data.comparison;
   if (cmp && cmp.labels.length) {
+    // horizontal bars: institution names are long and share their beginning (武汉市江夏区…), so they are shown whole
+    var el = document.getElementById("chart-comparison");
+    if (el) el.style.height = Math.max(160, 70 + 30 * cmp.labels.length) + "px";
     draw("chart-comparison", {
-      tooltip: { trigger: "axis" },
-      legend: { data: ["在岗人数", "资料完整度"], top: 0 },
-      grid: { left: 55, right: 55, bottom: 80, top: 40 },
-      xAxis: { type: "category", data: cmp.labels, axisLabel: axisLabel(cmp.labels) },
-      yAxis: [{ type: "value", name: "人数", minInterval: 1 },
-              { type: "value", name: "完整度 %", min: 0, max: 100, splitLine: { show: false } }],
-      series: [{ type: "bar", name: "在岗人数", data: cmp.staff, label: { show: true, position: "top" }, itemStyle: { color: "#5470c6" } },
-               { type: "line", name: "资料完整度", yAxisIndex: 1, data: cmp.completeness, itemStyle: { color: "#fac858" },
-                 label: { show: true, formatter: "{c}%" } }]
+      tooltip: { trigger: "axis", axisPointer: { type: "shadow" },
+                 formatter: function (ps) {
+                   var i = ps[0].dataIndex, c = cmp.completeness[i];
+                   return echarts.format.encodeHTML(cmp.labels[i]) + "<br>在岗人数：" + cmp.staff[i] + " 人<br>资料完整度：" + (c === null ? "—" : c + "%");
+                 } },
+      grid: { left: 10, right: 140, bottom: 10, top: 10, containLabel: true },
+      xAxis: { type: "value", name: "人", minInterval: 1 },
+      yAxis: { type: "category", data: cmp.labels, inverse: true, axisLabel: { width: 300, overflow: "truncate" } },
+      series: [{ type: "bar", name: "在岗人数", data: cmp.staff, barMaxWidth: 22, itemStyle: { color: "#5470c6" },
+                 label: { show: true, position: "right", formatter: function (p) {
+                   var c = cmp.completeness[p.dataIndex];
+                   return p.value + " 人　完整度 " + (c === null ? "—" : c + "%");
+                 } } }]
     }, cmp.links);
   }
 
@@ -74,7 +81,7 @@
     draw("chart-months", {
       tooltip: { trigger: "axis" },
       legend: { data: ["在岗人数", "新增", "离职"], top: 0 },
-      grid: { left: 55, right: 55, bottom: 50, top: 40 },
+      grid: { left: 55, right: 55, bottom: 50, top: 60 },
       xAxis: { type: "category", data: months.labels, axisLabel: { rotate: 45 } },
       yAxis: [{ type: "value", name: "在岗人数", minInterval: 1 },
               { type: "value", name: "新增 / 离职", minInterval: 1, splitLine: { show: false } }],
