@@ -15,7 +15,7 @@ COMPLETENESS = "/stats/completeness/"
 
 
 def _chart_data(body):
-    match = re.search(r'<script type="application/json" id="region-stats-data">(.*?)</script>', body, re.S)
+    match = re.search(r'<script type="application/json" id="region-stats-data"[^>]*>(.*?)</script>', body, re.S)
     assert match, "no chart data"
     return json.loads(match.group(1))
 
