@@ -8,13 +8,15 @@ from app.domain.errors import DomainError
 from app.security import pages
 from app.services import region_stats, stats
 from app.services.transaction import discard
+from app.views.stats import drill_endpoint, drill_url
 
 DEFAULT_DIMENSION = "staff_group"
 
 
 def staff_list_url(*, region_code=None, institution_id=None, values=None):
-    """The staff list behind a figure (常用统计's drill-down), or None when there is none to link to."""
-    return None  # TODO: 常用统计's staff list (slice A)
+    """The staff list behind a figure: 常用统计's drill-down (its link format and list, views/stats.py)."""
+    query = stats.Query(institution_id=institution_id, region_code=region_code)
+    return drill_url(drill_endpoint(), query, values or {})
 
 
 class RegionStatsView(BaseView):

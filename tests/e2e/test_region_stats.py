@@ -1,6 +1,6 @@
 """统计概览 in a real browser: region_admin opens 区域管理 → 统计概览 by the menu, compares 江夏's institutions (table and
 bar chart drawn by ECharts from app/static; no request leaves 127.0.0.1), drills down to the 卫生院 by clicking its
-name, then opens its 资料完整度 and the missing list's person. Screenshots into /work/wt/shots16/d/."""
+name, opens the staff behind a composition figure and the institution's staff list, then its 资料完整度. Screenshots into /work/wt/shots16/d/."""
 import datetime
 import os
 from urllib.parse import urlparse
@@ -60,6 +60,22 @@ def test_region_admin_compares_its_institutions_and_drills_down(app, db, live_se
     page.locator('#chart-composition[data-drawn="1"]').wait_for()
     assert page.locator("#composition-total").inner_text() == "39"
     shot(page, "region-stats-institution.png")
+
+    band = page.locator('#composition-table tr[data-code="36-45"]')
+    count = band.locator("a").inner_text()
+    band.locator("a").click()  # the staff behind the figure (常用统计's 统计人员名单)
+    page.wait_for_url("**/stats/staff/**")
+    page.locator("#stats-staff-total").wait_for()
+    assert page.locator("#stats-staff-total").inner_text() == count
+    assert "36–45岁" in page.locator("#stats-drill").inner_text()
+    page.go_back()
+    page.wait_for_url("**dim=age_band**")
+    page.locator("#institution-staff").click()
+    page.wait_for_url(f"**/stats/staff/?stat_institution={jiangxia.id}")
+    page.locator("#stats-staff-list").wait_for()
+    assert "武昌" not in page.locator("#stats-staff-list").inner_text()
+    page.go_back()
+    page.wait_for_url("**dim=age_band**")
 
     page.locator("#institution-completeness").click()
     page.wait_for_url(f"**/stats/completeness/?institution_id={jiangxia.id}")

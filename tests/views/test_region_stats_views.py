@@ -40,6 +40,10 @@ def test_county_admin_sees_its_institutions_compared(db, login_as, fixture_data)
     assert len(data["months"]["labels"]) == 24 and data["months"]["in_post"][-1] == 51
     assert sum(data["composition"]["values"]) == 51  # 从事专业类别分组 by default
     assert 'id="composition-total">51<' in body
+    # each composition figure opens the staff behind it (常用统计's drill-down list), in the county
+    assert all("/stats/staff/?" in url and "stat_region=420115" in url and "stat_staff_group=" in url
+               for url in data["composition"]["links"])
+    assert 'href="/stats/staff/?' in body.split('id="composition-table"')[1]
     assert "vendor/echarts/echarts.min.js" in body and "js/region_stats.js" in body
 
 
@@ -50,6 +54,9 @@ def test_drill_down_to_an_institution_and_pick_a_dimension(db, login_as, fixture
     assert '<li class="active">武汉市江夏区示例镇卫生院</li>' in body and 'href="/region/stats/?region_code=420115"' in body
     assert 'id="comparison-table"' not in body and 'data-figure="staff">39<' in body
     assert f'href="/stats/completeness/?institution_id={jiangxia.id}"' in body
+    assert f'id="institution-staff" href="/stats/staff/?stat_institution={jiangxia.id}"' in body
+    staff = client.get(f"/stats/staff/?stat_institution={jiangxia.id}&stat_sex=1")
+    assert staff.status_code == 200
     data = _chart_data(body)
     assert data["composition"]["title"] == "性别" and sum(data["composition"]["values"]) == 39
     assert data["comparison"] is None
