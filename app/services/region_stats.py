@@ -7,8 +7,9 @@ The comparison: one unit per child region of the region shown and per institutio
 (a county: its institutions). Per unit, in SQL with one GROUP BY statement per measure: institutions, staff in post
 (the active statuses), 编制 (the current allocation of 机构编制管理: the newest decision per institution) and 在编
 (quota's rule: 编制情况 编制内 and 在岗; 空编/超编 compares 核定 with the 在编 of the institutions that have an
-allocation), 资料完整度 (services/completeness.py), 执业证书 whose 有效期至 falls within 90 days. Institutions are
-assigned to units by the region path (one prefix match per institution, not per person).
+allocation), 资料完整度 (services/completeness.py), 执业证书 due within 90 days — the rule of 证书到期提醒: 有效期至 at
+most today + 90 days (already expired included) unless the person holds another one valid beyond that (renewed).
+Institutions are assigned to units by the region path (one prefix match per institution, not per person).
 
 Staff in post by month (the last 24 months): a person is in post in a month if entered (created) on or before the
 month's end and not gone before its start — gone = the leave date of their approved resignation (员工离职, 人员流动);
@@ -109,7 +110,7 @@ class Unit:
     allocated: int = 0  # institutions with an allocation
     established: int = 0  # 在编
     covered: int = 0  # 在编 of the institutions with an allocation (what 空编/超编 compares with 核定)
-    expiring: int = 0
+    expiring: int = 0  # 执业证书 due within EXPIRY_DAYS (expired included, renewed ones not)
     completeness: Line = field(default_factory=lambda: Line(None, ""))  # 资料完整度 of its staff in post
 
     @property
@@ -171,12 +172,14 @@ def compare(user, region_code=None, institution_id=None, today=None) -> Comparis
     quotas = db.session.execute(select(*unit_of, func.sum(newest.c.total), func.count(newest.c.institution_id))
                                 .select_from(units).join(newest, newest.c.institution_id == units.c.iid)
                                 .where(newest.c.n == 1).group_by(*unit_of)).all()
+    cert, renewal = PracticeCertificate, PracticeCertificate.__table__.alias("renewal")
+    limit = today + datetime.timedelta(days=EXPIRY_DAYS)
+    renewed = select(renewal.c.id).where(renewal.c.person_id == cert.person_id,
+                                         or_(renewal.c.valid_until.is_(None), renewal.c.valid_until > limit))
     expiring = db.session.execute(
-        select(*unit_of, func.count(PracticeCertificate.id)).select_from(units)
-        .join(Person, Person.institution_id == units.c.iid)
-        .join(PracticeCertificate, PracticeCertificate.person_id == Person.id)
-        .where(completeness.in_post(), PracticeCertificate.valid_until >= today,
-               PracticeCertificate.valid_until <= today + datetime.timedelta(days=EXPIRY_DAYS))
+        select(*unit_of, func.count(cert.id)).select_from(units)
+        .join(Person, Person.institution_id == units.c.iid).join(cert, cert.person_id == Person.id)
+        .where(completeness.in_post(), cert.valid_until.is_not(None), cert.valid_until <= limit, ~renewed.exists())
         .group_by(*unit_of)).all()
 
     children = [] if place.institution is not None else list(db.session.scalars(select(Region).where(

@@ -42,7 +42,7 @@ def test_region_admin_compares_its_institutions_and_drills_down(app, db, live_se
     assert rows.count() == 2
     mine = page.locator(f'#comparison-table tr[data-unit="i{jiangxia.id}"]')
     assert mine.locator('[data-col="staff"]').inner_text() == "39"
-    assert mine.locator('[data-col="expiring"]').inner_text() == "2"
+    assert mine.locator('[data-col="expiring"]').inner_text() == "3"
     assert "武昌" not in page.locator("#comparison-table").inner_text()
     assert page.locator('[data-figure="staff"]').inner_text() == "51"
     assert page.locator("#months-table tbody tr").count() == 24

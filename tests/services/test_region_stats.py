@@ -45,8 +45,9 @@ def _people(db, inst):
 @pytest.fixture
 def fixture_data(db):
     """江夏 (420115): the 卫生院 with 40 staff (gaps, one out of post), the 街道中心 with 12; 武昌 (420106): 6.
-    编制: the 卫生院's newest decision 30 (an older 50), 武昌 8; 江夏街道中心 none. Certificates: 2 expiring within 90
-    days in the 卫生院 (plus one in 100 days, one expired, one of the person out of post), 1 in 武昌."""
+    编制: the 卫生院's newest decision 30 (an older 50), 武昌 8; 江夏街道中心 none. Certificates due within 90 days
+    (证书到期提醒's rule): 3 in the 卫生院 (in 10 and 90 days, one expired; not: one in 100 days, one of the person
+    out of post, one renewed by a certificate valid for 1000 days), 1 in 武昌."""
     jiangxia = staff_with_gaps(db)
     seed.seed_people(12, JIANGXIA2_CODE)
     seed.seed_people(6, WUCHANG_CODE)
@@ -56,7 +57,7 @@ def fixture_data(db):
     _allocate(wuchang, 8, datetime.date(2024, 6, 1), "武编〔2024〕3号")
     people = _people(db, jiangxia)
     for n, (person, days) in enumerate([(people[0], 10), (people[1], 90), (people[2], 100), (people[3], -5),
-                                        (people[9], 20)]):
+                                        (people[9], 20), (people[4], 30), (people[4], 1000)]):
         _certificate(person, TODAY + datetime.timedelta(days=days), n)
     _certificate(_people(db, wuchang)[1], TODAY + datetime.timedelta(days=1), 9)
     return jiangxia, jiangxia2, wuchang
@@ -73,8 +74,13 @@ def _direct_unit(db, institution_ids):
         newest = db.session.scalar(select(QuotaAllocation.total).where(QuotaAllocation.institution_id == iid)
                                    .order_by(QuotaAllocation.effective_date.desc(), QuotaAllocation.id.desc()))
         quota += newest or 0
-    expiring = db.session.scalar(select(func.count()).select_from(PracticeCertificate).join(Person).where(
-        in_post, PracticeCertificate.valid_until.between(TODAY, TODAY + datetime.timedelta(days=90))))
+    limit = TODAY + datetime.timedelta(days=90)
+    expiring = 0
+    for person_id, valid_until in db.session.execute(
+            select(PracticeCertificate.person_id, PracticeCertificate.valid_until).join(Person).where(in_post)):
+        later = db.session.scalar(select(func.max(PracticeCertificate.valid_until)).where(
+            PracticeCertificate.person_id == person_id))
+        expiring += valid_until is not None and valid_until <= limit and later <= limit
     complete = db.session.scalar(select(func.count()).select_from(Person).where(in_post, completeness.all_filled()))
     return staff, established, quota, expiring, complete
 
@@ -90,7 +96,7 @@ def test_county_compares_its_institutions_with_direct_figures(db, fixture_data):
         assert (u.staff, u.established, u.quota, u.expiring, u.completeness.complete) == (
             staff, established, quota, expiring, complete), u.label
     by_id = {u.institution_id: u for u in result.units}
-    assert (by_id[jiangxia.id].staff, by_id[jiangxia.id].quota, by_id[jiangxia.id].expiring) == (39, 30, 2)
+    assert (by_id[jiangxia.id].staff, by_id[jiangxia.id].quota, by_id[jiangxia.id].expiring) == (39, 30, 3)
     assert by_id[jiangxia.id].vacancy == 30 - by_id[jiangxia.id].established
     assert by_id[jiangxia2.id].vacancy is None and by_id[jiangxia2.id].established > 0  # no allocation yet
     assert result.total.vacancy == 30 - by_id[jiangxia.id].established  # the 街道中心's 在编 not against it

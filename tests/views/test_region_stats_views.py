@@ -32,7 +32,7 @@ def test_county_admin_sees_its_institutions_compared(db, login_as, fixture_data)
     assert "武昌" not in body
     row = body.split(f'data-unit="i{jiangxia.id}"')[1].split("</tr>")[0]
     assert f'href="/region/stats/?institution_id={jiangxia.id}"' in row
-    assert 'data-col="staff">39<' in row and 'data-col="expiring">2<' in row
+    assert 'data-col="staff">39<' in row and 'data-col="expiring">3<' in row
     total = body.split('id="comparison-total"')[1].split("</tr>")[0]
     assert "<th class=\"text-right\">51</th>" in total
     data = _chart_data(body)
