@@ -1,10 +1,10 @@
 """资料完整度 (spec 6.1, issue 16): of the staff in post, how many have each ★ field of the 基本信息 form filled.
 
 The ★ fields are the domain's IMPORTANT (the yellow stars of the form and the people list's completeness bar,
-domain/person.py); a text field counts as filled when it holds more than blanks. Staff in post are those of the
-active statuses (ACTIVE_STATUSES). Everything is counted in SQL: one statement with a SUM(CASE …) per field, grouped
-by department (the institution's table) or by institution (the regional comparison, services/region_stats.py); the
-list of what is missing reads one page of people with a flag per field.
+domain/person.py); a text field counts as filled when it holds more than blanks (see TYPED). Staff in post are those
+of the active statuses (ACTIVE_STATUSES). Everything is counted in SQL: one statement with a SUM(CASE …) per field,
+grouped by department (the institution's table) or by institution (the regional comparison,
+services/region_stats.py); the list of what is missing reads one page of people with a flag per field.
 
 Scope: an institution account sees its institution; a regional account picks one inside its region subtree
 (DomainError outside it); 系统管理员 any.
@@ -28,11 +28,19 @@ NO_DEPARTMENT = 0  # the department filter's value for staff without a departmen
 PER_PAGE = 50
 
 
+# ★ text fields typed by hand, where blanks count as empty (the domain's _blank); the other text fields hold dictionary
+# codes, checked against the dictionary on every save and import, so an empty string is their only blank — comparing
+# without trim() keeps a province's completeness (16 fields × 500,000 staff) several times cheaper.
+TYPED = ("name", "id_number", "phone")
+
+
 def filled(key: str):
-    """SQL: the ★ field `key` of Person holds a value (text: something other than blanks)."""
+    """SQL: the ★ field `key` of Person holds a value (typed text: something other than blanks)."""
     column = getattr(Person, key)
-    if isinstance(column.type, String):
+    if key in TYPED:
         return and_(column.is_not(None), func.trim(column) != "")
+    if isinstance(column.type, String):
+        return and_(column.is_not(None), column != "")
     return column.is_not(None)
 
 
