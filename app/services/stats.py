@@ -103,10 +103,19 @@ class StatTable:
 
 @dataclass(frozen=True)
 class Target:
-    """Whose staff a statistic covers: `clause` on Person.institution_id; `institution_id` when it is one."""
+    """Whose staff a statistic covers: `clause` on Person.institution_id; `institution_id` when it is one;
+    `of(column)` the same limit on another institution id column (the resignations read by the date filter)."""
 
     clause: object
     institution_id: int | None
+    region_path: str | None = None
+
+    def of(self, column):
+        if self.institution_id is not None:
+            return column == self.institution_id
+        if self.region_path is not None:
+            return column.in_(region_institution_ids(self.region_path))
+        return true()
 
 
 def target(user, *, institution_id=None, region_code=None) -> Target:
@@ -129,11 +138,11 @@ def target(user, *, institution_id=None, region_code=None) -> Target:
         return Target(Person.institution_id == institution_id, institution_id)
     if region_code:
         region = _region(region_code, scope)
-        return Target(Person.institution_id.in_(region_institution_ids(region.path)), None)
+        return Target(Person.institution_id.in_(region_institution_ids(region.path)), None, region.path)
     if scope.kind == "institution":
         return Target(Person.institution_id == scope.institution_id, scope.institution_id)
     if scope.kind == "region":
-        return Target(Person.institution_id.in_(region_institution_ids(scope.region_path)), None)
+        return Target(Person.institution_id.in_(region_institution_ids(scope.region_path)), None, scope.region_path)
     return Target(true(), None)
 
 
@@ -273,19 +282,19 @@ def _filter_conditions(filters: Filters, tgt: Target) -> list:
     if filters.on is None:
         conds.append(Person.status.in_(filters.statuses if filters.statuses is not None else ACTIVE_STATUSES))
     else:
-        conds.extend(_in_post_on(filters.on, filters.statuses))
+        conds.extend(_in_post_on(filters.on, filters.statuses, tgt))
     return conds
 
 
-def _in_post_on(on: datetime.date, statuses):
+def _in_post_on(on: datetime.date, statuses, tgt: Target):
     """Staff in post on `on`: started work by then (参加工作日期, when known), and not left by then — active now,
     or left through a resignation approved with a 离职时间 after `on`. Explicit statuses narrow it further."""
-    left_after = exists(select(Resignation.id).where(
-        Resignation.person_id == Person.id, Resignation.status == APPROVED, Resignation.leave_date > on))
-    left_by = exists(select(Resignation.id).where(
-        Resignation.person_id == Person.id, Resignation.status == APPROVED, Resignation.leave_date <= on))
+    # uncorrelated: the approved resignations' people are read once, not once per person (bench/stats.py)
+    approved = (Resignation.status == APPROVED, tgt.of(Resignation.institution_id))
+    left_after = select(Resignation.person_id).where(*approved, Resignation.leave_date > on)
+    left_by = select(Resignation.person_id).where(*approved, Resignation.leave_date <= on)
     conds = [or_(Person.work_start.is_(None), Person.work_start <= on),
-             or_(Person.status.in_(ACTIVE_STATUSES), left_after), ~left_by]
+             or_(Person.status.in_(ACTIVE_STATUSES), Person.id.in_(left_after)), Person.id.not_in(left_by)]
     if statuses is not None:
         conds.append(Person.status.in_(statuses))
     return conds

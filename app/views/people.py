@@ -26,6 +26,7 @@ from app.services.scope import scope_of
 from app.views.concurrency import opened_version
 from app.views.imports import ImportView
 from app.views.pages import Errors, act, form_page
+from app.views.stats import back_url
 
 PER_PAGE = 20
 RESIGNATIONS = pages.RESIGNATIONS.resource  # 批量离职 from the list follows the 编辑 right of 员工离职
@@ -169,7 +170,7 @@ class PersonView(BaseView):
 
     @staticmethod
     def _drill():
-        """(labels of the statistic's cell, error, WHERE conditions) when the list is opened from 常用统计
+        """({labels of the statistic's cell, link back to it}, error, WHERE conditions) when the list is opened from 常用统计
         (stat_<dimension>=<code> parameters, services/stats.py); (None, None, None) otherwise."""
         try:
             query = stats.parse_drill(request.args)
@@ -177,7 +178,7 @@ class PersonView(BaseView):
                 return None, None, None
             conditions = stats.staff_clause(g.user, filters=query.filters, institution_id=query.institution_id,
                                             region_code=query.region_code, values=query.values)
-            return stats.describe(g.user, query), None, conditions
+            return {"labels": stats.describe(g.user, query), "back": back_url(query)}, None, conditions
         except DomainError as exc:
             return None, exc.message, [false()]
 

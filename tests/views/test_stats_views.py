@@ -6,9 +6,10 @@ import re
 from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
+from app.domain.person import ACTIVE_STATUSES
 from app.models.org import Institution
 from app.models.people import Person
 from app.models.security import User
@@ -79,6 +80,8 @@ def test_unfilled_row_drills_to_the_people_without_a_value(db, staff, login_as):
     assert parse_qs(urlsplit(url).query)["stat_education"] == ["~"]
     page = c.get(url).get_data(as_text=True)
     assert "缺学历" in page and "学历</strong>为“未填”" in page and len(_people_rows(page)) == 1
+    back = re.search(r'href="([^"]+)" id="stats-drill-back"', page).group(1)
+    assert back == "/stats/?rows=education"
 
 
 def test_one_dimension_pie_and_percentages(db, staff, login_as):
@@ -148,3 +151,9 @@ def test_institution_drill_cannot_reach_another_institution(db, staff, login_as)
 def test_page_links_to_completeness(staff, login_as):
     html = login_as("inst_admin").get("/stats/").get_data(as_text=True)
     assert 'href="/stats/completeness/"' in html and "资料完整度" in html
+
+
+def test_system_admin_counts_every_institution(db, staff, login_as):
+    html = login_as("sysadmin01").get("/stats/?rows=sex").get_data(as_text=True)
+    everyone = db.session.scalar(select(func.count(Person.id)).where(Person.status.in_(ACTIVE_STATUSES)))
+    assert _data(html)["total"] == everyone and 'id="region"' in html

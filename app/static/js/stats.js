@@ -29,7 +29,7 @@
       axisLabel: { interval: 0, fontSize: 12, rotate: !horizontal && labels.length > 6 ? 30 : 0,
                    formatter: function (v) { return shortLabel(v, horizontal ? 14 : 10); } },
     };
-    var value = { type: "value", minInterval: 1, name: data.cols ? "人数" : "人数" };
+    var value = { type: "value", minInterval: 1 };
     var series;
     if (data.cols) {
       series = data.cols.map(function (col, j) {
@@ -44,11 +44,11 @@
     }
     return {
       color: COLORS,
-      title: { text: data.title, left: 10, top: 4, textStyle: { fontSize: 15 } },
+      title: { text: data.title + "（人）", left: 10, top: 4, textStyle: { fontSize: 15 } },
       toolbox: toolbox(),
       tooltip: { trigger: data.cols ? "axis" : "item", axisPointer: { type: "shadow" } },
       legend: data.cols ? { type: "scroll", top: 30, left: 10, right: 40 } : undefined,
-      grid: { left: horizontal ? 150 : 50, right: 40, top: data.cols ? 70 : 50, bottom: horizontal ? 20 : 70,
+      grid: { left: horizontal ? 150 : 30, right: 40, top: data.cols ? 70 : 50, bottom: 20,
               containLabel: !horizontal },
       xAxis: horizontal ? value : category,
       yAxis: horizontal ? category : value,
