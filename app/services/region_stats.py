@@ -185,10 +185,13 @@ def compare(user, region_code=None, institution_id=None, today=None) -> Comparis
     limit = today + datetime.timedelta(days=EXPIRY_DAYS)
     renewed = select(renewal.c.id).where(renewal.c.person_id == cert.person_id,
                                          or_(renewal.c.valid_until.is_(None), renewal.c.valid_until > limit))
+    due = (select(cert.institution_id.label("iid"), func.count(cert.id).label("n"))
+           .join(Person, Person.id == cert.person_id)
+           .where(cert.valid_until.is_not(None), cert.valid_until <= limit, place.clause(cert.institution_id),
+                  Person.institution_id == cert.institution_id, completeness.in_post(), ~renewed.exists())
+           .group_by(cert.institution_id).subquery("due"))  # from the certificates, not from the staff
     expiring = db.session.execute(
-        select(*unit_of, func.count(cert.id)).select_from(units)
-        .join(Person, Person.institution_id == units.c.iid).join(cert, cert.person_id == Person.id)
-        .where(completeness.in_post(), cert.valid_until.is_not(None), cert.valid_until <= limit, ~renewed.exists())
+        select(*unit_of, func.sum(due.c.n)).select_from(units).join(due, due.c.iid == units.c.iid)
         .group_by(*unit_of)).all()
 
     children = [] if place.institution is not None else list(db.session.scalars(select(Region).where(
@@ -209,7 +212,7 @@ def compare(user, region_code=None, institution_id=None, today=None) -> Comparis
         u = unit(rid, direct)
         u.quota, u.allocated = int(total or 0), int(n or 0)
     for rid, direct, n in expiring:
-        unit(rid, direct).expiring = int(n)
+        unit(rid, direct).expiring = int(n or 0)
     shown = [u for key, u in found.items() if key[0] == "r"] + sorted(
         (u for key, u in found.items() if key[0] == "i"), key=lambda u: u.label)
     return Comparison(place, shown, _total(shown))
