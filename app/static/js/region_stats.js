@@ -80,8 +80,8 @@
   if (months && months.labels.length) {
     draw("chart-months", {
       tooltip: { trigger: "axis" },
-      legend: { data: ["在岗人数", "新增", "离职"], top: 0 },
-      grid: { left: 55, right: 55, bottom: 50, top: 60 },
+      legend: { data: ["在岗人数", "新增", "离职"], top: 0, left: "center" },
+      grid: { left: 55, right: 55, bottom: 50, top: 80 },
       xAxis: { type: "category", data: months.labels, axisLabel: { rotate: 45 } },
       yAxis: [{ type: "value", name: "在岗人数", minInterval: 1 },
               { type: "value", name: "新增 / 离职", minInterval: 1, splitLine: { show: false } }],
