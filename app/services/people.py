@@ -261,10 +261,13 @@ LEFT_FILTER = "离职人员"  # the staff list's filter of everyone no longer ac
 
 
 def list_statement(institution_id: int, *, text="", full_ids=True, department_ids=None, status="", sort="",
-                   descending=False):
+                   descending=False, conditions=None):
     """(select of the institution's staff for the list, notice): filters, then the chosen order (a column of
-    LIST_COLUMNS; 证件号码 only for those who see it in full), ties by 工号, 姓名, id."""
+    LIST_COLUMNS; 证件号码 only for those who see it in full), ties by 工号, 姓名, id. `conditions`: the WHERE of a
+    statistic's cell (services/stats.py staff_clause, the drill-down), which carries its own 在职状态 rule."""
     stmt = select(Person).where(Person.institution_id == institution_id)
+    if conditions is not None:
+        stmt = stmt.where(*conditions)
     condition, notice = search_condition(institution_id, text, full_ids)
     if condition is not None:
         stmt = stmt.where(condition)
@@ -274,7 +277,7 @@ def list_statement(institution_id: int, *, text="", full_ids=True, department_id
         stmt = stmt.where(Person.status.not_in(ACTIVE_STATUSES))
     elif status:
         stmt = stmt.where(Person.status == status)
-    else:  # the staff in post; former staff are read in the 离职人员 filter (spec 4.4)
+    elif conditions is None:  # the staff in post; former staff are read in the 离职人员 filter (spec 4.4)
         stmt = stmt.where(Person.status.in_(ACTIVE_STATUSES))
     order = []
     if sort in SORTS and (sort != "id_number" or full_ids):

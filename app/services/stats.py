@@ -103,10 +103,19 @@ class StatTable:
 
 @dataclass(frozen=True)
 class Target:
-    """Whose staff a statistic covers: `clause` on Person.institution_id; `institution_id` when it is one."""
+    """Whose staff a statistic covers: `clause` on Person.institution_id; `institution_id` when it is one;
+    `of(column)` the same limit on another institution id column (the resignations read by the date filter)."""
 
     clause: object
     institution_id: int | None
+    region_path: str | None = None
+
+    def of(self, column):
+        if self.institution_id is not None:
+            return column == self.institution_id
+        if self.region_path is not None:
+            return column.in_(region_institution_ids(self.region_path))
+        return true()
 
 
 def target(user, *, institution_id=None, region_code=None) -> Target:
@@ -129,11 +138,11 @@ def target(user, *, institution_id=None, region_code=None) -> Target:
         return Target(Person.institution_id == institution_id, institution_id)
     if region_code:
         region = _region(region_code, scope)
-        return Target(Person.institution_id.in_(region_institution_ids(region.path)), None)
+        return Target(Person.institution_id.in_(region_institution_ids(region.path)), None, region.path)
     if scope.kind == "institution":
         return Target(Person.institution_id == scope.institution_id, scope.institution_id)
     if scope.kind == "region":
-        return Target(Person.institution_id.in_(region_institution_ids(scope.region_path)), None)
+        return Target(Person.institution_id.in_(region_institution_ids(scope.region_path)), None, scope.region_path)
     return Target(true(), None)
 
 
@@ -273,19 +282,19 @@ def _filter_conditions(filters: Filters, tgt: Target) -> list:
     if filters.on is None:
         conds.append(Person.status.in_(filters.statuses if filters.statuses is not None else ACTIVE_STATUSES))
     else:
-        conds.extend(_in_post_on(filters.on, filters.statuses))
+        conds.extend(_in_post_on(filters.on, filters.statuses, tgt))
     return conds
 
 
-def _in_post_on(on: datetime.date, statuses):
+def _in_post_on(on: datetime.date, statuses, tgt: Target):
     """Staff in post on `on`: started work by then (参加工作日期, when known), and not left by then — active now,
     or left through a resignation approved with a 离职时间 after `on`. Explicit statuses narrow it further."""
-    left_after = exists(select(Resignation.id).where(
-        Resignation.person_id == Person.id, Resignation.status == APPROVED, Resignation.leave_date > on))
-    left_by = exists(select(Resignation.id).where(
-        Resignation.person_id == Person.id, Resignation.status == APPROVED, Resignation.leave_date <= on))
+    # uncorrelated: the approved resignations' people are read once, not once per person (bench/stats.py)
+    approved = (Resignation.status == APPROVED, tgt.of(Resignation.institution_id))
+    left_after = select(Resignation.person_id).where(*approved, Resignation.leave_date > on)
+    left_by = select(Resignation.person_id).where(*approved, Resignation.leave_date <= on)
     conds = [or_(Person.work_start.is_(None), Person.work_start <= on),
-             or_(Person.status.in_(ACTIVE_STATUSES), left_after), ~left_by]
+             or_(Person.status.in_(ACTIVE_STATUSES), Person.id.in_(left_after)), Person.id.not_in(left_by)]
     if statuses is not None:
         conds.append(Person.status.in_(statuses))
     return conds
@@ -399,3 +408,134 @@ def _ordered_labels(dim: Dimension, ctx: _Ctx, tgt: Target, codes) -> list[tuple
 
 def dimension_choices() -> list[tuple[str, str]]:
     return [(d.key, d.label) for d in DIMENSIONS.values()]
+
+
+# ---- query parameters: the page's filters and the drill-down links ----------------------------------------------
+
+DRILL_PREFIX = "stat_"  # stat_<dimension>=<code>: one cell of a statistic; stat_on, stat_status… its filters
+UNFILLED_PARAM = "~"  # the code of 未填 in a link
+
+
+@dataclass
+class Query:
+    """What a statistics page or a drill-down link asks: filters, the picked region/institution, the cell."""
+
+    filters: Filters = field(default_factory=Filters)
+    institution_id: int | None = None
+    region_code: str | None = None
+    values: dict = field(default_factory=dict)
+
+
+def _int(raw, label):
+    raw = (raw or "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise DomainError(f"{label}的取值无效：{raw}")
+    return int(raw)
+
+
+def parse_filters(args, prefix="") -> tuple[Filters, int | None, str | None]:
+    """(Filters, institution id, region code) from request arguments (`department`, `status` (repeated),
+    `key_group`, `on`, `institution`, `region`, each with `prefix`). A wrong value raises DomainError naming it."""
+    from app.domain.dates import parse_date
+
+    statuses = tuple(s for s in args.getlist(prefix + "status") if s.strip()) or None
+    if statuses is not None and set(statuses) == set(ACTIVE_STATUSES):
+        statuses = None  # the default, written short in links
+    known = {d.name for d in dictionaries.items("staff_status", active_only=False)}
+    for s in statuses or ():
+        if s not in known:
+            raise DomainError(f"在职状态“{s}”不存在")
+    try:
+        on = parse_date(args.get(prefix + "on", ""), "统计日期")
+    except ValueError as exc:
+        raise DomainError(str(exc)) from None
+    filters = Filters(department_id=_int(args.get(prefix + "department"), "科室"), statuses=statuses,
+                      key_group_id=_int(args.get(prefix + "key_group"), "人员标签"), on=on)
+    region = (args.get(prefix + "region") or "").strip() or None
+    return filters, _int(args.get(prefix + "institution"), "机构"), region
+
+
+def filter_args(filters: Filters, institution_id=None, region_code=None, prefix="") -> dict:
+    """The request arguments `parse_filters` reads back."""
+    out = {}
+    if filters.department_id:
+        out[prefix + "department"] = filters.department_id
+    if filters.statuses is not None:
+        out[prefix + "status"] = list(filters.statuses)
+    if filters.key_group_id:
+        out[prefix + "key_group"] = filters.key_group_id
+    if filters.on:
+        out[prefix + "on"] = filters.on.isoformat()
+    if institution_id:
+        out[prefix + "institution"] = institution_id
+    if region_code:
+        out[prefix + "region"] = region_code
+    return out
+
+
+def drill_args(filters: Filters, values: dict, institution_id=None, region_code=None) -> dict:
+    """Query parameters of the staff list showing the people of one cell (`values`: dimension → code)."""
+    out = filter_args(filters, institution_id, region_code, DRILL_PREFIX)
+    for key, code in values.items():
+        out[DRILL_PREFIX + key] = UNFILLED_PARAM if code is None else code
+    return out
+
+
+def parse_drill(args) -> Query | None:
+    """The drill-down a staff list was opened with (None: no stat_ parameter)."""
+    values = {}
+    for name in args:
+        if name.startswith(DRILL_PREFIX) and name[len(DRILL_PREFIX):] in DIMENSIONS:
+            raw = args.get(name)
+            values[name[len(DRILL_PREFIX):]] = None if raw == UNFILLED_PARAM else raw
+    if not values and not any(name.startswith(DRILL_PREFIX) for name in args):
+        return None
+    filters, institution_id, region_code = parse_filters(args, DRILL_PREFIX)
+    return Query(filters, institution_id, region_code, values)
+
+
+def describe(user, query: Query) -> list[tuple[str, str]]:
+    """(dimension label, value label) of a drill-down's cell, for the staff list's heading."""
+    tgt = target(user, institution_id=query.institution_id, region_code=query.region_code)
+    dims = [_dimension(k) for k in query.values]
+    ctx = _ctx(query.filters, tgt, dims)
+    out = []
+    for dim in dims:
+        code = query.values[dim.key]
+        labels = dict(_ordered_labels(dim, ctx, tgt, {code}))
+        out.append((dim.label, UNFILLED if code is None else labels.get(code, code)))
+    return out
+
+
+# ---- pickers -------------------------------------------------------------------------------------------------------
+
+PICKER_MAX = 500  # institutions listed in the picker at once; a larger region is narrowed by its sub-regions first
+
+
+def region_choices(user) -> list[tuple[str, str]]:
+    """(code, indented name) of the regions a regional account (or 系统管理员) may pick, in tree order."""
+    scope = scope_of(user)
+    if scope.kind not in ("region", "all"):
+        return []
+    stmt = select(Region.code, Region.name, Region.path, Region.level).order_by(Region.path)
+    if scope.kind == "region":
+        stmt = stmt.where(Region.path.startswith(scope.region_path))
+    rows = db.session.execute(stmt).all()
+    top = min((r.level for r in rows), default=0)
+    return [(r.code, "\u3000" * (r.level - top) + r.name) for r in rows]
+
+
+def institution_choices(user, region_code=None) -> tuple[list[tuple[int, str]], int]:
+    """((id, name) of the institutions in the picked region or the whole scope — at most PICKER_MAX —, how many
+    there are)."""
+    scope = scope_of(user)
+    if scope.kind not in ("region", "all"):
+        return [], 0
+    path = _region(region_code, scope).path if region_code else scope.region_path
+    where = [Institution.id.in_(region_institution_ids(path))] if path else []
+    total = db.session.scalar(select(func.count(Institution.id)).where(*where))
+    rows = db.session.execute(select(Institution.id, Institution.name).where(*where)
+                              .order_by(Institution.name).limit(PICKER_MAX)).all()
+    return [(r.id, r.name) for r in rows], total

@@ -10,7 +10,7 @@ import math
 from flask import abort, flash, g, jsonify, redirect, request, url_for
 from flask_appbuilder import BaseView, expose, has_access
 from flask_wtf import FlaskForm
-from sqlalchemy import func, or_, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import joinedload
 
 from app.domain.errors import DomainError
@@ -20,12 +20,13 @@ from app.models.org import Department, Post
 from app.models.people import Person
 from app.security import pages
 from app.security.masking import sees_full_id, shown_id
-from app.services import dictionaries, history_copy, people, resignations, transfers
+from app.services import dictionaries, history_copy, people, resignations, stats, transfers
 from app.services.imports import jobs as import_jobs
 from app.services.scope import scope_of
 from app.views.concurrency import opened_version
 from app.views.imports import ImportView
 from app.views.pages import Errors, act, form_page
+from app.views.stats import back_url
 
 PER_PAGE = 20
 RESIGNATIONS = pages.RESIGNATIONS.resource  # 批量离职 from the list follows the 编辑 right of 员工离职
@@ -143,9 +144,11 @@ class PersonView(BaseView):
         descending = sort != "" and request.args.get("desc") == "1"
         size = request.args.get("size", "")
         per_page = int(size) if size.isdigit() and int(size) in people.PAGE_SIZES else PER_PAGE
+        drill, drill_error, conditions = self._drill()
         stmt, notice = people.list_statement(
             inst.id, text=q, full_ids=full_ids, status=status, sort=sort, descending=descending,
-            department_ids=self._subtree_ids(tree, int(dept_id)) if dept_id.isdigit() else None)
+            department_ids=self._subtree_ids(tree, int(dept_id)) if dept_id.isdigit() else None,
+            conditions=conditions)
         total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
         pages = max(math.ceil(total / per_page), 1)
         page = min(page, pages)
@@ -159,6 +162,7 @@ class PersonView(BaseView):
         left = status == people.LEFT_FILTER
         resigned = resignations.latest_of(p.id for p in rows) if left else {}
         args = {k: v for k, v in (("q", q), ("department", dept_id), ("status", status)) if v}
+        args.update({k: request.args.getlist(k) for k in request.args if k.startswith(stats.DRILL_PREFIX)})
         view_args = {**args, **({"sort": sort} if sort else {}), **({"desc": "1"} if descending else {}),
                      **({"size": per_page} if per_page != PER_PAGE else {})}
         # 批量导入 / 导出 / 下载模板 lead to 人员信息导入管理 and follow its rights (导入; 导出 for exports and templates)
@@ -174,7 +178,21 @@ class PersonView(BaseView):
             can_resign=self._can("write", RESIGNATIONS), active_statuses=people.ACTIVE_STATUSES,
             can_write=self._can("write"), inst=inst, can_import=imports["import"], can_export=imports["export"],
             can_see_jobs=imports["read"], import_sets=import_jobs.set_labels() if any(imports.values()) else {},
-            title="人员信息管理")
+            drill=drill, drill_error=drill_error, title="人员信息管理")
+
+    @staticmethod
+    def _drill():
+        """({labels of the statistic's cell, link back to it}, error, WHERE conditions) when the list is opened from 常用统计
+        (stat_<dimension>=<code> parameters, services/stats.py); (None, None, None) otherwise."""
+        try:
+            query = stats.parse_drill(request.args)
+            if query is None:
+                return None, None, None
+            conditions = stats.staff_clause(g.user, filters=query.filters, institution_id=query.institution_id,
+                                            region_code=query.region_code, values=query.values)
+            return {"labels": stats.describe(g.user, query), "back": back_url(query)}, None, conditions
+        except DomainError as exc:
+            return None, exc.message, [false()]
 
     @staticmethod
     def _subtree_ids(tree, root_id):
