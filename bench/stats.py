@@ -36,7 +36,8 @@ from bench.people import make_app, prepare_database  # noqa: E402
 BATCH = 5000
 DEPARTMENTS = ("内科", "外科", "妇产科", "护理部", "办公室")
 CASES = (("学历", "education", None, False), ("学历 × 年龄段", "education", "age_band", False),
-         ("学历 × 年龄段，某日在岗", "education", "age_band", True))
+         ("学历 × 年龄段，某日在岗", "education", "age_band", True), ("所在科室（按名称/按科室）", "department", None, False),
+         ("从事专业类别分组 × 性别", "staff_group", "sex", False))
 
 
 def parse_args(argv=None):

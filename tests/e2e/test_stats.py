@@ -109,6 +109,13 @@ def test_inst_admin_reads_education_by_age_and_drills_into_a_bar(app, db, live_s
     assert download.value.suggested_filename == "按从事专业类别统计.png"
     assert saved.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
+    # printed: the chart and the table without menus, filters and buttons
+    page.emulate_media(media="print")
+    assert not page.locator("#stats-form").is_visible() and not page.locator("#stats-save").is_visible()
+    assert page.locator("#stats-table").is_visible() and page.locator("#stats-chart canvas").is_visible()
+    shot(page, "stats_print.png")
+    page.emulate_media(media="screen")
+
     # every request of the session went to this server
     base = urlsplit(live_server)
     outside = [u for u in requests if not u.startswith(("data:", "blob:")) and urlsplit(u).netloc != base.netloc]

@@ -157,3 +157,17 @@ def test_system_admin_counts_every_institution(db, staff, login_as):
     html = login_as("sysadmin01").get("/stats/?rows=sex").get_data(as_text=True)
     everyone = db.session.scalar(select(func.count(Person.id)).where(Person.status.in_(ACTIVE_STATUSES)))
     assert _data(html)["total"] == everyone and 'id="region"' in html
+
+
+def test_drill_down_pages_keep_the_cell(db, staff, login_as):
+    c = login_as("inst_admin")
+    data = _data(c.get("/stats/?rows=establishment&status=在岗&status=借调").get_data(as_text=True))
+    row = max(data["rows"], key=lambda r: r["total"])
+    assert row["total"] > 20
+    first = c.get(row["url"]).get_data(as_text=True)
+    next_link = re.search(r'<a href="([^"]+)">下一页</a>', first).group(1).replace("&amp;", "&")
+    args = parse_qs(urlsplit(next_link).query)
+    assert args["page"] == ["2"] and args["stat_status"] == ["在岗", "借调"] and "stat_establishment" in args
+    second = c.get(next_link).get_data(as_text=True)
+    assert len(_people_rows(first)) + len(_people_rows(second)) == min(row["total"], 40)
+    assert not set(_people_rows(first)) & set(_people_rows(second))
