@@ -299,33 +299,35 @@ def build_supplies(institutions, days):
         cur.execute("CREATE TEMPORARY TABLE bench_report (report varchar(20))")
         cur.executemany(f"INSERT INTO bench_report VALUES ({mark})", [("stock",), ("daily",)])
         if dialect == "postgresql":
-            quantity = "CASE WHEN r.report = 'stock' THEN floor(random() * 2000) ELSE floor(random() * 60) END"
-            at = "d.day + time '09:00'"
+            stock, used = "floor(random() * 2000)", "floor(random() * 60)"
+            at = "b.day + time '09:00'"
         else:
-            quantity = "CASE WHEN r.report = 'stock' THEN abs(random()) % 2000 ELSE abs(random()) % 60 END"
-            at = "d.day || ' 09:00:00'"
-        sql = (f"INSERT INTO supply_entry (institution_id, resource, report, day, item_code, category, name, spec, "
-               f"unit, quantity, created_at, change_count, version) "
-               f"SELECT i.id, 'drugdevice', r.report, d.day, it.code, it.category, it.name, it.spec, it.unit, "
-               f"{quantity}, {at}, 0, 1 FROM institution i CROSS JOIN bench_item it CROSS JOIN bench_day d "
-               f"CROSS JOIN bench_report r WHERE i.id >= {mark} AND i.id < {mark}")
-        # supply_day, the figures the summary reads, kept by report / update / delete in the application: here,
-        # where every institution reports every item every day, they are one window over the consecutive days (the
-        # service's own rebuild of one institution checks them below)
-        days_sql = (f"INSERT INTO supply_day (institution_id, resource, item_code, day, stock, stock_today, used, "
-                    f"used_today, average, changes, changed_at) "
-                    f"SELECT s.institution_id, s.resource, s.item_code, s.day, s.quantity, 1, u.quantity, 1, "
-                    f"AVG(u.quantity) OVER (PARTITION BY u.institution_id, u.item_code ORDER BY u.day "
-                    f"ROWS BETWEEN {rules.WINDOW_DAYS - 1} PRECEDING AND CURRENT ROW), 0, NULL "
-                    f"FROM supply_entry s JOIN supply_entry u ON u.institution_id = s.institution_id "
-                    f"AND u.resource = s.resource AND u.item_code = s.item_code AND u.day = s.day "
-                    f"AND u.report = 'daily' WHERE s.report = 'stock' AND s.resource = 'drugdevice' "
-                    f"AND s.institution_id >= {mark} AND s.institution_id < {mark}")
+            stock, used = "abs(random()) % 2000", "abs(random()) % 60"
+            at = "b.day || ' 09:00:00'"
+        # a batch's figures first (one row per institution × item × day: its stock and its consumption), then the
+        # entries and supply_day, the figures the summary reads, from them: supply_day is kept by report / update /
+        # delete in the application; here, where every institution reports every item every day, it is one window
+        # over the consecutive days (the service's own rebuild of one institution checks it below)
+        batch = (f"CREATE TEMPORARY TABLE bench_batch AS SELECT i.id AS institution_id, it.code AS item_code, "
+                 f"d.day AS day, {stock} AS stock, {used} AS used FROM institution i CROSS JOIN bench_item it "
+                 f"CROSS JOIN bench_day d WHERE i.id >= {mark} AND i.id < {mark}")
+        entries_sql = ("INSERT INTO supply_entry (institution_id, resource, report, day, item_code, category, name, "
+                       "spec, unit, quantity, created_at, change_count, version) "
+                       "SELECT b.institution_id, 'drugdevice', r.report, b.day, it.code, it.category, it.name, "
+                       "it.spec, it.unit, CASE WHEN r.report = 'stock' THEN b.stock ELSE b.used END, "
+                       f"{at}, 0, 1 FROM bench_batch b JOIN bench_item it ON it.code = b.item_code "
+                       "CROSS JOIN bench_report r")
+        days_sql = ("INSERT INTO supply_day (institution_id, resource, item_code, day, stock, stock_today, used, "
+                    "used_today, average, changes, changed_at) "
+                    "SELECT b.institution_id, 'drugdevice', b.item_code, b.day, b.stock, 1, b.used, 1, "
+                    "AVG(b.used) OVER (PARTITION BY b.institution_id, b.item_code ORDER BY b.day "
+                    f"ROWS BETWEEN {rules.WINDOW_DAYS - 1} PRECEDING AND CURRENT ROW), 0, NULL FROM bench_batch b")
         step = 200
         for low in range(first_inst, first_inst + institutions, step):
-            bounds = (low, min(low + step, first_inst + institutions))
-            cur.execute(sql, bounds)
-            cur.execute(days_sql, bounds)
+            cur.execute(batch, (low, min(low + step, first_inst + institutions)))
+            cur.execute(entries_sql)
+            cur.execute(days_sql)
+            cur.execute("DROP TABLE bench_batch")
             raw.commit()
         if dialect == "postgresql":
             cur.execute("SELECT setval(pg_get_serial_sequence('institution', 'id'), (SELECT max(id) FROM institution))")
@@ -378,13 +380,14 @@ def measure_supplies(runs, first_inst, items, index_columns=""):
     import datetime
     from types import SimpleNamespace
 
-    from sqlalchemy import delete, event, select
+    from sqlalchemy import delete, event, insert, literal, select
 
     from app.extensions import db
     from app.models.emergency_supplies import SupplyEntry
-    from app.models.org import Region
+    from app.models.org import Institution, Region
+    from app.models.report_tasks import ReportTask, ReportTaskInstitution
     from app.services import emergency_supplies as entries
-    from app.services import supply_summary
+    from app.services import report_tasks, scope, supply_summary
 
     if index_columns:
         db.session.execute(sa_text(f"CREATE INDEX IF NOT EXISTS ix_bench_supply ON supply_entry ({index_columns})"))
@@ -423,6 +426,19 @@ def measure_supplies(runs, first_inst, items, index_columns=""):
         low = sum(1 for u in result.units if u.low)
         timed(f"汇总 {label}", functools.partial(supply_summary.summary, user, "drugdevice", today),
               note=f"机构 {result.in_scope}，项目 {len(result.items)}，列 {len(result.units)}（偏低 {low}）")
+        # 上报率 of a daily 药械日消耗上报 task over the same institutions (services/report_tasks.rate)
+        task = ReportTask(title=f"基准 {label}", kind="entry:drugdevice:daily", target="all", period="daily",
+                          date_from=today - datetime.timedelta(days=30), date_to=today, deadline="17:00",
+                          region_id=region.id)
+        db.session.add(task)
+        db.session.flush()
+        db.session.execute(insert(ReportTaskInstitution).from_select(
+            ["task_id", "institution_id"], select(literal(task.id), Institution.id).where(
+                Institution.id.in_(scope.region_institution_ids(region.path)))))
+        db.session.commit()
+        rate = report_tasks.rate(task, today)
+        timed(f"上报率 {label}", functools.partial(report_tasks.rate, task, today),
+              note=f"应报 {rate.expected}，已报 {rate.reported}")
     inst = first_inst + 7
     clerk = SimpleNamespace(is_authenticated=True, institution_id=inst, region_id=None, id=None, roles=[])
     form = [{"item": it.code, "quantity": str(100 + n)} for n, it in enumerate(items)]
