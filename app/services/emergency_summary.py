@@ -118,7 +118,7 @@ def _by_column(region, inner, outer):
     keys = [sub.c[e.key] for e in extra]
     query = (select(child.id, sub.c.iid, *keys, *outer(sub)).select_from(sub).join(own, own.id == sub.c.rid)
              .outerjoin(child, and_(parent, own.path.startswith(child.path))).group_by(child.id, sub.c.iid, *keys))
-    return db.session.execute(query).all()
+    return db.session.connection().execute(query).all()  # plain rows: no ORM loading (a county: 7,000 of them)
 
 
 def _latest(kind, date_from, date_to, region):

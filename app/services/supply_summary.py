@@ -22,8 +22,9 @@ import datetime
 import io
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
 
-from sqlalchemy import func, select
+from sqlalchemy import func, null, select
 
 from app.domain import supplies as rules
 from app.domain.errors import DomainError
@@ -49,7 +50,9 @@ def _days(stock, average) -> Decimal | None:
 
 
 def _dec(value) -> Decimal | None:
-    return None if value is None else Decimal(str(value))
+    if value is None or isinstance(value, Decimal):
+        return value
+    return Decimal(str(value))
 
 
 @dataclass
@@ -91,7 +94,7 @@ class SupplyUnit:
     def days(self, code):
         return _days(self.stock.get(code), self.average.get(code))
 
-    @property
+    @cached_property  # read once the rows are in (the sort asks it twice per unit)
     def lowest(self):
         found = [d for d in (self.days(c) for c in self.stock) if d is not None]
         return min(found) if found else None
@@ -148,19 +151,24 @@ def summary(user, resource, day=None, region_code=None) -> SupplySummary:
     root = _root(user)
     region = region_for(user, region_code)
     per = _per_institution(resource, day, region)
-    rows = _by_column(region, lambda *k: (
-        select(*k, per.c.item_code, func.sum(per.c.stock).label("s"), func.sum(per.c.used).label("u"),
-               func.sum(per.c.average).label("a"), func.sum(per.c.stock_today).label("ns"),
-               func.sum(per.c.used_today).label("nd"), func.sum(per.c.changes).label("c"),
-               func.max(per.c.changed_at).label("t"))
-        .select_from(per).join(Institution, Institution.id == per.c.institution_id), [per.c.item_code]),
-        lambda sub: [func.sum(sub.c.s), func.sum(sub.c.u), func.sum(sub.c.a), func.sum(sub.c.ns),
-                     func.sum(sub.c.nd), func.sum(sub.c.c), func.max(sub.c.t)])
+    children = list(db.session.scalars(select(Region).where(
+        Region.parent_id == region.id if region is not None else Region.parent_id.is_(None)).order_by(Region.code)))
+    if region is not None and not children:  # the lowest level: one unit per institution, its rows as they are
+        rows = db.session.connection().execute(select(
+            null(), per.c.institution_id, per.c.item_code, per.c.stock, per.c.used, per.c.average, per.c.stock_today,
+            per.c.used_today, per.c.changes, per.c.changed_at)).all()
+    else:
+        rows = _by_column(region, lambda *k: (
+            select(*k, per.c.item_code, func.sum(per.c.stock).label("s"), func.sum(per.c.used).label("u"),
+                   func.sum(per.c.average).label("a"), func.sum(per.c.stock_today).label("ns"),
+                   func.sum(per.c.used_today).label("nd"), func.sum(per.c.changes).label("c"),
+                   func.max(per.c.changed_at).label("t"))
+            .select_from(per).join(Institution, Institution.id == per.c.institution_id), [per.c.item_code]),
+            lambda sub: [func.sum(sub.c.s), func.sum(sub.c.u), func.sum(sub.c.a), func.sum(sub.c.ns),
+                         func.sum(sub.c.nd), func.sum(sub.c.c), func.max(sub.c.t)])
     counted = _by_column(region, lambda *k: (
         select(*k, func.count(Institution.id).label("n"), func.min(Institution.name).label("name")), []),
         lambda sub: [func.sum(sub.c.n), func.min(sub.c.name)])
-    children = list(db.session.scalars(select(Region).where(
-        Region.parent_id == region.id if region is not None else Region.parent_id.is_(None)).order_by(Region.code)))
 
     units = {("r", c.id): SupplyUnit(("r", c.id), c.name, region_code=c.code) for c in children}
     for child_id, inst_id, number, name in counted:
