@@ -11,17 +11,20 @@ allocation), 资料完整度 (services/completeness.py), 执业证书 due within
 most today + 90 days (already expired included) unless the person holds another one valid beyond that (renewed).
 Institutions are assigned to units by the region path (one prefix match per institution, not per person).
 
-Staff in post by month (the last 24 months): a person is in post in a month if entered (created) on or before the
-month's end and not gone before its start — gone = the leave date of their approved resignation (员工离职, 人员流动);
-a record out of post without an approved resignation has no known leaving date and is left out of every month.
-One GROUP BY statement gives the groups (entry month, leaving month) — the staff in post now by entry month, those
-gone by both — a few hundred rows whatever the number of staff; the in-post and entered series are running sums
-over them. The leavers per month are a second statement (resignations by leave month).
+Staff in post by month (the last 24 months): the rule of 常用统计's 日期 filter (`stats.in_post_during`, the rule's one
+statement), month by month — a person is in post in a month if in post on at least one of its days: started work
+(参加工作日期 `work_start`; unknown = since always) by the month's end and not gone by its start — gone = the 离职时间
+(the first day out of post) of their approved resignation (员工离职, 人员流动); a record out of post without an approved
+resignation has no known leaving date and is left out of every month. One GROUP BY statement over the staff gives
+the groups (work-start month, month of the last day in post — none while in post —, entry month), the months before
+the window folded into one — a few hundred rows at most whatever the number of staff; the in-post series is a
+running sum over them, 新增 (the records entered into the system that month, `created_at`) their sum by entry month.
+离职 is a second statement: the approved resignations by the month of their 离职时间.
 """
 import datetime
 from dataclasses import dataclass, field
 
-from sqlalchemy import Integer, and_, case, cast, false, func, literal, null, or_, select, true, union_all
+from sqlalchemy import Integer, and_, case, extract, false, func, literal, literal_column, or_, select, true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
@@ -251,7 +254,7 @@ class Month:
 
 class _MonthIndex(FunctionElement):
     """SQL: the month of a date/time column as year × 12 + month − 1, an integer (on PostgreSQL through date_part,
-    several times faster than EXTRACT's numeric over a province's staff)."""
+    several times faster than EXTRACT's numeric over a province's staff; on SQLite through substr of the ISO text)."""
 
     type = Integer()
     inherit_cache = True
@@ -261,7 +264,8 @@ class _MonthIndex(FunctionElement):
 @compiles(_MonthIndex)
 def _month_index_sqlite(element, compiler, **kw):
     column = compiler.process(list(element.clauses)[0], **kw)
-    return f"(CAST(strftime('%Y', {column}) AS INTEGER) * 12 + CAST(strftime('%m', {column}) AS INTEGER) - 1)"
+    # SQLAlchemy stores dates and times in SQLite as ISO text (YYYY-MM-DD…): substr is cheaper than strftime
+    return f"(CAST(substr({column}, 1, 4) AS INTEGER) * 12 + CAST(substr({column}, 6, 2) AS INTEGER) - 1)"
 
 
 @compiles(_MonthIndex, "postgresql")
@@ -279,14 +283,27 @@ def _months(today, count) -> list[datetime.date]:
     return [datetime.date(k // 12, k % 12 + 1, 1) for k in range(first, first + count)]
 
 
-def _left_on():
-    """Subquery (person_id, left_on): the leave date of each person's approved resignation."""
-    return (select(Resignation.person_id, func.min(Resignation.leave_date).label("left_on"))
-            .where(Resignation.status == review.APPROVED).group_by(Resignation.person_id).subquery("gone"))
+def _gone(place: Where):
+    """Subquery (person_id, last): each person of the place shown gone through an approved resignation of it, and the
+    month index of their last day in post — the day before the earliest 离职时间 (stats.in_post_during: the 离职时间 is
+    the first day out of post, so a 离职时间 on the 1st ends the previous month)."""
+    left_on = func.min(Resignation.leave_date)
+    last = _index(left_on) - case((extract("day", left_on) == 1, 1), else_=0)
+    return (select(Resignation.person_id, last.label("last"))
+            .where(Resignation.status == review.APPROVED, place.clause(Resignation.institution_id))
+            .group_by(Resignation.person_id).subquery("gone"))
 
 
 def _keyed(rows) -> dict[int, int]:
     return {int(k): int(v or 0) for k, v in rows if k is not None}
+
+
+def _clamped(column, low=None, high=None):
+    """`column` with values below `low` as `low` and above `high` as `high` — inlined integers, so that the
+    expression in GROUP BY is the selected one on PostgreSQL too (bound parameters would differ)."""
+    whens = [(column < literal_column(str(low)), literal_column(str(low)))] if low is not None else []
+    whens += [(column > literal_column(str(high)), literal_column(str(high)))] if high is not None else []
+    return case(*whens, else_=column)
 
 
 def by_month(user, region_code=None, institution_id=None, *, months=MONTHS, today=None) -> list[Month]:
@@ -295,19 +312,24 @@ def by_month(user, region_code=None, institution_id=None, *, months=MONTHS, toda
     today = today or datetime.date.today()
     starts = _months(today, months)
     keys = [s.year * 12 + s.month - 1 for s in starts]
-    # One GROUP BY statement: the staff in post now by entry month (no leaving), and those gone through an approved
-    # resignation by (entry month, leaving month): a few hundred groups, whatever the number of staff.
-    gone = _left_on()
-    entry = _index(Person.created_at)
-    groups = db.session.execute(union_all(
-        select(entry.label("e"), cast(null(), Integer).label("x"), func.count(Person.id).label("n"))
-        .where(place.clause(Person.institution_id), completeness.in_post()).group_by(entry),
-        select(entry, _index(gone.c.left_on), func.count(Person.id)).join(gone, gone.c.person_id == Person.id)
-        .where(place.clause(Person.institution_id), ~completeness.in_post()).group_by(entry, _index(gone.c.left_on))
-    )).all()
-    # the series are running sums over those groups
-    in_post = {k: sum(int(n) for e, x, n in groups if e <= k and (x is None or x >= k)) for k in keys}
-    entered = {k: sum(int(n) for e, _x, n in groups if e == k) for k in keys}
+    # One GROUP BY statement over the staff of the place, by (work-start month, month of the last day in post, entry
+    # month): work-start months (NULL: unknown, since always) and entry months before the window are one group each,
+    # last days after it one group, those gone before it or out of post without an approved resignation (never in
+    # post) the group "before"; at most a few hundred groups whatever the number of staff.
+    before = keys[0] - 1
+    gone = _gone(place)
+    never = and_(gone.c.person_id.is_(None), ~completeness.in_post())
+    each = (select(_clamped(_index(Person.work_start), low=before).label("s"),
+                   case((never, literal_column(str(before))), else_=_clamped(gone.c.last, low=before, high=keys[-1]))
+                   .label("x"),
+                   _clamped(_index(Person.created_at), low=before).label("e"))
+            .select_from(Person).outerjoin(gone, gone.c.person_id == Person.id)
+            .where(place.clause(Person.institution_id)).subquery("each"))
+    groups = db.session.execute(select(each.c.s, each.c.x, each.c.e, func.count())
+                                .group_by(each.c.s, each.c.x, each.c.e)).all()
+    # the series are sums over those groups
+    in_post = {k: sum(int(n) for s, x, _e, n in groups if (s is None or s <= k) and (x is None or x >= k)) for k in keys}
+    entered = {k: sum(int(n) for _s, _x, e, n in groups if e == k) for k in keys}
     gone_in = _index(Resignation.leave_date)
     left = _keyed(db.session.execute(
         select(gone_in, func.count(Resignation.id))

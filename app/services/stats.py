@@ -25,7 +25,7 @@ from app.services import dictionaries
 from app.services.scope import region_institution_ids, scope_of
 
 __all__ = ["AGE_BANDS", "WORK_YEARS_BANDS", "DIMENSIONS", "Dimension", "Filters", "StatTable", "band_case", "count",
-           "staff_clause", "Band", "UNFILLED", "OUT_OF_SCOPE"]
+           "staff_clause", "in_post_during", "Band", "UNFILLED", "OUT_OF_SCOPE"]
 
 UNFILLED = "未填"
 OUT_OF_SCOPE = "所选地区或机构不在您的管理范围内"
@@ -286,15 +286,28 @@ def _filter_conditions(filters: Filters, tgt: Target) -> list:
     return conds
 
 
-def _in_post_on(on: datetime.date, statuses, tgt: Target):
-    """Staff in post on `on`: started work by then (参加工作日期, when known), and not left by then — active now,
-    or left through a resignation approved with a 离职时间 after `on`. Explicit statuses narrow it further."""
+def in_post_during(start: datetime.date, end: datetime.date, resignations=None) -> list:
+    """THE rule of "staff in post" over time — conditions on Person: in post on at least one day of [start, end]
+    (start == end: on that day). Started work by `end` (参加工作日期 `work_start`; unknown = since always) and not
+    left by `start`: active now (ACTIVE_STATUSES) or left through an approved resignation (员工离职, 人员流动) with a
+    离职时间 after `start`, and none dated on or before it — the 离职时间 is the first day out of post; a record out of
+    post without an approved resignation has no known leaving date and is never in post. `resignations`: a condition
+    on Resignation limiting those read (the statistic's scope).
+
+    Used by 常用统计's 日期 filter and the reports' 统计时点 (`Filters.on`: one day), and counted month by month in one
+    GROUP BY by region_stats.by_month (区域管理 → 统计概览's 近 24 个月在岗人数; its test compares with this)."""
     # uncorrelated: the approved resignations' people are read once, not once per person (bench/stats.py)
-    approved = (Resignation.status == APPROVED, tgt.of(Resignation.institution_id))
-    left_after = select(Resignation.person_id).where(*approved, Resignation.leave_date > on)
-    left_by = select(Resignation.person_id).where(*approved, Resignation.leave_date <= on)
-    conds = [or_(Person.work_start.is_(None), Person.work_start <= on),
-             or_(Person.status.in_(ACTIVE_STATUSES), Person.id.in_(left_after)), Person.id.not_in(left_by)]
+    approved = (Resignation.status == APPROVED, resignations if resignations is not None else true())
+    left_after = select(Resignation.person_id).where(*approved, Resignation.leave_date > start)
+    left_by = select(Resignation.person_id).where(*approved, Resignation.leave_date <= start)
+    return [or_(Person.work_start.is_(None), Person.work_start <= end),
+            or_(Person.status.in_(ACTIVE_STATUSES), Person.id.in_(left_after)), Person.id.not_in(left_by)]
+
+
+def _in_post_on(on: datetime.date, statuses, tgt: Target):
+    """Staff in post on `on` (`in_post_during`, one day, the resignations of the scope). Explicit statuses narrow it
+    further."""
+    conds = in_post_during(on, on, tgt.of(Resignation.institution_id))
     if statuses is not None:
         conds.append(Person.status.in_(statuses))
     return conds

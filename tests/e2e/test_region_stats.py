@@ -17,10 +17,11 @@ SHOTS = os.environ.get("SHOTS_DIR") or ("/work/wt/shots16/d" if os.path.isdir("/
 
 
 def _history(db, inst):
-    """Entered over the last two years, so the monthly chart has a history."""
+    """Started work and entered over the last two years, so the monthly chart has a history."""
     people = list(db.session.scalars(select(Person).where(Person.institution_id == inst.id).order_by(Person.id)))
     for i, p in enumerate(people):
-        p.created_at = datetime.datetime.combine(_month_start(23 - (i * 23) // len(people)), datetime.time(9))
+        p.work_start = _month_start(23 - (i * 23) // len(people))
+        p.created_at = datetime.datetime.combine(p.work_start, datetime.time(9))
     db.session.commit()
 
 

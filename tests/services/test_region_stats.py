@@ -12,7 +12,7 @@ from app.domain.person import ACTIVE_STATUSES
 from app.models.movements import Resignation
 from app.models.org import QuotaAllocation
 from app.models.people import Person, PracticeCertificate
-from app.services import completeness, seed
+from app.services import completeness, seed, stats
 from app.services import region_stats as svc
 from app.services.seed import JIANGXIA2_CODE, WUCHANG_CODE
 from tests import factories
@@ -147,27 +147,41 @@ def _month_start(months_back):
 
 
 def _direct_in_post(db, institution_ids, start, end):
-    """A person in post in [start, end): entered before `end`, no approved resignation dated before `start`, and
+    """A person in post on some day of [start, end) (常用统计's rule): started work (参加工作日期, unknown = always)
+    before `end`, no approved resignation dated on or before `start` (离职时间: the first day out of post), and
     either in post now or gone with an approved resignation."""
-    gone_before = exists().where(Resignation.person_id == Person.id, Resignation.status == "已通过",
-                                 Resignation.leave_date < start)
+    gone_by_start = exists().where(Resignation.person_id == Person.id, Resignation.status == "已通过",
+                                   Resignation.leave_date <= start)
     has_gone = exists().where(Resignation.person_id == Person.id, Resignation.status == "已通过")
     return db.session.scalar(select(func.count()).select_from(Person).where(
-        Person.institution_id.in_(institution_ids), Person.created_at < datetime.datetime.combine(end, datetime.time()),
-        ~gone_before, or_(Person.status.in_(ACTIVE_STATUSES), has_gone)))
+        Person.institution_id.in_(institution_ids), or_(Person.work_start.is_(None), Person.work_start < end),
+        ~gone_by_start, or_(Person.status.in_(ACTIVE_STATUSES), has_gone)))
+
+
+def _on_day(months_back, day):
+    return _month_start(months_back) + datetime.timedelta(days=day - 1)
 
 
 def test_staff_in_post_by_month_equals_a_direct_count(db, fixture_data):
+    """In post follows 参加工作日期 and the approved resignations' 离职时间 (stats.in_post_during), not the date the
+    record was entered; 新增 is the records entered that month."""
     jiangxia, jiangxia2, wuchang = fixture_data
     people = _people(db, jiangxia)
-    # entered 30, 12 and 3 months ago; two left (approved) 6 months ago and this month; a pending one does not count
+    # started work 30, 12 and 3 months ago (people[5]: unknown), the 12 of 江夏街道中心 last month; all entered into
+    # the system 12 months ago but 10 of them 2 months ago
     for i, p in enumerate(people):
         months_back = 30 if i < 20 else 12 if i < 35 else 3
-        p.created_at = datetime.datetime.combine(_month_start(months_back) + datetime.timedelta(days=9),
-                                                 datetime.time(10))
-    for p, months_back, status in ((people[0], 6, "已通过"), (people[1], 0, "已通过"), (people[2], 2, "待审核")):
-        db.session.add(Resignation(institution_id=jiangxia.id, person_id=p.id, flow_type="25", status=status,
-                                   leave_date=_month_start(months_back) + datetime.timedelta(days=4)))
+        p.work_start = None if i == 5 else _on_day(months_back, 10)
+        p.created_at = datetime.datetime.combine(_on_day(2 if i < 10 else 12, 10), datetime.time(10))
+    for p in _people(db, jiangxia2):
+        p.work_start = _on_day(1, 20)
+        p.created_at = datetime.datetime.combine(_on_day(12, 10), datetime.time(10))
+    # left (approved) 6 months ago, on the 1st 4 months ago (so not in post at all that month), this month; a
+    # pending one does not count
+    for p, leave_date, status in ((people[0], _on_day(6, 5), "已通过"), (people[3], _on_day(4, 1), "已通过"),
+                                  (people[1], _on_day(0, 5), "已通过"), (people[2], _on_day(2, 5), "待审核")):
+        db.session.add(Resignation(institution_id=p.institution_id, person_id=p.id, flow_type="25", status=status,
+                                   leave_date=leave_date))
         if status == "已通过":
             p.status = "离职"
     db.session.commit()
@@ -179,12 +193,22 @@ def test_staff_in_post_by_month_equals_a_direct_count(db, fixture_data):
         end = _month_start(-1) if m.start == _month_start(0) else next(
             s.start for s in series if s.start > m.start)
         assert m.in_post == _direct_in_post(db, ids, m.start, end), m.label
+        # the very rule of 常用统计's 日期 filter, over the days of the month
+        assert m.in_post == db.session.scalar(select(func.count()).select_from(Person).where(
+            Person.institution_id.in_(ids),
+            *stats.in_post_during(m.start, end - datetime.timedelta(days=1), Resignation.institution_id.in_(ids))))
     by_label = {m.label: m for m in series}
-    assert by_label[f"{_month_start(12):%Y-%m}"].entered == 15 and by_label[f"{_month_start(3):%Y-%m}"].entered == 5
-    assert by_label[f"{_month_start(6):%Y-%m}"].left == 1 and by_label[f"{_month_start(0):%Y-%m}"].left == 1
-    assert by_label[f"{_month_start(2):%Y-%m}"].left == 0  # 待审核
-    # 20 entered 30 months ago (people[9] out of post without a resignation: never counted)
+
+    def month(months_back):
+        return by_label[f"{_month_start(months_back):%Y-%m}"]
+
+    assert month(12).entered == 30 + 12 and month(2).entered == 10 and month(0).entered == 0
+    assert month(6).left == 1 and month(4).left == 1 and month(0).left == 1
+    assert month(2).left == 0  # 待审核
+    # 20 started 30 months ago (people[9] out of post without a resignation: never counted)
     assert series[0].in_post == 19
-    assert series[-1].in_post == 19 + 15 + 5 - 1 + 12  # people[1] left this month: still in post in it
+    assert month(5).in_post == 19 - 1 + 15 and month(4).in_post == 19 - 2 + 15  # people[3] gone on the 1st
+    assert month(1).in_post == 19 - 2 + 15 + 5 + 12
+    assert series[-1].in_post == 19 - 2 + 15 + 5 + 12  # people[1] left this month: still in post in it
     one = svc.by_month(region, institution_id=jiangxia.id)
-    assert one[-1].in_post == 38 and one[0].in_post == 19
+    assert one[-1].in_post == 19 - 2 + 15 + 5 and one[0].in_post == 19
