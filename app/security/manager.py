@@ -37,6 +37,7 @@ from app.domain.errors import DomainError
 from app.domain.network import NO_INTERNET_MESSAGE
 from app.domain.password import password_problems, validate_password
 from app.extensions import db, limiter
+from app.models.enums import API_SUBSYSTEM
 from app.models.security import TOMBSTONE, RoleProfile, User, original_username
 from app.security import sessions
 from app.security.filters import AppInterface
@@ -73,6 +74,8 @@ def _permissions_statement(user_id):
 
 
 INVALID_LOGIN = "用户名或密码错误（连续 5 次错误将锁定账号 30 分钟）"
+NO_API_MESSAGE = (f"该账号未开通“{API_SUBSYSTEM}”子系统，不能获取接口令牌；"
+                  f"请由本机构总账号在“账号管理”中为接口账号勾选“{API_SUBSYSTEM}”")
 
 
 def password_complexity(password):
@@ -129,6 +132,35 @@ class AppSecurityApi(SecurityApi):
     @expose("/login", methods=["POST"])
     @safe
     def login(self):
+        """Log in: an access token (and with "refresh": true a refresh token) for an account with 开放接口.
+        ---
+        post:
+          summary: 登录获取访问令牌（仅限开通“开放接口”子系统的账号）
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    username: {type: string}
+                    password: {type: string}
+                    refresh: {type: boolean}
+          responses:
+            200:
+              description: access_token（15 分钟），可选 refresh_token
+              content:
+                application/json:
+                  schema: {type: object}
+            400:
+              description: 缺少账号或密码
+            401:
+              description: 账号或密码错误、已锁定
+            403:
+              description: 未开通“开放接口”、须先修改密码或完成实名认证
+            429:
+              description: 登录过于频繁
+        """
         payload = request.get_json(silent=True) or {}
         username, password = payload.get("username"), payload.get("password")
         if not username or not password:
@@ -140,6 +172,8 @@ class AppSecurityApi(SecurityApi):
             return self.response(403, message="首次登录或密码被重置，请先在网页上修改密码")
         if user.certified_at is None and scope_of(user).kind != "all":
             return self.response(403, message="请先在网页上完成实名认证")
+        if API_SUBSYSTEM not in user.subsystem_list:
+            return self.response(403, message=NO_API_MESSAGE)
         resp = {"access_token": create_access_token(identity=str(user.id), fresh=True)}
         if payload.get("refresh"):
             resp["refresh_token"] = create_refresh_token(identity=str(user.id))
