@@ -4,7 +4,8 @@ institution or region answers 404 exactly as the pages do.
 
 - Reading: FAB's list (`GET /api/v1/<name>/?q=(page:0,page_size:100)`) and item (`GET /api/v1/<name>/<id>`), ordered
   by id (stable pages), and `?modified_since=2026-11-30` (or `2026-11-30T08:00:00`): only rows created or changed
-  since then (the audit trail, services/audit.py, records every change; `person.updated_at` too).
+  since then (the audit trail, services/audit.py, records every change; `person.updated_at` too); `?region=420115`:
+  only the institutions of that region's subtree (always inside the caller's own scope).
   证件号码 are masked unless the caller holds 查看完整证件号 (security/masking.py `shown_id`).
 - Writing (POST / PUT) never goes through FAB's schema and datamodel: each goes through the service the form uses
   (services/people.py save_person / save_detail, departments, posts), so the same rules answer with the same Chinese
@@ -29,16 +30,21 @@ from app.models.audit import AuditLog
 from app.models.emergency_registers import Equipment, Vehicle
 from app.models.emergency_reports import EmergencyReport, EmergencyReportLine
 from app.models.movements import Resignation
-from app.models.org import Department, Institution, Post
+from app.models.org import Department, Institution, Post, Region
 from app.models.people import Person
 from app.security import pages
 from app.security.masking import shown_id
 from app.security.tenancy import TenantModelRestApi
-from app.services import departments, people
+from app.services import departments, emergency_registers, emergency_reports, people, resignations
 from app.services import posts as post_service
-from app.services.scope import scope_of
+from app.services.scope import region_institution_ids, scope_of
 
 READ = {"get", "get_list", "info"}
+COMMON_LABELS = {"id": "编号", "institution_id": "机构编号", "person_id": "人员编号", "department_id": "科室编号",
+                 "parent_id": "上级部门编号", "post_id": "岗位编号", "standard_post_id": "标准岗位编号",
+                 "version": "版本号（修改时带上）", "created_at": "创建时间", "updated_at": "修改时间", "status": "状态",
+                 "note": "备注", "code": "代码", "name": "名称", "kind": "类别", "region.code": "地区代码",
+                 "region.name": "地区", "person.name": "姓名"}
 WRITE = READ | {"post", "put"}
 MAX_PAGE_SIZE = 500
 BAD_SINCE = "modified_since 格式错误：请写成 2026-11-30 或 2026-11-30T08:00:00"
@@ -100,6 +106,15 @@ class ModifiedSince(BaseFilter):
         return query.filter(clause)
 
 
+class InRegion(BaseFilter):
+    """Rows of the institutions in a region's subtree (`?region=420115`: a county), inside the caller's scope."""
+
+    name = "所属地区"
+
+    def apply(self, query, value):
+        return query.filter(getattr(self.model, self.column_name).in_(region_institution_ids(value)))
+
+
 class BadArgument(FABException):
     pass
 
@@ -123,6 +138,7 @@ class ScopedApi(TenantModelRestApi):
     """Base of every API here: scoped, ordered by id, paged, `modified_since`, read-only unless it says so."""
 
     include_route_methods = READ
+    label_columns = COMMON_LABELS
     base_order = ("id", "asc")
     page_size = 50
     max_page_size = MAX_PAGE_SIZE
@@ -133,6 +149,12 @@ class ScopedApi(TenantModelRestApi):
         since = request.args.get("modified_since")
         if since:
             filters.add_filter("id", ModifiedSince, parse_since(since))
+        code = request.args.get("region")
+        if code:
+            region = db.session.scalar(select(Region).where(Region.code == code.strip()))
+            if region is None:
+                raise BadArgument(f"地区代码“{code}”不存在")
+            filters.add_filter(self.tenant_column, InRegion, region.path)
         return filters
 
     def response_404(self, **kwargs):
@@ -181,7 +203,16 @@ class InstitutionApi(ScopedApi):
     class_permission_name = pages.INSTITUTION_PROFILE.resource
     datamodel = SQLAInterface(Institution)
     tenant_column = "id"
+    label_columns = {**COMMON_LABELS, **{"code": "统一社会信用代码", "name": "机构名称", "kind": "机构类别"}}
+    list_title = show_title = "机构"
     list_columns = show_columns = ["id", "code", "name", "kind", "region.code", "region.name", "version"]
+
+
+class RegionInstitutionApi(InstitutionApi):
+    """辖区机构 (read): the institutions of a region account's subtree (the right of the 辖区机构 page)."""
+
+    resource_name = "region_institution"
+    class_permission_name = pages.REGION_INSTITUTIONS.resource
 
 
 class DepartmentApi(ScopedApi):
@@ -190,6 +221,8 @@ class DepartmentApi(ScopedApi):
     resource_name = "department"
     class_permission_name = pages.DEPARTMENTS.resource
     datamodel = SQLAInterface(Department)
+    label_columns = {**COMMON_LABELS, **departments.LABELS}
+    list_title = show_title = "部门"
     include_route_methods = WRITE
     list_columns = show_columns = ["id", "institution_id", "parent_id", "name", "category", "standard_code", "seq",
                                    "active", "head", "phone", "version"]
@@ -231,6 +264,8 @@ class PostApi(ScopedApi):
     resource_name = "post"
     class_permission_name = pages.POSTS.resource
     datamodel = SQLAInterface(Post)
+    label_columns = {**COMMON_LABELS, **post_service.POST_LABELS}
+    list_title = show_title = "机构岗位"
     include_route_methods = WRITE
     list_columns = show_columns = ["id", "institution_id", "name", "category", "description", "active",
                                    "standard_post_id", "version"]
@@ -293,6 +328,8 @@ class StaffApi(MaskedIdMixin, ScopedApi):
     resource_name = "staff"
     class_permission_name = pages.PEOPLE.resource
     datamodel = SQLAInterface(Person)
+    label_columns = {**COMMON_LABELS, **people.LABELS}
+    list_title = show_title = "人员基本信息"
     include_route_methods = WRITE
     list_columns = show_columns = ["id", "institution_id", *people.BASIC_FIELDS, "created_at", "updated_at",
                                    "version"]
@@ -342,11 +379,14 @@ def detail_api(detail_set):
     """The API of one detail set (工作经历, 教育经历, …): read; add and change through services/people.py save_detail
     (the form's rules; no attachment needed, as in the batch import)."""
     fields = [f.key for f in detail_set.fields]
+    labels = {f.key: f.label for f in detail_set.fields}
 
     class DetailApi(ScopedApi):
         resource_name = f"staff_{detail_set.key}"
         class_permission_name = pages.PEOPLE.resource
         datamodel = SQLAInterface(detail_set.model)
+        label_columns = {**COMMON_LABELS, **labels}
+        list_title = show_title = detail_set.label
         include_route_methods = WRITE
         list_columns = show_columns = ["id", "person_id", "institution_id", *fields, "created_at", "version"]
         search_columns = ["person_id"]
@@ -396,14 +436,17 @@ class ResignationApi(ScopedApi):
     resource_name = "resignation"
     class_permission_name = pages.RESIGNATIONS.resource
     datamodel = SQLAInterface(Resignation)
+    label_columns = {**COMMON_LABELS, **resignations.LABELS}
+    list_title = show_title = "员工离职"
     list_columns = show_columns = ["id", "institution_id", "person_id", "person.name", "flow_type", "leave_date",
                                    "note", "status", "opinion", "created_at", "submitted_at", "reviewed_at", "version"]
 
 
-def register_api(model, resource, page, columns):
+def register_api(model, resource, page, columns, labels):
     return type(f"{model.__name__}Api", (ScopedApi,), {
         "resource_name": resource, "class_permission_name": page.resource, "datamodel": SQLAInterface(model),
-        "list_columns": columns, "show_columns": columns, "__doc__": f"{page.label} (read)."})
+        "list_columns": columns, "show_columns": columns, "label_columns": {**COMMON_LABELS, **labels},
+        "list_title": page.label, "show_title": page.label, "__doc__": f"{page.label} (read)."})
 
 
 def report_api(kind, page):
@@ -413,6 +456,8 @@ def report_api(kind, page):
         resource_name = f"emergency_report_{kind}"
         class_permission_name = page.resource
         datamodel = SQLAInterface(EmergencyReport)
+        label_columns = {**COMMON_LABELS, **emergency_reports.LABELS}
+        list_title = show_title = page.label
         base_filters = [["kind", _KindFilter, kind]]
         list_columns = show_columns = ["id", "institution_id", "kind", "report_date", "status", "note",
                                        "created_at", "reported_at", "return_reason", "version"]
@@ -443,11 +488,11 @@ def apis():
     vehicle_cols = ["id", "institution_id", "department_id", "plate_no", "vehicle_type", "brand_model", "vin", *common]
     equipment_cols = ["id", "institution_id", "department_id", "name", "equipment_type", "brand", "model_spec",
                       "quantity", *common]
-    return [InstitutionApi, DepartmentApi, PostApi, StaffApi,
+    return [InstitutionApi, RegionInstitutionApi, DepartmentApi, PostApi, StaffApi,
             *(detail_api(s) for s in people.DETAIL_SETS.values()),
             ResignationApi,
-            register_api(Vehicle, "vehicle", pages.VEHICLES, vehicle_cols),
-            register_api(Equipment, "equipment", pages.EQUIPMENT, equipment_cols),
+            register_api(Vehicle, "vehicle", pages.VEHICLES, vehicle_cols, emergency_registers.VEHICLE_LABELS),
+            register_api(Equipment, "equipment", pages.EQUIPMENT, equipment_cols, emergency_registers.EQUIPMENT_LABELS),
             report_api("capacity", pages.CAPACITY_REPORTS), report_api("vehicle", pages.VEHICLE_REPORTS),
             report_api("equipment", pages.EQUIPMENT_REPORTS), report_api("drug", pages.DRUG_REPORTS),
             EmergencySummaryApi]

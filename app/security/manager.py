@@ -31,7 +31,7 @@ from flask_appbuilder.validators import PasswordComplexityValidator
 from flask_jwt_extended import create_access_token, create_refresh_token
 from flask_login import login_user
 from sqlalchemy import or_, select, union
-from wtforms import PasswordField, validators
+from wtforms import BooleanField, PasswordField, validators
 
 from app.domain.errors import DomainError
 from app.domain.network import NO_INTERNET_MESSAGE
@@ -188,6 +188,10 @@ class AppResetMyPasswordView(ResetMyPasswordView):
         return redirect(url_for("ChangePasswordView.form"))
 
 
+API_ACCESS_NOTE = ("接口账号：勾选后可通过 /api/v1/security/login 获取令牌，供其他系统按本账号的机构/区域与角色调用接口；"
+                   "取消勾选即收回其全部令牌")
+
+
 class AppUserDBModelView(TenantViewMixin, UserDBModelView):
     """The operators' user list, in Chinese, with the account fields of this system."""
 
@@ -201,9 +205,10 @@ class AppUserDBModelView(TenantViewMixin, UserDBModelView):
         "must_change_password", "internet_access", "subsystems", "locked_until", "login_count",
         "fail_login_count", "last_login", "created_on", "changed_on",
     ]
-    edit_columns = ["nickname", "mobile", "institution", "region", "roles", "active", "internet_access", "is_owner"]
+    edit_columns = ["nickname", "mobile", "institution", "region", "roles", "active", "internet_access", "is_owner",
+                    "api_access"]
     add_columns = ["username", "nickname", "mobile", "institution", "region", "roles", "active", "internet_access",
-                   "is_owner", "password", "conf_password"]
+                   "is_owner", "api_access", "password", "conf_password"]
     search_columns = ["username", "nickname", "institution", "region", "active"]
     label_columns = {
         "username": "账号", "nickname": "昵称", "mobile": "手机号码", "institution": "所属机构",
@@ -211,14 +216,16 @@ class AppUserDBModelView(TenantViewMixin, UserDBModelView):
         "must_change_password": "须修改密码", "internet_access": "互联网访问", "subsystems": "所属子系统",
         "locked_until": "锁定至", "login_count": "登录次数", "fail_login_count": "连续失败次数",
         "last_login": "最近登录", "created_on": "创建时间", "changed_on": "修改时间",
-        "password": "密码", "conf_password": "确认密码",
+        "password": "密码", "conf_password": "确认密码", "api_access": "开放接口",
     }
 
     # A deleted account (renamed "<name>~<id>" to free its name) shows its original name, marked.
     formatters_columns = {"username": lambda name: original_username(name) + ("（已删除）" if TOMBSTONE in (name or "") else "")}
     # FAB's roles_or_groups_required reads a "groups" field these forms do not have (a 500 when no role is ticked).
     validators_columns = {"roles": [validators.DataRequired("请至少选择一个角色")]}
+    edit_form_extra_fields = {"api_access": BooleanField("开放接口", description=API_ACCESS_NOTE)}
     add_form_extra_fields = {
+        "api_access": BooleanField("开放接口", description=API_ACCESS_NOTE),
         "password": PasswordField("密码", description="须符合密码规则；新账号首次登录须修改密码",
                                   validators=[validators.DataRequired("请输入密码"), PasswordComplexityValidator()],
                                   widget=BS3PasswordFieldWidget()),
@@ -231,6 +238,7 @@ class AppUserDBModelView(TenantViewMixin, UserDBModelView):
         "username": "登录账号，以字母开头，至少 8 位",
         "active": "停用的账号不能登录（删除账号会丢失其操作记录的归属，建议停用）",
         "internet_access": "关闭后只能通过卫生专网登录",
+        "api_access": API_ACCESS_NOTE,
     }
     show_fieldsets = [("账号信息", {"fields": show_columns})]
     user_show_fieldsets = [("账号信息", {"fields": ["username", "nickname", "mobile", "institution", "region",

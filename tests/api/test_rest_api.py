@@ -183,3 +183,72 @@ def test_emergency_summary_of_a_county_for_a_day(app, db, username, status):
         body = resp.get_json()
         assert body["region"]["code"] == "420115" and set(body["reports"]) == {"capacity", "vehicle", "equipment", "drug"}
         assert set(body["supplies"]) == {"supply", "drugdevice"}
+
+
+def _usable(db, username, password):
+    """What the web asks before the API (a first password change, 实名认证), done for the test."""
+    user = _user(db, username)
+    user.must_change_password = False
+    user.certified_at = datetime.datetime.now()
+    db.session.commit()
+    return user
+
+
+def test_an_owner_creates_an_api_account_bound_to_its_institution(app, db, login_as):
+    from app.models.security import RoleProfile
+    from tests.conftest import csrf_token
+
+    owner = login_as("inst_admin")
+    role = db.session.scalar(select(RoleProfile).where(RoleProfile.institution_id == _inst(db).id, RoleProfile.level == 3))
+    form = owner.get("/accounts/add").get_data(as_text=True)
+    assert 'value="开放接口"' in form and 'value="开放接口" checked' not in form  # offered, not ticked by default
+    resp = owner.post("/accounts/add", data={"csrf_token": csrf_token(owner, "/accounts/add"), "role": str(role.id),
+                                             "username": "jx_api_sync", "nickname": "人事同步接口",
+                                             "password": "Sync@Api-2468", "subsystems": ["开放接口"]})
+    assert resp.status_code == 302, resp.get_data(as_text=True)[:800]
+    user = _usable(db, "jx_api_sync", "Sync@Api-2468")
+    assert user.subsystem_list == ["开放接口"] and user.institution_id == _inst(db).id
+    c = app.test_client()
+    token = c.post("/api/v1/security/login", json={"username": "jx_api_sync", "password": "Sync@Api-2468"})
+    assert token.status_code == 200
+    person = _person(db)
+    listed = c.get("/api/v1/staff/", headers={"Authorization": f"Bearer {token.get_json()['access_token']}"})
+    assert listed.status_code == 200 and listed.get_json()["ids"] == [person.id]
+
+
+def test_an_operator_ticks_and_unticks_api_access_on_the_account_list(app, db, login_as):
+    from tests.conftest import csrf_token
+
+    admin = login_as("sysadmin01")
+    staff = _user(db, "region_admin")
+    staff.subsystems = ",".join(WEB_SUBSYSTEMS)
+    db.session.commit()
+    page = admin.get(f"/users/edit/{staff.id}").get_data(as_text=True)
+    assert "开放接口" in page
+    form = {"csrf_token": csrf_token(admin, f"/users/edit/{staff.id}"), "nickname": staff.nickname,
+            "region": str(staff.region_id), "roles": [str(r.id) for r in staff.roles], "active": "y",
+            "internet_access": "y", "is_owner": "y", "api_access": "y"}
+    assert admin.post(f"/users/edit/{staff.id}", data=form).status_code == 302
+    db.session.expire_all()
+    assert "开放接口" in _user(db, "region_admin").subsystem_list
+    c = _api(app, "region_admin")
+    listed = c.get("/api/v1/region_institution/").get_json()["result"]
+    assert {r["code"] for r in listed} == {i.code for i in db.session.scalars(select(Institution).join(
+        Institution.region).where(Institution.region.has(code="420115")))} and WUCHANG_CODE not in {r["code"] for r in listed}
+    assert c.get("/api/v1/institution/").status_code == 403  # 机构信息维护 is an institution's page
+    del form["api_access"]
+    assert admin.post(f"/users/edit/{staff.id}", data=form).status_code == 302
+    db.session.expire_all()
+    assert _user(db, "region_admin").subsystem_list == list(WEB_SUBSYSTEMS)
+    assert c.get("/api/v1/region_institution/").status_code == 401  # its tokens ended with the tick
+
+
+def test_a_county_filter_inside_the_callers_scope(app, db):
+    own = _person(db)
+    foreign = db.session.scalar(select(Person).join(Institution).where(Institution.code == WUCHANG_CODE))
+    admin = _api(app, "sysadmin01")  # 系统管理员: every institution; ?region narrows to a county
+    assert admin.get("/api/v1/staff/?region=420115").get_json()["ids"] == [own.id]
+    assert foreign.id in admin.get("/api/v1/staff/").get_json()["ids"]
+    assert _api(app, "inst_admin").get("/api/v1/staff/?region=420106").get_json()["ids"] == []  # never wider
+    bad = admin.get("/api/v1/staff/?region=999999")
+    assert bad.status_code == 400 and "地区代码“999999”不存在" in bad.get_json()["message"]
