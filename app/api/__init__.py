@@ -333,7 +333,9 @@ class StaffApi(MaskedIdMixin, ScopedApi):
     include_route_methods = WRITE
     list_columns = show_columns = ["id", "institution_id", *people.BASIC_FIELDS, "created_at", "updated_at",
                                    "version"]
+    # no search or sort on 证件号码: a caller without 查看完整证件号 could probe full numbers with them
     search_columns = ["name", "department_id", "post_id", "status", "staff_no"]
+    order_columns = ["id", "name", "staff_no", "department_id", "updated_at"]
 
     @expose("/", methods=["POST"])
     @protect()

@@ -252,3 +252,11 @@ def test_a_county_filter_inside_the_callers_scope(app, db):
     assert _api(app, "inst_admin").get("/api/v1/staff/?region=420106").get_json()["ids"] == []  # never wider
     bad = admin.get("/api/v1/staff/?region=999999")
     assert bad.status_code == 400 and "地区代码“999999”不存在" in bad.get_json()["message"]
+
+
+def test_id_numbers_cannot_be_probed_by_filter_or_order(app, db):
+    _person(db)
+    staff = _api(app, "inst_staff")
+    by_filter = staff.get(f"/api/v1/staff/?q=(filters:!((col:id_number,opr:eq,value:'{ID_A}')))")
+    by_order = staff.get("/api/v1/staff/?q=(order_column:id_number,order_direction:asc)")
+    assert by_filter.status_code == 400 and by_order.status_code == 400
