@@ -157,6 +157,11 @@ class ScopedApi(TenantModelRestApi):
             filters.add_filter(self.tenant_column, InRegion, region.path)
         return filters
 
+    @property
+    def edited_models(self):
+        """What its POST / PUT write (versioned: a stale `version` → 409); tests/services/test_versioning.py."""
+        return (self.datamodel.obj,)
+
     def response_404(self, **kwargs):
         return self.response(404, message=NOT_FOUND)
 
