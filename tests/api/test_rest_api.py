@@ -260,3 +260,30 @@ def test_id_numbers_cannot_be_probed_by_filter_or_order(app, db):
     by_filter = staff.get(f"/api/v1/staff/?q=(filters:!((col:id_number,opr:eq,value:'{ID_A}')))")
     by_order = staff.get("/api/v1/staff/?q=(order_column:id_number,order_direction:asc)")
     assert by_filter.status_code == 400 and by_order.status_code == 400
+
+
+def test_departments_through_the_department_rules(app, db):
+    c = _api(app, "inst_admin")
+    bad = c.post("/api/v1/department/", json={"name": "", "category": "科室(部门)"})
+    assert bad.status_code == 422 and bad.get_json()["errors"]["name"]
+    ok = c.post("/api/v1/department/", json={"name": "外科", "category": "科室(部门)", "standard_code": "A04"})
+    assert ok.status_code == 201, ok.get_json()
+    pk = ok.get_json()["id"]
+    assert c.put(f"/api/v1/department/{pk}", json={"head": "刘主任", "version": 1}).status_code == 200
+    stale = c.put(f"/api/v1/department/{pk}", json={"head": "陈主任", "version": 1})
+    assert stale.status_code == 409 and "负责人" in stale.get_json()["message"]
+    assert _api(app, "inst2_admin").put(f"/api/v1/department/{pk}", json={"head": "x"}).status_code == 404
+
+
+def test_an_emergency_report_reads_with_its_lines(app, db):
+    from app.models.emergency_reports import EmergencyReport, EmergencyReportLine
+
+    report = EmergencyReport(institution_id=_inst(db).id, kind="capacity", report_date=datetime.date.today(),
+                             status="已上报", lines=[EmergencyReportLine(item_code="beds", value=40)])
+    db.session.add(report)
+    db.session.commit()
+    c = _api(app, "inst_admin")
+    body = c.get(f"/api/v1/emergency_report_capacity/{report.id}").get_json()
+    assert body["result"]["status"] == "已上报" and body["result"]["lines"] == [{"item_code": "beds", "value": 40}]
+    assert c.get(f"/api/v1/emergency_report_drug/{report.id}").status_code == 404  # another kind's list
+    assert c.get("/api/v1/emergency_report_capacity/").get_json()["ids"] == [report.id]
