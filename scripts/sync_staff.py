@@ -67,7 +67,10 @@ def main(argv=None):
     api = Api(args.base)
     api.login(args.user, args.password)
     filters = {"region": args.region, "modified_since": args.since}
-    institutions = {i["id"]: i["name"] for i in api.pages("region_institution", {"region": args.region})}
+    # a region or operator account reads 辖区机构; an institution's API account only its own institution
+    status, _ = api.call("GET", "/api/v1/region_institution/?q=(page_size:1)")
+    source = "region_institution" if status == 200 else "institution"
+    institutions = {i["id"]: i["name"] for i in api.pages(source, {"region": args.region})}
     staff = list(api.pages("staff", filters))
     work = {}
     for row in api.pages("staff_work", filters):
