@@ -68,14 +68,17 @@ def main(argv=None):
     api.login(args.user, args.password)
     filters = {"region": args.region, "modified_since": args.since}
     # a region or operator account reads 辖区机构; an institution's API account only its own institution
-    status, _ = api.call("GET", "/api/v1/region_institution/?q=(page_size:1)")
-    source = "region_institution" if status == 200 else "institution"
-    institutions = {i["id"]: i["name"] for i in api.pages(source, {"region": args.region})}
+    # (names only: an account without either right syncs staff all the same, showing institution ids)
+    institutions = {}
+    for source in ("region_institution", "institution"):
+        if api.call("GET", f"/api/v1/{source}/?q=(page_size:1)")[0] == 200:
+            institutions = {i["id"]: i["name"] for i in api.pages(source, {"region": args.region})}
+            break
     staff = list(api.pages("staff", filters))
     work = {}
     for row in api.pages("staff_work", filters):
         work.setdefault(row["person_id"], []).append(row)
-    print(f"地区 {args.region}：{len(institutions)} 个机构；{args.since} 以来新增或修改的人员 {len(staff)} 人，"
+    print(f"地区 {args.region}：{len(institutions) or '（无权读取机构列表）'} 个机构；{args.since} 以来新增或修改的人员 {len(staff)} 人，"
           f"工作经历 {sum(len(v) for v in work.values())} 条")
     for p in staff:
         print(f"  #{p['id']} {p['name']} {p['id_number']} {institutions.get(p['institution_id'], p['institution_id'])} "
