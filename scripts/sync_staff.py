@@ -78,7 +78,8 @@ def main(argv=None):
     work = {}
     for row in api.pages("staff_work", filters):
         work.setdefault(row["person_id"], []).append(row)
-    print(f"地区 {args.region}：{len(institutions) or '（无权读取机构列表）'} 个机构；{args.since} 以来新增或修改的人员 {len(staff)} 人，"
+    count = f"{len(institutions)} 个机构" if institutions else "（无权读取机构列表）"
+    print(f"地区 {args.region}：{count}；{args.since} 以来新增或修改的人员 {len(staff)} 人，"
           f"工作经历 {sum(len(v) for v in work.values())} 条")
     for p in staff:
         print(f"  #{p['id']} {p['name']} {p['id_number']} {institutions.get(p['institution_id'], p['institution_id'])} "
