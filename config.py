@@ -113,7 +113,7 @@ class Config:
     # FAB's REST user/role/permission APIs hard-delete accounts and bypass the account rules; nothing uses them.
     # The REST login (/api/v1/security/login, refresh) stays.
     FAB_ADD_SECURITY_API = False
-    FAB_API_SWAGGER_UI = False
+    FAB_API_SWAGGER_UI = True  # /swagger/v1 and /api/v1/_openapi: rights of 系统管理员 only (FAB grants them to the admin role)
     FAB_PASSWORD_COMPLEXITY_ENABLED = True
     # FAB's raw permission tables are not pages for our users (the permission tree replaces them).
     FAB_ADD_SECURITY_PERMISSION_VIEW = False

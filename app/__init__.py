@@ -7,7 +7,7 @@ from flask_login import logout_user
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app.extensions import appbuilder, csrf, db, migrate
-from app.models.enums import SUBSYSTEMS
+from app.models.enums import WEB_SUBSYSTEMS
 from app.security import sessions
 from app.security.subsystems import certification_pending, current_subsystem, subsystem_of_endpoint
 
@@ -169,7 +169,7 @@ def _install_error_pages(app):
     app.register_error_handler(StaleDataError, stale)
     app.jinja_env.globals["now"] = datetime.datetime.now
     app.jinja_env.globals["current_subsystem"] = current_subsystem
-    app.jinja_env.globals["all_subsystems"] = SUBSYSTEMS
+    app.jinja_env.globals["all_subsystems"] = WEB_SUBSYSTEMS  # the switcher: 开放接口 has no menu
 
 
 def _error_response(code, text=None):

@@ -11,4 +11,8 @@ INSTITUTION_KINDS = (
 
 REGION_LEVELS = {1: "省", 2: "市", 3: "区县"}
 
-SUBSYSTEMS = ("基础资源管理", "应急资源管理", "试用期申报")
+# 开放接口: the REST API (/api/v1). Only an account with it ticked gets a token (app/security/manager.py); it has no
+# menu of its own, so the web's subsystem switcher offers WEB_SUBSYSTEMS only.
+API_SUBSYSTEM = "开放接口"
+WEB_SUBSYSTEMS = ("基础资源管理", "应急资源管理", "试用期申报")
+SUBSYSTEMS = (*WEB_SUBSYSTEMS, API_SUBSYSTEM)

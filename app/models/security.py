@@ -6,7 +6,7 @@ from flask_appbuilder.security.sqla.models import User as FabUser
 from sqlalchemy import Boolean, Column, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import backref, relationship
 
-from app.models.enums import SUBSYSTEMS
+from app.models.enums import API_SUBSYSTEM, WEB_SUBSYSTEMS
 from app.models.versioning import Versioned
 
 # A deleted account's row keeps its id and audit trail but gives its name up (spec 7.3: 删除后重新建立): the name
@@ -32,7 +32,7 @@ class AppUser(FabUser):
     locked_until = Column(DateTime, nullable=True)
     must_change_password = Column(Boolean, nullable=False, default=True)
     internet_access = Column(Boolean, nullable=False, default=True)
-    subsystems = Column(String(200), nullable=False, default=",".join(SUBSYSTEMS))
+    subsystems = Column(String(200), nullable=False, default=",".join(WEB_SUBSYSTEMS))  # 开放接口 only when ticked
     is_owner = Column(Boolean, nullable=False, default=False)  # 总账号
     certified_at = Column(DateTime, nullable=True)  # 实名认证通过时间; None → only the certification page opens
     deleted_at = Column(DateTime, nullable=True)  # 删除: access removed, row kept for the audit trail
@@ -51,6 +51,16 @@ class AppUser(FabUser):
     @property
     def subsystem_list(self):
         return [s for s in (self.subsystems or "").split(",") if s]
+
+    @property
+    def api_access(self) -> bool:
+        """开放接口 ticked: the account may get REST API tokens (the operators' 账号列表 form edits this tick)."""
+        return API_SUBSYSTEM in self.subsystem_list
+
+    @api_access.setter
+    def api_access(self, value):
+        ticked = [s for s in self.subsystem_list if s != API_SUBSYSTEM] if self.subsystems else list(WEB_SUBSYSTEMS)
+        self.subsystems = ",".join(ticked + ([API_SUBSYSTEM] if value else []))
 
     def get_full_name(self):
         return self.nickname or self.username

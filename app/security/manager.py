@@ -31,12 +31,13 @@ from flask_appbuilder.validators import PasswordComplexityValidator
 from flask_jwt_extended import create_access_token, create_refresh_token
 from flask_login import login_user
 from sqlalchemy import or_, select, union
-from wtforms import PasswordField, validators
+from wtforms import BooleanField, PasswordField, validators
 
 from app.domain.errors import DomainError
 from app.domain.network import NO_INTERNET_MESSAGE
 from app.domain.password import password_problems, validate_password
 from app.extensions import db, limiter
+from app.models.enums import API_SUBSYSTEM
 from app.models.security import TOMBSTONE, RoleProfile, User, original_username
 from app.security import sessions
 from app.security.filters import AppInterface
@@ -73,6 +74,8 @@ def _permissions_statement(user_id):
 
 
 INVALID_LOGIN = "用户名或密码错误（连续 5 次错误将锁定账号 30 分钟）"
+NO_API_MESSAGE = (f"该账号未开通“{API_SUBSYSTEM}”子系统，不能获取接口令牌；"
+                  f"请由本机构总账号在“账号管理”中为接口账号勾选“{API_SUBSYSTEM}”")
 
 
 def password_complexity(password):
@@ -129,6 +132,35 @@ class AppSecurityApi(SecurityApi):
     @expose("/login", methods=["POST"])
     @safe
     def login(self):
+        """Log in: an access token (and with "refresh": true a refresh token) for an account with 开放接口.
+        ---
+        post:
+          summary: 登录获取访问令牌（仅限开通“开放接口”子系统的账号）
+          requestBody:
+            required: true
+            content:
+              application/json:
+                schema:
+                  type: object
+                  properties:
+                    username: {type: string}
+                    password: {type: string}
+                    refresh: {type: boolean}
+          responses:
+            200:
+              description: access_token（15 分钟），可选 refresh_token
+              content:
+                application/json:
+                  schema: {type: object}
+            400:
+              description: 缺少账号或密码
+            401:
+              description: 账号或密码错误、已锁定
+            403:
+              description: 未开通“开放接口”、须先修改密码或完成实名认证
+            429:
+              description: 登录过于频繁
+        """
         payload = request.get_json(silent=True) or {}
         username, password = payload.get("username"), payload.get("password")
         if not username or not password:
@@ -140,6 +172,8 @@ class AppSecurityApi(SecurityApi):
             return self.response(403, message="首次登录或密码被重置，请先在网页上修改密码")
         if user.certified_at is None and scope_of(user).kind != "all":
             return self.response(403, message="请先在网页上完成实名认证")
+        if API_SUBSYSTEM not in user.subsystem_list:
+            return self.response(403, message=NO_API_MESSAGE)
         resp = {"access_token": create_access_token(identity=str(user.id), fresh=True)}
         if payload.get("refresh"):
             resp["refresh_token"] = create_refresh_token(identity=str(user.id))
@@ -152,6 +186,10 @@ class AppResetMyPasswordView(ResetMyPasswordView):
     @expose("/form", methods=["GET", "POST"])
     def this_form_get(self):
         return redirect(url_for("ChangePasswordView.form"))
+
+
+API_ACCESS_NOTE = ("接口账号：勾选后可通过 /api/v1/security/login 获取令牌，供其他系统按本账号的机构/区域与角色调用接口；"
+                   "取消勾选即收回其全部令牌")
 
 
 class AppUserDBModelView(TenantViewMixin, UserDBModelView):
@@ -167,9 +205,10 @@ class AppUserDBModelView(TenantViewMixin, UserDBModelView):
         "must_change_password", "internet_access", "subsystems", "locked_until", "login_count",
         "fail_login_count", "last_login", "created_on", "changed_on",
     ]
-    edit_columns = ["nickname", "mobile", "institution", "region", "roles", "active", "internet_access", "is_owner"]
+    edit_columns = ["nickname", "mobile", "institution", "region", "roles", "active", "internet_access", "is_owner",
+                    "api_access"]
     add_columns = ["username", "nickname", "mobile", "institution", "region", "roles", "active", "internet_access",
-                   "is_owner", "password", "conf_password"]
+                   "is_owner", "api_access", "password", "conf_password"]
     search_columns = ["username", "nickname", "institution", "region", "active"]
     label_columns = {
         "username": "账号", "nickname": "昵称", "mobile": "手机号码", "institution": "所属机构",
@@ -177,14 +216,16 @@ class AppUserDBModelView(TenantViewMixin, UserDBModelView):
         "must_change_password": "须修改密码", "internet_access": "互联网访问", "subsystems": "所属子系统",
         "locked_until": "锁定至", "login_count": "登录次数", "fail_login_count": "连续失败次数",
         "last_login": "最近登录", "created_on": "创建时间", "changed_on": "修改时间",
-        "password": "密码", "conf_password": "确认密码",
+        "password": "密码", "conf_password": "确认密码", "api_access": "开放接口",
     }
 
     # A deleted account (renamed "<name>~<id>" to free its name) shows its original name, marked.
     formatters_columns = {"username": lambda name: original_username(name) + ("（已删除）" if TOMBSTONE in (name or "") else "")}
     # FAB's roles_or_groups_required reads a "groups" field these forms do not have (a 500 when no role is ticked).
     validators_columns = {"roles": [validators.DataRequired("请至少选择一个角色")]}
+    edit_form_extra_fields = {"api_access": BooleanField("开放接口", description=API_ACCESS_NOTE)}
     add_form_extra_fields = {
+        "api_access": BooleanField("开放接口", description=API_ACCESS_NOTE),
         "password": PasswordField("密码", description="须符合密码规则；新账号首次登录须修改密码",
                                   validators=[validators.DataRequired("请输入密码"), PasswordComplexityValidator()],
                                   widget=BS3PasswordFieldWidget()),
@@ -197,6 +238,7 @@ class AppUserDBModelView(TenantViewMixin, UserDBModelView):
         "username": "登录账号，以字母开头，至少 8 位",
         "active": "停用的账号不能登录（删除账号会丢失其操作记录的归属，建议停用）",
         "internet_access": "关闭后只能通过卫生专网登录",
+        "api_access": API_ACCESS_NOTE,
     }
     show_fieldsets = [("账号信息", {"fields": show_columns})]
     user_show_fieldsets = [("账号信息", {"fields": ["username", "nickname", "mobile", "institution", "region",

@@ -2,6 +2,7 @@
 several it picks one in the top bar, and the menu shows that subsystem's categories (plus 系统管理)."""
 from flask import current_app, g, session
 
+from app.models.enums import WEB_SUBSYSTEMS
 from app.security.pages import category_subsystem
 from app.services.scope import scope_of
 
@@ -14,7 +15,7 @@ def subsystem_of_endpoint(app, endpoint: str):
 
 def current_subsystem():
     user = g.get("user")
-    ticked = user.subsystem_list if user is not None and user.is_authenticated else []
+    ticked = [s for s in user.subsystem_list if s in WEB_SUBSYSTEMS] if user is not None and user.is_authenticated else []
     chosen = session.get("subsystem")
     return chosen if chosen in ticked else (ticked[0] if ticked else None)
 

@@ -11,7 +11,7 @@ from app.domain.errors import DomainError, ValidationFailed
 from app.domain.password import password_problems, validate_password
 from app.domain.phone import mobile_problems
 from app.extensions import db
-from app.models.enums import SUBSYSTEMS
+from app.models.enums import SUBSYSTEMS, WEB_SUBSYSTEMS
 from app.models.security import TOMBSTONE, User, original_username
 from app.services import concurrency
 from app.services.scope import scope_of
@@ -207,7 +207,7 @@ def create_owner_account(manager, institution, *, username, nickname, mobile, pa
         raise ValidationFailed(errors)
     return create_account(username, nickname.strip(), ["机构总账号"], institution=institution, password=password or None,
                           must_change_password=True, is_owner=True, mobile=mobile or None,
-                          internet_access=institution.internet_access)
+                          internet_access=institution.internet_access, subsystems=WEB_SUBSYSTEMS)
 
 
 def _require(manager, target):

@@ -437,8 +437,10 @@ def duplicate_message(person: Person, detail_set: DetailSet) -> str:
     return f"与已有记录重复：{person.name} 已有一条{keys}相同的{detail_set.label}，请修改那一条，不要重复录入"
 
 
-def save_detail(person: Person, set_key: str, raw: dict, uploads=(), entry=None, version=None):
-    """新增/修改 one detail entry; an attachment is required for the sets of `attachment_sets` (spec 4.2.3).
+def save_detail(person: Person, set_key: str, raw: dict, uploads=(), entry=None, version=None, *,
+                batch=False):
+    """新增/修改 one detail entry; an attachment is required for the sets of `attachment_sets` (spec 4.2.3), except
+    for `batch` entries (the REST API, like the batch import: attachments come afterwards by 附件批量导入).
     ValidationFailed names each field (the attachments' problems as "attachments"; a duplicate entry names none).
     `version`: the version the form was opened with; an entry changed since then is refused (EditConflict)."""
     detail_set = DETAIL_SETS.get(set_key)
@@ -449,10 +451,10 @@ def save_detail(person: Person, set_key: str, raw: dict, uploads=(), entry=None,
     labels = _detail_labels(detail_set)
     base = concurrency.check(entry, version, labels) if entry is not None else None
     with transaction(conflict=(entry, base, labels) if entry is not None else None):
-        return _write_detail(person, detail_set, raw, uploads, entry)
+        return _write_detail(person, detail_set, raw, uploads, entry, batch)
 
 
-def _write_detail(person: Person, detail_set: DetailSet, raw: dict, uploads, entry):
+def _write_detail(person: Person, detail_set: DetailSet, raw: dict, uploads, entry, batch=False):
     values, issues = check_detail(detail_set, raw, person)
     errors = list(issues)
     accepted = []
@@ -466,7 +468,7 @@ def _write_detail(person: Person, detail_set: DetailSet, raw: dict, uploads, ent
     if duplicate is not None:
         errors.append(duplicate_message(person, detail_set))
     existing = list(entry.attachments or []) if entry is not None else []
-    if detail_set.attachment_required and not accepted and not existing:
+    if detail_set.attachment_required and not batch and not accepted and not existing:
         errors.append(("attachments", f"{detail_set.label}须上传附件图片（JPG 或 PNG，不超过 3 MB）；没有附件请使用批量导入"))
     if errors:
         raise ValidationFailed(errors)

@@ -4,7 +4,8 @@ Each account has `session_epoch`; it is copied into the session cookie and into 
 (app/security/sessions.py compares them on every request). Raising it ends every earlier copy at its next request.
 One before_flush listener raises it, so every path that changes an account (services, FAB's user pages, the ops
 console, the CLI) is covered without per-view code:
-- the account: password set (change or reset), locked, deactivated, deleted, internet access changed;
+- the account: password set (change or reset), locked, deactivated, deleted, internet access changed, 开放接口
+  taken away (its API tokens);
 - its role set to 停用 (every holder of the role);
 - its institution's internet access changed (every account of the institution);
 - logout: `end_all` (called by the security manager).
@@ -15,6 +16,7 @@ from flask_appbuilder.security.sqla.models import Role
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
 
+from app.models.enums import API_SUBSYSTEM
 from app.models.org import Institution
 from app.models.security import RoleProfile, User
 from app.services.transaction import transactional
@@ -48,6 +50,10 @@ def _account_event(user) -> bool:
     value, changed = _added(state, "deleted_at")
     if changed and value is not None:
         return True
+    history = state.attrs.subsystems.history
+    if history.has_changes() and API_SUBSYSTEM in (history.deleted[0] if history.deleted else "").split(",") \
+            and API_SUBSYSTEM not in (history.added[0] if history.added else "").split(","):
+        return True  # 开放接口 taken away: its tokens end
     value, changed = _added(state, "locked_until")
     return changed and value is not None and value > datetime.datetime.now()
 

@@ -4,6 +4,7 @@
 def register(appbuilder):
     from flask import current_app
 
+    from app import api
     from app.security import pages
     from app.security.subsystems import install_menu_filter
     from app.views import concurrency
@@ -87,6 +88,7 @@ def register(appbuilder):
         kept = [c for c in security.childs if c.name not in ("List Groups", "User's Statistics", "-")]
         system.childs = kept + system.childs
     install_menu_filter(appbuilder)
+    api.register(appbuilder)  # the REST API /api/v1 (app/api)
     from app.security.masking import shown_id
 
     current_app.jinja_env.globals["shown_id"] = shown_id  # every template shows 证件号码 through the one rule

@@ -9,7 +9,7 @@ from wtforms import IntegerField, SelectField, StringField, TextAreaField, Valid
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.extensions import db
-from app.models.enums import SUBSYSTEMS
+from app.models.enums import SUBSYSTEMS, WEB_SUBSYSTEMS
 from app.models.org import Institution
 from app.models.security import ROLE_TYPES, RoleProfile, User, original_username
 from app.security import pages
@@ -195,7 +195,7 @@ class AccountView(BaseView):
     def add(self):
         form = AccountForm()
         self._choices(form)
-        subsystems = request.form.getlist("subsystems") if request.method == "POST" else list(SUBSYSTEMS)
+        subsystems = request.form.getlist("subsystems") if request.method == "POST" else list(WEB_SUBSYSTEMS)
         fields = {"username": form.username.data, "nickname": form.nickname.data, "mobile": form.mobile.data,
                   "password": form.password.data}
 
