@@ -209,6 +209,23 @@ def measure(runs):
             times.sort()
             p90 = times[min(len(times) - 1, max(0, round(0.9 * len(times)) - 1))]
             rows.append((label, case, statistics.median(times), p90, count, table.total))
+        if user.institution_id:  # the 卫统 export (卫生人力基本信息) of that institution, the whole .xlsx
+            from app.models.org import Institution
+            from app.services import hr_basic
+
+            inst = db.session.get(Institution, user.institution_id)
+            year = datetime.date.today().year
+            data = hr_basic.workbook(inst, year)
+            times = []
+            for _ in range(runs):
+                started = time.perf_counter()
+                hr_basic.workbook(db.session.get(Institution, user.institution_id), year)
+                times.append((time.perf_counter() - started) * 1000)
+                db.session.remove()
+            times.sort()
+            p90 = times[min(len(times) - 1, max(0, round(0.9 * len(times)) - 1))]
+            rows.append((label, f"卫统导出 .xlsx {len(data) // 1024} KB", statistics.median(times), p90, 0,
+                         hr_basic.count(user.institution_id, year)))
     return rows
 
 
