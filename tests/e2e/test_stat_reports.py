@@ -117,3 +117,36 @@ def test_inst_admin_opens_and_exports_the_basic_report(app, db, live_server, bro
     assert [c.inner_text().strip() for c in page.locator(".stat-report-table tfoot th, .stat-report-table tfoot td")
             .all()][:2] == ["合计", "300"]
     shot(page, "departments-report-page.png")
+
+
+def test_inst_admin_reaches_the_national_export_and_the_certificate_reminder_by_clicking(app, db, live_server,
+                                                                                        browser, tmp_path):
+    """常用报表 → 卫生人力基本信息导出 (37 columns in the workbook) and → 证书到期提醒, each line linking to the person."""
+    seed.seed_people(30)
+    shot = shooter(tmp_path, SHOTS)
+    page = session(browser, live_server, "inst_admin")
+    open_menu(page, "统计分析", "常用报表", "**/stats/reports/")
+    page.locator('#report-list a[data-report="hr-basic"]').click()
+    page.wait_for_url("**/stats/hr/basic/**")
+    page.locator("#hr-basic-count").wait_for()
+    assert "共" in page.locator("#hr-basic-count").inner_text()
+    assert page.locator("#hr-basic-preview thead th").count() >= 37
+    shot(page, "hr-basic-page.png")
+    with page.expect_download() as info:
+        page.locator("#hr-basic-export").click()
+    path = tmp_path / "hr.xlsx"
+    info.value.save_as(path)
+    sheet = load_workbook(io.BytesIO(path.read_bytes())).active
+    assert sheet.max_column == 37 and sheet.cell(1, 1).value == "姓名" and sheet.max_row >= 31
+
+    page.go_back()
+    page.wait_for_url("**/stats/reports/")
+    page.locator('#report-list a[data-report="hr-expiring"]').click()
+    page.wait_for_url("**/stats/hr/expiring**")
+    page.locator("#expiring-filters").wait_for()
+    shot(page, "hr-expiring-page.png")
+    person = page.locator("#missing-list a, #expiring-list a").first
+    person.wait_for()
+    person.click()
+    page.wait_for_url("**/people/**")
+    assert page.locator("h1, h2, h3").first.inner_text().strip() != ""
