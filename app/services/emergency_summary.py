@@ -69,13 +69,8 @@ class Summary:
 # ---- where -----------------------------------------------------------------------------------------------------
 
 def _root(user) -> Region | None:
-    """The caller's own region (None for 系统管理员: every region); an institution account has no summary."""
-    sc = scope.scope_of(user)
-    if sc.kind == "region":
-        return user.region
-    if sc.kind == "all":
-        return None
-    raise DomainError("只有区域管理账号可以查看应急资源汇总")
+    """The caller's own region (None for 系统管理员: every region); an institution account has no such page."""
+    return scope.own_region(user, "只有区域管理账号可以查看应急资源汇总")
 
 
 def region_for(user, region_code=None) -> Region | None:
@@ -89,14 +84,7 @@ def region_for(user, region_code=None) -> Region | None:
     return region
 
 
-def _trail(root, region) -> list:
-    trail, node = [], region
-    while node is not None:
-        trail.insert(0, node)
-        if root is not None and node.id == root.id:
-            break
-        node = node.parent
-    return trail
+_trail = scope.region_trail
 
 
 # ---- the totals ------------------------------------------------------------------------------------------------

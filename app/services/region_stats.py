@@ -68,22 +68,11 @@ class Where:
 
 
 def _root(user) -> Region | None:
-    sc = scope.scope_of(user)
-    if sc.kind == "region":
-        return user.region
-    if sc.kind == "all":
-        return None
-    raise DomainError(ONLY_REGIONAL)
+    """The caller's own region (None for 系统管理员: every region); an institution account has no such page."""
+    return scope.own_region(user, ONLY_REGIONAL)
 
 
-def _trail(root, region) -> list:
-    trail, node = [], region
-    while node is not None:
-        trail.insert(0, node)
-        if root is not None and node.id == root.id:
-            break
-        node = node.parent
-    return trail
+_trail = scope.region_trail
 
 
 def where(user, region_code=None, institution_id=None) -> Where:

@@ -56,3 +56,27 @@ def _admin_role_name():
     from flask import current_app  # config only; no request state
 
     return current_app.config["AUTH_ROLE_ADMIN"]
+
+
+def own_region(user, refusal: str):
+    """The caller's own region for a regional page (None for 系统管理员: every region); DomainError(refusal) for an
+    institution account."""
+    from app.domain.errors import DomainError
+
+    sc = scope_of(user)
+    if sc.kind == "region":
+        return user.region
+    if sc.kind == "all":
+        return None
+    raise DomainError(refusal)
+
+
+def region_trail(root, region) -> list:
+    """The regions from `root` (or the top) down to `region`: a regional page's breadcrumb."""
+    trail, node = [], region
+    while node is not None:
+        trail.insert(0, node)
+        if root is not None and node.id == root.id:
+            break
+        node = node.parent
+    return trail
