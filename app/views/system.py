@@ -1,5 +1,6 @@
 """系统管理: audit trail, dictionaries, regions."""
-from flask_appbuilder import ModelView
+from flask import redirect
+from flask_appbuilder import BaseView, ModelView, expose, has_access
 
 from app.models.audit import AuditLog
 from app.models.dictionary import DictItem
@@ -95,3 +96,19 @@ class RegionView(SafeRoutesMixin, DisplayMixin, ModelView):
     label_columns = {"code": "区划代码", "name": "名称", "level": "级别（1 省 2 市 3 区县）", "parent": "上级",
                      "children": "下级", "path": "路径", "version": "版本号"}
     base_order = ("code", "asc")
+
+
+class OpsLinkView(BaseView):
+    """运维控制台: the 系统管理 menu entry that opens the operators' console at /ops (app/ops, Flask-Admin), which
+    checks the same right on every page."""
+
+    route_base = "/opslink"
+    class_permission_name = pages.OPS.resource
+    method_permission_name = {"index": "read"}
+    base_permissions = pages.OPS.permissions
+    default_view = "index"
+
+    @expose("/")
+    @has_access
+    def index(self):
+        return redirect("/ops/")
