@@ -105,16 +105,21 @@ def archive(before: datetime.date, folder: str, today: datetime.date | None = No
         stmt = (select(AuditLog.__table__).where(AuditLog.at < cutoff, AuditLog.id <= max_id)
                 .order_by(AuditLog.id).execution_options(yield_per=2000))
         tmp = path + ".part"
-        with open(tmp, "wb") as raw:
-            with gzip.GzipFile(fileobj=raw, mode="wb") as out:
-                for row in db.session.execute(stmt).mappings():
-                    record = dict(row)
-                    record["at"] = record["at"].isoformat(sep=" ")
-                    out.write((json.dumps(record, ensure_ascii=False, default=str) + "\n").encode("utf-8"))
-                    count += 1
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.replace(tmp, path)
+        try:
+            with open(tmp, "wb") as raw:
+                with gzip.GzipFile(fileobj=raw, mode="wb") as out:
+                    for row in db.session.execute(stmt).mappings():
+                        record = dict(row)
+                        record["at"] = record["at"].isoformat(sep=" ")
+                        out.write((json.dumps(record, ensure_ascii=False, default=str) + "\n").encode("utf-8"))
+                        count += 1
+                raw.flush()
+                os.fsync(raw.fileno())
+            os.replace(tmp, path)
+        except BaseException:
+            if os.path.exists(tmp):
+                os.remove(tmp)  # no half-written archive is left to be mistaken for a complete one
+            raise
         deleted = db.session.execute(delete(AuditLog).where(AuditLog.at < cutoff, AuditLog.id <= max_id)).rowcount
         if deleted != count:
             raise RuntimeError(f"archived {count} rows but {deleted} matched the delete")
