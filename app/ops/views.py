@@ -195,13 +195,19 @@ def _run(step, done):
         flash(done.format(n=n), "success")
 
 
-def _changes_cell(view, context, model, name):
+LIST_LINES = 4  # fields a list row shows; the entry's page shows them all
+
+
+def _changes_cell(view, context, model, name, limit=LIST_LINES):
     lines = audit_viewer.change_lines(model.entity, model.changes)
     if not lines:
         return ""
+    more = len(lines) - limit if limit and len(lines) > limit else 0
+    lines = lines[:limit] if more else lines
     rows = "".join(f"<tr><td>{escape(n)}</td><td>{escape(o)}</td><td>→</td><td>{escape(v)}</td></tr>"
                    for n, o, v in lines)
-    return Markup(f'<table class="table table-sm table-borderless mb-0 ops-changes">{rows}</table>')
+    tail = f'<tr><td colspan="4">…另 {more} 项，见详情</td></tr>' if more else ""
+    return Markup(f'<table class="table table-sm table-borderless mb-0 ops-changes">{rows}{tail}</table>')
 
 
 class AuditOps(OpsModelView):
@@ -219,9 +225,11 @@ class AuditOps(OpsModelView):
                      "changes": "变更内容（字段：原值 → 新值）"}
     column_sortable_list = ["at", "username", "institution_id", "entity"]
     column_default_sort = ("id", True)
-    column_formatters = {"action": lambda v, c, m, n: ACTION_LABELS.get(m.action, m.action),
+    column_formatters = {"at": lambda v, c, m, n: f"{m.at:%Y-%m-%d %H:%M:%S}",
+                         "action": lambda v, c, m, n: ACTION_LABELS.get(m.action, m.action),
                          "entity": lambda v, c, m, n: entity_label(m.entity), "changes": _changes_cell}
-    column_formatters_detail = column_formatters
+    column_formatters_detail = {**column_formatters,
+                                "changes": lambda v, c, m, n: _changes_cell(v, c, m, n, limit=None)}
     column_formatters_export = {"action": lambda v, c, m, n: ACTION_LABELS.get(m.action, m.action),
                                 "entity": lambda v, c, m, n: entity_label(m.entity),
                                 "changes": lambda v, c, m, n: audit_viewer.change_text(m.entity, m.changes)}

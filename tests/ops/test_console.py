@@ -275,3 +275,27 @@ def test_console_is_in_chinese(login_as, user):
     page = login_as(user).get("/ops/dictionary/").get_data(as_text=True)
     assert "新建" in page or "创建" in page
     assert "Create" not in page and "List (" not in page
+
+
+def test_inline_edit_of_a_dictionary_row_needs_the_token_and_is_audited(app, db, login_as):
+    item = db.session.scalar(select(DictItem).where(DictItem.type == "ethnicity", DictItem.code == "03"))
+    operator = login_as("sysadmin01")
+    listing = operator.get("/ops/dictionary/?flt0_0=ethnicity").get_data(as_text=True)
+    cell = re.search(rf'<a[^>]*data-pk="{item.id}"[^>]*name="active"[^>]*>|<a[^>]*name="active"[^>]*data-pk="{item.id}"[^>]*>',
+                     listing)
+    assert cell and 'data-role="ops-inline"' in cell.group(0)
+    token = re.search(r'data-csrf="([^"]+)"', cell.group(0)).group(1)
+    assert operator.post("/ops/dictionary/ajax/update/", data={"list_form_pk": item.id, "active": ""}).status_code == 400
+    resp = operator.post("/ops/dictionary/ajax/update/", data={"list_form_pk": item.id, "active": "",
+                                                               "csrf_token": token})
+    assert resp.status_code == 200, resp.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(DictItem, item.id).active is False
+    entry = db.session.scalar(select(AuditLog).where(AuditLog.entity == "dict_item", AuditLog.entity_id == str(item.id))
+                              .order_by(AuditLog.id.desc()))
+    assert entry.username == "sysadmin01" and entry.changes["active"] == [True, False]
+    # a 停用 value is no longer offered by the person form
+    assert f">{item.name}<" not in login_as("inst_admin").get("/people/add").get_data(as_text=True)
+    resp = operator.post("/ops/dictionary/ajax/update/", data={"list_form_pk": item.id, "name": "",
+                                                               "csrf_token": token})
+    assert resp.status_code == 500 and db.session.get(DictItem, item.id).name  # an empty name is refused
