@@ -85,6 +85,14 @@ def _cell(value):
     return str(value)
 
 
+def record_key(value):
+    try:
+        key = int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+    return key if -2**31 <= key < 2**31 else None
+
+
 class InlineEditWidget(XEditableWidget):
     """Flask-Admin's x-editable cell, marked for ops.js instead (x-editable evaluates strings: the policy blocks it).
     The cell still posts to Flask-Admin's ajax/update with the row's CSRF token."""
@@ -107,6 +115,12 @@ class OpsModelView(OpsGuard, ModelView):
     export_max_rows = 100_000
     page_size = 50
     list_template = "ops/list.html"  # Flask-Admin's list without inline handlers (the site's CSP)
+
+    def get_one(self, id):
+        """None (Flask-Admin: 记录不存在) for an id that is not a whole number of the column's range: every console
+        model has an integer key, and PostgreSQL refuses the comparison otherwise (a 500)."""
+        key = record_key(id)
+        return None if key is None else super().get_one(str(key))
 
     def get_list_form(self):
         return self.scaffold_list_form(widget=InlineEditWidget())

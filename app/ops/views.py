@@ -14,7 +14,7 @@ from app.models.dictionary import DictItem
 from app.models.emergency_supplies import RESOURCES
 from app.models.imports import ImportJob
 from app.models.security import User
-from app.ops.base import OpsModelView, OpsPage
+from app.ops.base import OpsModelView, OpsPage, record_key
 from app.services import audit_viewer, ops_console
 from app.services.audit import ACTION_LABELS
 from app.services.audit_labels import entity_label
@@ -179,7 +179,8 @@ class LockedAccountOps(OpsModelView):
         return super().get_count_query().filter(ops_console.locked_clause())
 
     def get_one(self, id):
-        return self.get_query().filter(User.id == int(id)).first()
+        key = record_key(id)
+        return None if key is None else self.get_query().filter(User.id == key).first()
 
     @action("unlock", "解锁", "确定解锁所选账号？")
     def unlock(self, ids):

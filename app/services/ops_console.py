@@ -19,6 +19,11 @@ MARKED_FAILED = "运维人员已将此任务标记为失败（任务长时间无
                 "请重新上传原文件（已保存的行按证件号码识别）"
 
 
+def _ids(values) -> list[int]:
+    """The whole-number ids among a form's values (anything else names no row)."""
+    return [int(v) for v in (str(v).strip() for v in values) if v.isdigit() and len(v) < 10]
+
+
 def locked_clause(now=None):
     """Accounts locked now: their lock has not run out yet (a deleted account is not listed)."""
     now = now or datetime.datetime.now()
@@ -27,7 +32,7 @@ def locked_clause(now=None):
 
 def unlock_accounts(operator, user_ids) -> int:
     """解锁 the given accounts at once (accounts.unlock: the same rule and audit as 账号管理); returns how many."""
-    users = list(db.session.scalars(select(User).where(User.id.in_([int(i) for i in user_ids]))))
+    users = list(db.session.scalars(select(User).where(User.id.in_(_ids(user_ids)))))
     with transaction():
         for user in users:
             accounts.unlock(operator, user)
@@ -38,7 +43,7 @@ def mark_failed(job_ids) -> int:
     """A job left 排队中 / 导入中 with no progress: 失败 with the counts committed so far (as the recovery does)."""
     done = 0
     with transaction():
-        for job in db.session.scalars(select(ImportJob).where(ImportJob.id.in_([int(i) for i in job_ids]))):
+        for job in db.session.scalars(select(ImportJob).where(ImportJob.id.in_(_ids(job_ids)))):
             if job.status not in jobs.ACTIVE:
                 raise DomainError(f"导入任务 {job.id} 的状态是“{job.status}”，只有排队中或导入中的任务可标记为失败")
             jobs._interrupt(job, MARKED_FAILED)
@@ -49,7 +54,7 @@ def mark_failed(job_ids) -> int:
 def requeue(job_ids) -> int:
     """重新排队: a 排队中 job is handed to the runner again (the claim makes a duplicate start harmless); a 失败 job
     whose workbook is still kept starts over from the first row."""
-    chosen = list(db.session.scalars(select(ImportJob).where(ImportJob.id.in_([int(i) for i in job_ids]))))
+    chosen = list(db.session.scalars(select(ImportJob).where(ImportJob.id.in_(_ids(job_ids)))))
     with transaction():
         for job in chosen:
             if job.status == jobs.RUNNING:

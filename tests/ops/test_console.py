@@ -299,3 +299,42 @@ def test_inline_edit_of_a_dictionary_row_needs_the_token_and_is_audited(app, db,
     resp = operator.post("/ops/dictionary/ajax/update/", data={"list_form_pk": item.id, "name": "",
                                                                "csrf_token": token})
     assert resp.status_code == 500 and db.session.get(DictItem, item.id).name  # an empty name is refused
+
+
+def test_bad_input_never_answers_500(login_as):
+    operator = login_as("sysadmin01")
+    for url in ("/ops/dictionary/edit/?id=abc", "/ops/dictionary/details/?id=%00", "/ops/audit/details/?id=x",
+                "/ops/audit/?flt0_5=not-a-range", "/ops/audit/?flt0_1=abc", "/ops/audit/?page=-3&sort=99",
+                "/ops/import-job/?flt0_1=zz", "/ops/locked-account/edit/?id=1", "/ops/dictionary/export/pdf/",
+                "/ops/region/edit/?id=999999999999999999999"):
+        assert operator.get(url).status_code < 500, url
+    for url, action in (("/ops/locked-account/", "unlock"), ("/ops/import-job/", "mark_failed"),
+                        ("/ops/import-job/", "requeue")):
+        resp = operator.post(url + "action/", data={"csrf_token": _token(operator, url), "action": action,
+                                                    "rowid": ["abc", "99999999999999"]})
+        assert resp.status_code == 302, (url, action)
+
+
+def test_health_reports_an_unreachable_redis(app, tmp_path):
+    from app.services import ops_console
+
+    with app.app_context():
+        rows = ops_console.health({"REDIS_URL": "redis://127.0.0.1:1/0", "UPLOAD_FOLDER": str(tmp_path)})
+    status = {item: (ok, detail) for item, ok, detail in rows}
+    assert status["数据库"][0] is True and status["Redis"][0] is False and "无法连接" in status["Redis"][1]
+    assert "可用" in status["磁盘空间"][1]
+
+
+def test_requeue_refuses_a_failed_job_whose_file_is_gone(app, db, login_as):
+    from app.models.org import Institution
+
+    inst = db.session.scalar(select(Institution).limit(1))
+    job = ImportJob(institution_id=inst.id, set_key="basic", filename="旧.xlsx", status="失败", upload_path=None)
+    db.session.add(job)
+    db.session.commit()
+    operator = login_as("sysadmin01")
+    resp = operator.post("/ops/import-job/action/", data={"csrf_token": _token(operator, "/ops/import-job/"),
+                                                          "action": "requeue", "rowid": [str(job.id)]})
+    assert "原文件已不在，不能重新排队" in operator.get(resp.headers["Location"]).get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(ImportJob, job.id).status == "失败"
