@@ -24,7 +24,10 @@ def init_app(app):
 
         return csp_nonce()
 
+    import os
+
     admin = Admin(app, name="运维控制台", url="/ops", endpoint="ops",
+                  translations_path=os.path.join(os.path.dirname(__file__), "translations"),
                   index_view=OpsIndexView(name="首页", url="/ops", endpoint="ops", template="ops/index.html"),
                   theme=Bootstrap4Theme(base_template="ops/base.html", fluid=True), csp_nonce_generator=nonce)
     s = db.session

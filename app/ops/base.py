@@ -116,6 +116,16 @@ class OpsModelView(OpsGuard, ModelView):
     page_size = 50
     list_template = "ops/list.html"  # Flask-Admin's list without inline handlers (the site's CSP)
 
+    def handle_view_exception(self, exc):
+        """A unique constraint the form could not check: a Chinese sentence, never the SQL."""
+        from flask import flash
+        from sqlalchemy.exc import IntegrityError
+
+        if isinstance(exc, IntegrityError):
+            flash("未保存：与已有记录重复（如同一字典类型下的代码不能重复），请修改后重新提交。", "error")
+            return True
+        return super().handle_view_exception(exc)
+
     def get_one(self, id):
         """None (Flask-Admin: 记录不存在) for an id that is not a whole number of the column's range: every console
         model has an integer key, and PostgreSQL refuses the comparison otherwise (a 500)."""

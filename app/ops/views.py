@@ -7,6 +7,7 @@ from flask_admin.actions import action
 from flask_admin.contrib.sqla import filters as f
 from flask_login import current_user
 from markupsafe import Markup, escape
+from sqlalchemy import select
 
 from app.domain.errors import DomainError
 from app.models.audit import AuditLog
@@ -52,11 +53,25 @@ class DictionaryOps(OpsModelView):
         return [f.FilterEqual(DictItem.type, "字典类型", options=_type_choices()),
                 f.FilterLike(DictItem.name, "名称"), f.BooleanEqualFilter(DictItem.active, "启用")]
 
+    form_args = {"code": {"filters": [lambda v: v.strip() if isinstance(v, str) else v]},
+                 "name": {"filters": [lambda v: v.strip() if isinstance(v, str) else v]}}
+
     def edit_form(self, obj=None):
         form = super().edit_form(obj)
         del form.type  # a code is national and fixed; only its name, order and 启用 change
         del form.code
         return form
+
+    def validate_form(self, form):
+        ok = super().validate_form(form)
+        if ok and getattr(form, "code", None) is not None and getattr(form, "type", None) is not None:
+            dtype, code = form.type.data, form.code.data
+            taken = self.session.scalar(select(DictItem.id).where(DictItem.type == dtype, DictItem.code == code))
+            if taken is not None:
+                form.code.errors = [*form.code.errors,
+                                    f"字典类型“{TYPE_LABELS.get(dtype, dtype)}”中已有代码“{code}”，代码不能重复"]
+                return False
+        return ok
 
 
 class RegionOps(OpsModelView):

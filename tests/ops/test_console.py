@@ -338,3 +338,24 @@ def test_requeue_refuses_a_failed_job_whose_file_is_gone(app, db, login_as):
     assert "原文件已不在，不能重新排队" in operator.get(resp.headers["Location"]).get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(ImportJob, job.id).status == "失败"
+
+
+def test_a_refused_dictionary_entry_says_why_in_chinese_and_keeps_what_was_typed(db, login_as):
+    operator = login_as("sysadmin01")
+    count = db.session.scalar(select(func.count()).select_from(DictItem))
+    page = operator.post("/ops/dictionary/new/", data={
+        "csrf_token": _token(operator, "/ops/dictionary/new/"), "type": "ethnicity", "code": " 01 ",
+        "name": "重复的民族", "order": "3"}).get_data(as_text=True)
+    assert "未保存：请按各项下方的提示修改后重新提交。" in page
+    assert "字典类型“民族”中已有代码“01”，代码不能重复" in page and 'value="重复的民族"' in page
+    page = operator.post("/ops/dictionary/new/", data={
+        "csrf_token": _token(operator, "/ops/dictionary/new/"), "type": "ethnicity", "code": "",
+        "name": "", "order": "x"}).get_data(as_text=True)
+    assert "该字段是必填字段" in page and "不是有效的整数" in page and "IntegrityError" not in page
+    assert db.session.scalar(select(func.count()).select_from(DictItem)) == count
+    resp = operator.post("/ops/dictionary/new/", data={
+        "csrf_token": _token(operator, "/ops/dictionary/new/"), "type": "ethnicity", "code": "T1",
+        "name": "新增民族", "order": "98", "active": "y"}, follow_redirects=True)
+    text = resp.get_data(as_text=True)
+    assert re.search(r"(创建记录|新增)成功", text), " ".join(re.sub(r"<[^>]+>", " ", text).split())[-1500:]
+    assert "新增民族" in login_as("inst_admin").get("/people/add").get_data(as_text=True)
