@@ -6,6 +6,7 @@ from flask import Response, abort, redirect, request, url_for
 from flask_admin import AdminIndexView, BaseView
 from flask_admin.contrib.sqla import ModelView
 from flask_admin.form import SecureForm
+from flask_admin.model import typefmt
 from flask_admin.model.widgets import XEditableWidget
 from flask_login import current_user
 from flask_wtf.csrf import _FlaskFormCSRF
@@ -115,6 +116,10 @@ class OpsModelView(OpsGuard, ModelView):
     export_max_rows = 100_000
     page_size = 50
     list_template = "ops/list.html"  # Flask-Admin's list without inline handlers (the site's CSP)
+    column_type_formatters = {**typefmt.BASE_FORMATTERS, datetime.datetime: lambda view, value, name:
+                              f"{value:%Y-%m-%d %H:%M:%S}"}
+    column_type_formatters_detail = {**typefmt.DETAIL_FORMATTERS, datetime.datetime: lambda view, value, name:
+                                     f"{value:%Y-%m-%d %H:%M:%S}"}
 
     def handle_view_exception(self, exc):
         """A unique constraint the form could not check: a Chinese sentence, never the SQL."""
