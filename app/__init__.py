@@ -51,6 +51,9 @@ def create_app(config=None):
 
         views.register(appbuilder)
         appbuilder.post_init()
+        from app import ops
+
+        ops.init_app(app)  # 运维控制台 at /ops (Flask-Admin beside FAB)
 
     from app.services.people import attachment_sets
     attachment_sets(app.config)  # a misspelt DETAIL_ATTACHMENT_SETS stops the start, not a clerk's save

@@ -174,6 +174,31 @@ def register_cli(app):
         db.session.remove()
         click.echo(json.dumps({"days": days, "jobs_purged": purged}, ensure_ascii=False))
 
+    @app.cli.command("audit-archive")
+    @click.option("--before", required=True, type=click.DateTime(formats=["%Y-%m-%d"]),
+                  help="归档此日期（不含）之前的操作日志，格式 YYYY-MM-DD；不得晚于 6 个月前的今天")
+    @click.option("--folder", default=None,
+                  help="归档文件目录（默认 instance/audit_archive）；文件为 gzip 压缩的 JSON Lines，每行一条日志")
+    def audit_archive(before, folder):
+        """将早于 --before 的操作日志写入压缩文件后再从数据库删除（同一事务，写文件失败则不删除），输出条数与文件。"""
+        import os
+
+        from app.domain.errors import DomainError
+        from app.services import audit_viewer
+
+        folder = folder or os.path.join(current_app.instance_path, "audit_archive")
+        try:
+            count, path = audit_viewer.archive(before.date(), folder)
+        except DomainError as exc:
+            click.echo(str(exc), err=True)
+            sys.exit(2)
+        finally:
+            db.session.remove()
+        if count:
+            click.echo(f"已归档 {count} 条操作日志（{before:%Y-%m-%d} 之前）到 {path}，并已从数据库删除")
+        else:
+            click.echo(f"{before:%Y-%m-%d} 之前没有操作日志，未生成文件")
+
 
 def prepare_run(app) -> str:
     """What `python run.py` does before it serves: setup, with the demo data when the database is empty, and the

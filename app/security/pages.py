@@ -110,6 +110,9 @@ DICTIONARY = Page("数据字典", "数据字典", RW, SYSTEM, "fa-book")
 REGIONS = Page("行政区划", "行政区划", ("read",), SYSTEM, "fa-sitemap")
 # 系统管理 for now (issue 14: the ops console issue moves it); its 查看 also opens the drug type-ahead (views/drugs.py)
 DRUG_DICTIONARY = Page("药品字典", "药品字典", RW, SYSTEM, "fa-medkit")
+# 运维控制台 (issue 17): the operators' console at /ops (Flask-Admin); its menu entry links there. Only 系统管理员 hold
+# it (FAB gives that role every permission; no built-in role and no role an owner makes gets it).
+OPS = Page("运维控制台", "运维控制台", RW, SYSTEM, "fa-wrench", delegable=False)
 
 # Menu order: categories in their order, pages in this order within them.
 PAGES = (INSTITUTION_PROFILE, DEPARTMENTS, POSTS, QUOTA, PEOPLE, PHOTO_WALL, KEY_GROUPS, IMPORTS, ATTACHMENT_BATCHES,
@@ -118,7 +121,7 @@ PAGES = (INSTITUTION_PROFILE, DEPARTMENTS, POSTS, QUOTA, PEOPLE, PHOTO_WALL, KEY
          SUPPLY_STOCK, SUPPLY_ESTIMATE, SUPPLY_DAILY, DRUGDEVICE_STOCK, DRUGDEVICE_DAILY, DRUGDEVICE_ESTIMATE, MY_TASKS,
          PROBATION_FILING, PROBATION_REVIEW, REGION_INSTITUTIONS, CHANGE_REVIEW, STANDARD_POSTS, QUOTA_ALLOCATION,
          MOVEMENTS, EMERGENCY_SUMMARY, REPORT_TASKS, REGION_STATS, AUDIT_LOG, ACCOUNTS, ROLES,
-         CERT_REVIEW, DICTIONARY, REGIONS, DRUG_DICTIONARY)
+         CERT_REVIEW, DICTIONARY, REGIONS, DRUG_DICTIONARY, OPS)
 BY_RESOURCE = {p.resource: p for p in PAGES}
 NOT_DELEGABLE = tuple(p.resource for p in PAGES if not p.delegable)
 

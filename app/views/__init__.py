@@ -40,7 +40,7 @@ def register(appbuilder):
     from app.views.stats_region import RegionStatsView
     from app.views.stats_reports import StatReportView
     from app.views.subsystems import SubsystemView
-    from app.views.system import AuditLogView, DictItemView, RegionView
+    from app.views.system import AuditLogView, DictItemView, OpsLinkView, RegionView
     from app.views.transfers import TransferView
 
     concurrency.install(current_app)
@@ -66,7 +66,7 @@ def register(appbuilder):
             pages.STANDARD_POSTS: StandardPostView, pages.QUOTA_ALLOCATION: QuotaAllocationView,
             pages.AUDIT_LOG: AuditLogView, pages.ACCOUNTS: AccountView, pages.ROLES: RoleProfileView,
             pages.CERT_REVIEW: CertReviewView, pages.DICTIONARY: DictItemView, pages.REGIONS: RegionView,
-            pages.DRUG_DICTIONARY: DrugItemView}
+            pages.DRUG_DICTIONARY: DrugItemView, pages.OPS: OpsLinkView}
     subsystem_by_view = {}
     for page in pages.PAGES:
         view = menu[page]

@@ -1,5 +1,7 @@
 """系统管理: audit trail, dictionaries, regions."""
-from flask_appbuilder import ModelView
+from flask import redirect, url_for
+from flask_appbuilder import BaseView, ModelView, expose, has_access
+from markupsafe import Markup, escape
 
 from app.models.audit import AuditLog
 from app.models.dictionary import DictItem
@@ -19,6 +21,7 @@ class AuditLogView(TenantModelView):
 
     datamodel = AppInterface(AuditLog)
     class_permission_name = pages.AUDIT_LOG.resource
+    method_permission_name = {**VIEW_METHOD_PERMISSIONS, "record": "read"}
     base_permissions = pages.AUDIT_LOG.permissions
     list_title = show_title = pages.AUDIT_LOG.label
     list_columns = ["at", "username", "client_addr", "action", "entity", "entity_id"]
@@ -48,15 +51,39 @@ class AuditLogView(TenantModelView):
                 return field_label("institution", value) or value
             return value
 
+        def record_link(entity_id):
+            if not entity_id:
+                return ""
+            url = url_for("AuditLogView.record", entity=table, entity_id=entity_id)
+            return Markup(f'{escape(entity_id)} <a href="{escape(url)}" class="record-history">修改记录</a>')
+
         widgets = widgets or {}
         widgets["show"] = self.show_widget(
             pk=pk, label_columns=self.label_columns, include_columns=self.show_columns,
             value_columns=self.datamodel.get_values_item(item, self.show_columns),
-            formatters_columns={**self.formatters_columns,
+            formatters_columns={**self.formatters_columns, "entity_id": record_link,
                                 "changes": lambda changes: changes_table(changes, name_of, value_of)},
             actions=actions or self.actions, fieldsets=show_fieldsets or self.show_fieldsets,
             modelview_name=self.__class__.__name__)
         return widgets
+
+    @expose("/record/<entity>/<entity_id>")
+    @has_access
+    def record(self, entity, entity_id):
+        """修改记录: every entry of one record, newest first — the list filtered to it, so the caller's scope (own
+        institution / region) and the masking apply as on the list. Record pages link here (history_url)."""
+        return redirect(history_url(self, entity, entity_id))
+
+
+def history_url(view, entity, entity_id) -> str:
+    """The 操作日志 list filtered to one record (entity = table name, entity_id): FAB's search-filter arguments use
+    the index of the 等于 operation among the column's filters."""
+    args = {}
+    for column, value in (("entity", entity), ("entity_id", str(entity_id))):
+        index = next(i for i, flt in enumerate(view._filters.get_search_filters()[column])
+                     if type(flt).__name__ == "FilterEqual")
+        args[f"_flt_{index}_{column}"] = value
+    return url_for("AuditLogView.list", **args)
 
 
 class DictItemView(SafeRoutesMixin, VersionedEditMixin, DisplayMixin, ModelView):
@@ -95,3 +122,19 @@ class RegionView(SafeRoutesMixin, DisplayMixin, ModelView):
     label_columns = {"code": "区划代码", "name": "名称", "level": "级别（1 省 2 市 3 区县）", "parent": "上级",
                      "children": "下级", "path": "路径", "version": "版本号"}
     base_order = ("code", "asc")
+
+
+class OpsLinkView(BaseView):
+    """运维控制台: the 系统管理 menu entry that opens the operators' console at /ops (app/ops, Flask-Admin), which
+    checks the same right on every page."""
+
+    route_base = "/opslink"
+    class_permission_name = pages.OPS.resource
+    method_permission_name = {"index": "read"}
+    base_permissions = pages.OPS.permissions
+    default_view = "index"
+
+    @expose("/")
+    @has_access
+    def index(self):
+        return redirect("/ops/")
