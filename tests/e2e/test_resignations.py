@@ -30,6 +30,8 @@ def test_draft_submit_and_approve_by_clicking(db, live_server, page, staff):
     page.get_by_role("link", name="机构人力资源").first.click()
     page.get_by_role("link", name="员工离职").first.click()
     page.get_by_role("link", name="新增").click()
+    page.wait_for_url("**/resignation/add/**")
+    page.wait_for_load_state("load")  # the picker's script is bound before typing
     page.get_by_placeholder("输入工号、姓名、证件号码或姓名拼音首字母（如 zs）").fill("zxm")
     page.locator("a.person-pick", has_text="张晓明").click()
     card = page.locator("#person-card")

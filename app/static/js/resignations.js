@@ -49,4 +49,6 @@
   search.addEventListener("input", function () { clearTimeout(timer); timer = setTimeout(run, 300); });
   search.addEventListener("keydown", function (event) { if (event.key === "Enter") { event.preventDefault(); run(); } });
   if (button) button.addEventListener("click", run);
+  // text typed before this script ran (a slow page) or restored by the browser (返回): search it now
+  if (search.value.trim()) run();
 })();
