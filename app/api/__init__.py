@@ -490,6 +490,7 @@ class _KindFilter(BaseFilter):
 def apis():
     """Every API class of /api/v1, in the order of the OpenAPI document."""
     from app.api.summary import EmergencySummaryApi
+    from app.api.supplies import supply_apis
 
     common = ["purchase_date", "status", "note", "created_at", "version"]
     vehicle_cols = ["id", "institution_id", "department_id", "plate_no", "vehicle_type", "brand_model", "vin", *common]
@@ -502,7 +503,7 @@ def apis():
             register_api(Equipment, "equipment", pages.EQUIPMENT, equipment_cols, emergency_registers.EQUIPMENT_LABELS),
             report_api("capacity", pages.CAPACITY_REPORTS), report_api("vehicle", pages.VEHICLE_REPORTS),
             report_api("equipment", pages.EQUIPMENT_REPORTS), report_api("drug", pages.DRUG_REPORTS),
-            EmergencySummaryApi]
+            *supply_apis(), EmergencySummaryApi]
 
 
 def register(appbuilder):

@@ -92,3 +92,6 @@ def register(appbuilder):
     from app.security.masking import shown_id
 
     current_app.jinja_env.globals["shown_id"] = shown_id  # every template shows 证件号码 through the one rule
+    from app.views.system import history_link
+
+    current_app.jinja_env.globals["history_link"] = history_link  # 修改记录 on the record pages

@@ -82,6 +82,7 @@ class _RegisterView(VersionedEditMixin, TenantModelView):
     problems = None  # the service's check of one row
     page_size = 20
     list_template = "emergency/register_list.html"  # FAB's list with an 导出 Excel button
+    show_template = "emergency/register_show.html"  # FAB's show with the record's 修改记录
     method_permission_name = {**VIEW_METHOD_PERMISSIONS, "export": "read"}
 
     @expose("/export/")
@@ -95,6 +96,10 @@ class _RegisterView(VersionedEditMixin, TenantModelView):
         headers = [self.label_columns[c] for c in self.show_columns]
         return send_workbook(sheets_workbook({self.list_title: (headers, cells)}, width=16),
                              f"{self.list_title}_{datetime.date.today():%Y%m%d}.xlsx")
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.extra_args = {**(self.extra_args or {}), "history_entity": self.datamodel.obj.__tablename__}
 
     def _check(self, item):
         problems = type(self).problems(item)

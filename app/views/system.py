@@ -1,5 +1,5 @@
 """系统管理: audit trail, dictionaries, regions."""
-from flask import redirect, url_for
+from flask import current_app, redirect, url_for
 from flask_appbuilder import BaseView, ModelView, expose, has_access
 from markupsafe import Markup, escape
 
@@ -84,6 +84,15 @@ def history_url(view, entity, entity_id) -> str:
                      if type(flt).__name__ == "FilterEqual")
         args[f"_flt_{index}_{column}"] = value
     return url_for("AuditLogView.list", **args)
+
+
+def history_link(entity, entity_id, css="btn btn-default btn-sm") -> Markup:
+    """The "修改记录" link of a record page (templates: `{{ history_link("person", person.id) }}`), to the record's
+    entries of 操作日志 — shown only to a user holding 操作日志 (the list it opens is scoped like the page)."""
+    if not entity_id or not current_app.appbuilder.sm.has_access("can_read", pages.AUDIT_LOG.resource):
+        return Markup("")
+    url = url_for("AuditLogView.record", entity=entity, entity_id=entity_id)
+    return Markup(f'<a class="{escape(css)} record-history" href="{escape(url)}"><i class="fa fa-history"></i> 修改记录</a>')
 
 
 class DictItemView(SafeRoutesMixin, VersionedEditMixin, DisplayMixin, ModelView):
