@@ -46,6 +46,8 @@ def init_app(app):
         views.LockedAccountOps(User, s, name="锁定账号", endpoint="ops_locked", url="/ops/locked-account",
                                category=running),
         views.HealthOps(name="系统状态", endpoint="ops_health", url="/ops/health", category=running),
+        views.StorageOps(name="上传文件", endpoint="ops_storage", url="/ops/storage", category=running),
+        views.PurgeOps(name="定期清理", endpoint="ops_purge", url="/ops/purge", category=running),
         views.AuditOps(AuditLog, s, name="审计日志", endpoint="ops_audit", url="/ops/audit", category=audit),
     ):
         admin.add_view(view)

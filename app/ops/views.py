@@ -1,7 +1,7 @@
 """The console's pages: dictionaries and catalogues (edit name / order / 启用), import jobs, locked accounts, the
 audit trail and the system's health. Declarative where Flask-Admin allows; every change goes through the session
 (audited by services/audit.py) or the service that owns the rule (services/ops_console.py)."""
-from flask import current_app, flash
+from flask import current_app, flash, redirect, url_for
 from flask_admin import expose
 from flask_admin.actions import action
 from flask_admin.contrib.sqla import filters as f
@@ -269,3 +269,31 @@ class HealthOps(OpsPage):
     def index(self):
         rows = ops_console.health(current_app.config)
         return self.render("ops/health.html", rows=rows, healthy=all(ok for _, ok, _ in rows))
+
+
+class StorageOps(OpsPage):
+    """上传文件 (read only): the stored files each institution's rows name, their count and size read from disk."""
+
+    @expose("/")
+    def index(self):
+        summary = ops_console.storage_summary()
+        return self.render("ops/storage.html", s=summary, size=ops_console.human_size,
+                           cap=ops_console.STORAGE_ROWS_CAP)
+
+
+class PurgeOps(OpsPage):
+    """定期清理: import files past IMPORT_KEEP_DAYS (due / removed) and 立即清理到期文件 (the jobs service's purge)."""
+
+    def _days(self):
+        return int(current_app.config.get("IMPORT_KEEP_DAYS") or 0)
+
+    @expose("/")
+    def index(self):
+        overview = ops_console.purge_overview(self._days())
+        return self.render("ops/purge.html", o=overview, size=ops_console.human_size, sets=SETS)
+
+    @expose("/run/", methods=("POST",))
+    def run(self):
+        _run(lambda: ops_console.purge_now(current_user._get_current_object(), self._days()),
+             "已清理 {n} 个到期导入任务的文件")
+        return redirect(url_for(".index"))

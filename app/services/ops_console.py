@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from app.domain.errors import DomainError
 from app.extensions import db
+from app.models.audit import AuditLog
 from app.models.imports import ImportJob
 from app.models.security import User
 from app.services import accounts
@@ -112,3 +113,149 @@ def health(config) -> list[tuple[str, bool, str]]:
     rows.append(("磁盘空间", disk["free_percent"] >= 10,
                  f"{folder}：可用 {disk['free'] / gb:.1f} GB / 共 {disk['total'] / gb:.1f} GB（{disk['free_percent']}%）"))
     return rows
+
+
+# ---- 上传文件 and 定期清理 (read from the tables that name a stored file, sizes from disk) ----
+
+STORAGE_ROWS_CAP = 500  # institutions shown on the page; the totals count every file
+MISSING_CAP = 100  # missing files listed by name
+PURGE_ROWS_CAP = 200  # jobs listed per table on 定期清理
+
+
+def _stored_references():
+    """(institution_id, relative path, what it is) for every file a row names: photos, detail attachments, probation
+    attachments, institution files, 机构信息修改 files, 实名认证 images and import workbooks. Only the path columns are
+    read (JSON attachment lists included: their paths are inside the JSON)."""
+    from app.models import people, workflow
+    from app.models.org import InstitutionFile
+    from app.models.security import RealNameCertification
+
+    s = db.session
+    for column, label in ((people.Person.photo_path, "人员照片"), (people.Person.photo_thumb, "人员照片")):
+        for inst, path in s.execute(select(people.Person.institution_id, column).where(column.is_not(None))):
+            yield inst, path, label
+    for inst, path in s.execute(select(InstitutionFile.institution_id, InstitutionFile.path)):
+        yield inst, path, "机构附件"
+    for column in (RealNameCertification.front_path, RealNameCertification.back_path, RealNameCertification.scan_path):
+        for inst, path in s.execute(select(RealNameCertification.institution_id, column).where(column.is_not(None))):
+            yield inst, path, "实名认证材料"
+    json_sources = [(m, m.attachments, "明细附件") for m in people._DetailMixin.__subclasses__()]
+    json_sources += [(people.Probation, people.Probation.attachments, "试用期附件"),
+                     (workflow.ChangeRequest, workflow.ChangeRequest.files, "机构信息修改材料")]
+    for model, column, label in json_sources:
+        for inst, files in s.execute(select(model.institution_id, column).where(column.is_not(None))):
+            for item in files or []:
+                if isinstance(item, dict):
+                    for key in ("path", "thumb"):
+                        if item.get(key):
+                            yield inst, item[key], label
+    for column in (ImportJob.upload_path, ImportJob.report_path):
+        for inst, path in s.execute(select(ImportJob.institution_id, column).where(column.is_not(None))):
+            yield inst, path, "导入文件"
+
+
+def _file_size(path: str, label: str) -> int | None:
+    """The size on disk of a referenced file; None when it is missing (or its path is not one we write)."""
+    from app.services import storage
+
+    try:
+        target = jobs.absolute_path(path) if label == "导入文件" else storage.absolute_path(path)
+        return os.path.getsize(target)
+    except (OSError, DomainError):
+        return None
+
+
+def storage_summary() -> dict:
+    """上传文件: per institution the number of distinct files its rows name and their total size read from disk
+    (a file shared by rows of one institution counts once), the missing ones flagged; overall totals count each stored
+    file once. Institution rows are sorted by size and capped at STORAGE_ROWS_CAP, missing files at MISSING_CAP."""
+    from app.models.org import Institution
+
+    seen: dict[tuple, str] = {}
+    for inst, path, label in _stored_references():
+        seen.setdefault((inst, path), label)
+    sizes: dict[str, int | None] = {}
+    per: dict = {}
+    missing = []
+    for (inst, path), label in seen.items():
+        if path not in sizes:
+            sizes[path] = _file_size(path, label)
+        size = sizes[path]
+        row = per.setdefault(inst, {"institution_id": inst, "files": 0, "bytes": 0, "missing": 0})
+        row["files"] += 1
+        if size is None:
+            row["missing"] += 1
+            missing.append({"institution_id": inst, "path": path, "label": label})
+        else:
+            row["bytes"] += size
+    ids = [i for i in per if i is not None]
+    names = dict(db.session.execute(select(Institution.id, Institution.name).where(Institution.id.in_(ids))).all()) \
+        if ids else {}
+    rows = sorted(per.values(), key=lambda r: (-r["bytes"], -r["files"], r["institution_id"] or 0))
+    for row in rows:
+        row["name"] = names.get(row["institution_id"], "未归属机构" if row["institution_id"] is None else "（已删除）")
+    for item in missing:
+        item["name"] = names.get(item["institution_id"], "未归属机构")
+    present = [v for v in sizes.values() if v is not None]
+    return {"rows": rows[:STORAGE_ROWS_CAP], "institutions": len(rows), "files": len(sizes),
+            "bytes": sum(present), "missing_count": len(sizes) - len(present),
+            "missing": sorted(missing, key=lambda m: (m["name"], m["path"]))[:MISSING_CAP]}
+
+
+def human_size(n: int) -> str:
+    for unit, size in (("GB", 1024 ** 3), ("MB", 1024 ** 2), ("KB", 1024)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n} B"
+
+
+def _job_files_size(job) -> int | None:
+    total, found = 0, False
+    for path in (job.upload_path, job.report_path):
+        if path:
+            size = _file_size(path, "导入文件")
+            if size is not None:
+                total, found = total + size, True
+    return total if found else None
+
+
+def purge_overview(days: int, now: datetime.datetime | None = None) -> dict:
+    """定期清理: the finished jobs whose files are past IMPORT_KEEP_DAYS (still on disk, with the date they fell due
+    and their size) and the jobs whose files were removed. `days` <= 0: nothing is ever due."""
+    now = now or datetime.datetime.now()
+    finished = func.coalesce(ImportJob.finished_at, ImportJob.created_at)
+    has_files = (ImportJob.upload_path.is_not(None)) | (ImportJob.report_path.is_not(None))
+    due = []
+    if days > 0:
+        cutoff = now - datetime.timedelta(days=days)
+        for job in db.session.scalars(select(ImportJob).where(ImportJob.status.in_(jobs.FINAL), finished < cutoff,
+                                                              has_files).order_by(finished).limit(PURGE_ROWS_CAP)):
+            ended = job.finished_at or job.created_at
+            due.append({"job": job, "due": ended + datetime.timedelta(days=days), "size": _job_files_size(job)})
+    purged = list(db.session.scalars(select(ImportJob).where(ImportJob.files_purged_days.is_not(None))
+                                     .order_by(ImportJob.id.desc()).limit(PURGE_ROWS_CAP)))
+    kept = db.session.scalar(select(func.count()).select_from(ImportJob).where(has_files)) or 0
+    from app.models.org import Institution
+
+    ids = {d["job"].institution_id for d in due} | {j.institution_id for j in purged}
+    names = dict(db.session.execute(select(Institution.id, Institution.name).where(Institution.id.in_(ids))).all()) \
+        if ids else {}
+    return {"days": days, "names": names, "due": due, "purged": [{"job": j, "due": (j.finished_at or j.created_at)
+                                                  + datetime.timedelta(days=j.files_purged_days)} for j in purged],
+            "kept": kept - len(due)}
+
+
+def purge_now(operator, days: int) -> int:
+    """立即清理到期文件: the import jobs service's own purge (`purge_old_files`, audited as it always is, each job's
+    paths cleared), plus one audit row naming the operator and how many jobs lost their files."""
+    from app.services import audit
+
+    if days <= 0:
+        raise DomainError("导入文件保留天数（IMPORT_KEEP_DAYS）为 0：导入文件随任务一直保留，没有到期文件可清理")
+    n = jobs.purge_old_files(days)
+    actor = audit.current_actor()
+    row = audit.log_row("import_job", None, None, "update", {"立即清理到期导入文件（任务数）": [None, n],
+                                                             "保留天数": [None, days]}, actor, datetime.datetime.now())
+    with transaction() as session:
+        session.execute(AuditLog.__table__.insert(), [row])
+    return n

@@ -102,3 +102,44 @@ def test_operator_fixes_a_dictionary_entry_and_unlocks_an_account(app, db, live_
     changes.wait_for()
     assert "蒙古族" in changes.inner_text() and "数据字典" in changes.inner_text()
     shot(page, "ops_07_audit.png")
+
+
+def test_operator_reads_the_upload_storage_and_purges_the_due_import_files(app, db, live_server, browser, tmp_path):
+    import os
+
+    from app.models.imports import ImportJob
+    from app.models.org import Institution
+    from app.services.imports import jobs
+
+    shot = shooter(tmp_path, "/work/wt/shots17/c")
+    inst = db.session.scalar(select(Institution).order_by(Institution.id).limit(1))
+    ended = datetime.datetime.now() - datetime.timedelta(days=app.config["IMPORT_KEEP_DAYS"] + 2)
+    job = ImportJob(institution_id=inst.id, set_key="basic", filename="到期人员.xlsx", status="已完成", total=3,
+                    finished_at=ended)
+    db.session.add(job)
+    db.session.flush()
+    job.upload_path = f"imports/{job.id}/upload.xlsx"
+    target = jobs.absolute_path(job.upload_path)
+    os.makedirs(os.path.dirname(target), exist_ok=True)
+    with open(target, "wb") as fh:
+        fh.write(b"x" * 4096)
+    db.session.commit()
+
+    page = session(browser, live_server, "sysadmin01")
+    open_menu(page, "系统管理", "运维控制台", "**/ops/")
+    page.locator("a.nav-link.dropdown-toggle", has_text="运行管理").click()
+    page.locator(".dropdown-menu a", has_text="上传文件").first.click()
+    page.wait_for_url("**/ops/storage/**")
+    page.locator("table.ops-storage tbody tr", has_text=inst.name).wait_for()
+    shot(page, "ops_c1_storage.png")
+
+    page.locator("a.nav-link.dropdown-toggle", has_text="运行管理").click()
+    page.locator(".dropdown-menu a", has_text="定期清理").first.click()
+    page.wait_for_url("**/ops/purge/**")
+    page.locator("table.ops-due tbody tr", has_text="到期人员.xlsx").wait_for()
+    shot(page, "ops_c2_purge_due.png")
+    page.get_by_role("button", name="立即清理到期文件").click()
+    page.locator(".alert", has_text="已清理 1 个到期导入任务的文件").wait_for()
+    page.locator("table.ops-purged tbody tr", has_text="到期人员.xlsx").wait_for()
+    shot(page, "ops_c3_purged.png")
+    assert not os.path.exists(target)
