@@ -100,7 +100,8 @@ class StatsView(BaseView):
         row_dim = stats.DIMENSIONS.get(rows)
         col_dim = stats.DIMENSIONS.get(cols) if cols else None
         # the institution the 科室 and 人员标签 pickers belong to: the account's own, or the one picked
-        inst_id = getattr(user, "institution_id", None) or query.institution_id
+        # (a picked one only once the statistic accepted it: never the departments of an institution out of scope)
+        inst_id = getattr(user, "institution_id", None) or (query.institution_id if table is not None else None)
         regional = not getattr(user, "institution_id", None)
         institutions, institution_total = ([], 0)
         regions = []

@@ -171,3 +171,18 @@ def test_drill_down_pages_keep_the_cell(db, staff, login_as):
     second = c.get(next_link).get_data(as_text=True)
     assert len(_people_rows(first)) + len(_people_rows(second)) == min(row["total"], 40)
     assert not set(_people_rows(first)) & set(_people_rows(second))
+
+
+def test_a_refused_institution_lends_no_department_names_to_the_pickers(db, staff, login_as):
+    """A regional user naming an institution outside its scope is refused, and the 科室 picker does not list that
+    institution's departments."""
+    from app.models.org import Department
+
+    wuchang = db.session.scalar(select(Institution).where(Institution.code == WUCHANG_CODE))
+    names = set(db.session.scalars(select(Department.name).where(Department.institution_id == wuchang.id)))
+    names -= set(db.session.scalars(select(Department.name).where(Department.institution_id != wuchang.id)))
+    db.session.add(Department(institution_id=wuchang.id, name="武昌独有测试科"))
+    db.session.commit()
+    page = login_as("region_admin").get(f"/stats/?rows=sex&institution={wuchang.id}").get_data(as_text=True)
+    assert "所选地区或机构不在您的管理范围内" in page
+    assert "武昌独有测试科" not in page and not any(n in page for n in names)
