@@ -43,7 +43,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
-from bench.people import CSRF_RE, make_app, prepare_database  # noqa: E402
+from bench.people import CSRF_RE, drop_database, make_app, prepare_database  # noqa: E402
 
 # Queries typed keystroke by keystroke: every prefix is one request.
 QUERIES = ("amxl", "qms", "tbqs", "dsms", "阿莫西林", "霉素", "阿mxl", "wssc", "zzzz")
@@ -457,22 +457,6 @@ def measure_supplies(runs, first_inst, items, index_columns=""):
     print(f"{'物资药械':<26}{'中位 ms':>10}{'p90 ms':>10}{'语句':>6}  说明")
     for label, median, p90, count, note in results:
         print(f"{label:<28}{median:>10.1f}{p90:>10.1f}{count:>6}  {note}")
-
-
-def drop_database(url):
-    from sqlalchemy.engine import make_url
-
-    u = make_url(url)
-    if u.get_backend_name() == "sqlite":
-        if u.database and os.path.exists(u.database):
-            os.remove(u.database)
-        return
-    import psycopg
-
-    with psycopg.connect(host=u.host or "127.0.0.1", port=u.port or 5432, user=u.username, password=u.password,
-                         dbname="postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{u.database}" WITH (FORCE)')
-    print(f"已删除基准数据库 {u.database}")
 
 
 def main(argv=None):

@@ -370,5 +370,23 @@ def _pad(text, width):
     return text + " " * (width - _width(text))
 
 
+def drop_database(url):
+    """The benchmark's database goes (`--drop`): the SQLite file, or the PostgreSQL database."""
+    from sqlalchemy.engine import make_url
+
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite":
+        if u.database and os.path.exists(u.database):
+            os.remove(u.database)
+        return
+    import psycopg
+
+    with psycopg.connect(host=u.host or "127.0.0.1", port=u.port or 5432, user=u.username, password=u.password,
+                         dbname="postgres", autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{u.database}" WITH (FORCE)')
+    print(f"已删除基准数据库 {u.database}")
+
+
+
 if __name__ == "__main__":
     sys.exit(main())

@@ -31,7 +31,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 from bench.emergency import _institutions  # noqa: E402
-from bench.people import make_app, prepare_database  # noqa: E402
+from bench.people import drop_database, make_app, prepare_database  # noqa: E402
 
 BATCH = 5000
 DEPARTMENTS = ("内科", "外科", "妇产科", "护理部", "办公室")
@@ -264,20 +264,8 @@ def main(argv=None):
     for label, case, median, p90, count, total in results:
         print(f"{label:<14}{case:<22}{median:>10.1f}{p90:>10.1f}{count:>6}{total:>10}")
     if args.drop:
-        prepare_database(url, reuse=False)
-        if url.startswith("postgresql"):
-            _drop(url)
+        drop_database(url)
     return 0
-
-
-def _drop(url):
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    u = make_url(url)
-    with psycopg.connect(host=u.host or "127.0.0.1", port=u.port or 5432, user=u.username, password=u.password,
-                         dbname="postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{u.database}" WITH (FORCE)')
 
 
 if __name__ == "__main__":
